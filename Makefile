@@ -1,0 +1,35 @@
+# Two commands matter: `make demo` and `make test`. Both build .venv when it is missing.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(PY) pyproject.toml constraints.txt
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m connector.cli demo
+
+# PostgreSQL is the scale path: when the local server answers, the storage, bridge and flow
+# tests run on it as well as on SQLite.
+test: $(STAMP)
+	@PGURL="$${MLC_TEST_POSTGRES_URL:-$$($(PY) -m tests.pgprobe)}"; \
+	if [ -n "$$PGURL" ]; then echo "PostgreSQL tests: on ($$PGURL)"; else echo "PostgreSQL tests: off (no server answered)"; fi; \
+	MLC_TEST_POSTGRES_URL="$$PGURL" $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; \
+	exit $$rc
+
+bench: $(STAMP)
+	$(PY) -m bench.run
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

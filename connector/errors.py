@@ -1,0 +1,43 @@
+"""Errors grouped once, for every outside system: retriable, fatal, or about one record.
+
+Each boundary (the Zoho client, the qbXML status table) maps what it sees into exactly one of
+these, so the rest of the code only ever handles three kinds.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConnectorError", "FatalError", "RetriableError", "RecordError", "ConfigError"]
+
+
+class ConnectorError(Exception):
+    """Base class; ``code`` is the far side's own error code (qbXML status, Zoho code)."""
+
+    def __init__(self, message: str, *, code: str | int | None = None, details: object = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.details = details
+
+    def __str__(self) -> str:
+        return f"[{self.code}] {self.message}" if self.code is not None else self.message
+
+
+class FatalError(ConnectorError):
+    """Retrying cannot help: authentication, permissions, configuration, missing modules."""
+
+
+class ConfigError(FatalError):
+    """The user's settings or stored configuration are wrong; the message says how to fix it."""
+
+
+class RetriableError(ConnectorError):
+    """Network trouble, 5xx, rate limits, locked company file: try again later."""
+
+    def __init__(self, message: str, *, code: str | int | None = None, details: object = None,
+                 retry_after: float | None = None):
+        super().__init__(message, code=code, details=details)
+        self.retry_after = retry_after
+
+
+class RecordError(ConnectorError):
+    """One record was refused (validation, duplicate name, not found); the batch goes on."""

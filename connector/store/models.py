@@ -1,0 +1,224 @@
+"""SQLModel tables: the database is the only channel between the bridge and the flows."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from connector.store.types import UTCDateTime, utcnow
+
+__all__ = [
+    "SchemaVersion", "Company", "QbwcSession", "QueuedRequest", "RawResponse", "Watermark",
+    "RecordLink", "AuditRun", "AuditEvent", "ZohoConnection", "ZohoCreditUsage",
+    "RequestState", "SessionState",
+]
+
+
+def _optional_ts() -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+def _now_ts() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class RequestState:
+    PENDING = "pending"
+    SENT = "sent"
+    ANSWERED = "answered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class SessionState:
+    OPEN = "open"
+    CLOSED = "closed"
+    ERROR = "error"
+    EXPIRED = "expired"
+
+
+class SchemaVersion(SQLModel, table=True):
+    __tablename__ = "mlc_schema_version"
+    id: int = Field(default=1, primary_key=True)
+    version: int
+
+
+class Company(SQLModel, table=True):
+    """One QuickBooks company file with its own QBWC registration (.qwc file)."""
+
+    __tablename__ = "mlc_company"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    qbwc_user: str = Field(unique=True, index=True)
+    password_hash: str
+    company_file: str | None = None
+    poll_minutes: int = 10
+    active: bool = True
+    # Stable GUIDs for the .qwc file: QBWC keys its registration on them.
+    owner_id: str
+    file_id: str
+    zoho_connection_id: int | None = Field(default=None, foreign_key="mlc_zoho_connection.id")
+    failed_logins: int = 0
+    locked_until: datetime | None = _optional_ts()
+    # Lease that makes "busy" true across bridge processes: at most one live session.
+    live_session_id: int | None = None
+    live_until: datetime | None = _optional_ts()
+    last_poll_at: datetime | None = _optional_ts()
+    last_company_file_seen: str | None = None
+    last_file_matched: bool | None = None
+    created_at: datetime = _now_ts()
+
+
+class QbwcSession(SQLModel, table=True):
+    __tablename__ = "mlc_qbwc_session"
+    id: int | None = Field(default=None, primary_key=True)
+    # Only a SHA-256 of the ticket is kept: a leaked database must not hand out live sessions.
+    ticket_hash: str = Field(unique=True, index=True)
+    company_id: int = Field(foreign_key="mlc_company.id", index=True)
+    state: str = SessionState.OPEN
+    started_at: datetime = _now_ts()
+    last_seen_at: datetime = _now_ts()
+    ended_at: datetime | None = _optional_ts()
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    company_file: str | None = None
+    client_version: str | None = None
+    qbxml_version: str | None = None
+    requests_planned: int = 0
+    requests_sent: int = 0
+    responses_received: int = 0
+    summary: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class QueuedRequest(SQLModel, table=True):
+    """One qbXML request for one company, handed out in (seq, id) order exactly once."""
+
+    __tablename__ = "mlc_queued_request"
+    __table_args__ = (Index("ix_mlc_queue_pick", "company_id", "state", "seq", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(foreign_key="mlc_company.id")
+    session_id: int | None = Field(default=None, foreign_key="mlc_qbwc_session.id", index=True)
+    seq: int = 0
+    kind: str  # "write" (Zoho -> QBD), "query" (delta read), "check" (host/company)
+    entity: str  # Customer, Item, Invoice, ListDeleted, TxnDeleted, Host, ...
+    state: str = Field(default=RequestState.PENDING)
+    qbxml: str = Field(sa_column=Column(Text, nullable=False))
+    # Iterator pages continue their root query; the watermark moves when the root is complete.
+    root_id: int | None = Field(default=None, index=True)
+    page: int = 1
+    watermark_key: str | None = None
+    watermark_to: datetime | None = _optional_ts()
+    record_ref: str | None = None  # ListID/TxnID a write is about, for 3200 re-queries
+    attempts: int = 0
+    created_at: datetime = _now_ts()
+    sent_at: datetime | None = _optional_ts()
+    answered_at: datetime | None = _optional_ts()
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class RawResponse(SQLModel, table=True):
+    """A response exactly as QuickBooks sent it; the sync flows consume unprocessed ones."""
+
+    __tablename__ = "mlc_raw_response"
+    __table_args__ = (Index("ix_mlc_raw_unprocessed", "company_id", "processed_at", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="mlc_queued_request.id", index=True)
+    company_id: int = Field(foreign_key="mlc_company.id")
+    session_id: int = Field(foreign_key="mlc_qbwc_session.id")
+    entity: str
+    received_at: datetime = _now_ts()
+    status_code: int | None = None
+    status_severity: str | None = None
+    status_message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    iterator_remaining: int | None = None
+    hresult: str | None = None
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    processed_at: datetime | None = _optional_ts()
+
+
+class Watermark(SQLModel, table=True):
+    __tablename__ = "mlc_watermark"
+    company_id: int = Field(foreign_key="mlc_company.id", primary_key=True)
+    entity: str = Field(primary_key=True)
+    value: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = _now_ts()
+
+
+class RecordLink(SQLModel, table=True):
+    """QBD ListID/TxnID <-> Zoho id, with what we last synced so repeats cost nothing."""
+
+    __tablename__ = "mlc_record_link"
+    __table_args__ = (UniqueConstraint("company_id", "qb_type", "qb_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(foreign_key="mlc_company.id", index=True)
+    qb_type: str
+    qb_id: str
+    edit_sequence: str | None = None
+    zoho_module: str
+    zoho_id: str | None = Field(default=None, index=True)
+    content_hash: str | None = None
+    deleted: bool = False
+    last_synced_at: datetime | None = _optional_ts()
+
+
+class AuditRun(SQLModel, table=True):
+    __tablename__ = "mlc_audit_run"
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int | None = Field(default=None, foreign_key="mlc_company.id", index=True)
+    flow: str
+    direction: str
+    status: str = "running"
+    started_at: datetime = _now_ts()
+    ended_at: datetime | None = _optional_ts()
+    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    external_run_id: str | None = None
+    error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "mlc_audit_event"
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="mlc_audit_run.id", index=True)
+    at: datetime = _now_ts()
+    action: str
+    qb_type: str | None = None
+    qb_id: str | None = None
+    edit_sequence: str | None = None
+    zoho_module: str | None = None
+    zoho_id: str | None = None
+    changed_fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    error_code: str | None = None
+    error_message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class ZohoConnection(SQLModel, table=True):
+    """One Zoho org's OAuth connection; one or several QuickBooks companies use it."""
+
+    __tablename__ = "mlc_zoho_connection"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(default="default", unique=True, index=True)
+    region: str | None = None
+    accounts_url: str
+    api_domain: str | None = None
+    client_id: str
+    client_secret_enc: str | None = None
+    refresh_token_enc: str
+    access_token_enc: str | None = None
+    access_expires_at: datetime | None = _optional_ts()
+    # Bumped on every refresh so processes racing to refresh can tell who won.
+    token_version: int = 0
+    scope: str | None = None
+    org_id: str | None = None
+    edition: str | None = None
+    created_at: datetime = _now_ts()
+    updated_at: datetime = _now_ts()
+
+
+class ZohoCreditUsage(SQLModel, table=True):
+    __tablename__ = "mlc_zoho_credit_usage"
+    connection_id: int = Field(foreign_key="mlc_zoho_connection.id", primary_key=True)
+    day: date = Field(primary_key=True)
+    credits: int = 0
+    calls: int = 0

@@ -1,0 +1,75 @@
+"""Shared fixtures. Storage-backed tests run on SQLite and, when MLC_TEST_POSTGRES_URL is set,
+on PostgreSQL too, each test in its own schema so concurrent runs never collide."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import sqlalchemy as sa
+from cryptography.fernet import Fernet
+
+from connector.config import Settings
+from connector.store import Database
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PG_URL = os.environ.get("MLC_TEST_POSTGRES_URL") or None
+BACKENDS = ["sqlite", "postgres"] if PG_URL else ["sqlite"]
+
+
+def _pg_schema_url(base: str, schema: str) -> str:
+    sep = "&" if "?" in base else "?"
+    return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
+    if not PG_URL:
+        pytest.skip("MLC_TEST_POSTGRES_URL is not set")
+    schema = f"mlc_t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _pg_schema_url(PG_URL, schema)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{(tmp_path / 'mlc.db').as_posix()}"
+    return request.getfixturevalue("pg_schema_url")
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    database.create_all()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{(tmp_path / 'mlc-lite.db').as_posix()}")
+    database.create_all()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path,
+        database_url=database_url,
+        secret_key=Fernet.generate_key().decode(),
+    )

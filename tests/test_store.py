@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlmodel import select
+
+from connector.store import SCHEMA_VERSION, Company, Database, SchemaTooNewError, SchemaVersion
+
+
+def _company(name: str = "Acme") -> Company:
+    return Company(name=name, qbwc_user=name.lower(), password_hash="x", owner_id="{o}", file_id="{f}")
+
+
+def test_create_all_records_schema_version(db: Database) -> None:
+    assert db.schema_version() == SCHEMA_VERSION
+
+
+def test_refuses_a_schema_newer_than_the_code(db: Database) -> None:
+    with db.session() as s:
+        s.get(SchemaVersion, 1).version = SCHEMA_VERSION + 1  # type: ignore[union-attr]
+    with pytest.raises(SchemaTooNewError, match="upgrade ml-connector"):
+        db.create_all()
+
+
+def test_datetimes_round_trip_as_aware_utc(db: Database) -> None:
+    moment = datetime(2026, 3, 8, 2, 30, tzinfo=timezone.utc)
+    with db.session() as s:
+        c = _company()
+        c.last_poll_at = moment
+        s.add(c)
+    with db.session() as s:
+        got = s.exec(select(Company)).one()
+    assert got.last_poll_at == moment and got.last_poll_at.tzinfo is not None
+
+
+def test_naive_datetimes_are_refused(db: Database) -> None:
+    with pytest.raises(Exception, match="naive datetime"):
+        with db.session() as s:
+            c = _company()
+            c.last_poll_at = datetime(2026, 1, 1)
+            s.add(c)
