@@ -1,0 +1,57 @@
+"""The ``ml-connector`` command: the one place that wires settings, store, bridge and flows.
+
+Subcommand groups live in sibling modules and are attached at the bottom of this file.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from connector.cli.common import AppContext, pass_app
+from connector.config import Settings
+from connector.errors import ConnectorError
+
+__all__ = ["main"]
+
+
+@click.group()
+@click.option("--log-level", default=None, help="Override MLC_LOG_LEVEL (DEBUG, INFO, WARNING).")
+@click.pass_context
+def cli(ctx: click.Context, log_level: str | None) -> None:
+    """Sync QuickBooks Desktop with Zoho CRM."""
+    settings = Settings()
+    if log_level:
+        settings.log_level = log_level.upper()
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    ctx.obj = AppContext(settings)
+
+
+@cli.command()
+@pass_app
+def info(app: AppContext) -> None:
+    """Show where ml-connector keeps its data and how it is configured."""
+    s = app.settings
+    click.echo(f"data directory : {s.data_dir}")
+    click.echo(f"database       : {app.db.safe_url}")
+    click.echo(f"schema version : {app.db.schema_version()}")
+    click.echo(f"secret key     : {'MLC_SECRET_KEY' if s.secret_key else s.key_file}")
+    click.echo(f"bridge         : http://{s.bridge_host}:{s.bridge_port}/qbwc")
+    click.echo(f"log level      : {s.log_level}")
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except ConnectorError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

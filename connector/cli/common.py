@@ -1,0 +1,46 @@
+"""What every subcommand needs: settings, a lazily opened database, friendly failures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cached_property, update_wrapper
+from typing import Any, TypeVar
+
+import click
+
+from connector.config import Settings
+from connector.crypto import SecretBox
+from connector.errors import ConnectorError
+from connector.store import Database
+
+__all__ = ["AppContext", "pass_app"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class AppContext:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    @cached_property
+    def db(self) -> Database:
+        database = Database(self.settings.resolved_database_url)
+        database.create_all()
+        return database
+
+    @cached_property
+    def secrets(self) -> SecretBox:
+        return SecretBox.from_settings(self.settings)
+
+
+def pass_app(fn: F) -> F:
+    """Inject the AppContext and turn ConnectorError into a clean message and exit code 1."""
+
+    @click.pass_context
+    def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return ctx.invoke(fn, ctx.find_object(AppContext), *args, **kwargs)
+        except ConnectorError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return update_wrapper(wrapper, fn)  # type: ignore[return-value]
