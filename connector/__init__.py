@@ -1,0 +1,3 @@
+"""ml-connector: QuickBooks Desktop <-> Zoho CRM."""
+
+__version__ = "0.1.0"

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     lockout_minutes: int = 15
     ticket_idle_minutes: int = 30
+    # authenticate answers "none" when no write waits and the last full read is this fresh.
+    min_poll_seconds: int = 60
     # QB stores local time with unreliable DST, so every delta window reaches back this far.
     overlap_minutes: int = 120
     # Sized so one page stays far below QBWC's ~60 s per-request limit on a slow company file.

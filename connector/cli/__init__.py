@@ -45,6 +45,12 @@ def info(app: AppContext) -> None:
     click.echo(f"log level      : {s.log_level}")
 
 
+from connector.cli.company import company, qwc  # noqa: E402  (subcommands attach after `cli`)
+
+cli.add_command(company)
+cli.add_command(qwc)
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)

@@ -108,6 +108,8 @@ class QueuedRequest(SQLModel, table=True):
     # Iterator pages continue their root query; the watermark moves when the root is complete.
     root_id: int | None = Field(default=None, index=True)
     page: int = 1
+    # Iterator pages still expected after this one (from iteratorRemainingCount), for percent.
+    pages_after: int = 0
     watermark_key: str | None = None
     watermark_to: datetime | None = _optional_ts()
     record_ref: str | None = None  # ListID/TxnID a write is about, for 3200 re-queries

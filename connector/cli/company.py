@@ -1,0 +1,123 @@
+"""``ml-connector company …`` and ``ml-connector qwc``: register QuickBooks company files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from connector.cli.common import AppContext, pass_app
+from connector.qbwc import (
+    add_company,
+    get_company,
+    list_companies,
+    render_qwc,
+    set_active,
+    set_company_file,
+    set_password,
+)
+
+__all__ = ["company", "qwc"]
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("QBWC password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise click.BadParameter("the password must not be empty", param_hint="password")
+    return password
+
+
+@click.group()
+def company() -> None:
+    """Register and manage QuickBooks company files (one QBWC user each)."""
+
+
+@company.command("add")
+@click.argument("name")
+@click.option("--qbwc-user", required=True, help="User name the Web Connector logs in with.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--company-file", default=None, help="Full path of the .qbw file; sessions with another file open are stopped.")
+@click.option("--poll-minutes", default=10, show_default=True, type=click.IntRange(min=1))
+@pass_app
+def company_add(app: AppContext, name: str, qbwc_user: str, password_stdin: bool,
+                company_file: str | None, poll_minutes: int) -> None:
+    """Register company NAME."""
+    password = _read_password(password_stdin)
+    row = add_company(app.db, name, qbwc_user, password, company_file=company_file,
+                      poll_minutes=poll_minutes)
+    click.echo(f"added company {row.name!r} (QBWC user {row.qbwc_user!r}, every {row.poll_minutes} min)")
+    click.echo(f"next: ml-connector qwc {row.name!r} --url https://<your-host>/qbwc > {row.name}.qwc")
+
+
+@company.command("list")
+@pass_app
+def company_list(app: AppContext) -> None:
+    """List registered companies and when the Web Connector last polled."""
+    rows = list_companies(app.db)
+    if not rows:
+        click.echo("no companies yet: ml-connector company add NAME --qbwc-user USER")
+        return
+    click.echo(f"{'NAME':20} {'QBWC USER':16} {'ACTIVE':6} {'EVERY':>5}  {'LAST POLL':20} COMPANY FILE")
+    for c in rows:
+        last = c.last_poll_at.strftime("%Y-%m-%d %H:%M UTC") if c.last_poll_at else "never"
+        click.echo(f"{c.name:20} {c.qbwc_user:16} {'yes' if c.active else 'no':6} "
+                   f"{c.poll_minutes:>4}m  {last:20} {c.company_file or '(any)'}")
+
+
+@company.command("disable")
+@click.argument("name")
+@pass_app
+def company_disable(app: AppContext, name: str) -> None:
+    """Refuse Web Connector logins for NAME (nothing is deleted)."""
+    set_active(app.db, name, False)
+    click.echo(f"company {name!r} disabled")
+
+
+@company.command("enable")
+@click.argument("name")
+@pass_app
+def company_enable(app: AppContext, name: str) -> None:
+    """Accept Web Connector logins for NAME again."""
+    set_active(app.db, name, True)
+    click.echo(f"company {name!r} enabled")
+
+
+@company.command("set-password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@pass_app
+def company_set_password(app: AppContext, name: str, password_stdin: bool) -> None:
+    """Change the QBWC password of NAME (also lifts a lockout)."""
+    get_company(app.db, name)
+    set_password(app.db, name, _read_password(password_stdin))
+    click.echo(f"password of {name!r} changed; enter the same one in the Web Connector")
+
+
+@company.command("set-file")
+@click.argument("name")
+@click.argument("company_file", required=False)
+@pass_app
+def company_set_file(app: AppContext, name: str, company_file: str | None) -> None:
+    """Register the .qbw path for NAME (omit it to accept any open file)."""
+    set_company_file(app.db, name, company_file)
+    click.echo(f"company {name!r} now expects {company_file or 'any company file'}")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--url", required=True, help="Public URL of the bridge's /qbwc endpoint (https unless localhost).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+@pass_app
+def qwc(app: AppContext, name: str, url: str, output: Path | None) -> None:
+    """Write the .qwc file that registers company NAME in the Web Connector."""
+    text = render_qwc(get_company(app.db, name), url)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}: open it in the QuickBooks Web Connector (Add an application)", err=True)

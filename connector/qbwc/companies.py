@@ -1,0 +1,93 @@
+"""Registering QuickBooks company files, each with its own QBWC user and .qwc file."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlmodel import select
+
+from connector.errors import ConfigError
+from connector.qbwc.passwords import hash_password
+from connector.store import Company, Database
+
+__all__ = [
+    "add_company", "get_company", "list_companies", "set_password", "set_active", "set_company_file",
+    "normalize_company_file", "same_company_file",
+]
+
+
+def normalize_company_file(path: str) -> str:
+    # QBWC reports Windows paths; case and slash direction do not make a different file.
+    return path.strip().replace("/", "\\").casefold()
+
+
+def same_company_file(registered: str, reported: str) -> bool:
+    return normalize_company_file(registered) == normalize_company_file(reported)
+
+
+def add_company(
+    db: Database,
+    name: str,
+    qbwc_user: str,
+    password: str,
+    *,
+    company_file: str | None = None,
+    poll_minutes: int = 10,
+) -> Company:
+    name, qbwc_user = name.strip(), qbwc_user.strip()
+    if not name or not qbwc_user:
+        raise ConfigError("a company needs a non-empty name and QBWC user name")
+    if poll_minutes < 1:
+        raise ConfigError("--poll-minutes must be at least 1 (QBWC's smallest schedule)")
+    with db.session() as s:
+        for column, value, what in ((Company.name, name, "name"), (Company.qbwc_user, qbwc_user, "QBWC user")):
+            if s.exec(select(Company).where(column == value)).first():
+                raise ConfigError(f"a company with {what} {value!r} already exists")
+        company = Company(
+            name=name,
+            qbwc_user=qbwc_user,
+            password_hash=hash_password(password),
+            company_file=company_file.strip() if company_file else None,
+            poll_minutes=poll_minutes,
+            owner_id=f"{{{uuid.uuid4()}}}".upper(),
+            file_id=f"{{{uuid.uuid4()}}}".upper(),
+        )
+        s.add(company)
+        s.flush()
+        s.refresh(company)
+        return company
+
+
+def get_company(db: Database, name: str) -> Company:
+    with db.session() as s:
+        company = s.exec(select(Company).where(Company.name == name)).first()
+    if company is None:
+        raise ConfigError(f"no company named {name!r}; see `ml-connector company list`")
+    return company
+
+
+def list_companies(db: Database) -> Sequence[Company]:
+    with db.session() as s:
+        return s.exec(select(Company).order_by(Company.name)).all()
+
+
+def _update(db: Database, name: str, **values: object) -> None:
+    company = get_company(db, name)
+    with db.session() as s:
+        row = s.get(Company, company.id)
+        assert row is not None
+        for key, value in values.items():
+            setattr(row, key, value)
+
+
+def set_password(db: Database, name: str, password: str) -> None:
+    _update(db, name, password_hash=hash_password(password), failed_logins=0, locked_until=None)
+
+
+def set_active(db: Database, name: str, active: bool) -> None:
+    _update(db, name, active=active)
+
+
+def set_company_file(db: Database, name: str, company_file: str | None) -> None:
+    _update(db, name, company_file=company_file.strip() if company_file else None)

@@ -1,0 +1,99 @@
+"""``receiveResponseXML``: store what QuickBooks answered, continue iterators, judge the result."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from connector.qbxml import builders
+from connector.qbxml.parse import QbxmlParseError, ResponseStatus, read_statuses
+from connector.qbxml.status import StatusKind, classify
+from connector.qbwc.queue import enqueue
+from connector.store import QueuedRequest, RawResponse, RequestState
+
+__all__ = ["Verdict", "record_response"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What one response means for the session: ``stop`` carries the reason to end it early."""
+
+    ok: bool
+    stop: str | None = None
+
+
+def _own_status(statuses: list[ResponseStatus], row: QueuedRequest) -> ResponseStatus:
+    mine = [st for st in statuses if st.request_id == str(row.id)]
+    ranked = sorted(mine or statuses, key=lambda st: (st.status_severity.lower() != "error", st.status_code == 0))
+    return ranked[0]
+
+
+def _store(s: Session, row: QueuedRequest, session_id: int, body: str, now: datetime, *,
+           status: ResponseStatus | None = None, hresult: str | None = None,
+           message: str | None = None) -> None:
+    s.add(RawResponse(
+        request_id=row.id or 0, company_id=row.company_id, session_id=session_id, entity=row.entity,
+        received_at=now, body=body, hresult=hresult or None,
+        status_code=status.status_code if status else None,
+        status_severity=status.status_severity if status else None,
+        status_message=status.status_message if status else message,
+        iterator_remaining=status.iterator_remaining if status else None,
+        # The file check carries nothing to sync; the flows only see entity reads and writes.
+        processed_at=now if row.kind == "check" else None,
+    ))
+
+
+def _continue(s: Session, row: QueuedRequest, status: ResponseStatus) -> None:
+    remaining = status.iterator_remaining or 0
+    page_size = max(status.ret_count, 1)
+    enqueue(
+        s, row.company_id, kind=row.kind, entity=row.entity, seq=row.seq,
+        session_id=row.session_id, root_id=row.root_id, page=row.page + 1,
+        pages_after=max(math.ceil(remaining / page_size) - 1, 0),
+        watermark_key=row.watermark_key, watermark_to=row.watermark_to,
+        build=lambda rid: builders.continue_iterator(row.qbxml, iterator_id=status.iterator_id or "",
+                                                    request_id=rid),
+    )
+
+
+def _fail(row: QueuedRequest, now: datetime, error: str) -> None:
+    row.state, row.answered_at, row.error = RequestState.FAILED, now, error
+
+
+def record_response(s: Session, row: QueuedRequest, session_id: int, response: str, hresult: str,
+                    message: str, now: datetime) -> Verdict:
+    if hresult:
+        # QuickBooks refused the request itself (e.g. 0x80040400: it could not parse our XML).
+        _store(s, row, session_id, response or "", now, hresult=hresult, message=message)
+        _fail(row, now, f"QuickBooks error {hresult}: {message}")
+        return Verdict(ok=False)
+    try:
+        statuses = read_statuses(response)
+    except QbxmlParseError as exc:
+        _store(s, row, session_id, response, now, message=str(exc))
+        _fail(row, now, f"unreadable response: {exc}")
+        return Verdict(ok=False)
+    if not statuses:
+        _store(s, row, session_id, response, now, message="response holds no *Rs element")
+        _fail(row, now, "response holds no *Rs element")
+        return Verdict(ok=False)
+    status = _own_status(statuses, row)
+    _store(s, row, session_id, response, now, status=status)
+    kind = classify(status.status_code, status.status_severity)
+    if kind in (StatusKind.OK, StatusKind.NO_MATCH, StatusKind.WARNING):
+        row.state, row.answered_at = RequestState.ANSWERED, now
+        if status.iterator_remaining and status.iterator_id:
+            _continue(s, row, status)
+        return Verdict(ok=True)
+    error = f"{status.rs_name} status {status.status_code}: {status.status_message}"
+    _fail(row, now, error)
+    if kind is StatusKind.RETRIABLE:
+        # A locked or busy company file fails every following request too: stop and retry later.
+        return Verdict(ok=False, stop=f"QuickBooks is busy ({error}); the next poll will retry")
+    return Verdict(ok=False)

@@ -1,0 +1,60 @@
+"""What a QBWC session asks QuickBooks for, decided at ``authenticate``.
+
+Order: the company-file check, pending Zoho->QBD writes, then one delta read per entity from
+its watermark minus the overlap (QuickBooks stamps local time with unreliable DST, so windows
+overlap and the sync's dedupe absorbs the repeat). No watermark means a full, paged read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from connector.config import Settings
+from connector.qbxml import builders
+from connector.qbwc.queue import Band, enqueue
+from connector.qbwc.watermarks import watermarks
+from connector.store import Company, QbwcSession
+
+__all__ = ["ReadSpec", "READ_PLAN", "CHECK_ENTITY", "plan_session"]
+
+CHECK_ENTITY = "Check"
+
+
+@dataclass(frozen=True)
+class ReadSpec:
+    entity: str
+    build: Callable[[str, datetime | None, Settings], str]
+
+
+READ_PLAN: tuple[ReadSpec, ...] = (
+    ReadSpec("Customer", lambda rid, since, st: builders.customer_query(
+        rid, from_modified=since, max_returned=st.max_returned_customers)),
+    ReadSpec("Item", lambda rid, since, st: builders.item_query(
+        rid, from_modified=since, max_returned=st.max_returned_items)),
+    ReadSpec("Invoice", lambda rid, since, st: builders.invoice_query(
+        rid, from_modified=since, max_returned=st.max_returned_invoices)),
+    ReadSpec("ListDeleted", lambda rid, since, st: builders.list_deleted_query(rid, from_deleted=since)),
+    ReadSpec("TxnDeleted", lambda rid, since, st: builders.txn_deleted_query(rid, from_deleted=since)),
+)
+
+
+def plan_session(s: Session, company: Company, session: QbwcSession, settings: Settings,
+                 now: datetime) -> int:
+    """Queue this session's check and reads; returns how many requests were queued."""
+    assert company.id is not None and session.id is not None
+    enqueue(s, company.id, kind="check", entity=CHECK_ENTITY, seq=Band.CHECK,
+            session_id=session.id, build=builders.host_company_query)
+    marks = watermarks(s, company.id)
+    for position, spec in enumerate(READ_PLAN):
+        mark = marks.get(spec.entity)
+        since = mark - settings.overlap if mark else None
+        enqueue(
+            s, company.id, kind="query", entity=spec.entity, seq=Band.QUERY + position,
+            session_id=session.id, watermark_key=spec.entity, watermark_to=now,
+            build=lambda rid, spec=spec, since=since: spec.build(rid, since, settings),  # type: ignore[misc]
+        )
+    return 1 + len(READ_PLAN)

@@ -1,0 +1,210 @@
+"""The QuickBooks Web Connector protocol as plain Python: the SOAP bridge only forwards to this.
+
+QBWC calls, per session: serverVersion, clientVersion, authenticate, then sendRequestXML /
+receiveResponseXML until we report 100 (or a negative percent, after which it calls
+getLastError), then closeConnection. connectionError replaces the loop when QuickBooks could
+not open the company file.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlmodel import Session, select
+
+from connector import __version__
+from connector.config import Settings
+from connector.qbwc.companies import same_company_file
+from connector.qbwc.exchange import record_response
+from connector.qbwc.login import login, release_lease
+from connector.qbwc.queue import cancel_pending, claim_next, outstanding, session_progress
+from connector.qbwc.summary import session_summary
+from connector.qbwc.tickets import hash_ticket, ticket_prefix
+from connector.qbwc.watermarks import advance_completed
+from connector.store import Company, Database, QbwcSession, SessionState
+from connector.store.types import utcnow
+
+__all__ = ["QbwcService", "MIN_CLIENT_VERSION", "MIN_QBXML_MAJOR", "UNKNOWN_TICKET"]
+
+log = logging.getLogger(__name__)
+
+MIN_CLIENT_VERSION = (2, 1)
+MIN_QBXML_MAJOR = 13
+UNKNOWN_TICKET = (
+    "ml-connector: unknown or expired ticket. The session timed out or was never opened; "
+    "the Web Connector will start a new one at its next scheduled run."
+)
+_READS = ("query", "check")
+
+
+def _version_tuple(version: str) -> tuple[int, ...] | None:
+    try:
+        return tuple(int(part) for part in version.strip().split("."))
+    except ValueError:
+        return None
+
+
+class QbwcService:
+    def __init__(self, db: Database, settings: Settings, *,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock or utcnow
+
+    # -- handshake ---------------------------------------------------------------------------
+    def server_version(self) -> str:
+        return f"ml-connector {__version__}"
+
+    def client_version(self, version: str) -> str:
+        parsed = _version_tuple(version)
+        if parsed is not None and parsed[:2] < MIN_CLIENT_VERSION:
+            return (f"W:QuickBooks Web Connector {version} is older than 2.1; ml-connector is "
+                    "tested with 2.1 and later. Please update the Web Connector.")
+        return ""
+
+    def authenticate(self, username: str, password: str) -> list[str]:
+        now = self.clock()
+        with self.db.session() as s:
+            outcome = login(s, username, password, self.settings, now)
+        log.info("QBWC authenticate user=%r -> %s ticket=%s", username, outcome.status or "go",
+                 ticket_prefix(outcome.ticket))
+        return [outcome.ticket, outcome.status, "", ""]
+
+    # -- the loop ----------------------------------------------------------------------------
+    def send_request_xml(self, ticket: str, hcp_response: str, company_file: str, country: str,
+                         major: int, minor: int) -> str:
+        now = self.clock()
+        with self.db.session() as s:
+            found = self._resolve(s, ticket, now)
+            if found is None or found[0].state != SessionState.OPEN:
+                return ""
+            session, company = found
+            if session.company_file is None:
+                problem = self._check_environment(company, session, company_file, major, minor)
+                if problem:
+                    self._stop(s, session, company, problem, now)
+                    return ""
+            session_id, company_id = session.id or 0, company.id or 0
+        row = claim_next(self.db, company_id, session_id, now)
+        with self.db.session() as s:
+            session = s.get(QbwcSession, session_id)
+            assert session is not None
+            if row is None:
+                session.last_error = "ml-connector: nothing left to send in this session"
+                return ""
+            session.requests_sent += 1
+        log.info("company %s: sending request %s (%s %s page %d)", company.name, row.id, row.kind,
+                 row.entity, row.page)
+        return row.qbxml
+
+    def receive_response_xml(self, ticket: str, response: str, hresult: str, message: str) -> int:
+        now = self.clock()
+        with self.db.session() as s:
+            found = self._resolve(s, ticket, now)
+            if found is None or found[0].state != SessionState.OPEN:
+                return -1
+            session, company = found
+            row = outstanding(s, session.id or 0)
+            if row is None:
+                self._stop(s, session, company, "ml-connector: a response arrived but no request "
+                           "was outstanding in this session", now)
+                return -1
+            session.responses_received += 1
+            verdict = record_response(s, row, session.id or 0, response or "", hresult or "",
+                                      message or "", now)
+            if not verdict.ok:
+                log.warning("company %s: request %s (%s) failed: %s", company.name, row.id,
+                            row.entity, row.error)
+            if verdict.stop:
+                self._stop(s, session, company, verdict.stop, now)
+                return -1
+            s.flush()
+            done, total = session_progress(s, company.id or 0, session.id or 0)
+        return 100 if done >= total else min(99, done * 100 // max(total, 1))
+
+    def connection_error(self, ticket: str, hresult: str, message: str) -> str:
+        now = self.clock()
+        with self.db.session() as s:
+            found = self._resolve(s, ticket, now)
+            if found is not None:
+                session, company = found
+                self._stop(s, session, company, f"QuickBooks could not open the company file "
+                           f"({hresult}): {message}", now)
+        return "done"
+
+    def get_last_error(self, ticket: str) -> str:
+        with self.db.session() as s:
+            session = self._session(s, ticket)
+            if session is None:
+                return UNKNOWN_TICKET
+            return session.last_error or ""
+
+    def close_connection(self, ticket: str) -> str:
+        now = self.clock()
+        with self.db.session() as s:
+            found = self._resolve(s, ticket, now)
+            if found is None:
+                return UNKNOWN_TICKET
+            session, company = found
+            advanced: list[str] = []
+            if session.state == SessionState.OPEN:
+                cancel_pending(s, company.id or 0, kinds=_READS, session_id=session.id,
+                               reason="session closed before this request was sent")
+                advanced = advance_completed(s, company.id or 0, session.id or 0, now)
+                session.state = SessionState.CLOSED
+            session.ended_at = session.ended_at or now
+            release_lease(s, company, session.id or 0)
+            s.flush()
+            session.summary = session_summary(s, company, session, advanced)
+        log.info("company %s: session %s closed: %s", company.name, ticket_prefix(ticket), session.summary)
+        return session.summary
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _session(self, s: Session, ticket: str) -> QbwcSession | None:
+        if not ticket:
+            return None
+        return s.exec(select(QbwcSession).where(QbwcSession.ticket_hash == hash_ticket(ticket))).first()
+
+    def _resolve(self, s: Session, ticket: str, now: datetime) -> tuple[QbwcSession, Company] | None:
+        """The ticket's session and company, touched; an idle session expires here."""
+        session = self._session(s, ticket)
+        if session is None:
+            log.warning("QBWC call with unknown ticket %s", ticket_prefix(ticket))
+            return None
+        company = s.get(Company, session.company_id)
+        assert company is not None
+        if session.state == SessionState.OPEN and now - session.last_seen_at > self.settings.ticket_idle:
+            self._stop(s, session, company, "ml-connector: the ticket expired after "
+                       f"{self.settings.ticket_idle_minutes} idle minutes", now, state=SessionState.EXPIRED)
+        elif session.state == SessionState.OPEN:
+            session.last_seen_at = now
+            if company.live_session_id == session.id:
+                company.live_until = now + self.settings.ticket_idle
+        return session, company
+
+    def _check_environment(self, company: Company, session: QbwcSession, company_file: str,
+                           major: int, minor: int) -> str | None:
+        session.company_file = company_file
+        session.qbxml_version = f"{major}.{minor}"
+        company.last_company_file_seen = company_file
+        if company.company_file:
+            company.last_file_matched = same_company_file(company.company_file, company_file)
+            if not company.last_file_matched:
+                return (f"ml-connector: the Web Connector has {company_file!r} open, but company "
+                        f"{company.name!r} is registered for {company.company_file!r}. Nothing was "
+                        "read or written. Open the right company file in QuickBooks, or fix the "
+                        "registration with `ml-connector company add/set-file`.")
+        if major and major < MIN_QBXML_MAJOR:
+            return (f"ml-connector: this QuickBooks supports qbXML {major}.{minor}; ml-connector "
+                    f"needs qbXML {MIN_QBXML_MAJOR}.0 (QuickBooks Desktop 2014 or later).")
+        return None
+
+    def _stop(self, s: Session, session: QbwcSession, company: Company, reason: str, now: datetime,
+              *, state: str = SessionState.ERROR) -> None:
+        log.warning("company %s: session stopped: %s", company.name, reason)
+        session.state, session.last_error, session.ended_at = state, reason, now
+        cancel_pending(s, company.id or 0, kinds=_READS, session_id=session.id,
+                       reason=f"session stopped: {reason}")
+        release_lease(s, company, session.id or 0)

@@ -1,0 +1,31 @@
+"""The human-readable line QBWC shows after ``closeConnection``."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlmodel import Session, select
+
+from connector.store import Company, QbwcSession, QueuedRequest, RequestState
+
+__all__ = ["session_summary"]
+
+
+def session_summary(s: Session, company: Company, session: QbwcSession, advanced: list[str]) -> str:
+    rows = s.exec(select(QueuedRequest).where(QueuedRequest.session_id == session.id)).all()
+    answered = [r for r in rows if r.state == RequestState.ANSWERED]
+    failed = [r for r in rows if r.state == RequestState.FAILED]
+    pages = Counter(r.entity for r in answered if r.kind == "query")
+    parts = [f"ml-connector · {company.name}: {len(answered)} of {len(rows)} requests answered"]
+    if pages:
+        parts.append("read " + ", ".join(f"{entity} ({n} page{'s' if n > 1 else ''})"
+                                          for entity, n in pages.items()))
+    writes = sum(1 for r in answered if r.kind == "write")
+    if writes:
+        parts.append(f"{writes} change{'s' if writes > 1 else ''} written to QuickBooks")
+    if failed:
+        parts.append(f"{len(failed)} failed (first: {failed[0].error})")
+    parts.append("up to date: " + (", ".join(advanced) if advanced else "nothing"))
+    if session.last_error and session.state != "closed":
+        parts.append(f"stopped: {session.last_error}")
+    return "; ".join(parts)
