@@ -1,0 +1,65 @@
+"""The queue hands each request out once, across processes, in (band, order) order."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+from connector.qbwc import add_company
+from connector.qbwc.queue import Band, claim_next, enqueue
+from connector.qbwc.service import QbwcService
+from connector.config import Settings
+from connector.store import Database, QbwcSession
+from connector.store.types import utcnow
+from tests.qbwc.claim_worker import claim_all
+
+
+def _fill(db: Database, n: int) -> tuple[int, list[int]]:
+    company = add_company(db, "Acme", "acme", "pw")
+    with db.session() as s:
+        sessions = [QbwcSession(ticket_hash=f"h{i}", company_id=company.id or 0) for i in range(2)]
+        s.add_all(sessions)
+        s.flush()
+        for i in range(n):
+            enqueue(s, company.id or 0, kind="write", entity="Customer", seq=Band.WRITE,
+                    build=lambda rid: f"<QBXML>{rid}</QBXML>")
+        return company.id or 0, [x.id or 0 for x in sessions]
+
+
+def test_two_processes_never_claim_the_same_request(database_url: str, db: Database) -> None:
+    company_id, sessions = _fill(db, 120)
+    ctx = multiprocessing.get_context("spawn")  # what Windows does; no fork-only tricks
+    with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
+        futures = [pool.submit(claim_all, database_url, company_id, sid) for sid in sessions]
+        claimed = [f.result(timeout=120) for f in futures]
+    everything = claimed[0] + claimed[1]
+    assert len(everything) == 120 and len(set(everything)) == 120
+
+
+def test_checks_come_before_writes_before_reads(db: Database) -> None:
+    company = add_company(db, "Acme", "acme", "pw")
+    with db.session() as s:
+        session = QbwcSession(ticket_hash="h", company_id=company.id or 0)
+        s.add(session)
+        s.flush()
+        for band, name in ((Band.QUERY, "read"), (Band.WRITE, "write"), (Band.CHECK, "check")):
+            enqueue(s, company.id or 0, kind=name, entity=name, seq=band, session_id=session.id,
+                    build=lambda rid: rid)
+        sid = session.id or 0
+    order = [claim_next(db, company.id or 0, sid, utcnow()) for _ in range(3)]
+    assert [r.kind for r in order if r] == ["check", "write", "read"]
+    assert claim_next(db, company.id or 0, sid, utcnow()) is None
+
+
+def test_a_ticket_works_in_whichever_bridge_process_receives_the_call(
+        database_url: str, db: Database, settings: Settings) -> None:
+    add_company(db, "Acme", "acme", "pw")
+    first, second = Database(database_url), Database(database_url)
+    try:
+        ticket, status, *_ = QbwcService(first, settings).authenticate("acme", "pw")
+        assert status == ""
+        request = QbwcService(second, settings).send_request_xml(ticket, "", r"C:\x.qbw", "US", 13, 0)
+        assert "HostQueryRq" in request
+    finally:
+        first.dispose()
+        second.dispose()

@@ -1,0 +1,233 @@
+"""The QBWC protocol as plain Python, answered by the QuickBooks simulator."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from lxml import etree
+from sqlmodel import col, select
+
+from connector.config import Settings
+from connector.qbwc import add_company
+from connector.qbwc.service import UNKNOWN_TICKET, QbwcService
+from connector.sandbox.qbd import QuickBooksSimulator, seed_company
+from connector.store import Company, Database, QbwcSession, QueuedRequest, RawResponse, Watermark
+from tests.qbwc.driver import Clock, run_session
+
+QBW = r"C:\Users\Public\Documents\Intuit\QuickBooks\Company Files\Acme.qbw"
+
+
+def _ops(request: str) -> list[str]:
+    root = etree.fromstring(request.encode())
+    return [el.tag for el in root.find("QBXMLMsgsRq")]  # type: ignore[union-attr]
+
+
+def _from_date(request: str) -> str | None:
+    root = etree.fromstring(request.encode())
+    found = root.xpath("//FromModifiedDate|//DeletedDateRangeFilter/FromDeletedDate")
+    return found[0].text if found else None
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def tuned(settings: Settings) -> Settings:
+    return settings.model_copy(update={"max_returned_customers": 7, "max_returned_invoices": 4,
+                                       "max_returned_items": 50, "min_poll_seconds": 0})
+
+
+@pytest.fixture
+def service(db: Database, tuned: Settings, clock: Clock) -> QbwcService:
+    add_company(db, "Acme", "acme", "pw", company_file=QBW)
+    return QbwcService(db, tuned, clock=clock)
+
+
+@pytest.fixture
+def qb(clock: Clock) -> QuickBooksSimulator:
+    sim = QuickBooksSimulator(QBW, clock=lambda: clock.now - timedelta(minutes=5))
+    seed_company(sim, customers=20, invoices=9, lines_per_invoice=3, seed=7)
+    return sim
+
+
+def test_server_and_client_versions(service: QbwcService) -> None:
+    assert service.server_version().startswith("ml-connector")
+    assert service.client_version("2.3.0.215") == ""
+    assert service.client_version("2.0.1.30").startswith("W:")
+    assert service.client_version("garbled") == ""
+
+
+def test_a_whole_session_sends_every_request_once_in_order(service: QbwcService, qb: QuickBooksSimulator,
+                                                           db: Database) -> None:
+    run = run_session(service, qb, "acme", "pw")
+    assert run.status == QBW
+    ops = [_ops(r) for r in run.requests]
+    assert ops[0] == ["HostQueryRq", "CompanyQueryRq"]
+    firsts = [o[0] for o in ops[1:]]
+    # 20 customers / 7 per page = 3 pages, each continued right behind the one before.
+    assert firsts == (["CustomerQueryRq"] * 3 + ["ItemQueryRq"] + ["InvoiceQueryRq"] * 3
+                      + ["ListDeletedQueryRq", "TxnDeletedQueryRq"])
+    assert run.percents[-1] == 100 and run.percents == sorted(run.percents)
+    assert all(0 <= p < 100 for p in run.percents[:-1])
+    assert "up to date: Customer, Invoice, Item, ListDeleted, TxnDeleted" in (run.close or "")
+    with db.session() as s:
+        sent = s.exec(select(QueuedRequest)).all()
+        assert {r.state for r in sent} == {"answered"} and all(r.attempts == 1 for r in sent)
+        raw = s.exec(select(RawResponse).where(col(RawResponse.processed_at).is_(None))).all()
+        assert len(raw) == len(run.requests) - 1  # everything but the file check awaits the sync
+
+
+def test_the_second_session_reads_only_changes_since_the_watermark_minus_overlap(
+        service: QbwcService, qb: QuickBooksSimulator, clock: Clock, tuned: Settings) -> None:
+    first = run_session(service, qb, "acme", "pw")
+    assert all(_from_date(r) is None for r in first.requests[1:])
+    mark = clock.now
+    clock.advance(minutes=10)
+    second = run_session(service, qb, "acme", "pw")
+    expected = mark - tuned.overlap
+    for request in second.requests[1:]:
+        got = datetime.fromisoformat(_from_date(request) or "")
+        assert got == expected, request
+    assert len(second.requests) == 6  # nothing changed: one page per read
+
+
+def test_wrong_password_and_unknown_user_get_nvu(service: QbwcService, qb: QuickBooksSimulator) -> None:
+    assert run_session(service, qb, "acme", "wrong").status == "nvu"
+    assert run_session(service, qb, "nobody", "pw").status == "nvu"
+
+
+def test_five_failures_lock_the_user_for_fifteen_minutes(service: QbwcService, qb: QuickBooksSimulator,
+                                                         clock: Clock) -> None:
+    for _ in range(5):
+        assert service.authenticate("acme", "wrong")[1] == "nvu"
+    assert service.authenticate("acme", "pw")[1] == "nvu"
+    clock.advance(minutes=15, seconds=1)
+    assert run_session(service, qb, "acme", "pw").status == QBW
+
+
+def test_disabled_company_gets_nvu(service: QbwcService, db: Database, qb: QuickBooksSimulator) -> None:
+    from connector.qbwc import set_active
+
+    set_active(db, "Acme", False)
+    assert service.authenticate("acme", "pw")[1] == "nvu"
+
+
+def test_a_second_login_while_a_session_is_live_is_busy(service: QbwcService, clock: Clock) -> None:
+    ticket, status, *_ = service.authenticate("acme", "pw")
+    assert ticket and status == QBW
+    assert service.authenticate("acme", "pw")[1] == "busy"
+    clock.advance(minutes=31)
+    again, status, *_ = service.authenticate("acme", "pw")
+    assert status == QBW and again != ticket
+    assert service.send_request_xml(ticket, "", QBW, "US", 13, 0) == ""
+    assert "expired" in service.get_last_error(ticket) or service.get_last_error(ticket)
+
+
+def test_idle_ticket_expires(service: QbwcService, clock: Clock) -> None:
+    ticket, *_ = service.authenticate("acme", "pw")
+    clock.advance(minutes=31)
+    assert service.send_request_xml(ticket, "", QBW, "US", 13, 0) == ""
+    assert "expired after 30 idle minutes" in service.get_last_error(ticket)
+
+
+def test_unknown_ticket_gets_nothing_and_a_clear_error(service: QbwcService) -> None:
+    assert service.send_request_xml("forged", "", QBW, "US", 13, 0) == ""
+    assert service.receive_response_xml("forged", "<QBXML/>", "", "") < 0
+    assert service.get_last_error("forged") == UNKNOWN_TICKET
+    assert service.close_connection("forged") == UNKNOWN_TICKET
+
+
+def test_the_wrong_company_file_stops_the_session_before_anything_is_sent(
+        service: QbwcService, qb: QuickBooksSimulator, db: Database) -> None:
+    run = run_session(service, qb, "acme", "pw", company_file=r"C:\QB\Other Co.qbw")
+    assert run.requests == []
+    assert "Other Co.qbw" in (run.last_error or "") and "Nothing was read or written" in (run.last_error or "")
+    with db.session() as s:
+        company = s.exec(select(Company)).one()
+        assert company.last_file_matched is False and company.last_company_file_seen == r"C:\QB\Other Co.qbw"
+        assert s.exec(select(Watermark)).all() == []
+
+
+def test_an_old_quickbooks_is_refused_with_the_version_it_needs(service: QbwcService,
+                                                                qb: QuickBooksSimulator) -> None:
+    run = run_session(service, qb, "acme", "pw", major=8)
+    assert run.requests == [] and "qbXML 13.0" in (run.last_error or "")
+
+
+def test_a_dropped_session_is_read_again_from_the_old_watermark(
+        service: QbwcService, qb: QuickBooksSimulator, clock: Clock, db: Database) -> None:
+    dropped = run_session(service, qb, "acme", "pw", drop_after=3)
+    assert dropped.close is None
+    assert service.authenticate("acme", "pw")[1] == "busy"
+    clock.advance(minutes=31)
+    again = run_session(service, qb, "acme", "pw")
+    assert again.percents[-1] == 100
+    assert all(_from_date(r) is None for r in again.requests[1:])  # no watermark had moved
+    with db.session() as s:
+        states = {row.state for row in s.exec(select(QbwcSession)).all()}
+        assert states == {"expired", "closed"}
+        assert len(s.exec(select(Watermark)).all()) == 5
+
+
+def test_quickbooks_refusing_one_request_keeps_that_watermark_only(
+        service: QbwcService, qb: QuickBooksSimulator, db: Database) -> None:
+    def answer(request: str) -> tuple[str, str, str]:
+        if "ItemQueryRq" in request:
+            return "", "0x80040400", "QuickBooks found an error when parsing the provided XML text stream."
+        return qb.handle(request), "", ""
+
+    run = run_session(service, qb, "acme", "pw", answer=answer)
+    assert run.percents[-1] == 100
+    assert "1 failed (first: QuickBooks error 0x80040400" in (run.close or "")
+    with db.session() as s:
+        assert sorted(w.entity for w in s.exec(select(Watermark)).all()) == [
+            "Customer", "Invoice", "ListDeleted", "TxnDeleted"]
+
+
+def test_a_locked_company_file_stops_the_session_for_a_later_retry(
+        service: QbwcService, qb: QuickBooksSimulator, db: Database) -> None:
+    qb.faults.lock(requests=100, code=3180)
+    run = run_session(service, qb, "acme", "pw")
+    assert run.percents[-1] < 0 and "busy" in (run.last_error or "")
+    assert "3180" in (run.last_error or "")
+    with db.session() as s:
+        assert s.exec(select(Watermark)).all() == []
+        assert s.exec(select(Company)).one().live_session_id is None
+
+
+def test_connection_error_ends_the_session_and_frees_the_company(service: QbwcService) -> None:
+    ticket, *_ = service.authenticate("acme", "pw")
+    assert service.connection_error(ticket, "0x80040408", "Could not start QuickBooks.") == "done"
+    assert "Could not start QuickBooks" in service.get_last_error(ticket)
+    assert service.authenticate("acme", "pw")[1] == QBW
+
+
+def test_two_companies_never_see_each_others_requests(
+        db: Database, tuned: Settings, clock: Clock) -> None:
+    service = QbwcService(db, tuned, clock=clock)
+    add_company(db, "North", "north", "pw-n")
+    add_company(db, "South", "south", "pw-s")
+    north, south = QuickBooksSimulator(r"C:\QB\north.qbw"), QuickBooksSimulator(r"C:\QB\south.qbw")
+    seed_company(north, customers=3, invoices=1, lines_per_invoice=1, seed=1)
+    seed_company(south, customers=12, invoices=2, lines_per_invoice=1, seed=2)
+    t_north, *_ = service.authenticate("north", "pw-n")
+    t_south, *_ = service.authenticate("south", "pw-s")
+    seen: dict[str, set[int]] = {"north": set(), "south": set()}
+    for name, ticket, sim in (("north", t_north, north), ("south", t_south, south)):
+        sim.begin_session()
+        while request := service.send_request_xml(ticket, "", sim.company_file, "US", 13, 0):
+            seen[name].add(int(etree.fromstring(request.encode()).find("QBXMLMsgsRq")[0].get("requestID")))
+            if service.receive_response_xml(ticket, sim.handle(request), "", "") >= 100:
+                break
+        service.close_connection(ticket)
+    assert seen["north"] and seen["south"] and not seen["north"] & seen["south"]
+    with db.session() as s:
+        companies = {c.id: c.name for c in s.exec(select(Company)).all()}
+        for raw in s.exec(select(RawResponse)).all():
+            request = s.get(QueuedRequest, raw.request_id)
+            assert request is not None and request.company_id == raw.company_id
+        owners = {companies[r.company_id] for r in s.exec(select(RawResponse)).all()}
+        assert owners == {"North", "South"}
