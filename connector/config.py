@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     zoho_accounts_url: str | None = None
     zoho_client_id: str | None = None
     zoho_client_secret: SecretStr | None = None
+    # Zoho client limits: ml-connector's share of the org's daily API credits (Zoho shows the
+    # org's total under Setup > Developer Hub > APIs), calls in flight (default: the edition's
+    # concurrency), and how long one call may take.
+    zoho_daily_credit_budget: int = 20_000
+    zoho_concurrency: int | None = None
+    zoho_timeout_seconds: float = 60.0
 
     @property
     def resolved_database_url(self) -> str:
