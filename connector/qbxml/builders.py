@@ -1,0 +1,146 @@
+"""Builders for every qbXML request the connector sends.
+
+Each returns the complete document as a ``QbxmlRequest`` (a ``str`` with ``.warnings``):
+the XML declaration, ``<?qbxml version="13.0"?>`` and one QBXMLMsgsRq with
+``onError="continueOnError"``, built as an element tree in XSD order and validated against
+the qbXML 13.0 schema before it is returned. The requestID ties the response to its queue row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from lxml import etree
+
+from connector.qbxml.document import QbxmlRequest, RequestBuilder, finish_document
+from connector.qbxml.models import ITEM_TYPES
+from connector.qbxml.writes import customer_add, customer_mod, invoice_mod
+from connector.xmlsafe import UnsafeXmlError, parse_xml
+
+__all__ = [
+    "DELETED_LIST_TYPES",
+    "customer_query",
+    "item_query",
+    "invoice_query",
+    "list_deleted_query",
+    "txn_deleted_query",
+    "host_company_query",
+    "continue_iterator",
+    "customer_add",
+    "customer_mod",
+    "invoice_mod",
+]
+
+# Customers and every item kind ItemQuery returns: a deleted item of any kind must reach Zoho.
+DELETED_LIST_TYPES: tuple[str, ...] = ("Customer", *(f"Item{kind}" for kind in ITEM_TYPES))
+# OwnerID 0 asks QuickBooks to include the public custom fields (DataExtRet) in each record.
+_CUSTOM_FIELDS_OWNER = "0"
+
+
+def _start(builder: RequestBuilder, name: str, request_id: str, max_returned: int,
+           iterator: bool) -> etree._Element:
+    if max_returned < 1:
+        raise ValueError(f"{name}: MaxReturned must be at least 1, got {max_returned}")
+    rq = builder.request(name, request_id, iterator="Start" if iterator else None)
+    builder.add_int(rq, "MaxReturned", max_returned)
+    return rq
+
+
+def _list_query(name: str, request_id: str, from_modified: datetime | None,
+                max_returned: int, iterator: bool, custom_fields: bool) -> QbxmlRequest:
+    builder = RequestBuilder()
+    rq = _start(builder, name, request_id, max_returned, iterator)
+    # Inactive customers and items still sync (as inactive), so ask for all of them.
+    builder.add_raw(rq, "ActiveStatus", "All")
+    builder.add_datetime(rq, "FromModifiedDate", from_modified)
+    if custom_fields:
+        builder.add_raw(rq, "OwnerID", _CUSTOM_FIELDS_OWNER)
+    return builder.finish()
+
+
+def customer_query(request_id: str, *, from_modified: datetime | None = None,
+                   max_returned: int = 500, iterator: bool = True,
+                   custom_fields: bool = False) -> QbxmlRequest:
+    """CustomerQueryRq for all customers (and jobs) modified since ``from_modified``."""
+    return _list_query("CustomerQueryRq", request_id, from_modified, max_returned, iterator,
+                       custom_fields)
+
+
+def item_query(request_id: str, *, from_modified: datetime | None = None,
+               max_returned: int = 500, iterator: bool = True,
+               custom_fields: bool = False) -> QbxmlRequest:
+    """ItemQueryRq: every item kind, active or not, modified since ``from_modified``."""
+    return _list_query("ItemQueryRq", request_id, from_modified, max_returned, iterator,
+                       custom_fields)
+
+
+def invoice_query(request_id: str, *, from_modified: datetime | None = None,
+                  max_returned: int = 100, iterator: bool = True,
+                  include_line_items: bool = True, custom_fields: bool = False) -> QbxmlRequest:
+    """InvoiceQueryRq filtered on modification time, with line items by default."""
+    builder = RequestBuilder()
+    rq = _start(builder, "InvoiceQueryRq", request_id, max_returned, iterator)
+    if from_modified is not None:
+        date_filter = etree.SubElement(rq, "ModifiedDateRangeFilter")
+        builder.add_datetime(date_filter, "FromModifiedDate", from_modified)
+    builder.add_bool(rq, "IncludeLineItems", include_line_items)
+    if custom_fields:
+        builder.add_raw(rq, "OwnerID", _CUSTOM_FIELDS_OWNER)
+    return builder.finish()
+
+
+def _deleted_query(name: str, type_tag: str, request_id: str, types: Sequence[str],
+                   from_deleted: datetime | None) -> QbxmlRequest:
+    if isinstance(types, str) or not types:
+        raise ValueError(f"{name}: give a non-empty sequence of {type_tag} values")
+    builder = RequestBuilder()
+    rq = builder.request(name, request_id)
+    for kind in types:
+        builder.add_raw(rq, type_tag, kind)
+    if from_deleted is not None:
+        date_filter = etree.SubElement(rq, "DeletedDateRangeFilter")
+        builder.add_datetime(date_filter, "FromDeletedDate", from_deleted)
+    return builder.finish()
+
+
+def list_deleted_query(request_id: str, *, types: Sequence[str] = DELETED_LIST_TYPES,
+                       from_deleted: datetime | None = None) -> QbxmlRequest:
+    """ListDeletedQueryRq for customers and items deleted since ``from_deleted``."""
+    return _deleted_query("ListDeletedQueryRq", "ListDelType", request_id, types, from_deleted)
+
+
+def txn_deleted_query(request_id: str, *, types: Sequence[str] = ("Invoice",),
+                      from_deleted: datetime | None = None) -> QbxmlRequest:
+    """TxnDeletedQueryRq for transactions (invoices) deleted since ``from_deleted``."""
+    return _deleted_query("TxnDeletedQueryRq", "TxnDelType", request_id, types, from_deleted)
+
+
+def host_company_query(request_id: str) -> QbxmlRequest:
+    """HostQueryRq and CompanyQueryRq in one message: which QuickBooks and file are open."""
+    builder = RequestBuilder()
+    builder.request("HostQueryRq", request_id)
+    builder.request("CompanyQueryRq", request_id)
+    return builder.finish()
+
+
+def continue_iterator(request_xml: str, *, iterator_id: str, request_id: str) -> QbxmlRequest:
+    """The same iterator query with ``iterator="Continue"``, its iteratorID and a new
+    requestID; every child (MaxReturned, filters) is kept as it was."""
+    if not iterator_id:
+        raise ValueError("continue_iterator: iteratorID must not be empty")
+    if not request_id:
+        raise ValueError("continue_iterator: requestID must not be empty")
+    try:
+        root = parse_xml(request_xml)
+    except UnsafeXmlError as exc:
+        raise ValueError(f"continue_iterator: cannot read the original request: {exc}") from exc
+    queries = root.findall("QBXMLMsgsRq/*")
+    if root.tag != "QBXML" or len(queries) != 1 or queries[0].get("iterator") is None:
+        raise ValueError("continue_iterator: the original request must hold exactly one "
+                         "iterator query (iterator=\"Start\" or \"Continue\")")
+    query = queries[0]
+    query.set("requestID", request_id)
+    query.set("iterator", "Continue")
+    query.set("iteratorID", iterator_id)
+    return finish_document(root, ())

@@ -1,0 +1,276 @@
+"""Streaming, safe, tolerant parsing of QuickBooks responses.
+
+``ResponseStream`` walks a response with lxml ``iterparse`` and yields typed records one at a
+time, freeing each element once read, so memory stays flat however large the response. It
+accepts bare qbXML and the receiveResponseXML SOAP envelope QBWC posts (qbXML escaped as text
+or inlined as elements), several *Rs in one QBXMLMsgsRs, children in any order and elements
+it does not know. DTDs are refused and entities, DTD loading and network access are off.
+Anything it cannot read raises ``QbxmlParseError`` naming the response and line.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import IO, Any, Union
+
+from lxml import etree
+from pydantic import ValidationError
+
+from connector.errors import RecordError
+from connector.qbxml.models import (
+    INVOICE_LINES_KEY, ITEM_TYPES, LINE_KIND, CompanyInfo, Customer, DeletedListRecord,
+    DeletedTxnRecord, HostInfo, Invoice, Item, QbModel,
+)
+from connector.qbxml.status import ResponseStatus
+
+__all__ = ["QbxmlParseError", "Record", "Source", "ResponseStream", "iter_records",
+           "read_statuses"]
+
+Record = Union[Customer, Item, Invoice, DeletedListRecord, DeletedTxnRecord, HostInfo,
+               CompanyInfo]
+Source = Union[str, bytes, "os.PathLike[str]", IO[bytes]]
+
+# *Ret element -> (model, fields the element name implies). Other *Ret kinds are counted in
+# the status but not turned into records.
+_RECORDS: dict[str, tuple[type[QbModel], dict[str, str]]] = {
+    "CustomerRet": (Customer, {}),
+    "InvoiceRet": (Invoice, {}),
+    "ListDeletedRet": (DeletedListRecord, {}),
+    "TxnDeletedRet": (DeletedTxnRecord, {}),
+    "HostRet": (HostInfo, {}),
+    "CompanyRet": (CompanyInfo, {}),
+    **{f"Item{kind}Ret": (Item, {"ItemType": kind}) for kind in ITEM_TYPES},
+}
+# Children that may repeat, so they are always collected into lists. Invoice lines and line
+# groups share one list to keep their document order.
+_LIST_KEYS: dict[str, str] = {
+    "DataExtRet": "DataExtRet",
+    "InvoiceLineRet": INVOICE_LINES_KEY,
+    "InvoiceLineGroupRet": INVOICE_LINES_KEY,
+    "SupportedQBXMLVersion": "SupportedQBXMLVersion",
+    "ShipToAddress": "ShipToAddress",
+    "ContactsRet": "ContactsRet",
+    "AdditionalContactRef": "AdditionalContactRef",
+    "AdditionalNotesRet": "AdditionalNotesRet",
+    "LinkedTxn": "LinkedTxn",
+}
+_MSGS_RS = "QBXMLMsgsRs"
+_SOAP_RESPONSE = "response"  # receiveResponseXML's qbXML-bearing element (escaped form)
+_WATCHED = [f"{{*}}{name}" for name in (*_RECORDS, _MSGS_RS, _SOAP_RESPONSE)]
+_XML_DECL = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
+
+
+class QbxmlParseError(RecordError):
+    """A response that cannot be read; the message names the *Rs, requestID and line."""
+
+    def __init__(self, problem: str, *, rs_name: str | None = None,
+                 request_id: str | None = None, line: int | None = None):
+        where = [f"{label} {value}" for label, value in
+                 (("in", rs_name), ("requestID", request_id), ("line", line)) if value]
+        super().__init__(f"{problem} ({', '.join(where)})" if where else problem,
+                         code="qbxml-parse", details={"rs_name": rs_name,
+                                                      "request_id": request_id, "line": line})
+        self.rs_name = rs_name
+        self.request_id = request_id
+        self.line = line
+
+
+def _local(tag: str) -> str:
+    return tag.rpartition("}")[2] if tag[0] == "{" else tag
+
+
+def _to_dict(element: etree._Element) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for child in element:
+        tag = child.tag
+        if tag[0] == "{":
+            tag = tag.rpartition("}")[2]
+        value: Any = _to_dict(child) if len(child) else child.text
+        list_key = _LIST_KEYS.get(tag)
+        if list_key is None:
+            out[tag] = value
+            continue
+        if list_key == INVOICE_LINES_KEY:
+            if not isinstance(value, dict):
+                value = {}  # an empty line element; validation will say what it lacks
+            value[LINE_KIND] = tag
+        out.setdefault(list_key, []).append(value)
+    return out
+
+
+def _header(rs: etree._Element) -> ResponseStatus:
+    attrib = rs.attrib
+    name = _local(rs.tag)
+    request_id = attrib.get("requestID") or None
+    try:
+        code = int(attrib["statusCode"])
+        remaining = attrib.get("iteratorRemainingCount")
+        remaining_count = int(remaining) if remaining not in (None, "") else None
+    except (KeyError, ValueError) as exc:
+        raise QbxmlParseError(f"missing or non-numeric status attribute: {exc}",
+                              rs_name=name, request_id=request_id, line=rs.sourceline) from exc
+    return ResponseStatus(
+        rs_name=name, request_id=request_id, status_code=code,
+        status_severity=attrib.get("statusSeverity", ""),
+        status_message=attrib.get("statusMessage", ""),
+        iterator_remaining=remaining_count, iterator_id=attrib.get("iteratorID") or None,
+        ret_count=0)
+
+
+def _open(source: Source) -> Any:
+    if isinstance(source, bytes):
+        return io.BytesIO(source)
+    if isinstance(source, str):
+        # The text is already decoded: drop a declaration that might name another encoding.
+        return io.BytesIO(_XML_DECL.sub("", source, count=1).encode("utf-8"))
+    if isinstance(source, os.PathLike):
+        return os.fspath(source)
+    return source
+
+
+def _validation_summary(exc: ValidationError) -> str:
+    parts = [f"{'/'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()[:3]]
+    more = len(exc.errors()) - len(parts)
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+class ResponseStream:
+    """Iterate the typed records of a response; ``statuses`` fills in as the walk goes on.
+
+    A status is appended when its QBXMLMsgsRs closes, so ``statuses`` is complete once the
+    iteration ends; ``current`` is the status header of the *Rs the last record came from.
+    A record that does not fit its model raises ``QbxmlParseError``; with ``strict=False`` it
+    is skipped and its error kept in ``rejected`` instead, so one bad record does not stop
+    the batch. With ``build_records=False`` the walk only counts records (``read_statuses``).
+    """
+
+    def __init__(self, source: Source, *, strict: bool = True, build_records: bool = True):
+        self._source = source
+        self._strict = strict
+        self._build = build_records
+        self.statuses: list[ResponseStatus] = []
+        self.rejected: list[QbxmlParseError] = []
+        self.current: ResponseStatus | None = None
+        self._headers: dict[etree._Element, ResponseStatus] = {}
+        self._counts: dict[etree._Element, int] = {}
+        self._seen_msgs = False
+
+    def __iter__(self) -> Iterator[Record]:
+        events = etree.iterparse(
+            _open(self._source), events=("end",), tag=_WATCHED, resolve_entities=False,
+            no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
+            remove_pis=True)
+        checked = False
+        try:
+            for _, element in events:
+                if not checked:
+                    self._refuse_dtd(element)
+                    checked = True
+                yield from self._on_end(element)
+        except etree.XMLSyntaxError as exc:
+            current = self.current
+            raise QbxmlParseError(f"malformed XML: {exc.msg}",
+                                  rs_name=current.rs_name if current else None,
+                                  request_id=current.request_id if current else None,
+                                  line=exc.lineno) from exc
+        if not checked or not self._seen_msgs:
+            raise QbxmlParseError("no QBXMLMsgsRs element: not a qbXML response")
+
+    @staticmethod
+    def _refuse_dtd(element: etree._Element) -> None:
+        docinfo = element.getroottree().docinfo
+        if docinfo.doctype or docinfo.internalDTD is not None:
+            raise QbxmlParseError("documents with a DOCTYPE/DTD are refused",
+                                  line=element.sourceline)
+
+    def _on_end(self, element: etree._Element) -> Iterator[Record]:
+        name = _local(element.tag)
+        if name == _MSGS_RS:
+            self._close_messages(element)
+        elif name == _SOAP_RESPONSE:
+            yield from self._unwrap(element)
+        else:
+            record = self._on_record(name, element)
+            if record is not None:
+                yield record
+
+    def _on_record(self, name: str, element: etree._Element) -> Record | None:
+        rs = element.getparent()
+        grand = rs.getparent() if rs is not None else None
+        if grand is None or _local(grand.tag) != _MSGS_RS:
+            return None  # a record-named element somewhere unexpected: not ours to read
+        header = self._headers.get(rs)
+        if header is None:
+            header = self._headers[rs] = _header(rs)
+        self.current = header
+        record = None
+        try:
+            record = self._build_record(name, element, header) if self._build else None
+        except QbxmlParseError as exc:
+            if self._strict:
+                raise
+            self.rejected.append(exc)
+        self._counts[rs] = self._counts.get(rs, 0) + 1
+        self._drop(rs, element)
+        return record
+
+    def _build_record(self, name: str, element: etree._Element,
+                      header: ResponseStatus) -> Record:
+        model, implied = _RECORDS[name]
+        data = _to_dict(element)
+        data.update(implied)
+        try:
+            return model.model_validate(data)  # type: ignore[return-value]
+        except ValidationError as exc:
+            ident = data.get("ListID") or data.get("TxnID")
+            label = f"{name} {ident}" if isinstance(ident, str) else name
+            raise QbxmlParseError(f"invalid {label}: {_validation_summary(exc)}",
+                                  rs_name=header.rs_name, request_id=header.request_id,
+                                  line=element.sourceline) from exc
+
+    def _drop(self, rs: etree._Element, element: etree._Element) -> None:
+        # Free the record and anything before it; unknown *Ret siblings still count.
+        previous = element.getprevious()
+        while previous is not None:
+            if isinstance(previous.tag, str) and previous.tag.endswith("Ret"):
+                self._counts[rs] += 1
+            rs.remove(previous)
+            previous = element.getprevious()
+        rs.remove(element)
+
+    def _close_messages(self, messages: etree._Element) -> None:
+        self._seen_msgs = True
+        for rs in messages:
+            header = self._headers.pop(rs, None) or _header(rs)
+            count = self._counts.pop(rs, 0) + sum(
+                1 for child in rs if isinstance(child.tag, str) and child.tag.endswith("Ret"))
+            self.statuses.append(replace(header, ret_count=count))
+        messages.clear()
+
+    def _unwrap(self, response: etree._Element) -> Iterator[Record]:
+        if len(response):
+            return  # inlined qbXML: its elements were read as they streamed past
+        inner = ResponseStream(response.text or "", strict=self._strict,
+                               build_records=self._build)
+        yield from inner
+        self.statuses.extend(inner.statuses)
+        self.rejected.extend(inner.rejected)
+        self._seen_msgs = True
+        response.clear()
+
+
+def iter_records(source: Source, *, strict: bool = True) -> Iterator[Record]:
+    """The typed records of a response, in document order (see ``ResponseStream``)."""
+    return iter(ResponseStream(source, strict=strict))
+
+
+def read_statuses(response_xml: Source) -> list[ResponseStatus]:
+    """The status of every *Rs in a response, without building records."""
+    stream = ResponseStream(response_xml, build_records=False)
+    for _ in stream:
+        pass
+    return stream.statuses
