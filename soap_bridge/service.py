@@ -1,0 +1,107 @@
+"""The QBWC SOAP surface: eight spyne methods, each a hand-off to ``QbwcService``.
+
+Parameter names, their order and their types are part of the wire contract: QBWC posts the
+element names of Intuit's WSDL (``strUserName``, ``strHCPResponse``, ``qbXMLMajorVers``, …) and
+reads back ``<op>Result``. Protocol decisions live in ``connector.qbwc``, never here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from spyne import Application, Array, Integer32, ServiceBase, Unicode, rpc
+from spyne.protocol.soap import Soap11
+from spyne.server.wsgi import WsgiApplication
+
+from soap_bridge.gate import SoapGate
+
+if TYPE_CHECKING:
+    from connector.qbwc.service import QbwcService
+
+__all__ = ["TNS", "SERVICE_NAME", "QbwcApplication", "QBWebConnectorSvc", "soap_wsgi"]
+
+TNS = "http://developer.intuit.com/"
+SERVICE_NAME = "QBWebConnectorSvc"
+
+# Intuit's WSDL: strings are optional (minOccurs=0), the two version ints and the percent are
+# required. ArrayOfString must carry that exact type name or QBWC cannot read authenticate.
+Str = Unicode(min_occurs=0, max_occurs=1, nillable=False)
+Int = Integer32(min_occurs=1, max_occurs=1, nillable=False)
+ArrayOfString = Array(Unicode(min_occurs=0, nillable=True), type_name="ArrayOfString").customize(
+    min_occurs=0, nillable=False)
+WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
+
+
+class QbwcApplication(Application):
+    """A spyne Application that carries its own ``QbwcService`` (no globals: tests run many)."""
+
+    def __init__(self, qbwc: QbwcService) -> None:
+        super().__init__(
+            [QBWebConnectorSvc],
+            tns=TNS,
+            name=SERVICE_NAME,
+            in_protocol=Soap11(validator="lxml"),
+            out_protocol=Soap11(),
+        )
+        self.qbwc = qbwc
+
+
+def _qbwc(ctx: Any) -> QbwcService:
+    app: QbwcApplication = ctx.app
+    return app.qbwc
+
+
+class QBWebConnectorSvc(ServiceBase):
+    @rpc(_returns=Str)
+    def serverVersion(ctx: Any) -> str:  # noqa: N802,N805 - names are the SOAP operations
+        return _qbwc(ctx).server_version()
+
+    @rpc(Str, _returns=Str)
+    def clientVersion(ctx: Any, strVersion: str | None) -> str:  # noqa: N802,N803,N805
+        return _qbwc(ctx).client_version(strVersion or "")
+
+    @rpc(Str, Str, _returns=ArrayOfString)
+    def authenticate(ctx: Any, strUserName: str | None, strPassword: str | None) -> list[str]:  # noqa: N803,N805
+        return _qbwc(ctx).authenticate(strUserName or "", strPassword or "")
+
+    @rpc(Str, Str, Str, _returns=Str)
+    def connectionError(ctx: Any, ticket: str | None, hresult: str | None,  # noqa: N802,N805
+                        message: str | None) -> str:
+        return _qbwc(ctx).connection_error(ticket or "", hresult or "", message or "")
+
+    @rpc(Str, Str, Str, Str, Int, Int, _returns=Str)
+    def sendRequestXML(ctx: Any, ticket: str | None, strHCPResponse: str | None,  # noqa: N802,N803,N805
+                       strCompanyFileName: str | None, qbXMLCountry: str | None,
+                       qbXMLMajorVers: int, qbXMLMinorVers: int) -> str:
+        return _qbwc(ctx).send_request_xml(
+            ticket or "", strHCPResponse or "", strCompanyFileName or "", qbXMLCountry or "",
+            qbXMLMajorVers, qbXMLMinorVers,
+        )
+
+    @rpc(Str, Str, Str, Str, _returns=Int)
+    def receiveResponseXML(ctx: Any, ticket: str | None, response: str | None,  # noqa: N802,N805
+                           hresult: str | None, message: str | None) -> int:
+        return _qbwc(ctx).receive_response_xml(ticket or "", response or "", hresult or "", message or "")
+
+    @rpc(Str, _returns=Str)
+    def getLastError(ctx: Any, ticket: str | None) -> str:  # noqa: N802,N805
+        return _qbwc(ctx).get_last_error(ticket or "")
+
+    @rpc(Str, _returns=Str)
+    def closeConnection(ctx: Any, ticket: str | None) -> str:  # noqa: N802,N805
+        return _qbwc(ctx).close_connection(ticket or "")
+
+
+def _soap_action_with_tns(doc: Any) -> None:
+    # Spyne writes soapAction="<op>"; Intuit's WSDL (and QBWC) say "http://developer.intuit.com/<op>".
+    for op in doc.root_elt.iter(f"{{{WSDL_SOAP}}}operation"):
+        action = op.get("soapAction", "")
+        if action and not action.startswith(TNS):
+            op.set("soapAction", TNS + action)
+
+
+def soap_wsgi(qbwc: QbwcService, *, max_body_bytes: int) -> SoapGate:
+    """The QBWC endpoint as one WSGI app: the body gate, then spyne."""
+    spyne_app = WsgiApplication(QbwcApplication(qbwc), max_content_length=max_body_bytes)
+    spyne_app.doc.wsdl11.event_manager.add_listener("wsdl_document_built", _soap_action_with_tns)
+    return SoapGate(spyne_app, max_bytes=max_body_bytes)
