@@ -55,6 +55,10 @@ from connector.cli.zoho import ping, zoho  # noqa: E402
 cli.add_command(zoho)
 cli.add_command(ping)
 
+from connector.cli.bridge import bridge  # noqa: E402
+
+cli.add_command(bridge)
+
 
 def main() -> None:
     try:

@@ -1,0 +1,43 @@
+"""``ml-connector bridge``: serve the QBWC SOAP endpoint with waitress.
+
+Waitress is pure Python and thread-based (no fork), so the same command runs on the Windows PC
+beside QuickBooks and on a Linux server behind a TLS reverse proxy.
+"""
+
+from __future__ import annotations
+
+import click
+
+from connector.cli.common import AppContext, pass_app
+
+__all__ = ["bridge"]
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+@click.command()
+@click.option("--host", default=None, help="Interface to listen on [default: MLC_BRIDGE_HOST].")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="TCP port [default: MLC_BRIDGE_PORT].")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Worker threads; each serves one QBWC call at a time.")
+@pass_app
+def bridge(app: AppContext, host: str | None, port: int | None, threads: int) -> None:
+    """Serve the QuickBooks Web Connector endpoint at /qbwc (and /healthz)."""
+    import waitress
+
+    from soap_bridge.app import create_app
+
+    settings = app.settings
+    host = host or settings.bridge_host
+    port = settings.bridge_port if port is None else port
+    flask_app = create_app(settings, db=app.db)
+    click.echo(f"ml-connector bridge: http://{host}:{port}/qbwc  (database: {app.db.safe_url})")
+    if host not in LOOPBACK:
+        click.echo("note: the Web Connector only accepts https for hosts other than localhost; "
+                   "put a TLS reverse proxy in front of this port (see README).")
+    waitress.serve(
+        flask_app, host=host, port=port, threads=threads, ident="ml-connector",
+        # waitress refuses oversize bodies itself too, before a worker thread reads them.
+        max_request_body_size=settings.max_body_bytes,
+    )
