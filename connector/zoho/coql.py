@@ -24,8 +24,9 @@ _FIELD = re.compile(r"^[A-Za-z][A-Za-z0-9_.$]*$")
 
 
 def quote(value: str) -> str:
-    """A COQL string literal; backslash and quote escaped so a value cannot end the query."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    """A COQL string literal; a quote inside is doubled (COQL's escape), so no value can
+    end the literal and smuggle in criteria of its own."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _field(name: str) -> str:
