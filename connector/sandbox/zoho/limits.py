@@ -1,0 +1,157 @@
+"""Zoho's limits and our injected faults: concurrency, sub-concurrency, daily credits.
+
+Concurrency counts calls that are being processed right now (latency included); a call
+arriving above the limit is refused at once with 429 TOO_MANY_REQUESTS and no Retry-After,
+as Zoho does. Credits are a rolling 24-hour window by the simulator's clock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from connector.sandbox.zoho.errors import ApiError
+
+__all__ = ["Limiter", "Faults", "Fault", "CallLog", "credits_for_records", "coql_credits"]
+
+_WINDOW = timedelta(hours=24)
+
+
+def credits_for_records(count: int) -> int:
+    """Insert/update/upsert cost one credit per ten records (at least one)."""
+    return max(1, -(-count // 10))
+
+
+def coql_credits(limit: int) -> int:
+    """COQL costs grow with the LIMIT asked for: ≤200 → 1, ≤1000 → 2, else 3."""
+    return 1 if limit <= 200 else 2 if limit <= 1000 else 3
+
+
+class Limiter:
+    def __init__(self, clock: Callable[[], datetime], concurrency: int, sub_concurrency: int,
+                 daily_credits: int | None):
+        self._lock = threading.Lock()
+        self.clock = clock
+        self.concurrency = concurrency
+        self.sub_concurrency = sub_concurrency
+        self.daily_credits = daily_credits
+        self.in_flight = 0
+        self.sub_in_flight = 0
+        self.max_in_flight_seen = 0
+        self.max_sub_in_flight_seen = 0
+        self.count_429 = 0
+        self._spent: deque[tuple[datetime, int]] = deque()
+
+    def _refuse(self, message: str, details: dict[str, int]) -> ApiError:
+        self.count_429 += 1
+        return ApiError(429, "TOO_MANY_REQUESTS", message, details)
+
+    @contextmanager
+    def slot(self, heavy: bool) -> Iterator[None]:
+        with self._lock:
+            if self.in_flight >= self.concurrency:
+                raise self._refuse("The concurrency limit of the org has been exceeded.",
+                                   {"limit": self.concurrency})
+            if heavy and self.sub_in_flight >= self.sub_concurrency:
+                raise self._refuse("The sub-concurrency limit of this API has been exceeded.",
+                                   {"limit": self.sub_concurrency})
+            self.in_flight += 1
+            self.max_in_flight_seen = max(self.max_in_flight_seen, self.in_flight)
+            if heavy:
+                self.sub_in_flight += 1
+                self.max_sub_in_flight_seen = max(self.max_sub_in_flight_seen,
+                                                  self.sub_in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+                if heavy:
+                    self.sub_in_flight -= 1
+
+    def _used(self) -> int:
+        horizon = self.clock() - _WINDOW
+        while self._spent and self._spent[0][0] <= horizon:
+            self._spent.popleft()
+        return sum(cost for _, cost in self._spent)
+
+    def charge(self, cost: int) -> None:
+        with self._lock:
+            if self.daily_credits is not None and self._used() + cost > self.daily_credits:
+                raise self._refuse("The API credits of the org for the last 24 hours are used up.",
+                                   {"limit": self.daily_credits})
+            self._spent.append((self.clock(), cost))
+
+    @property
+    def credits_used(self) -> int:
+        with self._lock:
+            return self._used()
+
+    @property
+    def credits_remaining(self) -> int | None:
+        if self.daily_credits is None:
+            return None
+        return max(0, self.daily_credits - self.credits_used)
+
+
+@dataclass
+class Fault:
+    kind: str  # "fail" answers ``status`` without doing the work; "timeout" delays the answer
+    remaining: int
+    status: int = 500
+    seconds: float = 0.0
+    path_contains: str | None = None
+
+
+class Faults:
+    """Faults for the next calls, first match first, on either server."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue: list[Fault] = []
+
+    def fail_next(self, n: int, status: int = 500, *, path_contains: str | None = None) -> None:
+        with self._lock:
+            self._queue.append(Fault("fail", n, status=status, path_contains=path_contains))
+
+    def timeout_next(self, n: int, seconds: float, *, path_contains: str | None = None) -> None:
+        """The next ``n`` calls are processed, then their answer is held ``seconds``."""
+        with self._lock:
+            self._queue.append(Fault("timeout", n, seconds=seconds, path_contains=path_contains))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._queue.clear()
+
+    def take(self, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self._queue:
+                if fault.path_contains is None or fault.path_contains in path:
+                    fault.remaining -= 1
+                    if fault.remaining <= 0:
+                        self._queue.remove(fault)
+                    return fault
+        return None
+
+
+class CallLog:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._calls: list[tuple[str, str, int]] = []
+
+    def add(self, method: str, path: str, status: int) -> None:
+        with self._lock:
+            self._calls.append((method, path, status))
+
+    def all(self) -> list[tuple[str, str, int]]:
+        with self._lock:
+            return list(self._calls)
+
+    def count(self, method: str | None = None, path_contains: str | None = None) -> int:
+        return sum(1 for m, p, _ in self.all()
+                   if (method is None or m == method.upper())
+                   and (path_contains is None or path_contains in p))
