@@ -198,8 +198,8 @@ def search(core: Core, req: Req, p: dict[str, str]) -> Resp:
     page = int_param(req, "page", 1, 1, 1_000_000)
     per_page = int_param(req, "per_page", 200, 1, 200)
     if page * per_page > SEARCH_LIMIT:
-        raise ApiError(400, "LIMIT_REACHED", "search results are limited to 2000 records",
-                       {"limit": SEARCH_LIMIT})
+        raise ApiError(400, "LIMIT_EXCEEDED", "search results are limited to 2000 records",
+                       {"param_name": "page", "limit": SEARCH_LIMIT})
     node = _criteria_for(req, fmap)
     with store.lock:
         hits = []
