@@ -1,0 +1,296 @@
+"""Query requests: selecting records as QuickBooks filters them, paging, writing the Rets.
+
+Lists default to ``ActiveStatus=ActiveOnly`` like QuickBooks; modified-date filters compare with
+the stored TimeModified (which carries QuickBooks' clock skew); asking for ids that do not
+exist gives status 500 with the rest returned; a filter that matches nothing gives status 1.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from lxml import etree
+
+from connector.sandbox.qbd.context import Context, Outcome
+from connector.sandbox.qbd.reading import included, number, text, texts
+from connector.sandbox.qbd.records import Deleted, Invoice, ListRecord
+from connector.sandbox.qbd.status import QbStatus
+from connector.sandbox.qbd.values import parse_value
+
+__all__ = ["QUERY_HANDLERS"]
+
+Predicate = Callable[[Any], bool]
+_MATCH: dict[str, Callable[[str, str], bool]] = {
+    "StartsWith": str.startswith, "Contains": lambda a, b: b in a, "EndsWith": str.endswith,
+}
+_COMPARE: dict[str, Callable[[Decimal, Decimal], bool]] = {
+    "LessThan": Decimal.__lt__, "LessThanEqual": Decimal.__le__, "Equal": Decimal.__eq__,
+    "GreaterThan": Decimal.__gt__, "GreaterThanEqual": Decimal.__ge__,
+}
+# Filters whose lists the simulator does not model; answered 1030 rather than ignored.
+_UNSUPPORTED = ("ClassFilter", "CurrencyFilter", "TxnDateRangeFilter/DateMacro",
+                "IncludeListMetaData")
+
+
+@dataclass(slots=True)
+class _Options:
+    include: frozenset[str] | None = None
+    lines: bool = False
+
+
+@dataclass(slots=True)
+class _Selection:
+    ids: list[str]
+    options: _Options
+    missing: list[str] = field(default_factory=list)
+
+
+def _refuse_unsupported(request: etree._Element) -> None:
+    for path in _UNSUPPORTED:
+        if request.find(path) is not None:
+            raise QbStatus(1030, value=f"{path} in {request.tag}")
+
+
+# ---- selection ---------------------------------------------------------------------------
+def _by_keys(ctx: Context, request: etree._Element, family: str, options: _Options) -> _Selection | None:
+    keys = [(k, True) for k in texts(request, "ListID")] + [(k, False) for k in texts(request, "FullName")]
+    if not keys:
+        return None
+    found: list[str] = []
+    missing: list[str] = []
+    for key, by_id in keys:
+        record = ctx.company.records.get(key) if by_id else None
+        if not by_id:
+            owner = ctx.company.name_owner(family, key)
+            record = ctx.company.records[owner] if owner else None
+        if record is not None and record.family == family:
+            found.append(record.list_id)
+        else:
+            missing.append(key)
+    return _Selection(found, options, missing)
+
+
+def _list_predicates(ctx: Context, request: etree._Element) -> list[Predicate]:
+    company = ctx.company
+    status = text(request, "ActiveStatus") or "ActiveOnly"
+    preds: list[Predicate] = []
+    if status != "All":
+        preds.append(lambda r: r.is_active == (status == "ActiveOnly"))
+    preds += _modified_between(ctx, request, "FromModifiedDate", "ToModifiedDate")
+    match = request.find("NameFilter")
+    if match is not None:
+        how, wanted = _MATCH[match.findtext("MatchCriterion") or ""], (match.findtext("Name") or "").casefold()
+        preds.append(lambda r: how(company.full_name(r).casefold(), wanted))
+    span = request.find("NameRangeFilter")
+    if span is not None:
+        low, high = (span.findtext("FromName") or "").casefold(), span.findtext("ToName")
+        preds.append(lambda r: company.full_name(r).casefold() >= low)
+        if high is not None:
+            top = high.casefold()
+            preds.append(lambda r: (n := company.full_name(r).casefold()) <= top or n.startswith(top))
+    return preds
+
+
+def _modified_between(ctx: Context, holder: etree._Element, low: str, high: str) -> list[Predicate]:
+    clock = ctx.company.clock
+    preds: list[Predicate] = []
+    start, end = text(holder, low), text(holder, high)
+    if start:
+        since = clock.parse(start)
+        preds.append(lambda r: r.time_modified >= since)
+    if end:
+        until = clock.parse(end, end_of_day=True)
+        preds.append(lambda r: r.time_modified <= until)
+    return preds
+
+
+def _select_list(ctx: Context, request: etree._Element, family: str,
+                 extra: list[Predicate]) -> _Selection:
+    _refuse_unsupported(request)
+    options = _Options(included(request))
+    chosen = _by_keys(ctx, request, family, options)
+    if chosen is not None:
+        return chosen
+    preds = _list_predicates(ctx, request) + extra
+    rows = ctx.company.listed(family)
+    return _Selection([r.list_id for r in rows if all(p(r) for p in preds)], options)
+
+
+def _select_customers(ctx: Context, request: etree._Element) -> _Selection:
+    extra: list[Predicate] = []
+    balance = request.find("TotalBalanceFilter")
+    if balance is not None:
+        compare = _COMPARE[balance.findtext("Operator") or ""]
+        amount = Decimal(balance.findtext("Amount") or "0")
+        extra.append(lambda r: compare(ctx.company.balance(r, with_jobs=True), amount))
+    return _select_list(ctx, request, "Customer", extra)
+
+
+def _select_items(ctx: Context, request: etree._Element) -> _Selection:
+    return _select_list(ctx, request, "Item", [])
+
+
+def _select_invoices(ctx: Context, request: etree._Element) -> _Selection:
+    _refuse_unsupported(request)
+    company = ctx.company
+    options = _Options(included(request), text(request, "IncludeLineItems") in ("true", "1"))
+    ordered = sorted(company.invoices.values(),
+                     key=lambda i: (str(i.fields.get("TxnDate", "")), i.txn_number))
+    txn_ids = texts(request, "TxnID")
+    if txn_ids:
+        return _Selection([t for t in txn_ids if t in company.invoices], options,
+                          [t for t in txn_ids if t not in company.invoices])
+    refs = {r.casefold() for r in texts(request, "RefNumber")}
+    exact = set(texts(request, "RefNumberCaseSensitive"))
+    if refs or exact:
+        return _Selection([i.txn_id for i in ordered if i.fields.get("RefNumber", "").casefold() in refs
+                           or i.fields.get("RefNumber") in exact], options)
+    preds = _invoice_predicates(ctx, request)
+    return _Selection([i.txn_id for i in ordered if all(p(i) for p in preds)], options)
+
+
+def _invoice_predicates(ctx: Context, request: etree._Element) -> list[Predicate]:
+    company = ctx.company
+    preds: list[Predicate] = []
+    modified = request.find("ModifiedDateRangeFilter")
+    if modified is not None:
+        preds += _modified_between(ctx, modified, "FromModifiedDate", "ToModifiedDate")
+    dates = request.find("TxnDateRangeFilter")
+    if dates is not None:
+        for tag, keep in (("FromTxnDate", operator.ge), ("ToTxnDate", operator.le)):
+            bound = text(dates, tag)
+            if bound:
+                day = parse_value("DATETYPE", bound, company.clock)
+                preds.append(lambda i, d=day, k=keep: "TxnDate" in i.fields and k(i.fields["TxnDate"], d))
+    for path, family, attr in (("EntityFilter", "Customer", None), ("AccountFilter", "Account", "ARAccountRef")):
+        holder = request.find(path)
+        if holder is not None:
+            wanted = _ref_filter(ctx, holder, family)
+            preds.append(lambda i, w=wanted, a=attr: (i.fields.get(a) if a else i.customer_id) in w)
+    preds += _ref_number_predicates(request)
+    paid = text(request, "PaidStatus") or "All"
+    if paid != "All":
+        preds.append(lambda i: (company.totals(i).balance <= 0) == (paid == "PaidOnly"))
+    return preds
+
+
+def _ref_filter(ctx: Context, holder: etree._Element, family: str) -> set[str]:
+    """ListIDs an Entity/AccountFilter names (``…WithChildren`` adds jobs or subaccounts)."""
+    wanted: set[str] = set()
+    for child in holder:
+        record = ctx.company.find(family, child.text or "")
+        if record is None:
+            continue
+        wanted.add(record.list_id)
+        if str(child.tag).endswith("WithChildren"):
+            wanted.update(r.list_id for r in ctx.company.descendants(record))
+    return wanted
+
+
+def _ref_number_predicates(request: etree._Element) -> list[Predicate]:
+    preds: list[Predicate] = []
+    match = request.find("RefNumberFilter")
+    if match is not None:
+        how = _MATCH[match.findtext("MatchCriterion") or ""]
+        wanted = (match.findtext("RefNumber") or "").casefold()
+        preds.append(lambda i: how(i.fields.get("RefNumber", "").casefold(), wanted))
+    span = request.find("RefNumberRangeFilter")
+    if span is not None:
+        low, high = span.findtext("FromRefNumber"), span.findtext("ToRefNumber")
+        preds.append(lambda i: _in_range(i.fields.get("RefNumber", ""), low, high))
+    return preds
+
+
+def _in_range(ref: str, low: str | None, high: str | None) -> bool:
+    # QuickBooks compares numbers as numbers ("9" < "10") and anything else as text.
+    def key(value: str) -> tuple[int, Any]:
+        return (0, int(value)) if value.isdigit() else (1, value.casefold())
+    return (low is None or key(ref) >= key(low)) and (high is None or key(ref) <= key(high))
+
+
+# ---- paging and writing ------------------------------------------------------------------
+Select = Callable[[Context, etree._Element], _Selection]
+Write = Callable[[Context, etree._Element, str, _Options], bool]
+
+
+def _paged(select: Select, write: Write) -> Callable[[Context, etree._Element, etree._Element], Outcome]:
+    def handle(ctx: Context, request: etree._Element, response: etree._Element) -> Outcome:
+        mode = request.get("iterator")
+        max_returned = number(request, "MaxReturned")
+        if mode == "Stop":
+            ctx.iterators.stop(request.get("iteratorID"))
+            return Outcome()
+        if mode == "Continue":
+            page = ctx.iterators.resume(request.get("iteratorID"), request.tag, max_returned)
+            written = sum(write(ctx, response, key, page.options) for key in page.ids)
+            return Outcome(0 if written else 1, iterator=page)
+        chosen = select(ctx, request)
+        page = None
+        ids = chosen.ids if max_returned is None else chosen.ids[:max_returned]
+        if mode == "Start":
+            page = ctx.iterators.start(request.tag, chosen.ids, max_returned, chosen.options)
+            ids = page.ids
+        written = sum(write(ctx, response, key, chosen.options) for key in ids)
+        if chosen.missing:
+            return Outcome(500, chosen.missing[0], page)
+        return Outcome(0 if written else 1, iterator=page)
+    return handle
+
+
+def _write_list(ctx: Context, response: etree._Element, key: str, options: _Options) -> bool:
+    record: ListRecord | None = ctx.company.records.get(key)
+    if record is None:
+        return False
+    ctx.writer.list_ret(response, record, options.include)
+    return True
+
+
+def _write_invoice(ctx: Context, response: etree._Element, key: str, options: _Options) -> bool:
+    invoice: Invoice | None = ctx.company.invoices.get(key)
+    if invoice is None:
+        return False
+    ctx.writer.invoice_ret(response, invoice, lines=options.lines, include=options.include)
+    return True
+
+
+def _deleted(entries: Callable[[Context], list[Deleted]], type_tag: str, txn: bool):
+    def handle(ctx: Context, request: etree._Element, response: etree._Element) -> Outcome:
+        kinds = set(texts(request, type_tag))
+        preds = [lambda d: d.del_type in kinds]
+        span = request.find("DeletedDateRangeFilter")
+        if span is not None:
+            start, end = text(span, "FromDeletedDate"), text(span, "ToDeletedDate")
+            clock = ctx.company.clock
+            if start:
+                preds.append(lambda d, s=clock.parse(start): d.time_deleted >= s)
+            if end:
+                preds.append(lambda d, e=clock.parse(end, end_of_day=True): d.time_deleted <= e)
+        include = included(request)
+        chosen = [d for d in entries(ctx) if all(p(d) for p in preds)]
+        for entry in chosen:
+            ctx.writer.deleted_ret(response, entry, txn=txn, include=include)
+        return Outcome(0 if chosen else 1)
+    return handle
+
+
+def _single(write: Callable[[Context, etree._Element, Collection[str] | None], Any]):
+    def handle(ctx: Context, request: etree._Element, response: etree._Element) -> Outcome:
+        _refuse_unsupported(request)
+        write(ctx, response, included(request))
+        return Outcome()
+    return handle
+
+
+QUERY_HANDLERS: dict[str, Callable[[Context, etree._Element, etree._Element], Outcome]] = {
+    "CustomerQueryRq": _paged(_select_customers, _write_list),
+    "ItemQueryRq": _paged(_select_items, _write_list),
+    "InvoiceQueryRq": _paged(_select_invoices, _write_invoice),
+    "ListDeletedQueryRq": _deleted(lambda ctx: ctx.company.deleted_lists, "ListDelType", False),
+    "TxnDeletedQueryRq": _deleted(lambda ctx: ctx.company.deleted_txns, "TxnDelType", True),
+    "HostQueryRq": _single(lambda ctx, rs, inc: ctx.writer.host_ret(rs, inc)),
+    "CompanyQueryRq": _single(lambda ctx, rs, inc: ctx.writer.company_ret(rs, inc)),
+}
