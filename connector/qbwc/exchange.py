@@ -10,8 +10,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from connector.qbxml import builders
-from connector.qbxml.parse import QbxmlParseError, ResponseStatus, read_statuses
-from connector.qbxml.status import StatusKind, classify
+from connector.qbxml.parse import QbxmlParseError, read_statuses
+from connector.qbxml.status import ResponseStatus, StatusKind
 from connector.qbwc.queue import enqueue
 from connector.store import QueuedRequest, RawResponse, RequestState
 
@@ -85,7 +85,7 @@ def record_response(s: Session, row: QueuedRequest, session_id: int, response: s
         return Verdict(ok=False)
     status = _own_status(statuses, row)
     _store(s, row, session_id, response, now, status=status)
-    kind = classify(status.status_code, status.status_severity)
+    kind = status.kind
     if kind in (StatusKind.OK, StatusKind.NO_MATCH, StatusKind.WARNING):
         row.state, row.answered_at = RequestState.ANSWERED, now
         if status.iterator_remaining and status.iterator_id:

@@ -122,7 +122,9 @@ class QbwcService:
                 return -1
             s.flush()
             done, total = session_progress(s, company.id or 0, session.id or 0)
-        return 100 if done >= total else min(99, done * 100 // max(total, 1))
+            estimate = 100 if done >= total else min(99, done * 100 // max(total, 1))
+            session.percent = max(session.percent, estimate)
+            return session.percent
 
     def connection_error(self, ticket: str, hresult: str, message: str) -> str:
         now = self.clock()

@@ -89,6 +89,8 @@ class QbwcSession(SQLModel, table=True):
     requests_planned: int = 0
     requests_sent: int = 0
     responses_received: int = 0
+    # Reported progress never goes back, even when an iterator reveals more pages than planned.
+    percent: int = 0
     summary: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 

@@ -123,7 +123,7 @@ def test_a_second_login_while_a_session_is_live_is_busy(service: QbwcService, cl
     again, status, *_ = service.authenticate("acme", "pw")
     assert status == QBW and again != ticket
     assert service.send_request_xml(ticket, "", QBW, "US", 13, 0) == ""
-    assert "expired" in service.get_last_error(ticket) or service.get_last_error(ticket)
+    assert "stopped calling before closeConnection" in service.get_last_error(ticket)
 
 
 def test_idle_ticket_expires(service: QbwcService, clock: Clock) -> None:
@@ -189,7 +189,7 @@ def test_quickbooks_refusing_one_request_keeps_that_watermark_only(
 
 def test_a_locked_company_file_stops_the_session_for_a_later_retry(
         service: QbwcService, qb: QuickBooksSimulator, db: Database) -> None:
-    qb.faults.lock(requests=100, code=3180)
+    qb.faults.lock_file(requests=100, code=3180)
     run = run_session(service, qb, "acme", "pw")
     assert run.percents[-1] < 0 and "busy" in (run.last_error or "")
     assert "3180" in (run.last_error or "")
