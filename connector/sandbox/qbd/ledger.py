@@ -7,6 +7,7 @@ reference from an invoice line to an item resolves the same way as one from a cu
 from __future__ import annotations
 
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 from connector.sandbox.qbd.records import (
@@ -17,6 +18,8 @@ from connector.sandbox.qbd.values import QbClock
 from connector.sandbox.qbd.xsd import children, is_list_ref
 
 __all__ = ["Ledger", "DERIVED"]
+
+_DECIMAL_TYPES = frozenset({"AMTTYPE", "PRICETYPE", "QUANTYPE", "PERCENTTYPE", "FLOATTYPE"})
 
 # Elements QuickBooks computes; a client can never set them through fields.
 DERIVED = frozenset({
@@ -141,7 +144,7 @@ class Ledger:
             else:
                 if isinstance(value, str):
                     self.check_length(ret, key, value)
-                merged[key] = value
+                merged[key] = _typed(child.type, value)
         return merged
 
     def _merge_aggregate(self, key: str, value: dict[str, Any], current: dict[str, Any],
@@ -157,5 +160,14 @@ class Ledger:
             else:
                 if isinstance(text, str):
                     self.check_length(key, sub, text)
-                merged[sub] = text
+                merged[sub] = _typed(children(key)[sub].type, text)
         return merged
+
+
+def _typed(qb_type: str | None, value: Any) -> Any:
+    """Bookkeeper helpers may pass ``10`` or ``"10.5"`` for an amount; store it as Decimal."""
+    if isinstance(value, float):
+        raise TypeError("amounts are Decimal (or int/str), never float")
+    if qb_type in _DECIMAL_TYPES and isinstance(value, int | str) and not isinstance(value, bool):
+        return Decimal(value)
+    return value
