@@ -50,6 +50,10 @@ from connector.cli.company import company, qwc  # noqa: E402  (subcommands attac
 cli.add_command(company)
 cli.add_command(qwc)
 
+from connector.cli.audit import audit  # noqa: E402
+
+cli.add_command(audit)
+
 from connector.cli.zoho import ping, zoho  # noqa: E402
 
 cli.add_command(zoho)

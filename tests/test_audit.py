@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from connector.audit import AuditRecorder, list_runs, run_events
+from connector.qbwc import add_company
+from connector.store import Database
+
+
+def test_a_run_records_counts_events_and_status(db: Database) -> None:
+    company = add_company(db, "Acme", "acme", "pw")
+    audit = AuditRecorder(db, flow="qb_to_zoho", direction="qbd->zoho", company_id=company.id)
+    audit.count("read", 3)
+    audit.count("created")
+    audit.event("created", qb_type="Customer", qb_id="80000001-1", edit_sequence="17",
+                zoho_module="Accounts", zoho_id="z1", changed_fields=["Account_Name", "Phone"])
+    audit.count("failed")
+    audit.event("failed", qb_type="Invoice", qb_id="1A-1", error_code="INVALID_DATA",
+                error_message="invalid data | Account_Name")
+    summary = audit.finish()
+    assert summary.status == "completed_with_errors"
+    assert summary.counts["read"] == 3 and summary.counts["created"] == 1 and summary.counts["conflicts"] == 0
+    assert [e.qb_id for e in summary.failures] == ["1A-1"]
+    assert "| 3 | 1 | 0 | 0 | 0 | 0 | 1 |" in summary.markdown()
+    assert "invalid data / Account_Name" in summary.markdown()
+    events = run_events(db, summary.run_id)
+    assert events[0].changed_fields == ["Account_Name", "Phone"] and events[0].zoho_id == "z1"
+
+
+def test_a_failed_run_keeps_its_reason(db: Database) -> None:
+    audit = AuditRecorder(db, flow="renew_channels", direction="zoho")
+    summary = audit.finish(error="[INVALID_TOKEN] refresh token revoked")
+    assert summary.status == "failed" and "refresh token revoked" in summary.markdown()
+
+
+def test_runs_are_listed_newest_first_and_per_company(db: Database) -> None:
+    a = add_company(db, "A", "a", "pw")
+    b = add_company(db, "B", "b", "pw")
+    for company in (a, b, a):
+        AuditRecorder(db, flow="qb_to_zoho", direction="qbd->zoho", company_id=company.id).finish()
+    runs = list_runs(db)
+    assert [r.company for r in runs] == ["A", "B", "A"] and runs[0].run_id > runs[-1].run_id
+    assert [r.company for r in list_runs(db, company_id=b.id)] == ["B"]
+
+
+def test_many_events_are_flushed_in_batches(db: Database) -> None:
+    audit = AuditRecorder(db, flow="backfill", direction="qbd->zoho")
+    for i in range(1203):
+        audit.event("unchanged", qb_type="Customer", qb_id=str(i))
+    audit.finish()
+    assert len(run_events(db, audit.run_id, limit=5000)) == 1203
