@@ -51,11 +51,21 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "zoho_sim(keys=True, **options): how to build the simulated org "
+        "(ZohoSimulator options; keys=False leaves our custom fields out)")
+
+
 @pytest.fixture
-def sim(clock: FakeClock) -> Iterator[ZohoSimulator]:
-    simulator = ZohoSimulator(clock=clock)
+def sim(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[ZohoSimulator]:
+    marker = request.node.get_closest_marker("zoho_sim")
+    options = dict(marker.kwargs) if marker else {}
+    keys = options.pop("keys", True)
+    simulator = ZohoSimulator(clock=clock, **options)
     simulator.register_client(CLIENT_ID, SECRET)
-    add_key_fields(simulator)
+    if keys:
+        add_key_fields(simulator)
     yield simulator
     simulator.close()
 

@@ -1,0 +1,72 @@
+"""COQL lookups, Deals <-> Products, composite requests."""
+
+from __future__ import annotations
+
+from connector.sandbox.zoho import ZohoSimulator
+from connector.zoho import RecordSaved, ZohoClient
+from connector.zoho.fields import QBD_KEY
+
+
+def _ids(results: list) -> list[str]:
+    return [r.id for r in results if isinstance(r, RecordSaved)]
+
+
+def test_coql_finds_exactly_our_keys_and_reports_the_missing(client: ZohoClient) -> None:
+    client.upsert("Accounts", [{"Account_Name": "O'Brien & Sons", QBD_KEY: "1:O'B"},
+                               {"Account_Name": "Acme", QBD_KEY: "1:ACME"},
+                               {"Account_Name": "Acme 2", QBD_KEY: "1:ACME-2"}],
+                  duplicate_check_fields=[QBD_KEY])
+    found = client.find_by("Accounts", QBD_KEY, ["1:O'B", "1:ACME", "1:NOPE"], ["Account_Name"])
+    assert [r["Account_Name"] for r in found["1:O'B"]] == ["O'Brien & Sons"]
+    assert [r["Account_Name"] for r in found["1:ACME"]] == ["Acme"]  # exact, not "contains"
+    assert found["1:NOPE"] == []
+
+
+def test_coql_lookup_of_many_keys_batches_the_in_lists(client: ZohoClient,
+                                                       sim: ZohoSimulator) -> None:
+    keys = [f"1:{i}" for i in range(120)]
+    client.upsert("Products", [{"Product_Name": f"P{i}", QBD_KEY: k} for i, k in enumerate(keys)],
+                  duplicate_check_fields=[QBD_KEY])
+    found = client.find_by("Products", QBD_KEY, keys, ["Product_Name"])
+    assert all(len(found[k]) == 1 for k in keys)
+    assert sim.call_count("POST", "/coql") == 3  # 50 values per IN list
+
+
+def test_coql_pages_past_2000_rows_by_offset(client: ZohoClient, sim: ZohoSimulator) -> None:
+    client.upsert("Accounts", [{"Account_Name": f"A{i}", QBD_KEY: f"1:{i}"} for i in range(2300)],
+                  duplicate_check_fields=[QBD_KEY])
+    rows = list(client.coql_all("Accounts", ["Account_Name"], f"{QBD_KEY} like '1:%'"))
+    assert len({r["id"] for r in rows}) == 2300
+    assert sim.call_count("POST", "/coql") == 2
+
+
+def test_products_relate_to_a_deal_without_quantity(client: ZohoClient,
+                                                    sim: ZohoSimulator) -> None:
+    products = _ids(client.upsert("Products", [{"Product_Name": f"P{i}", QBD_KEY: f"1:P{i}"}
+                                               for i in range(3)],
+                                  duplicate_check_fields=[QBD_KEY]))
+    deal = _ids(client.upsert("Deals", [{"Deal_Name": "INV-1", "Stage": "Closed Won",
+                                         QBD_KEY: "1:D1"}], duplicate_check_fields=[QBD_KEY]))[0]
+    results = client.relate("Deals", deal, "Products", [*products, "1"])
+    assert [r.ok for r in results] == [True, True, True, False]
+    assert sorted(sim.related_products(deal)) == sorted(products)
+    listed = client.related_records("Deals", deal, "Products", ["Product_Name"])
+    assert sorted(r["id"] for r in listed) == sorted(products)
+    assert [r.ok for r in client.unrelate("Deals", deal, "Products", products[:1])] == [True]
+    assert sorted(sim.related_products(deal)) == sorted(products[1:])
+
+
+def test_relating_many_deals_uses_composite_requests(client: ZohoClient,
+                                                     sim: ZohoSimulator) -> None:
+    product = _ids(client.upsert("Products", [{"Product_Name": "P", QBD_KEY: "1:P"}],
+                                 duplicate_check_fields=[QBD_KEY]))[0]
+    deals = _ids(client.upsert("Deals", [{"Deal_Name": f"D{i}", "Stage": "Closed Won",
+                                          QBD_KEY: f"1:D{i}"} for i in range(7)],
+                               duplicate_check_fields=[QBD_KEY]))
+    links = {d: [product] for d in deals}
+    links[deals[0]] = [product, "1"]  # one unknown product id
+    out = client.relate_many("Deals", "Products", links)
+    assert sim.call_count("POST", "/__composite_requests") == 2  # 5 + 2 deals
+    assert [r.ok for r in out[deals[0]]] == [True, False]
+    assert all(r.ok for d in deals[1:] for r in out[d])
+    assert all(sim.related_products(d) == [product] for d in deals)
