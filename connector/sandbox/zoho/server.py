@@ -36,8 +36,9 @@ class _Served:
     def __init__(self, app: WsgiApp, port: int):
         self.server: BaseWSGIServer = make_server(HOST, port, app, threaded=True,
                                                   request_handler=_QuietHandler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
-                                       name=f"zoho-sim-{self.server.server_port}")
+        # A short poll interval makes shutdown (end of a test's ``with sim.serve()``) quick.
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,),
+                                       daemon=True, name=f"zoho-sim-{self.server.server_port}")
 
     @property
     def url(self) -> str:
