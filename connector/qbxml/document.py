@@ -35,6 +35,10 @@ _DECLARATION = '<?xml version="1.0" encoding="utf-8"?>'
 _ADDRESS_FIELDS = ("Addr1", "Addr2", "Addr3", "Addr4", "Addr5", "City", "State",
                    "PostalCode", "Country", "Note")
 
+# Changed data is a warning; a non-Latin-1 character is sent intact (as a reference) and only
+# may display as "?" in a non-Unicode QuickBooks, so it is logged as information.
+_LOG_LEVELS = {"non_latin1": logging.INFO}
+
 # (element, attribute of the input model, writer kind) in XSD sequence order.
 FieldSpec = tuple[str, str, str]
 
@@ -69,8 +73,9 @@ def finish_document(root: etree._Element, warnings: Sequence[TextWarning]) -> Qb
     body = etree.tostring(root.getroottree(), encoding="ISO-8859-1", xml_declaration=False)
     request_ids = [rq.get("requestID") for rq in root.iterfind("QBXMLMsgsRq/*")]
     for warning in warnings:
-        log.warning("qbXML request %s: %s", ",".join(filter(None, request_ids)), warning,
-                    extra={"qbxml_request_ids": request_ids, "qbxml_warning": warning})
+        log.log(_LOG_LEVELS.get(warning.kind, logging.WARNING), "qbXML request %s: %s",
+                ",".join(filter(None, request_ids)), warning,
+                extra={"qbxml_request_ids": request_ids, "qbxml_warning": warning})
     return QbxmlRequest(_DECLARATION + body.decode("latin-1"), warnings)
 
 

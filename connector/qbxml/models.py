@@ -93,8 +93,8 @@ class _CustomFields(QbModel):
         return {ext.name: ext.value for ext in self.data_ext}
 
 
-class Customer(_CustomFields):
-    """A CustomerRet. Jobs are customers too: they carry ``parent`` and ``sublevel`` > 0."""
+class _ListRecord(_CustomFields):
+    """What every list entry (customer, item) carries; subitems and jobs have a parent."""
 
     list_id: str = _f("ListID", ...)
     edit_sequence: str = _f("EditSequence", ...)
@@ -105,6 +105,11 @@ class Customer(_CustomFields):
     is_active: bool = _f("IsActive", True)
     parent: Ref | None = _f("ParentRef")
     sublevel: int = _f("Sublevel", 0)
+
+
+class Customer(_ListRecord):
+    """A CustomerRet. Jobs are customers too: they carry ``parent`` and ``sublevel`` > 0."""
+
     company_name: str | None = _f("CompanyName")
     salutation: str | None = _f("Salutation")
     first_name: str | None = _f("FirstName")
@@ -158,19 +163,10 @@ def _dig(data: dict[str, Any], path: tuple[str, ...]) -> Any:
     return node
 
 
-class Item(_CustomFields):
+class Item(_ListRecord):
     """Any Item*Ret; ``item_type`` says which ("Service", "Inventory", "Discount", ...)."""
 
     item_type: str = _f("ItemType", ...)
-    list_id: str = _f("ListID", ...)
-    edit_sequence: str = _f("EditSequence", ...)
-    time_created: QbDateTime = _f("TimeCreated", ...)
-    time_modified: QbDateTime = _f("TimeModified", ...)
-    name: str = _f("Name", ...)
-    full_name: str = _f("FullName", ...)
-    is_active: bool = _f("IsActive", True)
-    parent: Ref | None = _f("ParentRef")
-    sublevel: int = _f("Sublevel", 0)
     description: str | None = None
     price: Decimal | None = None
     price_percent: Decimal | None = None

@@ -161,6 +161,9 @@ class ResponseStream:
         self._seen_msgs = False
 
     def __iter__(self) -> Iterator[Record]:
+        # Each walk starts afresh, so iterating a path or bytes twice does not double statuses.
+        self.statuses, self.rejected, self.current = [], [], None
+        self._headers, self._counts, self._seen_msgs = {}, {}, False
         events = etree.iterparse(
             _open(self._source), events=("end",), tag=_WATCHED, resolve_entities=False,
             no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,

@@ -294,3 +294,9 @@ def test_documents_with_a_dtd_are_refused(document: bytes) -> None:
             list(iter_records(source))
     with pytest.raises(QbxmlParseError, match="DOCTYPE/DTD are refused"):
         read_statuses(document)
+
+
+def test_a_stream_read_twice_reports_each_status_once() -> None:
+    stream = ResponseStream(QBXML_FIXTURES / "handmade/deleted_and_host.xml")
+    first, second = list(stream), list(stream)
+    assert first == second and len(stream.statuses) == 4
