@@ -6,7 +6,6 @@ operation from a table and records the calls, so every QBWC rule is checked in i
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -14,43 +13,27 @@ import pytest
 from lxml import etree
 
 from connector.errors import RetriableError
-from connector.sandbox.qbd.status import QbxmlRequestRejected
+from connector.qbxml.builders import customer_query
+from connector.sandbox.qbd import QuickBooksSimulator, seed_company
 from connector.sandbox.webconnector import CANNOT_OPEN_FILE, BridgeCallError, WebConnector
 from soap_bridge.gate import soap_fault
 
 TNS = "http://developer.intuit.com/"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 OPEN_FILE = r"C:\QB\Acme.QBW"
-REQUEST = '<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="continueOnError"/></QBXML>'
-RESPONSE = '<?xml version="1.0"?><QBXML><QBXMLMsgsRs/></QBXML>'
+REQUEST = str(customer_query("1", max_returned=10))
+# MaxReturned after ActiveStatus breaks the schema's sequence: QuickBooks refuses to parse it.
+OUT_OF_ORDER = ('<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">'
+                '<CustomerQueryRq requestID="1"><ActiveStatus>All</ActiveStatus><MaxReturned>5</MaxReturned>'
+                "</CustomerQueryRq></QBXMLMsgsRq></QBXML>")
 
-Answer = str | int | list[str] | Callable[[dict[str, str]], "str | int | list[str]"]
+Answer = str | int | list[str]
 
 
-class TinyQuickBooks:
-    """Only what these protocol tests need: it counts sessions and answers every request."""
-
-    company_file = OPEN_FILE
-
-    def __init__(self, reject: bool = False) -> None:
-        self.reject = reject
-        self.sessions = 0
-        self.open = False
-        self.handled: list[str] = []
-
-    def handle(self, request_xml: str) -> str:
-        assert self.open or "HostQueryRq" in request_xml
-        self.handled.append(request_xml)
-        if self.reject and request_xml == REQUEST:
-            raise QbxmlRequestRejected("Element 'MaxReturned': This element is not expected.")
-        return RESPONSE
-
-    def begin_session(self) -> None:
-        self.sessions += 1
-        self.open = True
-
-    def end_session(self) -> None:
-        self.open = False
+def _qb() -> QuickBooksSimulator:
+    qb = QuickBooksSimulator(OPEN_FILE)
+    seed_company(qb, customers=2, invoices=1, lines_per_invoice=1, seed=1)
+    return qb
 
 
 @dataclass
@@ -69,8 +52,7 @@ class ScriptedBridge:
         self.calls.append((op, params))
         answers = self.script[op]
         answer = answers.pop(0) if len(answers) > 1 else answers[0]
-        value = answer(params) if callable(answer) else answer
-        return httpx.Response(200, content=_envelope(op, value), headers={"content-type": "text/xml"})
+        return httpx.Response(200, content=_envelope(op, answer), headers={"content-type": "text/xml"})
 
     def ops(self) -> list[str]:
         return [op for op, _ in self.calls]
@@ -99,7 +81,7 @@ def _script(**overrides: list[Answer]) -> dict[str, list[Answer]]:
     return script
 
 
-def _connector(bridge: ScriptedBridge, qb: TinyQuickBooks, sleeps: list[float] | None = None,
+def _connector(bridge: ScriptedBridge, qb: QuickBooksSimulator, sleeps: list[float] | None = None,
                **kwargs: object) -> WebConnector:
     pauses = sleeps if sleeps is not None else []
     return WebConnector("http://bridge.test/qbwc", "user", "pw", qb,
@@ -108,20 +90,21 @@ def _connector(bridge: ScriptedBridge, qb: TinyQuickBooks, sleeps: list[float] |
 
 
 def test_a_plain_session_calls_the_operations_in_qbwc_order() -> None:
-    bridge, qb = ScriptedBridge(_script()), TinyQuickBooks()
+    bridge, qb = ScriptedBridge(_script()), _qb()
     report = _connector(bridge, qb).run_session()
     assert bridge.ops() == ["serverVersion", "clientVersion", "authenticate", "sendRequestXML",
                             "receiveResponseXML", "closeConnection"]
     assert report.requests == 1 and report.percents == [100] and report.close_message == "bye"
     assert report.ticket_prefix == "TICKET…" and "TICKET-1234567890" not in report.describe()
-    assert qb.sessions == 1 and not qb.open
+    assert qb.requests_by_type["CustomerQueryRq"] == 1 and not qb.session_open
 
 
 def test_first_send_request_carries_the_host_company_answer_and_the_version() -> None:
     bridge = ScriptedBridge(_script(sendRequestXML=[REQUEST], receiveResponseXML=[50, 100]))
-    _connector(bridge, TinyQuickBooks(), qbxml_version=(13, 0), country="CA").run_session()
+    _connector(bridge, _qb(), qbxml_version=(13, 0), country="CA").run_session()
     sends = [params for op, params in bridge.calls if op == "sendRequestXML"]
-    assert sends[0]["strHCPResponse"] == RESPONSE and sends[1]["strHCPResponse"] == ""
+    assert "<HostQueryRs" in sends[0]["strHCPResponse"] and "<CompanyQueryRs" in sends[0]["strHCPResponse"]
+    assert sends[1]["strHCPResponse"] == ""
     assert sends[0]["strCompanyFileName"] == OPEN_FILE
     assert (sends[0]["qbXMLCountry"], sends[0]["qbXMLMajorVers"], sends[0]["qbXMLMinorVers"]) == ("CA", "13", "0")
 
@@ -129,28 +112,28 @@ def test_first_send_request_carries_the_host_company_answer_and_the_version() ->
 def test_noop_last_error_waits_five_seconds_and_asks_again() -> None:
     bridge = ScriptedBridge(_script(sendRequestXML=["", "", REQUEST], getLastError=["NoOp", "NoOp"]))
     sleeps: list[float] = []
-    report = _connector(bridge, TinyQuickBooks(), sleeps).run_session()
+    report = _connector(bridge, _qb(), sleeps).run_session()
     assert sleeps == [5.0, 5.0]
     assert report.requests == 1 and report.percents == [100] and report.last_error is None
 
 
 def test_any_other_last_error_after_an_empty_request_ends_the_session() -> None:
     bridge = ScriptedBridge(_script(sendRequestXML=[""], getLastError=["Sync paused by admin"]))
-    report = _connector(bridge, TinyQuickBooks()).run_session()
+    report = _connector(bridge, _qb()).run_session()
     assert report.requests == 0 and report.last_error == "Sync paused by admin"
     assert bridge.ops()[-2:] == ["getLastError", "closeConnection"]
 
 
 def test_negative_percent_asks_get_last_error_then_closes() -> None:
     bridge = ScriptedBridge(_script(receiveResponseXML=[-1], getLastError=["QuickBooks is locked"]))
-    report = _connector(bridge, TinyQuickBooks()).run_session()
+    report = _connector(bridge, _qb()).run_session()
     assert report.percents == [-1] and report.last_error == "QuickBooks is locked"
     assert bridge.ops()[-3:] == ["receiveResponseXML", "getLastError", "closeConnection"]
 
 
 def test_a_request_quickbooks_cannot_parse_is_reported_with_hresult_and_empty_response() -> None:
-    bridge = ScriptedBridge(_script())
-    _connector(bridge, TinyQuickBooks(reject=True)).run_session()
+    bridge = ScriptedBridge(_script(sendRequestXML=[OUT_OF_ORDER, ""]))
+    _connector(bridge, _qb()).run_session()
     (received,) = [params for op, params in bridge.calls if op == "receiveResponseXML"]
     assert received["response"] == "" and received["hresult"] == "0x80040400"
     assert received["message"] == "QuickBooks found an error when parsing the provided XML text stream."
@@ -158,56 +141,56 @@ def test_a_request_quickbooks_cannot_parse_is_reported_with_hresult_and_empty_re
 
 @pytest.mark.parametrize("status", ["nvu", "none", "busy"])
 def test_stop_answers_from_authenticate_end_the_update_without_touching_quickbooks(status: str) -> None:
-    bridge, qb = ScriptedBridge(_script(authenticate=[["", status, "", ""]])), TinyQuickBooks()
+    bridge, qb = ScriptedBridge(_script(authenticate=[["", status, "", ""]])), _qb()
     report = _connector(bridge, qb).run_session()
     assert report.auth_result == status and not report.authenticated
-    assert bridge.ops() == ["serverVersion", "clientVersion", "authenticate"] and qb.sessions == 0
+    assert bridge.ops() == ["serverVersion", "clientVersion", "authenticate"] and qb.requests_handled == 0
 
 
 @pytest.mark.parametrize("reply", ["E:This server needs Web Connector 2.2", "O:2.2.0.0"])
 def test_client_version_error_or_old_stops_before_authenticate(reply: str) -> None:
     bridge = ScriptedBridge(_script(clientVersion=[reply]))
-    report = _connector(bridge, TinyQuickBooks()).run_session()
+    report = _connector(bridge, _qb()).run_session()
     assert bridge.ops() == ["serverVersion", "clientVersion"]
     assert "refused by the bridge" in report.describe()
 
 
 def test_client_version_warning_lets_the_update_go_on() -> None:
     bridge = ScriptedBridge(_script(clientVersion=["W:please update"]))
-    report = _connector(bridge, TinyQuickBooks(), client_version="2.0.1.5").run_session()
+    report = _connector(bridge, _qb(), client_version="2.0.1.5").run_session()
     assert report.client_version_reply == "W:please update" and report.close_message == "bye"
     assert bridge.calls[1] == ("clientVersion", {"strVersion": "2.0.1.5"})
 
 
 def test_company_file_that_cannot_open_reports_connection_error_then_closes() -> None:
-    bridge, qb = ScriptedBridge(_script()), TinyQuickBooks()
+    bridge, qb = ScriptedBridge(_script()), _qb()
     report = _connector(bridge, qb).run_session(company_file_open=False)
     (reported,) = [params for op, params in bridge.calls if op == "connectionError"]
     assert reported["hresult"] == CANNOT_OPEN_FILE and reported["ticket"] == "TICKET-1234567890"
-    assert bridge.ops()[-2:] == ["connectionError", "closeConnection"] and qb.sessions == 0
+    assert bridge.ops()[-2:] == ["connectionError", "closeConnection"] and qb.requests_handled == 0
     assert report.requests == 0 and CANNOT_OPEN_FILE in (report.last_error or "")
 
 
 def test_connection_error_reply_naming_a_file_is_tried_next() -> None:
     bridge = ScriptedBridge(_script(authenticate=[["TICKET-1234567890", r"C:\QB\Other.QBW", "", ""]],
                                     connectionError=[OPEN_FILE]))
-    report = _connector(bridge, TinyQuickBooks()).run_session()
+    report = _connector(bridge, _qb()).run_session()
     assert bridge.ops().count("connectionError") == 1
     assert report.requests == 1 and report.close_message == "bye"
 
 
 def test_drop_after_vanishes_without_close_connection() -> None:
     bridge = ScriptedBridge(_script(sendRequestXML=[REQUEST], receiveResponseXML=[10, 20, 30]))
-    qb = TinyQuickBooks()
+    qb = _qb()
     report = _connector(bridge, qb).run_session(drop_after=2)
     assert report.dropped and report.requests == 2 and "closeConnection" not in bridge.ops()
-    assert not qb.open, "QuickBooks ends its side of a dropped session (iterators die)"
+    assert not qb.session_open, "QuickBooks ends its side of a dropped session (iterators die)"
 
 
 def test_schedule_waits_the_longer_of_its_interval_and_the_servers_postpone() -> None:
     bridge = ScriptedBridge(_script(authenticate=[["", "none", "90", "30"], ["", "none", "", ""]]))
     sleeps: list[float] = []
-    reports = _connector(bridge, TinyQuickBooks()).run_schedule(3, every_seconds=60, sleep=sleeps.append)
+    reports = _connector(bridge, _qb()).run_schedule(3, every_seconds=60, sleep=sleeps.append)
     assert [r.auth_result for r in reports] == ["none"] * 3
     assert (reports[0].postpone_seconds, reports[0].every_min_seconds) == (90, 30)
     assert sleeps == [90, 60]
@@ -217,7 +200,7 @@ def test_soap_fault_from_the_bridge_raises_a_clear_error() -> None:
     def faulty(request: httpx.Request) -> httpx.Response:
         return httpx.Response(500, content=soap_fault("Client.XmlRefused", "request refused: bad"))
 
-    connector = WebConnector("http://bridge.test/qbwc", "u", "p", TinyQuickBooks(),
+    connector = WebConnector("http://bridge.test/qbwc", "u", "p", _qb(),
                              http=httpx.Client(transport=httpx.MockTransport(faulty)))
     with pytest.raises(BridgeCallError, match="serverVersion: SOAP fault soap11env:Client.XmlRefused"):
         connector.run_session()
@@ -227,7 +210,7 @@ def test_unreachable_bridge_is_a_retriable_error() -> None:
     def down(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("connection refused", request=request)
 
-    connector = WebConnector("http://bridge.test/qbwc", "u", "p", TinyQuickBooks(),
+    connector = WebConnector("http://bridge.test/qbwc", "u", "p", _qb(),
                              http=httpx.Client(transport=httpx.MockTransport(down)))
     with pytest.raises(RetriableError, match="cannot reach the bridge"):
         connector.run_session()
