@@ -109,7 +109,7 @@ def _credit_check(db: Database, settings: Settings, connection_id: int, now: dat
     used = credit_usage(db, connection_id, now.date())
     budget = settings.zoho_daily_credit_budget
     share = used / budget if budget else 1.0
-    detail = f"{used:,} of {budget:,} credits used today (UTC) ({share:.0%})"
+    detail = f"{used:,} of {budget:,} credits used today (UTC day), {share:.1%}"
     hint = "raise MLC_ZOHO_DAILY_CREDIT_BUDGET if the org's allowance has room, or wait a day"
     if share >= 1.0:
         return Check("API credits", FAIL, detail, hint)
@@ -147,8 +147,9 @@ def zoho_checks(settings: Settings, db: Database, secrets: SecretBox, *, name: s
         return [Check("Zoho connection", FAIL, str(exc), CONNECT),
                 *_skipped([*_LATER, "API credits"])]
     assert row.id is not None
-    checks = [Check("Zoho connection", PASS, f"client {row.client_id[:12]}… at "
-                    f"{row.accounts_url} ({row.region or 'custom accounts server'})")]
+    shown = row.client_id if len(row.client_id) <= 16 else row.client_id[:16] + "…"
+    checks = [Check("Zoho connection", PASS, f"client {shown} at {row.accounts_url} "
+                    f"({row.region or 'custom accounts server'})")]
     trouble = "check Zoho's status page, the network, and the connection's scopes"
     steps: list[tuple[str, Callable[[], list[Check]], str]] = [
         ("Zoho token refresh", lambda: _refresh_check(client, row.region), CONNECT),
