@@ -117,6 +117,7 @@ class InvoiceBook(Ledger):
         return Totals(subtotal, percent, tax, subtotal + tax - invoice.applied_amount)
 
     def balance(self, customer: ListRecord, *, with_jobs: bool = False) -> Decimal:
+        """Open balance of the customer's own invoices, plus its jobs' with ``with_jobs``."""
         owners = [customer, *(self.descendants(customer) if with_jobs else ())]
         return sum((self.totals(self.invoices[t]).balance
                     for owner in owners for t in self.invoices_of.get(owner.list_id, ())), _ZERO)

@@ -48,6 +48,7 @@ class Ledger:
         self._full: dict[str, str] = {}
         self._names: dict[tuple[str, str], str] = {}
         self._kids: dict[str, list[str]] = defaultdict(list)
+        self._order: dict[str, list[ListRecord]] = {}  # list order, dropped on any name change
 
     # ---- lookups -------------------------------------------------------------------------
     def full_name(self, record: ListRecord) -> str:
@@ -66,8 +67,12 @@ class Ledger:
 
     def listed(self, family: str) -> list[ListRecord]:
         """Records of ``family`` in QuickBooks' list order (alphabetical, jobs under parents)."""
-        rows = [r for r in self.records.values() if r.family == family]
-        return sorted(rows, key=lambda r: tuple(self._full[r.list_id].casefold().split(":")))
+        order = self._order.get(family)
+        if order is None:
+            rows = [r for r in self.records.values() if r.family == family]
+            order = sorted(rows, key=lambda r: tuple(self._full[r.list_id].casefold().split(":")))
+            self._order[family] = order
+        return order
 
     def children_of(self, record: ListRecord) -> list[ListRecord]:
         return [self.records[k] for k in self._kids.get(record.list_id, ())]
@@ -86,9 +91,11 @@ class Ledger:
         full = self.compose(record.parent_id, record.name)
         self._full[record.list_id] = full
         self._names[(record.family, full.casefold())] = record.list_id
+        self._order.pop(record.family, None)
 
     def unindex(self, record: ListRecord) -> None:
         del self._names[(record.family, self._full.pop(record.list_id).casefold())]
+        self._order.pop(record.family, None)
 
     def name_owner(self, family: str, full_name: str) -> str | None:
         return self._names.get((family, full_name.casefold()))

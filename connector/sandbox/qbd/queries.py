@@ -8,7 +8,8 @@ exist gives status 500 with the rest returned; a filter that matches nothing giv
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Collection
+import itertools
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -44,7 +45,7 @@ class _Options:
 
 @dataclass(slots=True)
 class _Selection:
-    ids: list[str]
+    ids: Iterable[str]  # lazy, so MaxReturned without an iterator stops early
     options: _Options
     missing: list[str] = field(default_factory=list)
 
@@ -117,7 +118,7 @@ def _select_list(ctx: Context, request: etree._Element, family: str,
         return chosen
     preds = _list_predicates(ctx, request) + extra
     rows = ctx.company.listed(family)
-    return _Selection([r.list_id for r in rows if all(p(r) for p in preds)], options)
+    return _Selection((r.list_id for r in rows if all(p(r) for p in preds)), options)
 
 
 def _select_customers(ctx: Context, request: etree._Element) -> _Selection:
@@ -138,19 +139,19 @@ def _select_invoices(ctx: Context, request: etree._Element) -> _Selection:
     _refuse_unsupported(request)
     company = ctx.company
     options = _Options(included(request), text(request, "IncludeLineItems") in ("true", "1"))
-    ordered = sorted(company.invoices.values(),
-                     key=lambda i: (str(i.fields.get("TxnDate", "")), i.txn_number))
     txn_ids = texts(request, "TxnID")
     if txn_ids:
         return _Selection([t for t in txn_ids if t in company.invoices], options,
                           [t for t in txn_ids if t not in company.invoices])
+    ordered = sorted(company.invoices.values(),
+                     key=lambda i: (str(i.fields.get("TxnDate", "")), i.txn_number))
     refs = {r.casefold() for r in texts(request, "RefNumber")}
     exact = set(texts(request, "RefNumberCaseSensitive"))
     if refs or exact:
         return _Selection([i.txn_id for i in ordered if i.fields.get("RefNumber", "").casefold() in refs
                            or i.fields.get("RefNumber") in exact], options)
     preds = _invoice_predicates(ctx, request)
-    return _Selection([i.txn_id for i in ordered if all(p(i) for p in preds)], options)
+    return _Selection((i.txn_id for i in ordered if all(p(i) for p in preds)), options)
 
 
 def _invoice_predicates(ctx: Context, request: etree._Element) -> list[Predicate]:
@@ -230,9 +231,9 @@ def _paged(select: Select, write: Write) -> Callable[[Context, etree._Element, e
             return Outcome(0 if written else 1, iterator=page)
         chosen = select(ctx, request)
         page = None
-        ids = chosen.ids if max_returned is None else chosen.ids[:max_returned]
+        ids: Iterable[str] = itertools.islice(chosen.ids, max_returned)
         if mode == "Start":
-            page = ctx.iterators.start(request.tag, chosen.ids, max_returned, chosen.options)
+            page = ctx.iterators.start(request.tag, list(chosen.ids), max_returned, chosen.options)
             ids = page.ids
         written = sum(write(ctx, response, key, chosen.options) for key in ids)
         if chosen.missing:

@@ -16,7 +16,7 @@ from lxml import etree
 from connector.sandbox.qbd.company import Company
 from connector.sandbox.qbd.records import Deleted, Invoice, ListRecord
 from connector.sandbox.qbd.values import format_value
-from connector.sandbox.qbd.xsd import children, is_list_ref
+from connector.sandbox.qbd.xsd import is_list_ref, positions
 
 __all__ = ["Writer", "HOST", "address_block"]
 
@@ -63,10 +63,13 @@ class Writer:
     def fill(self, element: etree._Element, spec: str, values: dict[str, Any],
              include: Collection[str] | None = None) -> etree._Element:
         """Write ``values`` into ``element`` in the order of ``spec`` (element or type name)."""
-        for name, child in children(spec).items():
-            value = values.get(name)
-            if value is None or (include is not None and name not in include):
-                continue
+        slots = positions(spec)
+        # Walk what is present (a few fields) rather than every child the schema allows (dozens).
+        present = sorted((slots[name][0], name) for name, value in values.items()
+                         if value is not None and name in slots
+                         and (include is None or name in include))
+        for _, name in present:
+            child, value = slots[name][1], values[name]
             for each in value if child.repeats and isinstance(value, list) else (value,):
                 if isinstance(each, dict):
                     self.emit(element, name, each)
@@ -92,8 +95,10 @@ class Writer:
                       IsActive=record.is_active, ParentRef=record.parent_id,
                       Sublevel=company.sublevel(record))
         if record.kind == "Customer":
-            values.update(Balance=company.balance(record),
-                          TotalBalance=company.balance(record, with_jobs=True))
+            own = company.balance(record)
+            jobs = company.descendants(record)
+            values.update(Balance=own, TotalBalance=own + sum(
+                (company.balance(job) for job in jobs), Decimal(0)))
             values.setdefault("JobStatus", "None")
         _add_blocks(values)
         return self.emit(parent, f"{record.kind}Ret", values, include)

@@ -13,7 +13,7 @@ from lxml import etree
 
 from connector.qbxml.schema import SCHEMA_DIR
 
-__all__ = ["Child", "children", "leaf_type", "is_list_ref"]
+__all__ = ["Child", "children", "positions", "is_list_ref"]
 
 _XS = "{http://www.w3.org/2001/XMLSchema}"
 _SIMPLE_TYPES = frozenset({
@@ -102,10 +102,10 @@ def children(element: str) -> dict[str, Child]:
     return out
 
 
-def leaf_type(parent: str, child: str) -> str | None:
-    """The qbXML simple type of ``parent/child``, or None when the child is an aggregate or unknown."""
-    found = children(parent).get(child)
-    return found.type if found else None
+@lru_cache(maxsize=None)
+def positions(element: str) -> dict[str, tuple[int, Child]]:
+    """Each child of ``element`` with its place in the schema's sequence."""
+    return {name: (n, child) for n, (name, child) in enumerate(children(element).items())}
 
 
 @lru_cache(maxsize=None)
