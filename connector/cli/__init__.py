@@ -63,6 +63,10 @@ from connector.cli.bridge import bridge  # noqa: E402
 
 cli.add_command(bridge)
 
+from connector.cli.sandbox import sandbox  # noqa: E402
+
+cli.add_command(sandbox)
+
 # `sandbox zoho` once the shared `sandbox` group exists; a top-level group until then.
 from connector.cli.sandbox_zoho import zoho_sandbox  # noqa: E402
 

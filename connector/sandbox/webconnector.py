@@ -195,10 +195,15 @@ class WebConnector:
         reports: list[SessionReport] = []
         for number in range(sessions):
             if number:
-                last = reports[-1]
-                sleep(max(every_seconds, last.postpone_seconds or 0, last.every_min_seconds or 0))
+                sleep(self.wait_after(reports[-1], every_seconds))
             reports.append(self.run_session())
         return reports
+
+    @staticmethod
+    def wait_after(report: SessionReport, every_seconds: float) -> float:
+        """Seconds until the next update: the schedule, stretched by authenticate's postpone
+        (3rd element) or minimum run interval (4th element)."""
+        return max(every_seconds, report.postpone_seconds or 0, report.every_min_seconds or 0)
 
     def run_session(self, *, drop_after: int | None = None,
                     company_file_open: bool = True) -> SessionReport:
@@ -224,7 +229,7 @@ class WebConnector:
                 self.qb.end_session()
         if not report.dropped:
             report.close_message = self.call_text("closeConnection", ticket=ticket)
-        log.info("web connector session %s: %s", report.ticket_prefix, report.describe())
+        log.debug("web connector session %s: %s", report.ticket_prefix, report.describe())
         return report
 
     def _authenticate(self, report: SessionReport) -> str:
