@@ -14,7 +14,8 @@ from .helpers import ManualClock, insert
 
 def _bulk_accounts(api: httpx.Client, count: int) -> None:
     for start in range(0, count, 100):
-        rows = [{"Account_Name": f"Customer {i:05d}"} for i in range(start, min(count, start + 100))]
+        stop = min(count, start + 100)
+        rows = [{"Account_Name": f"Customer {i:05d}"} for i in range(start, stop)]
         assert api.post("/crm/v8/Accounts", json={"data": rows}).status_code == 201
 
 

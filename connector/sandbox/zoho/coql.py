@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from connector.sandbox.zoho.errors import ApiError
-from connector.sandbox.zoho.http import Req, Resp, Route, no_content, require_scopes
+from connector.sandbox.zoho.http import (
+    Req,
+    Resp,
+    Route,
+    missing_param,
+    no_content,
+    require_scopes,
+)
 from connector.sandbox.zoho.limits import coql_credits
 from connector.sandbox.zoho.store import Store, Stored, iso
 
@@ -330,8 +337,7 @@ def run(core: Core, req: Req, q: Query) -> Resp:
 def _query_of(req: Req) -> Query:
     text = req.body.get("select_query") if isinstance(req.body, dict) else None
     if not isinstance(text, str) or not text.strip():
-        raise ApiError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
-                       {"param_name": "select_query"})
+        raise missing_param("select_query")
     return parse(text)
 
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Req", "Resp", "Handler", "Route", "ScopeNeed", "no_content",
     "int_param", "fields_param", "since_param", "ids_param", "require_body_list",
-    "scopes_allow", "require_scopes",
+    "scopes_allow", "require_scopes", "missing_param",
     "IN_PROCESS_API", "IN_PROCESS_ACCOUNTS", "IN_PROCESS_KEY", "TIMEOUT_HEADER",
 ]
 
@@ -47,7 +47,8 @@ class Resp:
 
 
 Handler = Callable[["Core", Req, dict[str, str]], Resp]
-ScopeNeed = tuple[str, str, str]  # (service, resource, operation), e.g. ("modules", "deals", "READ")
+# (service, resource, operation), e.g. ("modules", "deals", "READ")
+ScopeNeed = tuple[str, str, str]
 
 
 def _one() -> int:
@@ -83,23 +84,37 @@ def int_param(req: Req, name: str, default: int, low: int, high: int) -> int:
     return value
 
 
-def fields_param(req: Req, known: Iterable[str], *, required: bool) -> list[str] | None:
-    raw = req.args.get("fields")
+def missing_param(name: str) -> ApiError:
+    return ApiError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
+                    {"param_name": name})
+
+
+def _list_param(req: Req, name: str, limit: int, message: str,
+                required: bool) -> list[str] | None:
+    """A comma-separated query parameter with Zoho's "missing" and "too many" answers."""
+    raw = req.args.get(name)
     if not raw:
         if required:
-            raise ApiError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
-                           {"param_name": "fields"})
+            raise missing_param(name)
         return None
-    names = [n.strip() for n in raw.split(",") if n.strip()]
-    if len(names) > MAX_FIELDS:
-        raise ApiError(400, "LIMIT_EXCEEDED", "Max field limit exceeded",
-                       {"param_name": "fields", "limit": MAX_FIELDS})
+    items = [i.strip() for i in raw.split(",") if i.strip()]
+    if len(items) > limit:
+        raise ApiError(400, "LIMIT_EXCEEDED", message, {"param_name": name, "limit": limit})
+    return items
+
+
+def fields_param(req: Req, known: Iterable[str], *, required: bool) -> list[str] | None:
+    names = _list_param(req, "fields", MAX_FIELDS, "Max field limit exceeded", required)
     allowed = set(known) | {"id"}
-    for name in names:
+    for name in names or []:
         if name not in allowed:
             raise ApiError(400, "INVALID_DATA", "invalid data",
                            {"param_name": "fields", "api_name": name})
     return names
+
+
+def ids_param(req: Req, *, required: bool) -> list[str] | None:
+    return _list_param(req, "ids", MAX_IDS, "Record count exceeded", required)
 
 
 def since_param(req: Req) -> datetime | None:
@@ -114,20 +129,6 @@ def since_param(req: Req) -> datetime | None:
         raise ApiError(400, "INVALID_DATA", "invalid data",
                        {"param_name": "If-Modified-Since", "expected_data_type": "datetime"})
     return moment
-
-
-def ids_param(req: Req, *, required: bool) -> list[str] | None:
-    raw = req.args.get("ids")
-    if not raw:
-        if required:
-            raise ApiError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
-                           {"param_name": "ids"})
-        return None
-    ids = [i.strip() for i in raw.split(",") if i.strip()]
-    if len(ids) > MAX_IDS:
-        raise ApiError(400, "LIMIT_EXCEEDED", "Record count exceeded",
-                       {"param_name": "ids", "limit": MAX_IDS})
-    return ids
 
 
 def require_body_list(req: Req, key: str, limit: int) -> list[Any]:

@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from connector.sandbox.zoho.errors import ApiError, RecordFailure
-from connector.sandbox.zoho.http import Req, Resp, Route, no_content, require_body_list
+from connector.sandbox.zoho.http import (
+    Req,
+    Resp,
+    Route,
+    missing_param,
+    no_content,
+    require_body_list,
+)
 from connector.sandbox.zoho.schema import MODULE_DEFS, Field, api_name_from_label
 
 if TYPE_CHECKING:
@@ -21,8 +28,7 @@ CREATABLE_TYPES = {"text", "textarea", "email", "phone", "website", "integer", "
 def _module_arg(core: Core, req: Req) -> str:
     module = req.args.get("module")
     if not module:
-        raise ApiError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
-                       {"param_name": "module"})
+        raise missing_param("module")
     if module not in core.store.fields:
         raise ApiError(400, "INVALID_MODULE", "the module name given seems to be invalid",
                        {"param_name": "module"})

@@ -3,6 +3,8 @@ deleted records."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from connector.sandbox.zoho.errors import ApiError
@@ -53,56 +55,72 @@ def _choice(req: Req, name: str, default: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
-def list_records(core: Core, req: Req, p: dict[str, str]) -> Resp:
-    module, store = p["module"], core.store
-    fields = fields_param(req, store.field_map(module), required=True)
-    ids = ids_param(req, required=False)
-    if ids is not None:
-        with store.lock:
-            data = [store.render(r, fields) for i in ids if (r := store.get(module, i))]
-        return Resp(200, {"data": data, "info": {"count": len(data), "more_records": False}}) \
-            if data else no_content()
-    per_page = int_param(req, "per_page", 200, 1, 200)
+@dataclass
+class _Listing:
+    sort_by: str
+    order: str
+    since: datetime | None
+    page: int | None  # None: continuing from a page_token
+    after: tuple[Any, ...] | None
+
+
+def _listing(core: Core, req: Req, module: str, per_page: int) -> _Listing:
     token = req.args.get("page_token")
     if token:
         cursor = core.page_tokens.resolve(token)
         if cursor is None or cursor.module != module:
             raise ApiError(400, "INVALID_DATA", "invalid data", {"param_name": "page_token"})
-        sort_by, order, since, page = cursor.sort_by, cursor.sort_order, cursor.since, None
-    else:
-        sort_by = _choice(req, "sort_by", "id", SORTABLE)
-        order = _choice(req, "sort_order", "desc", ("asc", "desc"))
-        since = since_param(req)
-        page = int_param(req, "page", 1, 1, 1_000_000)
-        if page * per_page > DISCRETE_LIMIT:
-            raise ApiError(400, "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
-                           "The limit of discrete pagination has been exceeded. "
-                           "Use page_token to fetch records beyond 2000.",
-                           {"limit": DISCRETE_LIMIT})
-    desc = order == "desc"
+        return _Listing(cursor.sort_by, cursor.sort_order, cursor.since, None, cursor.after)
+    page = int_param(req, "page", 1, 1, 1_000_000)
+    if page * per_page > DISCRETE_LIMIT:
+        raise ApiError(400, "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
+                       "The limit of discrete pagination has been exceeded. "
+                       "Use page_token to fetch records beyond 2000.", {"limit": DISCRETE_LIMIT})
+    return _Listing(_choice(req, "sort_by", "id", SORTABLE),
+                    _choice(req, "sort_order", "desc", ("asc", "desc")), since_param(req), page,
+                    None)
+
+
+def _by_ids(core: Core, module: str, ids: list[str], fields: list[str] | None) -> Resp:
+    with core.store.lock:
+        data = [core.store.render(r, fields) for i in ids if (r := core.store.get(module, i))]
+    if not data:
+        return no_content()
+    return Resp(200, {"data": data, "info": {"count": len(data), "more_records": False}})
+
+
+def list_records(core: Core, req: Req, p: dict[str, str]) -> Resp:
+    module, store = p["module"], core.store
+    fields = fields_param(req, store.field_map(module), required=True)
+    ids = ids_param(req, required=False)
+    if ids is not None:
+        return _by_ids(core, module, ids, fields)
+    per_page = int_param(req, "per_page", 200, 1, 200)
+    q = _listing(core, req, module, per_page)
+    desc = q.order == "desc"
     with store.lock:
-        pool = [r for r in store.records[module].values() if since is None or r.modified > since]
-        ordered = sorted(pool, key=lambda r: _key(r, sort_by), reverse=desc)
-        if token:
-            after = cursor.after
-            ordered = [r for r in ordered if (_key(r, sort_by) < after if desc
-                                              else _key(r, sort_by) > after)]
-        start = (page - 1) * per_page if page else 0
+        pool = [r for r in store.records[module].values() if q.since is None or r.modified > q.since]
+        ordered = sorted(pool, key=lambda r: _key(r, q.sort_by), reverse=desc)
+        if q.after is not None:
+            after = q.after
+            ordered = [r for r in ordered if (_key(r, q.sort_by) < after) == desc
+                       and _key(r, q.sort_by) != after]
+        start = (q.page - 1) * per_page if q.page else 0
         chunk = ordered[start:start + per_page]
         more = len(ordered) > start + per_page
         data = [store.render(r, fields) for r in chunk]
-    if since is not None and not pool:
+    if q.since is not None and not pool:
         return Resp(304)
     if not data:
         return no_content()
     info: dict[str, Any] = {
-        "per_page": per_page, "count": len(data), "page": page, "sort_by": sort_by,
-        "sort_order": order, "more_records": more, "next_page_token": None,
+        "per_page": per_page, "count": len(data), "page": q.page, "sort_by": q.sort_by,
+        "sort_order": q.order, "more_records": more, "next_page_token": None,
         "previous_page_token": None, "page_token_expiry": None,
     }
     if more:
-        nxt, expires = core.page_tokens.issue(module, sort_by, order, since,
-                                              _key(chunk[-1], sort_by))
+        nxt, expires = core.page_tokens.issue(module, q.sort_by, q.order, q.since,
+                                              _key(chunk[-1], q.sort_by))
         info.update(next_page_token=nxt, page_token_expiry=iso(expires))
     return Resp(200, {"data": data, "info": info})
 

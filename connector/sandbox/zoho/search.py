@@ -13,7 +13,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from connector.sandbox.zoho.errors import ApiError
-from connector.sandbox.zoho.http import Req, Resp, Route, fields_param, int_param, no_content
+from connector.sandbox.zoho.http import (
+    Req,
+    Resp,
+    Route,
+    fields_param,
+    int_param,
+    missing_param,
+    no_content,
+)
 from connector.sandbox.zoho.schema import Field
 
 if TYPE_CHECKING:
@@ -187,8 +195,7 @@ def _criteria_for(req: Req, fmap: dict[str, Field]) -> Node:
         if req.args.get(param):
             names = [f.api_name for f in fmap.values() if f.data_type in types]
             return ("or", [(n, "equals", [req.args[param]]) for n in names])
-    raise ApiError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
-                   {"param_name": "criteria"})
+    raise missing_param("criteria")
 
 
 def search(core: Core, req: Req, p: dict[str, str]) -> Resp:

@@ -11,7 +11,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from connector.sandbox.zoho.errors import ApiError, RecordFailure
-from connector.sandbox.zoho.http import Req, Resp, Route, int_param, no_content, require_body_list
+from connector.sandbox.zoho.http import (
+    Req,
+    Resp,
+    Route,
+    int_param,
+    missing_param,
+    no_content,
+    require_body_list,
+)
 from connector.sandbox.zoho.notify import DEFAULT_EXPIRY, MAX_EXPIRY, OPERATION_EVENTS, Channel
 from connector.sandbox.zoho.store import iso
 
@@ -155,8 +163,7 @@ def patch(core: Core, req: Req, p: dict[str, str]) -> Resp:
 def disable(core: Core, req: Req, p: dict[str, str]) -> Resp:
     raw = req.args.get("channel_ids")
     if not raw:
-        raise ApiError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing",
-                       {"param_name": "channel_ids"})
+        raise missing_param("channel_ids")
     answers = []
     live = {c.channel_id for c in core.notifier.live()}
     for cid in (c.strip() for c in raw.split(",") if c.strip()):
