@@ -134,3 +134,9 @@ def test_a_customer_with_invoices_or_jobs_cannot_be_deleted(qb):
             qb.company.delete_customer(record.list_id)
         assert refused.value.code == 3171
     assert qb.company.deleted_lists == []
+
+
+def test_single_digit_offsets_allowed_by_the_schema_are_read(qb, clock):
+    qb.company.add_customer("At fifteen UTC")
+    assert names(ask_one(qb, since("2024-05-01T15:00:00+0:0"))) == ["At fifteen UTC"]
+    assert status(ask_one(qb, since("2024-05-01T16:00:00+0:0"))) == 1

@@ -219,3 +219,29 @@ def test_list_del_and_txn_del_remove_records(qb, acme):
     listed = ask_one(qb, f"<ListDelRq><ListDelType>Customer</ListDelType><ListID>{acme.list_id}</ListID></ListDelRq>")
     assert (status(listed), listed.findtext("FullName")) == (0, "Acme Corp")
     assert qb.company.find("Customer", acme.list_id) is None
+
+
+def test_a_sales_tax_reference_must_name_a_sales_tax_item(qb):
+    qb.company.add_item("ItemService", "Labour")
+    reply = ask_one(qb, "<CustomerAddRq><CustomerAdd><Name>Taxed</Name><ItemSalesTaxRef><FullName>Labour"
+                        "</FullName></ItemSalesTaxRef></CustomerAdd></CustomerAddRq>")
+    assert status(reply) == 3140
+
+
+def test_invoice_line_with_an_unknown_item_answers_3140_and_adds_nothing(qb, acme):
+    reply = ask_one(qb, "<InvoiceAddRq><InvoiceAdd><CustomerRef><FullName>Acme Corp</FullName></CustomerRef>"
+                        "<InvoiceLineAdd><ItemRef><FullName>Unobtainium</FullName></ItemRef></InvoiceLineAdd>"
+                        "</InvoiceAdd></InvoiceAddRq>")
+    assert status(reply) == 3140
+    assert 'QuickBooks Item "Unobtainium" in the Invoice' in reply.get("statusMessage", "")
+    assert qb.company.invoices == {}
+
+
+def test_rollback_on_error_stops_like_stop_on_error(qb, acme):
+    replies = ask(qb, "<CustomerAddRq><CustomerAdd><Name>First</Name></CustomerAdd></CustomerAddRq>",
+                  "<CustomerAddRq><CustomerAdd><Name>Acme Corp</Name></CustomerAdd></CustomerAddRq>",
+                  "<CustomerAddRq><CustomerAdd><Name>Third</Name></CustomerAdd></CustomerAddRq>",
+                  on_error="rollbackOnError")
+    assert [status(r) for r in replies] == [0, 3100]
+    assert qb.company.find("Customer", "First") is not None
+    assert qb.company.find("Customer", "Third") is None

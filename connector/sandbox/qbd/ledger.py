@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from connector.sandbox.qbd.records import (
-    FAMILY_LABEL, Deleted, Invoice, ListRecord, family_of_ref,
+    FAMILY_LABEL, REF_KINDS, Deleted, Invoice, ListRecord, family_of_ref,
 )
 from connector.sandbox.qbd.status import QbStatus
 from connector.sandbox.qbd.values import QbClock
@@ -120,7 +120,7 @@ class Ledger:
         """The record a ``*Ref`` points at (by ListID or full name), else QuickBooks' 3140."""
         family = family_of_ref(ref, own_family)
         found = self.find(family, key) if family in FAMILY_LABEL else None
-        if found is None:
+        if found is None or found.kind not in REF_KINDS.get(ref, (found.kind,)):
             raise QbStatus(3140, value=key, list=FAMILY_LABEL.get(family, family), object=owner)
         return found
 

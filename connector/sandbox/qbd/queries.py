@@ -11,13 +11,14 @@ import operator
 import itertools
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from lxml import etree
 
 from connector.sandbox.qbd.context import Context, Outcome
-from connector.sandbox.qbd.reading import included, number, text, texts
+from connector.sandbox.qbd.reading import included, moment, number, text, texts
 from connector.sandbox.qbd.records import Deleted, Invoice, ListRecord
 from connector.sandbox.qbd.status import QbStatus
 from connector.sandbox.qbd.values import parse_value
@@ -81,7 +82,7 @@ def _list_predicates(ctx: Context, request: etree._Element) -> list[Predicate]:
     preds: list[Predicate] = []
     if status != "All":
         preds.append(lambda r: r.is_active == (status == "ActiveOnly"))
-    preds += _modified_between(ctx, request, "FromModifiedDate", "ToModifiedDate")
+    preds += _between(ctx, request, "FromModifiedDate", "ToModifiedDate", _modified)
     match = request.find("NameFilter")
     if match is not None:
         how, wanted = _MATCH[match.findtext("MatchCriterion") or ""], (match.findtext("Name") or "").casefold()
@@ -96,16 +97,25 @@ def _list_predicates(ctx: Context, request: etree._Element) -> list[Predicate]:
     return preds
 
 
-def _modified_between(ctx: Context, holder: etree._Element, low: str, high: str) -> list[Predicate]:
+def _modified(record: Any) -> datetime:
+    return record.time_modified
+
+
+def _deleted_at(entry: Deleted) -> datetime:
+    return entry.time_deleted
+
+
+def _between(ctx: Context, holder: etree._Element, low: str, high: str,
+             stamp: Callable[[Any], datetime]) -> list[Predicate]:
+    """Inclusive bounds on a stored QuickBooks time (which carries its clock skew)."""
     clock = ctx.company.clock
     preds: list[Predicate] = []
-    start, end = text(holder, low), text(holder, high)
-    if start:
-        since = clock.parse(start)
-        preds.append(lambda r: r.time_modified >= since)
-    if end:
-        until = clock.parse(end, end_of_day=True)
-        preds.append(lambda r: r.time_modified <= until)
+    since = moment(holder, low, clock)
+    if since is not None:
+        preds.append(lambda r: stamp(r) >= since)
+    until = moment(holder, high, clock, end_of_day=True)
+    if until is not None:
+        preds.append(lambda r: stamp(r) <= until)
     return preds
 
 
@@ -159,7 +169,7 @@ def _invoice_predicates(ctx: Context, request: etree._Element) -> list[Predicate
     preds: list[Predicate] = []
     modified = request.find("ModifiedDateRangeFilter")
     if modified is not None:
-        preds += _modified_between(ctx, modified, "FromModifiedDate", "ToModifiedDate")
+        preds += _between(ctx, modified, "FromModifiedDate", "ToModifiedDate", _modified)
     dates = request.find("TxnDateRangeFilter")
     if dates is not None:
         for tag, keep in (("FromTxnDate", operator.ge), ("ToTxnDate", operator.le)):
@@ -264,12 +274,7 @@ def _deleted(entries: Callable[[Context], list[Deleted]], type_tag: str, txn: bo
         preds = [lambda d: d.del_type in kinds]
         span = request.find("DeletedDateRangeFilter")
         if span is not None:
-            start, end = text(span, "FromDeletedDate"), text(span, "ToDeletedDate")
-            clock = ctx.company.clock
-            if start:
-                preds.append(lambda d, s=clock.parse(start): d.time_deleted >= s)
-            if end:
-                preds.append(lambda d, e=clock.parse(end, end_of_day=True): d.time_deleted <= e)
+            preds += _between(ctx, span, "FromDeletedDate", "ToDeletedDate", _deleted_at)
         include = included(request)
         chosen = [d for d in entries(ctx) if all(p(d) for p in preds)]
         for entry in chosen:

@@ -6,6 +6,7 @@ QuickBooks looks it up by: the ListID when given, else the FullName.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from lxml import etree
@@ -14,7 +15,7 @@ from connector.sandbox.qbd.status import QbStatus
 from connector.sandbox.qbd.values import QbClock, ValueFormatError, parse_value
 from connector.sandbox.qbd.xsd import children, is_list_ref
 
-__all__ = ["text", "texts", "number", "read_aggregate", "read_ref", "included"]
+__all__ = ["text", "texts", "number", "moment", "read_aggregate", "read_ref", "included"]
 
 _DATE_TYPES = frozenset({"DATETYPE", "DATETIMETYPE"})
 
@@ -31,6 +32,17 @@ def texts(element: etree._Element, tag: str) -> list[str]:
 def number(element: etree._Element, tag: str) -> int | None:
     value = text(element, tag)
     return int(value) if value else None
+
+
+def moment(element: etree._Element, tag: str, clock: QbClock, *, end_of_day: bool = False) -> datetime | None:
+    """A DATETIMETYPE child as an aware datetime (see ``QbClock.parse``), None when absent."""
+    raw = text(element, tag)
+    if not raw:
+        return None
+    try:
+        return clock.parse(raw, end_of_day=end_of_day)
+    except ValueFormatError as exc:
+        raise QbStatus(3020, value=raw, field=tag) from exc
 
 
 def read_ref(element: etree._Element) -> str:

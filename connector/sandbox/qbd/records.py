@@ -14,7 +14,7 @@ from typing import Any
 
 __all__ = [
     "ListRecord", "InvoiceLine", "Invoice", "Deleted", "ITEM_KINDS", "FAMILY_OF_KIND",
-    "REF_FAMILY", "FAMILY_LABEL", "STATIC_LISTS", "family_of_ref",
+    "REF_FAMILY", "REF_KINDS", "FAMILY_LABEL", "STATIC_LISTS", "family_of_ref",
 ]
 
 ITEM_KINDS = ("ItemService", "ItemNonInventory", "ItemInventory", "ItemOtherCharge",
@@ -34,6 +34,9 @@ REF_FAMILY: dict[str, str] = {
     "AccountRef": "Account", "IncomeAccountRef": "Account", "ExpenseAccountRef": "Account",
     "COGSAccountRef": "Account", "AssetAccountRef": "Account", "ARAccountRef": "Account",
 }
+
+# References that accept only some kinds of their family (a sales-tax reference needs a tax item).
+REF_KINDS: dict[str, tuple[str, ...]] = {"ItemSalesTaxRef": ("ItemSalesTax",)}
 
 # How QuickBooks names each family in "invalid reference" messages.
 FAMILY_LABEL: dict[str, str] = {

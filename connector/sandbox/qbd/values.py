@@ -92,6 +92,9 @@ def _pad_time(text: str) -> str:
     sign_at = max(text.rfind("+"), text.rfind("-"))
     clock, offset = (text[:sign_at], text[sign_at:]) if sign_at > 0 else (text, "")
     parts = [int(p) for p in clock.split(":")] + [0, 0]
+    if offset:
+        hours, _, minutes = offset[1:].partition(":")
+        offset = f"{offset[0]}{int(hours):02d}:{int(minutes or 0):02d}"
     return "{:02d}:{:02d}:{:02d}".format(*parts[:3]) + offset
 
 
