@@ -65,7 +65,10 @@ _XML_DECL = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
 
 
 class QbxmlParseError(RecordError):
-    """A response that cannot be read; the message names the *Rs, requestID and line."""
+    """A response that cannot be read; the message names the *Rs, requestID and line.
+
+    A ``RecordError``: the unreadable response (or record) is recorded and the rest go on.
+    """
 
     def __init__(self, problem: str, *, rs_name: str | None = None,
                  request_id: str | None = None, line: int | None = None):
@@ -141,6 +144,9 @@ def _validation_summary(exc: ValidationError) -> str:
 
 class ResponseStream:
     """Iterate the typed records of a response; ``statuses`` fills in as the walk goes on.
+
+    ``source`` is the response as ``str`` (XML text, as QBWC hands it over), ``bytes``, a
+    binary file object, or a ``pathlib.Path`` to a stored response.
 
     A status is appended when its QBXMLMsgsRs closes, so ``statuses`` is complete once the
     iteration ends; ``current`` is the status header of the *Rs the last record came from.
