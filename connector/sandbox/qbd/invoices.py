@@ -52,7 +52,7 @@ class InvoiceBook(Ledger):
                           owner.list_id, header)
         self.next_txn_seq += 1
         invoice.lines = [InvoiceLine(self._txn_id(stamp), line) for _, line in priced]
-        self._note_ref_number(header["RefNumber"])
+        self._note_ref_number(header.get("RefNumber", ""))
         self.invoices[invoice.txn_id] = invoice
         self.invoices_of[owner.list_id].append(invoice.txn_id)
         self.dirty = True
@@ -142,7 +142,7 @@ class InvoiceBook(Ledger):
         terms = self.records.get(taken.get("TermsRef", ""))
         due_days = terms.fields.get("StdDueDays", 0) if terms else 0
         defaults: dict[str, Any] = {
-            "ARAccountRef": self.find("Account", "Accounts Receivable").list_id,  # type: ignore[union-attr]
+            "ARAccountRef": self.resolve_ref("ARAccountRef", "Accounts Receivable", "Account", "Invoice").list_id,
             "TxnDate": txn_date, "RefNumber": str(self.next_ref_number),
             "IsPending": False, "IsFinanceCharge": False, "DueDate": txn_date + timedelta(days=due_days),
             "IsToBePrinted": False, "IsToBeEmailed": False,

@@ -7,8 +7,8 @@ exist gives status 500 with the rest returned; a filter that matches nothing giv
 
 from __future__ import annotations
 
-import operator
 import itertools
+import operator
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -226,9 +226,10 @@ def _in_range(ref: str, low: str | None, high: str | None) -> bool:
 # ---- paging and writing ------------------------------------------------------------------
 Select = Callable[[Context, etree._Element], _Selection]
 Write = Callable[[Context, etree._Element, str, _Options], bool]
+Handler = Callable[[Context, etree._Element, etree._Element], Outcome]
 
 
-def _paged(select: Select, write: Write) -> Callable[[Context, etree._Element, etree._Element], Outcome]:
+def _paged(select: Select, write: Write) -> Handler:
     def handle(ctx: Context, request: etree._Element, response: etree._Element) -> Outcome:
         mode = request.get("iterator")
         max_returned = number(request, "MaxReturned")
@@ -268,7 +269,7 @@ def _write_invoice(ctx: Context, response: etree._Element, key: str, options: _O
     return True
 
 
-def _deleted(entries: Callable[[Context], list[Deleted]], type_tag: str, txn: bool):
+def _deleted(entries: Callable[[Context], list[Deleted]], type_tag: str, txn: bool) -> Handler:
     def handle(ctx: Context, request: etree._Element, response: etree._Element) -> Outcome:
         kinds = set(texts(request, type_tag))
         preds = [lambda d: d.del_type in kinds]
@@ -283,7 +284,7 @@ def _deleted(entries: Callable[[Context], list[Deleted]], type_tag: str, txn: bo
     return handle
 
 
-def _single(write: Callable[[Context, etree._Element, Collection[str] | None], Any]):
+def _single(write: Callable[[Context, etree._Element, Collection[str] | None], Any]) -> Handler:
     def handle(ctx: Context, request: etree._Element, response: etree._Element) -> Outcome:
         _refuse_unsupported(request)
         write(ctx, response, included(request))
@@ -291,7 +292,7 @@ def _single(write: Callable[[Context, etree._Element, Collection[str] | None], A
     return handle
 
 
-QUERY_HANDLERS: dict[str, Callable[[Context, etree._Element, etree._Element], Outcome]] = {
+QUERY_HANDLERS: dict[str, Handler] = {
     "CustomerQueryRq": _paged(_select_customers, _write_list),
     "ItemQueryRq": _paged(_select_items, _write_list),
     "InvoiceQueryRq": _paged(_select_invoices, _write_invoice),
