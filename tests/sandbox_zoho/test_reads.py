@@ -169,6 +169,10 @@ def test_coql_limit_offset_and_more_records(api: httpx.Client) -> None:
      "and Website = 'w'", "SYNTAX_ERROR"),
     ("select Nope from Accounts where Account_Name = 'a'", "INVALID_QUERY"),
     ("select Account_Name from Accounts where Account_Name = 'a' limit 2001", "LIMIT_EXCEEDED"),
+    ("select id from Accounts where Phone in ("
+     + ", ".join(f"'{i}'" for i in range(101)) + ")", "LIMIT_EXCEEDED"),
+    ("select id from Accounts where " + "(" * 25 + "Phone = '0'"
+     + "".join(f" or Phone = '{i}')" for i in range(1, 26)), "LIMIT_EXCEEDED"),
 ])
 def test_coql_refusals(api: httpx.Client, query: str, code: str) -> None:
     reply = _coql(api, query)

@@ -125,6 +125,14 @@ def test_creating_a_unique_custom_field(api: httpx.Client) -> None:
     assert key["custom_field"] and key["unique"] == {"casesensitive": "false"}
 
 
+def test_unique_is_refused_on_a_currency_field(api: httpx.Client) -> None:
+    reply = api.post("/crm/v8/settings/fields", params={"module": "Deals"}, json={"fields": [
+        {"field_label": "QBD Total", "data_type": "currency",
+         "unique": {"casesensitive": "false"}}]})
+    item = reply.json()["fields"][0]
+    assert (reply.status_code, item["details"]["api_name"]) == (400, "unique")
+
+
 def test_deleting_a_custom_field_drops_its_values(api: httpx.Client, sim: ZohoSimulator) -> None:
     made = sim.add_field("Accounts", "Legacy_Code")
     [account] = insert(api, "Accounts", {"Account_Name": "A", "Legacy_Code": "x"})
@@ -139,6 +147,13 @@ def test_missing_scope_answers_oauth_scope_mismatch(sim: ZohoSimulator) -> None:
         reply = api.post("/crm/v8/Accounts", json={"data": [{"Account_Name": "A"}]})
         assert (reply.status_code, reply.json()["code"]) == (401, "OAUTH_SCOPE_MISMATCH")
         assert api.get("/crm/v8/org").json()["code"] == "OAUTH_SCOPE_MISMATCH"
+
+
+def test_write_scope_is_enough_to_upsert(sim: ZohoSimulator) -> None:
+    with api_client(sim, scope="ZohoCRM.modules.accounts.WRITE") as api:
+        reply = api.post("/crm/v8/Accounts/upsert", json={"data": [{"Account_Name": "A"}]})
+        assert reply.status_code == 200
+        assert api.delete("/crm/v8/Accounts", params={"ids": "1"}).status_code == 401
 
 
 def test_missing_or_foreign_authorization_header(sim: ZohoSimulator) -> None:

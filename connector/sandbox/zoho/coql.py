@@ -3,9 +3,10 @@
 ``select f1, f2, Lookup.Field from Module where <criteria> [order by f [asc|desc]]
 [limit offset, count | limit count [offset n]]``. As in Zoho: WHERE is required, more than
 two criteria must be grouped in pairs (``((a and b) and c)``), ``''`` escapes a quote, at
-most 2,000 rows per call (default 200) and 100,000 through offsets. Text comparisons are
-exact but case-insensitive; lookups compare by id (``Account_Name = '123'`` or
-``Account_Name.id``) or through the lookup (``Account_Name.QB_Key = 'x'``).
+most 2,000 rows per call (default 200) and 100,000 through offsets, 500 columns, 25
+criteria, 100 values in an IN list. Text comparisons are exact but case-insensitive;
+lookups compare by id (``Account_Name = '123'`` or ``Account_Name.id``) or through the
+lookup (``Account_Name.QB_Key = 'x'``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,9 @@ __all__ = ["ROUTES", "Query", "parse"]
 MAX_LIMIT = 2000
 DEFAULT_LIMIT = 200
 MAX_OFFSET = 100_000
-MAX_COLUMNS = 50
+MAX_COLUMNS = 500
+MAX_CRITERIA = 25
+MAX_IN_VALUES = 100
 _TOKEN = re.compile(r"""\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>-?\d+(?:\.\d+)?)|
     (?P<op><=|>=|!=|<>|=|<|>|\(|\)|,)|(?P<word>[A-Za-z_$][\w$.]*))""", re.X)
 _COMPARE = {"=", "!=", "<>", "<", ">", "<=", ">="}
@@ -184,6 +187,12 @@ class _Parser:
         raise _syntax(value or "end of query", col)
 
 
+def _leaves(node: Any) -> list[Any]:
+    if node[0] in ("and", "or") and isinstance(node[1], tuple):
+        return _leaves(node[1]) + _leaves(node[2])
+    return [node]
+
+
 def parse(text: str) -> Query:
     q = _Parser(text).query()
     if len(q.columns) > MAX_COLUMNS:
@@ -194,6 +203,13 @@ def parse(text: str) -> Query:
     if q.offset + q.limit > MAX_OFFSET:
         raise ApiError(400, "LIMIT_EXCEEDED", "limit exceeded",
                        {"by": "offset", "limit": MAX_OFFSET})
+    leaves = _leaves(q.where)
+    if len(leaves) > MAX_CRITERIA:
+        raise ApiError(400, "LIMIT_EXCEEDED", "limit exceeded",
+                       {"by": "criteria", "limit": MAX_CRITERIA})
+    if any(op in ("in", "not in") and len(values) > MAX_IN_VALUES for op, _, values in leaves):
+        raise ApiError(400, "LIMIT_EXCEEDED", "limit exceeded",
+                       {"by": "in", "limit": MAX_IN_VALUES})
     return q
 
 
@@ -298,14 +314,6 @@ def _evaluate(node: Any, cols: _Columns, rec: Stored) -> bool:
     return _match(op, cols.value(rec, column), values)
 
 
-def _check_tree(node: Any, cols: _Columns) -> None:
-    if node[0] in ("and", "or") and isinstance(node[1], tuple):
-        _check_tree(node[1], cols)
-        _check_tree(node[2], cols)
-    else:
-        cols.check(node[1])
-
-
 def _sort_key(cols: _Columns, rec: Stored, name: str) -> tuple[bool, Any]:
     value = cols.value(rec, name)
     return (value is None, int(value) if name == "id" else _comparable(value))
@@ -319,7 +327,8 @@ def run(core: Core, req: Req, q: Query) -> Resp:
     cols = _Columns(store, q.module)
     for name in q.columns + [n for n, _ in q.order]:
         cols.check(name)
-    _check_tree(q.where, cols)
+    for leaf in _leaves(q.where):
+        cols.check(leaf[1])
     with store.lock:
         hits = [r for r in store.records[q.module].values() if _evaluate(q.where, cols, r)]
         hits.sort(key=lambda r: int(r.id))

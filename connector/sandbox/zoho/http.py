@@ -147,9 +147,11 @@ def scopes_allow(scopes: tuple[str, ...], need: ScopeNeed) -> bool:
     """``ZohoCRM.modules.ALL`` covers ``ZohoCRM.modules.deals.READ``, and so on."""
     service, resource, op = (part.lower() for part in need)
     granted = {s.lower() for s in scopes}
-    candidates = {f"zohocrm.{service}.all", f"zohocrm.{service}.{op}"}
+    # WRITE ("edit records") covers creating and updating, as Zoho's scope table says.
+    ops = {"all", op} | ({"write"} if op in ("create", "update") else set())
+    candidates = {f"zohocrm.{service}.{o}" for o in ops}
     if resource:
-        candidates |= {f"zohocrm.{service}.{resource}.all", f"zohocrm.{service}.{resource}.{op}"}
+        candidates |= {f"zohocrm.{service}.{resource}.{o}" for o in ops}
     return bool(granted & candidates)
 
 

@@ -18,11 +18,14 @@ from connector.sandbox.zoho.schema import MODULE_DEFS, Field, api_name_from_labe
 if TYPE_CHECKING:
     from connector.sandbox.zoho.core import Core
 
-__all__ = ["ROUTES", "CREATABLE_TYPES", "custom_field"]
+__all__ = ["ROUTES", "CREATABLE_TYPES", "UNIQUE_TYPES", "custom_field"]
 
 CREATABLE_TYPES = {"text", "textarea", "email", "phone", "website", "integer", "bigint",
                    "double", "currency", "decimal", "boolean", "date", "datetime", "picklist",
                    "lookup"}
+# "Do not allow duplicate values" exists only for single line, email, phone, number,
+# long integer and URL fields.
+UNIQUE_TYPES = {"text", "email", "phone", "integer", "bigint", "website"}
 
 
 def _module_arg(core: Core, req: Req) -> str:
@@ -68,6 +71,10 @@ def custom_field(core: Core, module: str, spec: dict[str, Any], path: str) -> Fi
         raise RecordFailure("INVALID_DATA", "invalid data",
                             {"api_name": "lookup", "json_path": f"{path}.lookup.module"})
     unique = spec.get("unique")
+    if unique and data_type not in UNIQUE_TYPES:
+        raise RecordFailure("INVALID_DATA", "invalid data", {
+            "api_name": "unique", "json_path": f"{path}.unique",
+            "supported_values": sorted(UNIQUE_TYPES)})
     sensitive = unique.get("casesensitive") if isinstance(unique, dict) else False
     return Field(api_name=api_name, data_type=data_type, label=label.strip(),
                  unique=bool(unique), case_sensitive=str(sensitive).lower() == "true",

@@ -99,7 +99,8 @@ def list_records(core: Core, req: Req, p: dict[str, str]) -> Resp:
     q = _listing(core, req, module, per_page)
     desc = q.order == "desc"
     with store.lock:
-        pool = [r for r in store.records[module].values() if q.since is None or r.modified > q.since]
+        pool = [r for r in store.records[module].values()
+                if q.since is None or r.modified > q.since]
         ordered = sorted(pool, key=lambda r: _key(r, q.sort_by), reverse=desc)
         if q.after is not None:
             after = q.after
@@ -241,12 +242,9 @@ def _write_heavy(req: Req) -> bool:
     return isinstance(data, list) and len(data) > 10
 
 
-def _upsert_scope(p: dict[str, str], req: Req) -> list[tuple[str, str, str]]:
-    return [("modules", p["module"].lower(), "CREATE"), ("modules", p["module"].lower(), "UPDATE")]
-
-
 ROUTES: list[Route] = [
-    Route("POST", rf"/crm/v8/{M}/upsert", upsert, _upsert_scope, _write_cost, _write_heavy),
+    Route("POST", rf"/crm/v8/{M}/upsert", upsert, _records_scope("CREATE"), _write_cost,
+          _write_heavy),
     Route("GET", rf"/crm/v8/{M}/deleted", deleted_records, _records_scope("READ")),
     Route("GET", rf"/crm/v8/{M}/(?P<id>\d+)", get_record, _records_scope("READ")),
     Route("PUT", rf"/crm/v8/{M}/(?P<id>\d+)", update_one, _records_scope("UPDATE"),
