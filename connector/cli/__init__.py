@@ -54,6 +54,10 @@ from connector.cli.audit import audit  # noqa: E402
 
 cli.add_command(audit)
 
+from connector.cli.demo import demo  # noqa: E402
+
+cli.add_command(demo)
+
 from connector.cli.zoho import ping, zoho  # noqa: E402
 
 cli.add_command(zoho)

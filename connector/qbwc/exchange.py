@@ -44,6 +44,7 @@ def _store(s: Session, row: QueuedRequest, session_id: int, body: str, now: date
         status_severity=status.status_severity if status else None,
         status_message=status.status_message if status else message,
         iterator_remaining=status.iterator_remaining if status else None,
+        record_count=status.ret_count if status else 0,
         # The file check carries nothing to sync; the flows only see entity reads and writes.
         processed_at=now if row.kind == "check" else None,
     ))

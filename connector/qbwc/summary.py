@@ -6,7 +6,7 @@ from collections import Counter
 
 from sqlmodel import Session, select
 
-from connector.store import Company, QbwcSession, QueuedRequest, RequestState
+from connector.store import Company, QbwcSession, QueuedRequest, RawResponse, RequestState
 
 __all__ = ["session_summary"]
 
@@ -15,11 +15,15 @@ def session_summary(s: Session, company: Company, session: QbwcSession, advanced
     rows = s.exec(select(QueuedRequest).where(QueuedRequest.session_id == session.id)).all()
     answered = [r for r in rows if r.state == RequestState.ANSWERED]
     failed = [r for r in rows if r.state == RequestState.FAILED]
+    records: Counter[str] = Counter()
+    for entity, count in s.exec(select(RawResponse.entity, RawResponse.record_count)
+                                .where(RawResponse.session_id == session.id)).all():
+        records[entity] += count
     pages = Counter(r.entity for r in answered if r.kind == "query")
     parts = [f"ml-connector · {company.name}: {len(answered)} of {len(rows)} requests answered"]
     if pages:
-        parts.append("read " + ", ".join(f"{entity} ({n} page{'s' if n > 1 else ''})"
-                                          for entity, n in pages.items()))
+        parts.append("read " + ", ".join(
+            f"{records[entity]} {entity} in {n} page{'s' if n > 1 else ''}" for entity, n in pages.items()))
     writes = sum(1 for r in answered if r.kind == "write")
     if writes:
         parts.append(f"{writes} change{'s' if writes > 1 else ''} written to QuickBooks")

@@ -137,6 +137,7 @@ class RawResponse(SQLModel, table=True):
     status_severity: str | None = None
     status_message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     iterator_remaining: int | None = None
+    record_count: int = 0
     hresult: str | None = None
     body: str = Field(sa_column=Column(Text, nullable=False))
     processed_at: datetime | None = _optional_ts()

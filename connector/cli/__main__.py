@@ -1,0 +1,5 @@
+"""``python -m connector.cli`` is ``ml-connector``."""
+
+from connector.cli import main
+
+main()
