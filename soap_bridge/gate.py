@@ -16,7 +16,7 @@ from lxml import etree
 
 from connector.xmlsafe import UnsafeXmlError, parse_xml
 
-__all__ = ["SoapGate", "BodyTooLargeError", "read_capped", "soap_fault"]
+__all__ = ["SoapGate", "BodyRefusedError", "read_capped", "soap_fault"]
 
 log = logging.getLogger(__name__)
 
@@ -25,26 +25,37 @@ BLOCK = 64 * 1024
 WsgiEnviron = dict[str, Any]
 
 
-class BodyTooLargeError(ValueError):
-    """The request body is over the configured cap."""
+TOO_LARGE = "413 Request Entity Too Large"
+BAD_REQUEST = "400 Bad Request"
+
+
+class BodyRefusedError(ValueError):
+    """The request body is over the configured cap, or its length is unreadable."""
+
+    def __init__(self, message: str, status: str = TOO_LARGE) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 def read_capped(environ: WsgiEnviron, max_bytes: int) -> bytes:
     """Read the whole body, refusing it as soon as it passes ``max_bytes``.
 
     A declared Content-Length over the cap is refused before reading; a chunked body (no
-    Content-Length) is read block by block and refused once it outgrows the cap.
+    Content-Length, ``wsgi.input_terminated`` set by the server) is read block by block and
+    refused once it outgrows the cap.
     """
-    declared = environ.get("CONTENT_LENGTH") or ""
+    declared = (environ.get("CONTENT_LENGTH") or "").strip()
     stream = environ["wsgi.input"]
-    if declared.strip():
+    if declared:
         try:
             length = int(declared)
         except ValueError as exc:
-            raise BodyTooLargeError(f"unreadable Content-Length {declared!r}") from exc
+            raise BodyRefusedError(f"unreadable Content-Length {declared!r}", BAD_REQUEST) from exc
         if length > max_bytes:
-            raise BodyTooLargeError(f"body of {length} bytes exceeds the {max_bytes}-byte cap")
-        return bytes(stream.read(length)) if length else b""
+            raise BodyRefusedError(f"body of {length} bytes exceeds the {max_bytes}-byte cap")
+        return bytes(stream.read(length)) if length > 0 else b""
+    if not environ.get("wsgi.input_terminated"):
+        return b""  # PEP 3333: no length and no terminated stream means no body
     chunks, total = [], 0
     while True:
         block = stream.read(min(BLOCK, max_bytes + 1 - total))
@@ -52,7 +63,7 @@ def read_capped(environ: WsgiEnviron, max_bytes: int) -> bytes:
             return b"".join(chunks)
         total += len(block)
         if total > max_bytes:
-            raise BodyTooLargeError(f"body exceeds the {max_bytes}-byte cap")
+            raise BodyRefusedError(f"body exceeds the {max_bytes}-byte cap")
         chunks.append(block)
 
 
@@ -77,10 +88,9 @@ class SoapGate:
             return self.app(environ, start_response)  # type: ignore[no-any-return]
         try:
             body = read_capped(environ, self.max_bytes)
-        except BodyTooLargeError as exc:
+        except BodyRefusedError as exc:
             log.warning("refused SOAP request: %s", exc)
-            return self._refuse(start_response, "413 Request Entity Too Large",
-                                "Client.RequestTooLong", str(exc))
+            return self._refuse(start_response, exc.status, "Client.BodyRefused", str(exc))
         try:
             _refuse_dtd(body)
             parse_xml(body)
@@ -99,7 +109,6 @@ class SoapGate:
         start_response(status, [
             ("Content-Type", "text/xml; charset=utf-8"),
             ("Content-Length", str(len(payload))),
-            ("Connection", "close"),
         ])
         return [payload]
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
+from waitress import wasyncore
+from waitress.server import create_server
 
 from connector.config import Settings
 from connector.qbwc import add_company
@@ -51,11 +52,13 @@ def app(settings: Settings, db: Database, clock: StepClock) -> Flask:
 
 
 class LiveServer:
+    """The app behind waitress (the production server) on a free 127.0.0.1 port."""
+
     def __init__(self, app: Flask) -> None:
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._sockets: dict[int, object] = {}
+        self._server = create_server(app, map=self._sockets, host="127.0.0.1", port=0, threads=4)
+        self.base_url = f"http://127.0.0.1:{self._server.effective_port}"
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
         self._thread.start()
 
     @property
@@ -63,8 +66,10 @@ class LiveServer:
         return self.base_url + "/qbwc"
 
     def stop(self) -> None:
-        self._server.shutdown()
+        # Sockets may only be closed on the server's own loop thread (else select() sees EBADF).
+        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._sockets))
         self._thread.join(timeout=5)
+        self._server.task_dispatcher.shutdown()
 
 
 @pytest.fixture

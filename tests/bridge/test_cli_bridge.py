@@ -31,9 +31,9 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> httpx.Response:
     raise AssertionError("bridge did not answer /healthz within 20 s")
 
 
-def test_bridge_command_serves_healthz_and_soap_with_waitress(tmp_path: Path) -> None:
+def test_bridge_command_serves_healthz_and_soap_with_waitress_and_caps_bodies(tmp_path: Path) -> None:
     port = _free_port()
-    env = {**os.environ, "MLC_DATA_DIR": str(tmp_path),
+    env = {**os.environ, "MLC_DATA_DIR": str(tmp_path), "MLC_MAX_BODY_BYTES": "4096",
            "MLC_DATABASE_URL": f"sqlite:///{(tmp_path / 'cli.db').as_posix()}"}
     proc = subprocess.Popen(
         [sys.executable, "-c", "from connector.cli import main; main()",
@@ -52,6 +52,9 @@ def test_bridge_command_serves_healthz_and_soap_with_waitress(tmp_path: Path) ->
             headers={"Content-Type": "text/xml; charset=utf-8",
                      "SOAPAction": '"http://developer.intuit.com/authenticate"'})
         assert reply.status_code == 200 and "<tns:string>nvu</tns:string>" in reply.text
+        oversize = httpx.post(f"http://127.0.0.1:{port}/qbwc", content=b"<x>" + b" " * 5000 + b"</x>",
+                              headers={"Content-Type": "text/xml; charset=utf-8"})
+        assert oversize.status_code == 413
     finally:
         proc.terminate()
         output = proc.communicate(timeout=10)[0].decode()

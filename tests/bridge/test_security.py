@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Iterator
 
@@ -13,6 +14,7 @@ from flask import Flask
 from connector.config import Settings
 from connector.store import Database
 from soap_bridge.app import create_app
+from soap_bridge.gate import BodyRefusedError, read_capped
 from tests.bridge.conftest import PASSWORD, USER, LiveServer, Post, StepClock
 
 SOAP_HEADERS = {"Content-Type": "text/xml; charset=utf-8",
@@ -79,6 +81,27 @@ def test_chunked_body_over_the_cap_is_refused_with_413(small_live: LiveServer) -
     assert "exceeds the 4096-byte cap" in _fault(reply)
 
 
+class _CountingStream(io.BytesIO):
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.consumed = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        block = super().read(size)
+        self.consumed += len(block)
+        return block
+
+
+def test_unsized_body_is_read_no_further_than_one_byte_past_the_cap() -> None:
+    # Chunked bodies reach WSGI without Content-Length and with wsgi.input_terminated set.
+    stream = _CountingStream(b"x" * 1_000_000)
+    with pytest.raises(BodyRefusedError, match="exceeds the 4096-byte cap"):
+        read_capped({"wsgi.input": stream, "wsgi.input_terminated": True}, 4096)
+    assert stream.consumed == 4097
+    assert read_capped({"wsgi.input": io.BytesIO(b"<a/>"), "wsgi.input_terminated": True}, 4096) == b"<a/>"
+    assert read_capped({"wsgi.input": io.BytesIO(b"<a/>")}, 4096) == b"", "no length, no terminator: no body"
+
+
 def test_chunked_body_under_the_cap_is_served(small_live: LiveServer, company: object) -> None:
     body = AUTHENTICATE.format(user=USER, password="wrong").encode()
     reply = httpx.post(small_live.qbwc_url, content=iter([body[:100], body[100:]]), headers=SOAP_HEADERS)
@@ -105,35 +128,25 @@ def test_billion_laughs_is_refused_fast_with_bounded_memory(inprocess_http: http
     assert grown < 50 * 1024 * 1024
 
 
-@pytest.mark.parametrize("body, reason", [
-    ("this is not xml", "malformed XML"),
+@pytest.mark.parametrize("body, code, reason", [
+    ("this is not xml", "Client.XmlRefused", "malformed XML"),
     ('<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
-     "<soap:Body><authenticate>", "malformed XML"),
-])
-def test_malformed_xml_gets_a_soap_fault_not_a_stack_trace(
-    inprocess_http: httpx.Client, body: str, reason: str
-) -> None:
-    reply = inprocess_http.post("/qbwc", content=body.encode(), headers=SOAP_HEADERS)
-    assert reply.status_code == 500
-    assert "Client.XmlRefused" in _fault(reply) and reason in reply.text
-
-
-@pytest.mark.parametrize("body, reason", [
-    ('<?xml version="1.0"?><notsoap/>', "Envelope"),
+     "<soap:Body><authenticate>", "Client.XmlRefused", "malformed XML"),
+    ('<?xml version="1.0"?><notsoap/>', "Client", "Envelope"),
     ('<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
      '<soap:Body><launchMissiles xmlns="http://developer.intuit.com/"/></soap:Body></soap:Envelope>',
-     "launchMissiles"),
+     "Client.SchemaValidationError", "launchMissiles"),
     ('<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
      '<soap:Body><sendRequestXML xmlns="http://developer.intuit.com/"><ticket>t</ticket>'
      "<qbXMLMajorVers>thirteen</qbXMLMajorVers><qbXMLMinorVers>0</qbXMLMinorVers>"
-     "</sendRequestXML></soap:Body></soap:Envelope>", "qbXMLMajorVers"),
+     "</sendRequestXML></soap:Body></soap:Envelope>", "Client.SchemaValidationError", "qbXMLMajorVers"),
 ])
-def test_well_formed_but_wrong_soap_gets_a_clear_fault(
-    inprocess_http: httpx.Client, body: str, reason: str
+def test_malformed_or_wrong_soap_gets_a_clear_fault_not_a_stack_trace(
+    inprocess_http: httpx.Client, body: str, code: str, reason: str
 ) -> None:
     reply = inprocess_http.post("/qbwc", content=body.encode(), headers=SOAP_HEADERS)
     assert reply.status_code == 500
-    assert reason in _fault(reply)
+    assert f"<faultcode>soap11env:{code}" in _fault(reply) and reason in reply.text
 
 
 def test_passwords_and_full_tickets_never_reach_the_logs(

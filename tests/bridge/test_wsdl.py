@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import httpx
+import pytest
 import zeep
 from lxml import etree
 
@@ -121,8 +124,15 @@ def test_soap_actions_carry_the_intuit_namespace(live: LiveServer) -> None:
         op: f"http://developer.intuit.com/{op}" for op in OPERATIONS}
 
 
-def test_zeep_reads_our_wsdl_and_calls_it(live: LiveServer, company: object) -> None:
+@pytest.fixture
+def zeep_client(live: LiveServer) -> Iterator[zeep.Client]:
     client = zeep.Client(live.qbwc_url + "?wsdl")
+    yield client
+    client.transport.session.close()
+
+
+def test_zeep_reads_our_wsdl_and_calls_it(live: LiveServer, zeep_client: zeep.Client, company: object) -> None:
+    client = zeep_client
     service = client.create_service(
         "{http://developer.intuit.com/}QBWebConnectorSvc", live.qbwc_url)
     assert service.serverVersion().startswith("ml-connector")
@@ -133,13 +143,13 @@ def test_zeep_reads_our_wsdl_and_calls_it(live: LiveServer, company: object) -> 
     assert service.getLastError(ticket="nope") == UNKNOWN_TICKET
 
 
-def test_zeep_reads_intuits_wsdl_with_the_same_signatures(live: LiveServer) -> None:
+def test_zeep_reads_intuits_wsdl_with_the_same_signatures(zeep_client: zeep.Client) -> None:
     def signatures(client: zeep.Client) -> dict[str, str]:
         service = next(iter(client.wsdl.services.values()))
         port = next(iter(service.ports.values()))
         return {name: op.input.signature() + " -> " + op.output.signature()
                 for name, op in port.binding._operations.items()}
 
-    ours = signatures(zeep.Client(live.qbwc_url + "?wsdl"))
+    ours = signatures(zeep_client)
     intuit = signatures(zeep.Client(str(INTUIT_WSDL)))
     assert ours == intuit

@@ -16,18 +16,13 @@ from connector.sandbox.qbd import QuickBooksSimulator, seed_company
 from connector.sandbox.webconnector import CANNOT_OPEN_FILE, SessionReport, WebConnector
 from connector.store import Company, Database, QbwcSession, QueuedRequest, RawResponse, Watermark
 from soap_bridge.app import create_app
-from tests.bridge.conftest import LiveServer, StepClock
+from tests.bridge.conftest import LiveServer, StepClock, clock  # noqa: F401 - the clock fixture
 
 QBW = r"C:\Users\Public\Documents\Intuit\QuickBooks\Company Files\Acme.qbw"
 PW = "acme-web-connector-pw"
 CUSTOMERS = 20
 READ_ORDER = ["Check", "Customer", "Customer", "Customer", "Item", "Invoice", "Invoice", "Invoice",
               "ListDeleted", "TxnDeleted"]
-
-
-@pytest.fixture
-def clock() -> StepClock:
-    return StepClock()
 
 
 @pytest.fixture
