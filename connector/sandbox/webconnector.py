@@ -107,6 +107,12 @@ def _optional_int(values: list[str], index: int) -> int | None:
 
 
 class WebConnector:
+    """Plays QBWC for one registered application (one .qwc): ``run_session`` is one update.
+
+    ``sleep`` is used for the NoOp pause; ``max_noops`` bounds how often a session waits on
+    NoOp (QBWC itself would keep asking), so a simulated session always ends.
+    """
+
     def __init__(
         self,
         url: str,

@@ -165,3 +165,16 @@ def test_passwords_and_full_tickets_never_reach_the_logs(
     for secret in (PASSWORD, "hunter2-wrong", "s3cret-in-broken-xml", ticket):
         assert secret not in caplog.text
 
+
+
+def test_an_internal_failure_answers_a_server_fault_without_details(settings: Settings, tmp_path: object,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    tableless = Database(f"sqlite:///{tmp_path}/no-tables.db")
+    app = create_app(settings, db=tableless)
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://bridge.test") as http:
+        reply = http.post("/qbwc", headers=SOAP_HEADERS,
+                          content=AUTHENTICATE.format(user=USER, password=PASSWORD).encode())
+    assert reply.status_code == 500
+    fault = _fault(reply)
+    assert "<faultcode>soap11env:Server</faultcode>" in fault and "<faultstring>Internal Error<" in fault
+    assert "mlc_company" not in fault and PASSWORD not in caplog.text
