@@ -194,3 +194,13 @@ def test_get_by_id_of_a_deleted_record_is_no_content(api: httpx.Client) -> None:
     [account] = insert(api, "Accounts", {"Account_Name": "Gone"})
     api.delete(f"/crm/v8/Accounts/{account}")
     assert api.get(f"/crm/v8/Accounts/{account}").status_code == 204
+
+
+def test_renamed_account_matches_upsert_by_its_new_name_only(
+        api: httpx.Client, sim: ZohoSimulator) -> None:
+    [account] = insert(api, "Accounts", {"Account_Name": "Old Name"})
+    sim.edit_record("Accounts", account, Account_Name="New Name")
+    reply = api.post("/crm/v8/Accounts/upsert", json={"data": [
+        {"Account_Name": "new name", "Phone": "1"}, {"Account_Name": "Old Name"}]})
+    assert [(i["action"], i["details"]["id"] == account) for i in _items(reply)] == [
+        ("update", True), ("insert", False)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from functools import lru_cache
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -31,8 +32,17 @@ SALESPERSON: User = {"name": "Sam Seller", "id": "5725767000000411002",
 _META_FIELDS = {"Created_Time", "Modified_Time", "Created_By", "Modified_By", "Owner"}
 
 
+@lru_cache(maxsize=1024)  # a batch stamps hundreds of records with the same moment
 def iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
+
+
+# Field subsets looked up on every write: (field, module's system duplicate field) -> keep?
+_SUBSETS: dict[str, Callable[[Field, str | None], bool]] = {
+    "indexed": lambda f, system: f.unique or f.api_name == system,
+    "unique": lambda f, system: f.unique,
+    "mandatory": lambda f, system: f.mandatory and not f.read_only,
+}
 
 
 @dataclass
@@ -81,6 +91,8 @@ class Store:
         self.relations: dict[str, dict[str, datetime]] = {}  # deal id -> product id -> linked at
         self._value_index: dict[tuple[str, str], dict[str, dict[str, None]]] = {}
         self.module_ids: dict[str, str] = {}
+        self._field_maps: dict[str, dict[str, Field]] = {}
+        self._subsets: dict[tuple[str, str], list[Field]] = {}
         for module in modules:
             self.module_ids[module] = self.new_id()
             extra = CURRENCY_FIELDS if multi_currency else ()
@@ -96,7 +108,10 @@ class Store:
             return str(next(self._ids))
 
     def field_map(self, module: str) -> dict[str, Field]:
-        return {f.api_name: f for f in self.fields[module]}
+        cached = self._field_maps.get(module)
+        if cached is None:
+            cached = self._field_maps[module] = {f.api_name: f for f in self.fields[module]}
+        return cached
 
     def subform_fields(self, name: str) -> dict[str, Field]:
         return {f.api_name: f for f in SUBFORMS[name]}
@@ -115,10 +130,25 @@ class Store:
                 rec.values.pop(api_name, None)
             self._reindex(module)
 
+    def _select(self, kind: str, module: str) -> list[Field]:
+        """A cached subset of a module's fields (dropped whenever the fields change)."""
+        cached = self._subsets.get((kind, module))
+        if cached is None:
+            system = MODULE_DEFS[module].duplicate_check
+            keep = _SUBSETS[kind]
+            cached = self._subsets[(kind, module)] = [f for f in self.fields[module]
+                                                      if keep(f, system)]
+        return cached
+
     def indexed_fields(self, module: str) -> list[Field]:
         """Fields answering duplicate checks: unique ones and the system duplicate field."""
-        system = MODULE_DEFS[module].duplicate_check
-        return [f for f in self.fields[module] if f.unique or f.api_name == system]
+        return self._select("indexed", module)
+
+    def unique_fields(self, module: str) -> list[Field]:
+        return self._select("unique", module)
+
+    def mandatory_fields(self, module: str) -> list[Field]:
+        return self._select("mandatory", module)
 
     # ---- value index -------------------------------------------------------------------
     @staticmethod
@@ -127,6 +157,9 @@ class Store:
         return text if f.case_sensitive else text.casefold()
 
     def _reindex(self, module: str) -> None:
+        self._field_maps.pop(module, None)
+        for key in [k for k in self._subsets if k[1] == module]:
+            del self._subsets[key]
         for key in [k for k in self._value_index if k[0] == module]:
             del self._value_index[key]
         for f in self.indexed_fields(module):
@@ -168,22 +201,26 @@ class Store:
             now = self.clock()
             rec = Stored(self.new_id(), module, dict(values), now, now, actor, actor, actor)
             self.records[module][rec.id] = rec
+            self._index_add(rec)
             self._after_write(rec)
             return rec
 
     def update(self, rec: Stored, values: dict[str, Any], actor: User) -> list[str]:
         """Apply ``values``; Zoho bumps Modified_Time even when nothing changed."""
         with self.lock:
-            self._index_drop(rec)
             changed = [k for k, v in values.items() if rec.values.get(k) != v]
+            reindex = any(f.api_name in changed for f in self.indexed_fields(rec.module))
+            if reindex:
+                self._index_drop(rec)
             rec.values.update(values)
+            if reindex:
+                self._index_add(rec)
             rec.modified = max(self.clock(), rec.modified)
             rec.modified_by = actor
             self._after_write(rec)
             return changed
 
     def _after_write(self, rec: Stored) -> None:
-        self._index_add(rec)
         if rec.module == "Contacts":
             parts = (rec.values.get("First_Name"), rec.values.get("Last_Name"))
             rec.values["Full_Name"] = " ".join(p for p in parts if p)

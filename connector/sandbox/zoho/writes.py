@@ -57,9 +57,7 @@ def duplicate_fields(store: Store, module: str, names: Any) -> list[Field]:
 
 
 def _mandatory(store: Store, module: str, row: dict[str, Any], path: str, creating: bool) -> None:
-    for f in store.fields[module]:
-        if not f.mandatory or f.read_only:
-            continue
+    for f in store.mandatory_fields(module):
         missing = is_blank(row.get(f.api_name)) if creating else (
             f.api_name in row and is_blank(row[f.api_name]))
         if missing:
@@ -144,8 +142,8 @@ def validate(store: Store, module: str, row: dict[str, Any], index: int,
 
 def _check_unique(store: Store, module: str, values: dict[str, Any], path: str,
                   own_id: str | None) -> None:
-    for f in store.fields[module]:
-        if not f.unique or is_blank(values.get(f.api_name)):
+    for f in store.unique_fields(module):
+        if is_blank(values.get(f.api_name)):
             continue
         others = [i for i in store.find_by_value(module, f, values[f.api_name]) if i != own_id]
         if others:
@@ -230,15 +228,11 @@ def _events(store: Store, module: str, inserted: list[str], updated: dict[str, l
     """One callback per operation; a record created in this call is reported as inserted."""
     events = []
     if inserted:
-        events.append(ChangeEvent(module, "insert", inserted, {},
-                                  _snapshot(store, module, inserted), triggers))
+        events.append(ChangeEvent(module, "insert", inserted, {}, {}, triggers))
     edited = {i: f for i, f in updated.items() if i not in set(inserted)}
     if edited:
-        ids = list(edited)
-        events.append(ChangeEvent(module, "update", ids, edited,
-                                  _snapshot(store, module, ids), triggers))
+        # Only the changed fields travel on (``return_affected_field_values``).
+        values = {i: store.render(rec, fields) for i, fields in edited.items()
+                  if (rec := store.get(module, i))}
+        events.append(ChangeEvent(module, "update", list(edited), edited, values, triggers))
     return events
-
-
-def _snapshot(store: Store, module: str, ids: list[str]) -> dict[str, dict[str, Any]]:
-    return {i: store.render(rec) for i in ids if (rec := store.get(module, i))}
