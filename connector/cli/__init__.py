@@ -71,10 +71,9 @@ from connector.cli.sandbox import sandbox  # noqa: E402
 
 cli.add_command(sandbox)
 
-# `sandbox zoho` once the shared `sandbox` group exists; a top-level group until then.
 from connector.cli.sandbox_zoho import zoho_sandbox  # noqa: E402
 
-cli.add_command(zoho_sandbox, name="sandbox-zoho")
+sandbox.add_command(zoho_sandbox)
 
 
 def main() -> None:

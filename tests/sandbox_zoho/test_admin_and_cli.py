@@ -1,4 +1,4 @@
-"""The admin back door (``/__admin/``) and ``ml-connector sandbox-zoho``."""
+"""The admin back door (``/__admin/``) and ``ml-connector sandbox zoho``."""
 
 from __future__ import annotations
 
@@ -84,8 +84,9 @@ def test_cli_wants_secret_with_client_id() -> None:
 @pytest.mark.slow
 def test_another_process_drives_the_served_simulator() -> None:
     exe = Path(sys.executable).with_name("ml-connector")
-    proc = subprocess.Popen([str(exe), "sandbox-zoho", "--client-id", "1000.P", "--client-secret",
-                             "s", "--duration", "60"], stdout=subprocess.PIPE, text=True,
+    proc = subprocess.Popen([str(exe), "sandbox", "zoho", "--client-id", "1000.P",
+                             "--client-secret", "s", "--duration", "60"],
+                            stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
         lines = {}
