@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from connector.sandbox.zoho.errors import ApiError, RecordFailure
+from connector.sandbox.zoho.errors import RecordFailure
 from connector.sandbox.zoho.http import (
     Req,
     Resp,
