@@ -15,7 +15,7 @@ import httpx
 
 from connector.zoho.limits import READ, Cost
 
-__all__ = ["ApiBase", "Reply", "encode_json", "module_path", "chunks"]
+__all__ = ["ApiBase", "Reply", "as_dict", "encode_json", "module_path", "chunks"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -48,6 +48,11 @@ def module_path(module: str) -> str:
     if not _API_NAME.match(module):
         raise ValueError(f"{module!r} is not a Zoho module API name")
     return module
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """``value`` if Zoho sent an object there, else an empty one (answers vary in shape)."""
+    return value if isinstance(value, dict) else {}
 
 
 def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:

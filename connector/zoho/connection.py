@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
-from sqlalchemy import update
-from sqlmodel import select
+from sqlalchemy import Update, update
+from sqlmodel import col, select
 
 from connector.config import Settings
 from connector.crypto import SecretBox
@@ -39,14 +39,14 @@ class DbTokenStore:
         self.secrets = secrets
         self.key = f"{db.safe_url}#zoho-{connection_id}"
 
-    def _where(self, version: int) -> object:
+    def _where(self, version: int) -> Update:
         return (update(ZohoConnection)
-                .where(ZohoConnection.id == self.connection_id)  # type: ignore[arg-type]
-                .where(ZohoConnection.token_version == version))  # type: ignore[arg-type]
+                .where(col(ZohoConnection.id) == self.connection_id)
+                .where(col(ZohoConnection.token_version) == version))
 
-    def _cas(self, stmt: object) -> bool:
-        with self.db.session() as s:
-            return s.exec(stmt).rowcount == 1  # type: ignore[call-overload,no-any-return]
+    def _cas(self, stmt: Update) -> bool:
+        with self.db.engine.begin() as conn:
+            return conn.execute(stmt).rowcount == 1
 
     def read(self) -> TokenState:
         with self.db.session() as s:

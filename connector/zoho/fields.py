@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connector.errors import FatalError
-from connector.zoho.base import chunks, module_path
+from connector.zoho.base import as_dict, chunks, module_path
 from connector.zoho.limits import edition as edition_limits
 from connector.zoho.related import MAX_COMPOSITE, RelatedApi, SubRequest
 
@@ -108,7 +108,7 @@ class OrgInfo:
 
     @classmethod
     def from_zoho(cls, raw: dict[str, Any]) -> OrgInfo:
-        lic = raw.get("license_details") if isinstance(raw.get("license_details"), dict) else {}
+        lic = as_dict(raw.get("license_details"))
         paid = bool(lic.get("paid"))
         # An org on a trial reports paid_type "free" and the trial's edition in trial_type.
         edition = (lic.get("paid_type") if paid else lic.get("trial_type")) or lic.get("paid_type")
@@ -188,7 +188,7 @@ class MetadataApi(RelatedApi):
                 f"Zoho refused to create {want.module}.{want.api_name}: "
                 f"{item.get('message') or item.get('code') or 'no reason given'}",
                 code=str(item.get("code") or "FIELD_NOT_CREATED"), details=item.get("details"))
-        details = item.get("details") if isinstance(item.get("details"), dict) else {}
+        details = as_dict(item.get("details"))
         return str(details.get("id", ""))
 
     def ensure_custom_fields(self, wanted: Sequence[CustomField] = REQUIRED_CUSTOM_FIELDS

@@ -16,8 +16,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import update
+from sqlalchemy import Update, update
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
 
 from connector.store import Database, ZohoCreditUsage
 from connector.store.types import utcnow
@@ -177,17 +178,18 @@ class StoredCreditMeter(CreditMeter):
             _ensure_row(self.db, self.connection_id, today)
         return today
 
+    def _usage_row(self, day: date) -> Update:
+        return (update(ZohoCreditUsage)
+                .where(col(ZohoCreditUsage.connection_id) == self.connection_id)
+                .where(col(ZohoCreditUsage.day) == day))
+
     def _reserve(self, day: date, credits: int) -> bool:
-        stmt = (
-            update(ZohoCreditUsage)
-            .where(ZohoCreditUsage.connection_id == self.connection_id)  # type: ignore[arg-type]
-            .where(ZohoCreditUsage.day == day)  # type: ignore[arg-type]
-            .where(ZohoCreditUsage.credits + credits <= self.budget)  # type: ignore[operator]
-            .values(credits=ZohoCreditUsage.credits + credits,
-                    calls=ZohoCreditUsage.calls + self._calls)
-        )
-        with self.db.session() as s:
-            done = s.exec(stmt).rowcount == 1  # type: ignore[call-overload]
+        stmt = (self._usage_row(day)
+                .where(col(ZohoCreditUsage.credits) + credits <= self.budget)
+                .values(credits=col(ZohoCreditUsage.credits) + credits,
+                        calls=col(ZohoCreditUsage.calls) + self._calls))
+        with self.db.engine.begin() as conn:
+            done = conn.execute(stmt).rowcount == 1
         if done:
             self._reserved += credits
             self._calls = 0
@@ -215,13 +217,9 @@ class StoredCreditMeter(CreditMeter):
         with self._lock:
             if self._day is None or (self._reserved == 0 and self._calls == 0):
                 return
-            stmt = (
-                update(ZohoCreditUsage)
-                .where(ZohoCreditUsage.connection_id == self.connection_id)  # type: ignore[arg-type]
-                .where(ZohoCreditUsage.day == self._day)  # type: ignore[arg-type]
-                .values(credits=ZohoCreditUsage.credits - self._reserved,
-                        calls=ZohoCreditUsage.calls + self._calls)
-            )
-            with self.db.session() as s:
-                s.exec(stmt)  # type: ignore[call-overload]
+            stmt = self._usage_row(self._day).values(
+                credits=col(ZohoCreditUsage.credits) - self._reserved,
+                calls=col(ZohoCreditUsage.calls) + self._calls)
+            with self.db.engine.begin() as conn:
+                conn.execute(stmt)
             self._reserved = self._calls = 0

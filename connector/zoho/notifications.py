@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from connector.errors import FatalError
-from connector.zoho.base import ApiBase
+from connector.zoho.base import ApiBase, as_dict
 
 __all__ = ["MAX_CHANNEL_LIFETIME", "MAX_TOKEN_LENGTH", "Channel", "NotificationsApi"]
 
@@ -84,7 +84,7 @@ def _subscribed(items: list[dict[str, Any]], what: str, channel_id: str,
                              f"{item.get('message') or item.get('code')}",
                              code=str(item.get("code") or "NOTIFICATION_REFUSED"),
                              details=item.get("details"))
-        details = item.get("details") if isinstance(item.get("details"), dict) else {}
+        details = as_dict(item.get("details"))
         expiries.extend(w for ev in details.get("events") or ()
                         if (w := _when(ev.get("channel_expiry"))) is not None)
     if not items:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlmodel import select
+from sqlmodel import col, select
 
 from connector.config import Settings
 from connector.crypto import SecretBox
@@ -170,7 +170,7 @@ def zoho_checks(settings: Settings, db: Database, secrets: SecretBox, *, name: s
 
 def company_checks(db: Database, *, now: datetime) -> list[Check]:
     with db.session() as s:
-        companies = list(s.exec(select(Company).order_by(Company.name)))  # type: ignore[arg-type]
+        companies = list(s.exec(select(Company).order_by(col(Company.name))))
     if not companies:
         return [Check("QuickBooks companies", WARN, "none registered yet",
                       "register one with `ml-connector company add NAME --qbwc-user USER`")]

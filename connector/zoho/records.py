@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from connector.errors import FatalError, RecordError
-from connector.zoho.base import ApiBase, Reply, chunks, module_path
+from connector.zoho.base import ApiBase, Reply, as_dict, chunks, module_path
 from connector.zoho.errors import record_error
 from connector.zoho.limits import DELETED_READ, READ, Cost, write_cost
 
@@ -53,7 +53,7 @@ RecordResult = RecordSaved | RecordFailed
 
 
 def _saved(index: int, item: dict[str, Any], default_action: str) -> RecordSaved:
-    details = item.get("details") if isinstance(item.get("details"), dict) else {}
+    details = as_dict(item.get("details"))
     return RecordSaved(
         index=index, id=str(details.get("id", "")),
         action=str(item.get("action") or default_action),

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from connector.zoho.base import ApiBase, Reply, chunks, module_path
+from connector.zoho.base import ApiBase, Reply, as_dict, chunks, module_path
 from connector.zoho.limits import READ, Cost
 from connector.zoho.records import MAX_IDS, RecordResult, walk_results
 
@@ -66,8 +66,8 @@ class RelatedApi(ApiBase):
                           cost=cost, idempotent=all(r.method != "POST" for r in requests))
         out: list[SubResponse] = []
         for item in reply.items("__composite_requests"):
-            details = item.get("details") if isinstance(item.get("details"), dict) else {}
-            response = details.get("response") if isinstance(details.get("response"), dict) else {}
+            details = as_dict(item.get("details"))
+            response = as_dict(details.get("response"))
             out.append(SubResponse(int(response.get("status_code", 0)), response.get("body")))
         return out
 

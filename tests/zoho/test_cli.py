@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -54,8 +55,8 @@ def served(settings: Settings) -> Iterator[Served]:
     sim.close()
 
 
-def _company(db: Database, **fields: object) -> None:
-    values = {"name": "Acme", "qbwc_user": "acme", "password_hash": "x", "owner_id": "{o}",
+def _company(db: Database, **fields: Any) -> None:
+    values: dict[str, Any] = {"name": "Acme", "qbwc_user": "acme", "password_hash": "x", "owner_id": "{o}",
               "file_id": "{f}", "company_file": r"C:\QB\acme.qbw"} | fields
     with db.session() as s:
         s.add(Company(**values))

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from connector.sandbox.zoho import ZohoSimulator
-from connector.zoho import RecordFailed, RecordSaved, ZohoClient
+from connector.zoho import RecordFailed, RecordResult, RecordSaved, ZohoClient
 from connector.zoho.fields import QBD_KEY
 
 from .conftest import FakeClock
 
 
-def _accounts(n: int, start: int = 0) -> list[dict[str, object]]:
+def _accounts(n: int, start: int = 0) -> list[dict[str, Any]]:
     return [{"Account_Name": f"Customer {i}", QBD_KEY: f"1:{i:06d}"} for i in range(start, start + n)]
+
+
+def _ids(results: list[RecordResult]) -> list[str]:
+    """The ids of a write that must have saved every record."""
+    assert all(isinstance(r, RecordSaved) for r in results), results
+    return [r.id for r in results if isinstance(r, RecordSaved)]
 
 
 def test_upsert_inserts_then_updates_by_our_key_not_by_name(client: ZohoClient,
@@ -26,7 +33,7 @@ def test_upsert_inserts_then_updates_by_our_key_not_by_name(client: ZohoClient,
     again = client.upsert("Accounts", [{"Account_Name": "Acme Ltd", QBD_KEY: "1:A"}],
                           duplicate_check_fields=[QBD_KEY])
     assert isinstance(again[0], RecordSaved) and again[0].action == "update"
-    assert again[0].id == first[0].id and again[0].duplicate_field == QBD_KEY
+    assert again[0].id == _ids(first)[0] and again[0].duplicate_field == QBD_KEY
     assert len(sim.records("Accounts")) == 2  # same-named customers stay apart
 
 
@@ -53,7 +60,7 @@ def test_a_bad_record_fails_alone_and_the_batch_goes_on(client: ZohoClient,
                                                          sim: ZohoSimulator) -> None:
     client.upsert("Accounts", [{"Account_Name": "Taken", QBD_KEY: "1:T"}],
                   duplicate_check_fields=[QBD_KEY])
-    batch = [
+    batch: list[dict[str, Any]] = [
         {"Account_Name": "Fine", QBD_KEY: "1:F"},
         {QBD_KEY: "1:N"},                                    # Account_Name is mandatory
         {"Account_Name": "No key"},                          # never sent: no dedupe key
@@ -61,9 +68,9 @@ def test_a_bad_record_fails_alone_and_the_batch_goes_on(client: ZohoClient,
     ]
     results = client.upsert("Accounts", batch, duplicate_check_fields=[QBD_KEY])
     assert [r.ok for r in results] == [True, False, False, False]
-    codes = [r.error.code for r in results if isinstance(r, RecordFailed)]
-    assert codes == ["MANDATORY_NOT_FOUND", "MISSING_KEY", "INVALID_DATA"]
-    assert results[1].error.details["api_name"] == "Account_Name"  # type: ignore[union-attr]
+    failed = [r.error for r in results if isinstance(r, RecordFailed)]
+    assert [e.code for e in failed] == ["MANDATORY_NOT_FOUND", "MISSING_KEY", "INVALID_DATA"]
+    assert failed[0].details == {"api_name": "Account_Name", "json_path": "$.data[1].Account_Name"}
     assert {r["Account_Name"] for r in sim.records("Accounts")} == {"Taken", "Fine"}
 
 
@@ -76,11 +83,11 @@ def test_insert_reports_duplicate_of_a_unique_key_per_record(client: ZohoClient)
 
 
 def test_update_needs_ids_and_reports_each(client: ZohoClient) -> None:
-    saved = client.upsert("Accounts", _accounts(2), duplicate_check_fields=[QBD_KEY])
-    results = client.update("Accounts", [{"id": saved[0].id, "Phone": "555-0101"},  # type: ignore[union-attr]
+    first = _ids(client.upsert("Accounts", _accounts(2), duplicate_check_fields=[QBD_KEY]))[0]
+    results = client.update("Accounts", [{"id": first, "Phone": "555-0101"},
                                          {"Phone": "555-0102"}])
     assert results[0].ok and not results[1].ok
-    assert client.get_records("Accounts", [saved[0].id], ["Phone"])[0]["Phone"] == "555-0101"  # type: ignore[union-attr]
+    assert client.get_records("Accounts", [first], ["Phone"])[0]["Phone"] == "555-0101"
 
 
 def test_listing_goes_past_2000_records_with_page_token(client: ZohoClient,
@@ -95,12 +102,12 @@ def test_listing_goes_past_2000_records_with_page_token(client: ZohoClient,
 def test_listing_with_if_modified_since_returns_only_changes(client: ZohoClient,
                                                              sim: ZohoSimulator,
                                                              clock: FakeClock) -> None:
-    saved = client.upsert("Accounts", _accounts(5), duplicate_check_fields=[QBD_KEY])
+    saved = _ids(client.upsert("Accounts", _accounts(5), duplicate_check_fields=[QBD_KEY]))
     mark = clock()
     clock.advance(minutes=5)
-    sim.edit_record("Accounts", saved[3].id, Phone="555-0199")  # type: ignore[union-attr]
+    sim.edit_record("Accounts", saved[3], Phone="555-0199")
     changed = list(client.iter_records("Accounts", ["Phone"], modified_since=mark))
-    assert [r["id"] for r in changed] == [saved[3].id]  # type: ignore[union-attr]
+    assert [r["id"] for r in changed] == [saved[3]]
     clock.advance(minutes=5)
     assert list(client.iter_records("Accounts", ["Phone"], modified_since=clock())) == []
 
@@ -111,21 +118,21 @@ def test_too_many_fields_are_refused_before_any_call(client: ZohoClient) -> None
 
 
 def test_delete_and_deleted_records(client: ZohoClient, sim: ZohoSimulator) -> None:
-    saved = client.upsert("Accounts", _accounts(3), duplicate_check_fields=[QBD_KEY])
-    ids = [r.id for r in saved if isinstance(r, RecordSaved)]
+    ids = _ids(client.upsert("Accounts", _accounts(3), duplicate_check_fields=[QBD_KEY]))
     results = client.delete("Accounts", [ids[0], "999"])
-    assert [r.ok for r in results] == [True, False] and results[0].action == "delete"  # type: ignore[union-attr]
+    assert [r.ok for r in results] == [True, False]
+    assert isinstance(results[0], RecordSaved) and results[0].action == "delete"
     assert [d["id"] for d in client.iter_deleted("Accounts")] == [ids[0]]
     assert len(sim.records("Accounts")) == 2
 
 
 def test_invoice_with_invoiced_items_keeps_exact_amounts(client: ZohoClient,
                                                          sim: ZohoSimulator) -> None:
-    account = client.upsert("Accounts", _accounts(1), duplicate_check_fields=[QBD_KEY])[0]
-    product = client.upsert("Products", [{"Product_Name": "Widget", QBD_KEY: "1:W"}],
-                            duplicate_check_fields=[QBD_KEY])[0]
-    invoice = {"Subject": "INV-1001", QBD_KEY: "1:T-1001", "Account_Name": {"id": account.id},  # type: ignore[union-attr]
-               "Invoiced_Items": [{"Product_Name": {"id": product.id}, "Quantity": Decimal("3"),  # type: ignore[union-attr]
+    account = _ids(client.upsert("Accounts", _accounts(1), duplicate_check_fields=[QBD_KEY]))[0]
+    product = _ids(client.upsert("Products", [{"Product_Name": "Widget", QBD_KEY: "1:W"}],
+                                 duplicate_check_fields=[QBD_KEY]))[0]
+    invoice = {"Subject": "INV-1001", QBD_KEY: "1:T-1001", "Account_Name": {"id": account},
+               "Invoiced_Items": [{"Product_Name": {"id": product}, "Quantity": Decimal("3"),
                                    "List_Price": Decimal("19.99")}]}
     saved = client.upsert("Invoices", [invoice], duplicate_check_fields=[QBD_KEY])[0]
     assert isinstance(saved, RecordSaved)

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from connector.errors import FatalError, RetriableError
 from connector.zoho.retry import RetryPolicy
 
 
-def _policy(**kw: object) -> tuple[RetryPolicy, list[float]]:
+def _policy(**kw: Any) -> tuple[RetryPolicy, list[float]]:
     slept: list[float] = []
-    policy = RetryPolicy(sleep=slept.append, random=lambda: 0.5, **kw)  # type: ignore[arg-type]
-    return policy, slept
+    return RetryPolicy(sleep=slept.append, random=lambda: 0.5, **kw), slept
 
 
 def _failing(errors: list[Exception]):
