@@ -7,6 +7,7 @@ from connector.zoho.fields import (
     QBD_KEY, REQUIRED_CUSTOM_FIELDS, CustomField, FieldCheck, FieldInfo, OrgInfo,
     required_custom_fields,
 )
+from connector.zoho.invoices import InvoiceLine, invoiced_items
 from connector.zoho.limits import EDITIONS, ConcurrencyLimiter, Edition, StoredCreditMeter, edition
 from connector.zoho.notifications import Channel
 from connector.zoho.oauth import DEFAULT_SCOPES, OAuthApp, TokenEndpoint, TokenGrant
@@ -22,5 +23,5 @@ __all__ = [
     "Edition", "StoredCreditMeter", "edition", "Channel", "DEFAULT_SCOPES", "OAuthApp",
     "TokenEndpoint", "TokenGrant", "RecordFailed", "RecordResult", "RecordSaved", "REGIONS",
     "Region", "accounts_url_for", "SubRequest", "SubResponse", "DEFAULT_RETRY", "NO_RETRY",
-    "RetryPolicy",
+    "RetryPolicy", "InvoiceLine", "invoiced_items",
 ]

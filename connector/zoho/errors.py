@@ -111,8 +111,10 @@ def oauth_error(body: Any, *, grant_type: str, accounts_url: str,
                           details=body)
     hint = known.hint.format(accounts_url=accounts_url, redirect_uri=redirect_uri or "it")
     if known.kind is RetriableError:
+        # Zoho's window is ten minutes: say so, and let the caller come back rather than
+        # hold the refresh lock (and every thread waiting on it) through a long backoff.
         return RetriableError(f"Zoho token request refused: {hint}", code=raw, details=body,
-                              retry_after=60.0)
+                              retry_after=600.0)
     return known.kind(f"Zoho token request failed: {hint}", code=raw, details=body)
 
 

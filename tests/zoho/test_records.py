@@ -8,7 +8,9 @@ from typing import Any
 import pytest
 
 from connector.sandbox.zoho import ZohoSimulator
-from connector.zoho import RecordFailed, RecordResult, RecordSaved, ZohoClient
+from connector.zoho import (
+    InvoiceLine, RecordFailed, RecordResult, RecordSaved, ZohoClient, invoiced_items,
+)
 from connector.zoho.fields import QBD_KEY
 
 from .conftest import FakeClock
@@ -131,12 +133,21 @@ def test_invoice_with_invoiced_items_keeps_exact_amounts(client: ZohoClient,
     account = _ids(client.upsert("Accounts", _accounts(1), duplicate_check_fields=[QBD_KEY]))[0]
     product = _ids(client.upsert("Products", [{"Product_Name": "Widget", QBD_KEY: "1:W"}],
                                  duplicate_check_fields=[QBD_KEY]))[0]
+    lines = [InvoiceLine(product, Decimal("3"), Decimal("19.99")),
+             InvoiceLine(product, Decimal("1"), Decimal("0.03"), description="rounding")]
     invoice = {"Subject": "INV-1001", QBD_KEY: "1:T-1001", "Account_Name": {"id": account},
-               "Invoiced_Items": [{"Product_Name": {"id": product}, "Quantity": Decimal("3"),
-                                   "List_Price": Decimal("19.99")}]}
+               **invoiced_items(lines)}
     saved = client.upsert("Invoices", [invoice], duplicate_check_fields=[QBD_KEY])[0]
     assert isinstance(saved, RecordSaved)
     stored = sim.record("Invoices", saved.id)
-    assert Decimal(str(stored["Grand_Total"])) == Decimal("59.97")
+    assert Decimal(str(stored["Grand_Total"])) == Decimal("60.00")
     read = client.get_records("Invoices", [saved.id], ["Grand_Total", "Invoiced_Items"])[0]
-    assert read["Grand_Total"] == Decimal("59.97")  # read back as Decimal, not float
+    assert read["Grand_Total"] == Decimal("60.0")  # read back as Decimal, never float
+    assert [i["Quantity"] for i in read["Invoiced_Items"]] == [Decimal("3.0"), Decimal("1.0")]
+
+
+def test_invoice_lines_refuse_float_money() -> None:
+    with pytest.raises(TypeError, match="must be a Decimal"):
+        InvoiceLine("1", Decimal("1"), 19.99)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="at least one line"):
+        invoiced_items([])
