@@ -19,9 +19,12 @@ from connector.zoho.connection import NewConnection, open_client, save_connectio
 from connector.zoho.fields import FieldCheck
 from connector.zoho.ping import FAIL, PASS, SKIP, WARN, Check, ping_failed, run_ping
 from connector.zoho.regions import REGIONS, accounts_url_for, region_of_accounts_url
+from connector.zoho.retry import RetryPolicy
 
 __all__ = ["zoho", "ping"]
 
+# Someone is waiting at the terminal: a couple of quick tries, then say what went wrong.
+_CONNECT_RETRY = RetryPolicy(attempts=3, base_delay=0.5, max_delay=2.0)
 _STYLE = {PASS: ("PASS", "green"), WARN: ("WARN", "yellow"), FAIL: ("FAIL", "red"),
           SKIP: ("SKIP", "bright_black")}
 
@@ -60,7 +63,7 @@ def _obtain_grant(endpoint: TokenEndpoint, grant_code: str | None, refresh_token
             click.echo(f"your Zoho account lives at {server}; exchanging the code there")
             endpoint.close()
             endpoint = TokenEndpoint(OAuthApp(server, endpoint.app.client_id,
-                                              endpoint.app.client_secret))
+                                              endpoint.app.client_secret), retry=_CONNECT_RETRY)
         grant = endpoint.exchange_code(auth.code, redirect_uri=auth.redirect_uri)
     else:
         assert grant_code is not None
@@ -101,8 +104,8 @@ def connect(app: AppContext, region: str | None, accounts_url: str | None,
                    else click.prompt("Zoho client secret", hide_input=True))
     app_cfg = OAuthApp(_accounts_url(app, region, accounts_url), client_id.strip(),
                        secret_text.strip(), redirect_uri)
-    endpoint, grant, refresh = _obtain_grant(TokenEndpoint(app_cfg), grant_code, refresh_token,
-                                             browser, port)
+    endpoint, grant, refresh = _obtain_grant(TokenEndpoint(app_cfg, retry=_CONNECT_RETRY),
+                                             grant_code, refresh_token, browser, port)
     auth = ZohoAuth(endpoint, refresh, MemoryTokenStore(grant))
     with ZohoClient(auth) as client:
         org = client.org()

@@ -79,9 +79,10 @@ _INVALID_CODE_HINTS = {
         "generated) or was already used; generate a new one and connect within its lifetime"
     ),
     "refresh_token": (
-        "Zoho no longer accepts the stored refresh token: it was revoked (Zoho keeps at most "
-        "20 refresh tokens per user and silently drops the oldest), deleted in the API console, "
-        "or belongs to another data centre; " + CONNECT_AGAIN
+        "Zoho does not accept the refresh token: it was revoked (Zoho keeps at most 20 refresh "
+        "tokens per user and silently drops the oldest), deleted in the API console, or issued "
+        "by another data centre; connect again with a new grant code "
+        "(`ml-connector zoho connect --grant-code ...` or `--browser`)"
     ),
 }
 

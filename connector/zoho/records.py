@@ -173,17 +173,20 @@ class RecordsApi(ApiBase):
         params: dict[str, Any] = {"fields": _check_fields(fields),
                                   "per_page": min(per_page, MAX_PER_PAGE), "page": 1}
         headers = _modified_header(modified_since)
-        yield from self._pages(f"/{module_path(module)}", params, headers, READ)
+        yield from self._pages(f"/{module_path(module)}", params, headers, READ,
+                               page_reach=PAGE_REACH)
 
     def iter_deleted(self, module: str, *, kind: str = "all",
                      modified_since: datetime | None = None) -> Iterator[dict[str, Any]]:
-        """Deleted records (id, deleted_time, type): ``all``, ``recycle`` or ``permanent``."""
+        """Deleted records (id, deleted_time, type): ``all``, ``recycle`` or ``permanent``.
+
+        This API knows no page_token, so it pages by ``page`` all the way."""
         params: dict[str, Any] = {"type": kind, "per_page": MAX_PER_PAGE, "page": 1}
         yield from self._pages(f"/{module_path(module)}/deleted", params,
-                               _modified_header(modified_since), DELETED_READ)
+                               _modified_header(modified_since), DELETED_READ, page_reach=None)
 
     def _pages(self, path: str, params: dict[str, Any], headers: dict[str, str],
-               cost: Cost) -> Iterator[dict[str, Any]]:
+               cost: Cost, *, page_reach: int | None) -> Iterator[dict[str, Any]]:
         while True:
             reply = self.call("GET", path, params=params, headers=headers, cost=cost)
             if reply.status in (204, 304):
@@ -195,7 +198,8 @@ class RecordsApi(ApiBase):
             token = info.get("next_page_token")
             page = int(params.get("page", 0))
             per_page = int(params["per_page"])
-            if "page_token" in params or (page + 1) * per_page > PAGE_REACH:
+            beyond = page_reach is not None and (page + 1) * per_page > page_reach
+            if "page_token" in params or beyond:
                 if not token:
                     raise FatalError(
                         f"Zoho has more records at {path} beyond {PAGE_REACH} but sent no "

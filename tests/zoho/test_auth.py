@@ -64,7 +64,7 @@ def test_revoked_refresh_token_is_a_clear_fatal_error_and_no_loop(
     sim.revoke_refresh_token(refresh)
     sim.expire_access_tokens()
     before = sim.call_count("POST", TOKEN)
-    with pytest.raises(FatalError, match="run `ml-connector zoho connect` again"):
+    with pytest.raises(FatalError, match="connect again with a new grant code"):
         client.upsert("Accounts", _accounts(3), duplicate_check_fields=[QBD_KEY])
     assert sim.call_count("POST", TOKEN) == before + 1
     with pytest.raises(FatalError):

@@ -151,3 +151,9 @@ def test_invoice_lines_refuse_float_money() -> None:
         InvoiceLine("1", Decimal("1"), 19.99)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="at least one line"):
         invoiced_items([])
+
+
+def test_deleted_records_page_past_2000_without_page_tokens(client: ZohoClient) -> None:
+    ids = _ids(client.upsert("Accounts", _accounts(2050), duplicate_check_fields=[QBD_KEY]))
+    assert all(r.ok for r in client.delete("Accounts", ids))
+    assert sorted(d["id"] for d in client.iter_deleted("Accounts")) == sorted(ids)
