@@ -2,6 +2,9 @@
 
 from connector.zoho.auth import MemoryTokenStore, TokenState, TokenStore, ZohoAuth
 from connector.zoho.client import ZohoClient
+from connector.zoho.connection import (
+    DbTokenStore, NewConnection, load_connection, open_client, save_connection,
+)
 from connector.zoho.errors import CreditBudgetExceeded
 from connector.zoho.fields import (
     QBD_KEY, REQUIRED_CUSTOM_FIELDS, CustomField, FieldCheck, FieldInfo, OrgInfo,
@@ -23,5 +26,6 @@ __all__ = [
     "Edition", "StoredCreditMeter", "edition", "Channel", "DEFAULT_SCOPES", "OAuthApp",
     "TokenEndpoint", "TokenGrant", "RecordFailed", "RecordResult", "RecordSaved", "REGIONS",
     "Region", "accounts_url_for", "SubRequest", "SubResponse", "DEFAULT_RETRY", "NO_RETRY",
-    "RetryPolicy", "InvoiceLine", "invoiced_items",
+    "RetryPolicy", "InvoiceLine", "invoiced_items", "DbTokenStore", "NewConnection",
+    "load_connection", "open_client", "save_connection",
 ]

@@ -175,9 +175,10 @@ class MetadataApi(RelatedApi):
         return [_check(f, present.get(f.module)) for f in wanted]
 
     def create_field(self, want: CustomField) -> str:
-        """Create one custom field; Zoho derives the API name from the label."""
-        spec: dict[str, Any] = {"field_label": want.label, "api_name": want.api_name,
-                                "data_type": want.data_type, "length": want.length}
+        """Create one custom field. Zoho takes no API name here: it derives one from the label
+        ("QBD Key" -> QBD_Key), which is why the labels in the table read as they do."""
+        spec: dict[str, Any] = {"field_label": want.label, "data_type": want.data_type,
+                                "length": want.length}
         if want.unique:
             spec["unique"] = {"casesensitive": "false"}
         reply = self.call("POST", "/settings/fields", params={"module": module_path(want.module)},
