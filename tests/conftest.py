@@ -16,6 +16,10 @@ from cryptography.fernet import Fernet
 from connector.config import Settings
 from connector.store import Database
 
+# No network but loopback: keep Prefect's temporary test server from phoning home.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("MLC_TEST_POSTGRES_URL") or None
 BACKENDS = ["sqlite", "postgres"] if PG_URL else ["sqlite"]
@@ -73,3 +77,15 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         database_url=database_url,
         secret_key=Fernet.generate_key().decode(),
     )
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """One temporary Prefect server for the whole run (starting one costs ~5 s).
+
+    Request it only in tests that run whole flows; task logic is tested with ``.fn()``.
+    """
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
