@@ -56,7 +56,8 @@ def read_capped(environ: WsgiEnviron, max_bytes: int) -> bytes:
         return bytes(stream.read(length)) if length > 0 else b""
     if not environ.get("wsgi.input_terminated"):
         return b""  # PEP 3333: no length and no terminated stream means no body
-    chunks, total = [], 0
+    chunks: list[bytes] = []
+    total = 0
     while True:
         block = stream.read(min(BLOCK, max_bytes + 1 - total))
         if not block:

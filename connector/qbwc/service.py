@@ -89,12 +89,12 @@ class QbwcService:
             session_id, company_id = session.id or 0, company.id or 0
         row = claim_next(self.db, company_id, session_id, now)
         with self.db.session() as s:
-            session = s.get(QbwcSession, session_id)
-            assert session is not None
+            current = s.get(QbwcSession, session_id)
+            assert current is not None
             if row is None:
-                session.last_error = "ml-connector: nothing left to send in this session"
+                current.last_error = "ml-connector: nothing left to send in this session"
                 return ""
-            session.requests_sent += 1
+            current.requests_sent += 1
         log.info("company %s: sending request %s (%s %s page %d)", company.name, row.id, row.kind,
                  row.entity, row.page)
         return row.qbxml

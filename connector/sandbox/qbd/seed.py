@@ -80,7 +80,7 @@ def seed_company(qb: QuickBooksSimulator, *, customers: int, invoices: int, line
     for n in range(items):
         with clock.at(next(moments)):
             catalogue.append(_add_item(qb, n))
-    people = []
+    people: list[ListRecord] = []
     for n in range(customers):
         with clock.at(next(moments)):
             people.append(_add_customer(qb, rng, n, people))

@@ -170,9 +170,9 @@ class QuickBooksSimulator:
             dropped = reply[-1]
             del reply[-1]
             outcome = Outcome(500, dropped[0].text or "", outcome.iterator)
-        status = QbStatus(outcome.code, value=outcome.value) if outcome.code else None
-        _set_status(reply, outcome.code, status.severity if status else "Info",
-                    status.message if status else "Status OK")
+        final = QbStatus(outcome.code, value=outcome.value) if outcome.code else None
+        _set_status(reply, outcome.code, final.severity if final else "Info",
+                    final.message if final else "Status OK")
         if outcome.iterator is not None:
             reply.set("iteratorRemainingCount", str(outcome.iterator.remaining))
             reply.set("iteratorID", outcome.iterator.iterator_id)
