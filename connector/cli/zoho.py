@@ -130,7 +130,8 @@ def _describe(check: FieldCheck) -> str:
     state = {"ok": "present", "missing": "will be created",
              "not_unique": "EXISTS BUT NOT UNIQUE", "wrong_type": "EXISTS WITH ANOTHER TYPE",
              "no_module": "MODULE MISSING"}[check.status]
-    return (f"  {f.module + '.' + f.api_name:<22} {f.data_type}({f.length})"
+    size = f"({f.length})" if f.data_type == "text" else ""
+    return (f"  {f.module + '.' + f.api_name:<22} {f.data_type}{size}"
             f"{', unique' if f.unique else ''}  - {state}")
 
 

@@ -17,11 +17,12 @@ from connector.zoho.limits import edition as edition_limits
 from connector.zoho.related import MAX_COMPOSITE, RelatedApi, SubRequest
 
 __all__ = [
-    "QBD_KEY", "SYNC_MODULES", "CustomField", "REQUIRED_CUSTOM_FIELDS", "required_custom_fields",
+    "QBD_KEY", "QBD_ACTIVE", "SYNC_MODULES", "CustomField", "REQUIRED_CUSTOM_FIELDS", "required_custom_fields",
     "FieldInfo", "FieldCheck", "OrgInfo", "MetadataApi",
 ]
 
 QBD_KEY = "QBD_Key"
+QBD_ACTIVE = "QBD_Active"
 SYNC_MODULES = ("Accounts", "Contacts", "Deals", "Products", "Invoices")
 # Modules Zoho offers only from Professional edition up.
 _PROFESSIONAL_MODULES = frozenset({"Invoices"})
@@ -49,6 +50,9 @@ REQUIRED_CUSTOM_FIELDS: tuple[CustomField, ...] = (
                 purpose="company-scoped QuickBooks item ListID"),
     CustomField("Invoices", QBD_KEY, "QBD Key",
                 purpose="company-scoped QuickBooks invoice TxnID (Professional edition and up)"),
+    # Zoho Accounts have no active flag; QuickBooks customers do (and deletions end there).
+    CustomField("Accounts", QBD_ACTIVE, "QBD Active", data_type="boolean", unique=False,
+                purpose="false when the QuickBooks customer is inactive or deleted"),
 )
 
 
@@ -101,6 +105,8 @@ class OrgInfo:
     currency: str | None
     time_zone: str | None
     licenses: int | None
+    # Enterprise and up can turn on multiple currencies (Deals then carry Currency and rate).
+    multi_currency: bool = False
 
     @property
     def concurrency(self) -> int:
@@ -117,6 +123,7 @@ class OrgInfo:
             edition=str(edition or "free").lower(), paid=paid,
             currency=raw.get("iso_code") or raw.get("currency"),
             time_zone=raw.get("time_zone"), licenses=lic.get("users_license_purchased"),
+            multi_currency=raw.get("mc_status") is True,
         )
 
 

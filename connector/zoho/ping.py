@@ -96,8 +96,11 @@ def _field_check(client: ZohoClient, has_invoices: bool) -> Check:
     results = client.check_custom_fields(wanted)
     bad = [r for r in results if not r.ok]
     if not bad:
+        by_name: dict[str, list[str]] = {}
+        for f in wanted:
+            by_name.setdefault(f.api_name + (" (unique)" if f.unique else ""), []).append(f.module)
         return Check("custom fields", PASS,
-                     f"{wanted[0].api_name} (unique) on " + ", ".join(f.module for f in wanted))
+                     "; ".join(f"{name} on {', '.join(mods)}" for name, mods in by_name.items()))
     words = {"missing": "missing", "not_unique": "not unique", "wrong_type": "not a text field",
              "no_module": "module missing"}
     detail = "; ".join(f"{r.field.module}.{r.field.api_name} {words.get(r.status, r.status)}"

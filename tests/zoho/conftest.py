@@ -15,7 +15,7 @@ from connector.sandbox.zoho import ZohoSimulator
 from connector.store import Database
 from connector.zoho import DEFAULT_SCOPES, OAuthApp, TokenEndpoint, ZohoClient
 from connector.zoho.connection import NewConnection, open_client, save_connection
-from connector.zoho.fields import QBD_KEY, SYNC_MODULES
+from connector.zoho.fields import REQUIRED_CUSTOM_FIELDS
 from connector.zoho.retry import RetryPolicy
 
 CLIENT_ID = "1000.TESTCLIENT00000000000000000001"
@@ -41,9 +41,9 @@ class FakeClock:
 
 
 def add_key_fields(sim: ZohoSimulator) -> None:
-    for module in sim.modules:
-        if module in SYNC_MODULES and QBD_KEY not in sim.fields(module):
-            sim.add_field(module, QBD_KEY, unique=True)
+    for want in REQUIRED_CUSTOM_FIELDS:
+        if want.module in sim.modules and want.api_name not in sim.fields(want.module):
+            sim.add_field(want.module, want.api_name, want.data_type, unique=want.unique)
 
 
 @pytest.fixture

@@ -114,7 +114,7 @@ def test_setup_shows_then_creates_the_fields_and_is_idempotent(served: Served) -
     assert declined.exit_code == 1 and "Accounts.QBD_Key" in declined.output
     assert QBD_KEY not in served.sim.fields("Accounts")
     created = served.run("zoho", "setup", "--yes")
-    assert created.exit_code == 0 and created.output.count("created ") == 5
+    assert created.exit_code == 0 and created.output.count("created ") == 6
     assert all(QBD_KEY in served.sim.fields(m) for m in served.sim.modules)
     again = served.run("zoho", "setup", "--yes")
     assert again.exit_code == 0 and "Nothing to create." in again.output

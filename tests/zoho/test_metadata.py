@@ -7,7 +7,7 @@ import pytest
 from connector.errors import FatalError
 from connector.sandbox.zoho import ZohoSimulator
 from connector.zoho import REQUIRED_CUSTOM_FIELDS, ZohoClient, required_custom_fields
-from connector.zoho.fields import QBD_KEY
+from connector.zoho.fields import QBD_ACTIVE, QBD_KEY
 
 
 
@@ -20,7 +20,8 @@ def test_org_reports_name_id_and_edition(client: ZohoClient, sim: ZohoSimulator)
 
 def test_required_fields_are_a_table_and_skip_invoices_without_the_module() -> None:
     assert {(f.module, f.api_name, f.unique) for f in REQUIRED_CUSTOM_FIELDS} == {
-        (m, QBD_KEY, True) for m in ("Accounts", "Contacts", "Deals", "Products", "Invoices")}
+        (m, QBD_KEY, True) for m in ("Accounts", "Contacts", "Deals", "Products", "Invoices")
+    } | {("Accounts", QBD_ACTIVE, False)}
     assert "Invoices" not in {f.module for f in required_custom_fields(has_invoices=False)}
 
 
@@ -41,8 +42,8 @@ def test_ensure_custom_fields_creates_the_missing_once(client: ZohoClient,
 def test_a_key_field_that_is_not_unique_is_reported_not_replaced(client: ZohoClient,
                                                                  sim: ZohoSimulator) -> None:
     sim.add_field("Accounts", QBD_KEY, unique=False)
-    checks = {c.field.module: c.status for c in client.ensure_custom_fields()}
-    assert checks["Accounts"] == "not_unique" and checks["Deals"] == "ok"
+    checks = {(c.field.module, c.field.api_name): c.status for c in client.ensure_custom_fields()}
+    assert checks[("Accounts", QBD_KEY)] == "not_unique" and checks[("Deals", QBD_KEY)] == "ok"
 
 
 @pytest.mark.zoho_sim(edition="standard")
