@@ -10,6 +10,8 @@ from connector.store.models import (
     RawResponse,
     RecordLink,
     RequestState,
+    ResponseSync,
+    ReviewItem,
     SchemaVersion,
     SessionState,
     Watermark,
@@ -19,6 +21,6 @@ from connector.store.models import (
 
 __all__ = [
     "SCHEMA_VERSION", "Database", "SchemaTooNewError", "AuditEvent", "AuditRun", "Company",
-    "QbwcSession", "QueuedRequest", "RawResponse", "RecordLink", "RequestState", "SchemaVersion",
-    "SessionState", "Watermark", "ZohoConnection", "ZohoCreditUsage",
+    "QbwcSession", "QueuedRequest", "RawResponse", "RecordLink", "RequestState", "ResponseSync",
+    "ReviewItem", "SchemaVersion", "SessionState", "Watermark", "ZohoConnection", "ZohoCreditUsage",
 ]

@@ -168,6 +168,37 @@ class RecordLink(SQLModel, table=True):
     last_synced_at: datetime | None = _optional_ts()
 
 
+class ResponseSync(SQLModel, table=True):
+    """How often the sync tried a stored response, and whether its records must be re-sent.
+
+    Kept beside ``RawResponse`` (not in it) so databases made before the sync need no migration.
+    """
+
+    __tablename__ = "mlc_response_sync"
+    response_id: int = Field(foreign_key="mlc_raw_response.id", primary_key=True)
+    attempts: int = 0
+    # A backfill re-sync sends every record again, even those the links call unchanged.
+    force: bool = False
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class ReviewItem(SQLModel, table=True):
+    """A QuickBooks record the sync would not decide alone (e.g. several Zoho matches)."""
+
+    __tablename__ = "mlc_review_item"
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(foreign_key="mlc_company.id", index=True)
+    qb_type: str
+    qb_id: str
+    qb_name: str | None = None
+    reason: str
+    zoho_module: str
+    candidates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = "open"
+    created_at: datetime = _now_ts()
+    resolved_at: datetime | None = _optional_ts()
+
+
 class AuditRun(SQLModel, table=True):
     __tablename__ = "mlc_audit_run"
     id: int | None = Field(default=None, primary_key=True)
