@@ -57,6 +57,17 @@ class Settings(BaseSettings):
     zoho_concurrency: int | None = None
     zoho_timeout_seconds: float = 60.0
 
+    # Zoho change notifications and the Zoho -> QuickBooks write-back. Zoho keeps a channel at
+    # most a week (a longer expiry silently becomes one hour), so ask for a little less.
+    zoho_channel_lifetime_hours: int = Field(default=167, ge=1, le=167)
+    zoho_channel_renew_within_hours: int = Field(default=24, ge=1)
+    # Callbacks carry ids only; anything much larger than this is not Zoho.
+    zoho_notify_max_bytes: int = 256 * 1024
+    # After a lapse, changes are fetched from a little before it: clocks and Zoho's own lag.
+    zoho_catchup_overlap_minutes: int = 10
+    # A Mod refused for a stale EditSequence (3200) is re-queried and re-applied this often.
+    sync_back_max_attempts: int = Field(default=3, ge=1)
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:
@@ -66,6 +77,14 @@ class Settings(BaseSettings):
     @property
     def overlap(self) -> timedelta:
         return timedelta(minutes=self.overlap_minutes)
+
+    @property
+    def channel_lifetime(self) -> timedelta:
+        return timedelta(hours=self.zoho_channel_lifetime_hours)
+
+    @property
+    def channel_renew_within(self) -> timedelta:
+        return timedelta(hours=self.zoho_channel_renew_within_hours)
 
     @property
     def ticket_idle(self) -> timedelta:

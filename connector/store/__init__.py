@@ -18,9 +18,17 @@ from connector.store.models import (
     ZohoConnection,
     ZohoCreditUsage,
 )
+from connector.store.models import (
+    SyncBackPolicy,
+    WriteBack,
+    WriteBackState,
+    ZohoChannel,
+    ZohoNotification,
+)
 
 __all__ = [
     "SCHEMA_VERSION", "Database", "SchemaTooNewError", "AuditEvent", "AuditRun", "Company",
     "QbwcSession", "QueuedRequest", "RawResponse", "RecordLink", "RequestState", "ResponseSync",
     "ReviewItem", "SchemaVersion", "SessionState", "Watermark", "ZohoConnection", "ZohoCreditUsage",
+    "SyncBackPolicy", "WriteBack", "WriteBackState", "ZohoChannel", "ZohoNotification",
 ]

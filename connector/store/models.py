@@ -14,6 +14,7 @@ __all__ = [
     "SchemaVersion", "Company", "QbwcSession", "QueuedRequest", "RawResponse", "Watermark",
     "RecordLink", "AuditRun", "AuditEvent", "ZohoConnection", "ZohoCreditUsage",
     "RequestState", "SessionState",
+    "ZohoChannel", "ZohoNotification", "WriteBack", "WriteBackState", "SyncBackPolicy",
 ]
 
 
@@ -258,3 +259,90 @@ class ZohoCreditUsage(SQLModel, table=True):
     day: date = Field(primary_key=True)
     credits: int = 0
     calls: int = 0
+
+
+# -- Zoho -> QuickBooks: notification channels, received notifications, write-backs ------------
+
+
+class ZohoChannel(SQLModel, table=True):
+    """A Zoho notification channel we opened. Only a SHA-256 of its token is kept: the token
+    only has to be recognised, and a leaked database must not let anyone forge callbacks."""
+
+    __tablename__ = "mlc_zoho_channel"
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: str = Field(unique=True, index=True)
+    connection_id: int | None = Field(default=None, foreign_key="mlc_zoho_connection.id",
+                                      index=True)
+    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    notify_url: str = Field(sa_column=Column(Text, nullable=False))
+    token_hash: str
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = _now_ts()
+    renewed_at: datetime | None = _optional_ts()
+    # Set when the channel was found lapsed: changes since then are fetched, then it is cleared.
+    lapsed_at: datetime | None = _optional_ts()
+    caught_up_at: datetime | None = _optional_ts()
+    active: bool = True  # False once replaced by a newer channel or disabled
+
+
+class ZohoNotification(SQLModel, table=True):
+    """One callback from Zoho (or one page of a catch-up after a lapse): ids only."""
+
+    __tablename__ = "mlc_zoho_notification"
+    __table_args__ = (Index("ix_mlc_notification_unprocessed", "processed_at", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel_id: str = Field(index=True)
+    module: str
+    operation: str  # insert | update | delete, Zoho's words
+    ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Record id -> field API names Zoho says changed (empty for catch-up pages).
+    affected_fields: dict[str, list[str]] = Field(default_factory=dict,
+                                                  sa_column=Column(JSON, nullable=False))
+    source: str = "callback"  # or "catch-up"
+    received_at: datetime = _now_ts()
+    processed_at: datetime | None = _optional_ts()
+
+
+class WriteBackState:
+    QUEUED = "queued"  # the Mod waits in the QBWC queue (or was sent)
+    STALE = "stale"  # QuickBooks answered 3200; a re-query is queued, the next run retries
+    APPLIED = "applied"
+    FAILED = "failed"
+    SUPERSEDED = "superseded"  # a newer Zoho change for the same record replaced it
+
+
+class WriteBack(SQLModel, table=True):
+    """One Zoho edit on its way into QuickBooks, kept until QuickBooks has answered."""
+
+    __tablename__ = "mlc_write_back"
+    __table_args__ = (Index("ix_mlc_write_back_open", "state", "company_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = Field(foreign_key="mlc_company.id")
+    link_id: int = Field(foreign_key="mlc_record_link.id", index=True)
+    action: str  # CustomerMod | TxnVoid
+    qb_type: str
+    qb_id: str
+    zoho_module: str
+    zoho_id: str | None = None
+    request_id: int | None = Field(default=None, foreign_key="mlc_queued_request.id")
+    refresh_request_id: int | None = Field(default=None, foreign_key="mlc_queued_request.id")
+    state: str = WriteBackState.QUEUED
+    # The wanted QuickBooks values (CustomerInput fields), re-applied after a 3200.
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    base_edit_sequence: str | None = None
+    zoho_modified_at: datetime | None = _optional_ts()
+    attempts: int = 1
+    created_at: datetime = _now_ts()
+    updated_at: datetime = _now_ts()
+    error_code: str | None = None
+    error_message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class SyncBackPolicy(SQLModel, table=True):
+    """Per company choices for Zoho -> QuickBooks; no row means every default."""
+
+    __tablename__ = "mlc_sync_back_policy"
+    company_id: int = Field(foreign_key="mlc_company.id", primary_key=True)
+    # A Deal closed lost (or deleted) in Zoho voids its QuickBooks invoice only when opted in.
+    void_closed_invoices: bool = False
+    updated_at: datetime = _now_ts()
