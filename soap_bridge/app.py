@@ -1,4 +1,5 @@
-"""Flask app factory: the QBWC SOAP endpoint at ``/qbwc`` and ``GET /healthz``.
+"""Flask app factory: the QBWC SOAP endpoint at ``/qbwc``, ``GET /healthz`` and Zoho's
+``POST /zoho/notify``.
 
 The spyne WSGI application is mounted beside Flask with werkzeug's DispatcherMiddleware, behind
 :class:`~soap_bridge.gate.SoapGate`. Everything an app needs hangs off the app itself
@@ -21,6 +22,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from connector.config import Settings
 from connector.qbwc.service import QbwcService
 from connector.store import Database
+from soap_bridge.notify import notify
 from soap_bridge.service import soap_wsgi
 
 __all__ = ["create_app", "BridgeState", "QBWC_PATH"]
@@ -83,6 +85,7 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["mlc"] = BridgeState(settings=settings, db=db, qbwc=qbwc)
     app.register_blueprint(health)
+    app.register_blueprint(notify)
     app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
         app.wsgi_app, {QBWC_PATH: soap_wsgi(qbwc, max_body_bytes=settings.max_body_bytes)}
     )

@@ -63,6 +63,11 @@ from connector.cli.zoho import ping, zoho  # noqa: E402
 cli.add_command(zoho)
 cli.add_command(ping)
 
+from connector.cli.channels import channels_command, renew_command, watch_command  # noqa: E402
+
+for _command in (watch_command, channels_command, renew_command):
+    zoho.add_command(_command)
+
 from connector.cli.bridge import bridge  # noqa: E402
 
 cli.add_command(bridge)

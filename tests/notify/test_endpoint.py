@@ -1,0 +1,143 @@
+"""POST /zoho/notify: our channels' callbacks are stored as ids; anything else is refused."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import select
+
+from connector.config import Settings
+from connector.notify import hash_token, watch
+from connector.sandbox.zoho import ZohoSimulator
+from connector.store import Database, ZohoChannel, ZohoConnection, ZohoNotification
+from connector.zoho import ZohoClient
+from tests.bridge.conftest import LiveServer
+
+from .conftest import NOTIFY_URL, FakeClock, _simulator
+
+CHANNEL, TOKEN = "1000000068001", "t0ken-of-forty-three-characters-xxxxxxxxxxx"
+
+
+@pytest.fixture
+def channel(db: Database, clock: FakeClock, settings: Settings) -> ZohoChannel:
+    row = ZohoChannel(channel_id=CHANNEL, events=["Accounts.all", "Contacts.all"],
+                      notify_url=NOTIFY_URL, token_hash=hash_token(TOKEN),
+                      expires_at=clock() + settings.channel_lifetime)
+    with db.session() as s:
+        s.add(row)
+    return row
+
+
+@pytest.fixture
+def flask_client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def _callback(**overrides: Any) -> dict[str, Any]:
+    return {"server_time": 1772442000000, "query_params": {}, "module": "Accounts",
+            "resource_uri": "https://www.zohoapis.com/crm/v8/Accounts", "ids": ["5725767000001000001"],
+            "affected_fields": [{"5725767000001000001": ["Phone"]}], "operation": "update",
+            "channel_id": CHANNEL, "token": TOKEN} | overrides
+
+
+def _stored(db: Database) -> list[ZohoNotification]:
+    with db.session() as s:
+        return list(s.exec(select(ZohoNotification)).all())
+
+
+def test_a_callback_of_our_channel_is_stored_as_ids_only(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database, clock: FakeClock) -> None:
+    reply = flask_client.post("/zoho/notify", json=_callback())
+    assert reply.status_code == 200 and reply.json == {"status": "ok"}
+    [row] = _stored(db)
+    assert (row.channel_id, row.module, row.operation) == (CHANNEL, "Accounts", "update")
+    assert row.ids == ["5725767000001000001"] and row.processed_at is None
+    assert row.affected_fields == {"5725767000001000001": ["Phone"]}
+    assert row.received_at == clock.now
+
+
+@pytest.mark.parametrize("change", [{"channel_id": "1000000099999"}, {"token": "guessed"},
+                                    {"token": None}, {"channel_id": None}])
+def test_unknown_channel_or_wrong_token_is_refused_with_403_and_logged_without_the_token(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database,
+        caplog: pytest.LogCaptureFixture, change: dict[str, Any]) -> None:
+    with caplog.at_level(logging.WARNING, logger="connector.notify"):
+        reply = flask_client.post("/zoho/notify", json=_callback(**change))
+    assert reply.status_code == 403
+    assert _stored(db) == []
+    assert "refused a Zoho notification" in caplog.text
+    assert TOKEN not in caplog.text and "guessed" not in caplog.text
+
+
+def test_an_oversize_body_is_refused_before_it_is_read(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database, settings: Settings) -> None:
+    ids = [str(5725767000001000001 + n) for n in range(settings.zoho_notify_max_bytes // 20)]
+    reply = flask_client.post("/zoho/notify", json=_callback(ids=ids))
+    assert reply.status_code == 413
+    assert _stored(db) == []
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[1, 2]", b""])
+def test_a_body_that_is_not_a_json_object_answers_400(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database, body: bytes) -> None:
+    reply = flask_client.post("/zoho/notify", data=body, content_type="application/json")
+    assert reply.status_code == 400
+    assert _stored(db) == []
+
+
+@pytest.mark.parametrize("change", [{"module": "Leads"}, {"operation": "merge"}, {"ids": []},
+                                    {"ids": ["12; DROP"]}, {"ids": "5725767000001000001"}])
+def test_a_verified_callback_of_the_wrong_shape_answers_400(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database,
+        change: dict[str, Any]) -> None:
+    reply = flask_client.post("/zoho/notify", json=_callback(**change))
+    assert reply.status_code == 400
+    assert _stored(db) == []
+
+
+def test_salesperson_edits_reach_the_bridge_through_the_simulator(
+        sim: ZohoSimulator, client: ZohoClient, connection: ZohoConnection, db: Database,
+        clock: FakeClock, settings: Settings) -> None:
+    opened = watch(db, client, notify_url=NOTIFY_URL, connection_id=connection.id, now=clock(),
+                   lifetime=settings.channel_lifetime)
+    account = sim.create_record("Accounts", Account_Name="Acme Rockets")
+    sim.edit_record("Accounts", account["id"], Phone="555-0100")
+    assert sim.wait_for_notifications()
+    assert [d.status for d in sim.deliveries] == [200, 200]
+    insert, update = _stored(db)
+    assert (insert.operation, update.operation) == ("insert", "update")
+    assert update.ids == [account["id"]] and update.channel_id == opened.channel_id
+    assert update.affected_fields == {account["id"]: ["Phone"]}
+
+
+class TestOverRealHttp:
+    """The simulator POSTs to waitress on 127.0.0.1, as Zoho would to the public bridge."""
+
+    @pytest.fixture
+    def sim(self, live_bridge: LiveServer, clock: FakeClock) -> Iterator[ZohoSimulator]:
+        simulator = _simulator(clock, None)
+        yield simulator
+        simulator.close()
+
+    def test_callbacks_arrive_over_http_and_a_forged_one_does_not(
+            self, sim: ZohoSimulator, client: ZohoClient, connection: ZohoConnection,
+            db: Database, clock: FakeClock, settings: Settings, live_bridge: LiveServer) -> None:
+        url = f"{live_bridge.base_url}/zoho/notify"
+        opened = watch(db, client, notify_url=url, connection_id=connection.id, now=clock(),
+                       lifetime=settings.channel_lifetime)
+        account = sim.create_record("Accounts", Account_Name="Acme Rockets")
+        sim.delete_record("Accounts", account["id"])
+        assert sim.wait_for_notifications()
+        assert [d.status for d in sim.deliveries] == [200, 200]
+        assert [(n.operation, n.ids) for n in _stored(db)] == [
+            ("insert", [account["id"]]), ("delete", [account["id"]])]
+        forged = json.loads(json.dumps(sim.deliveries[0].payload)) | {"token": "x" * 43}
+        assert httpx.post(url, json=forged).status_code == 403
+        assert opened.channel_id == forged["channel_id"] and len(_stored(db)) == 2
