@@ -68,6 +68,16 @@ class Settings(BaseSettings):
     # A Mod refused for a stale EditSequence (3200) is re-queried and re-applied this often.
     sync_back_max_attempts: int = Field(default=3, ge=1)
 
+    # QuickBooks -> Zoho sync. Stored responses are read this many at a time (memory stays
+    # bounded); a response whose records keep failing is retried this many runs, then left.
+    sync_chunk_responses: int = 20
+    sync_max_attempts: int = 5
+    # The Deal stage of an invoice that is not paid yet (paid: Closed Won, deleted: Closed Lost).
+    sync_open_deal_stage: str = "Negotiation/Review"
+    # closeConnection starts this Prefect deployment (the schedule stays as the safety net).
+    sync_on_close: bool = False
+    sync_deployment: str = "qb-to-zoho/qb-to-zoho"
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -11,7 +11,7 @@ from typing import Any
 
 from connector.mapping.keys import LinkKind
 
-__all__ = ["Mapped", "content_hash"]
+__all__ = ["Mapped", "content_hash", "field_hashes", "changed_fields"]
 
 
 def _canonical(value: object) -> str:
@@ -23,11 +23,28 @@ def _canonical(value: object) -> str:
     raise TypeError(f"{type(value).__name__} cannot be hashed into a Zoho payload")
 
 
+def _dumps(value: object) -> str:
+    return json.dumps(value, default=_canonical, sort_keys=True, ensure_ascii=False,
+                      separators=(",", ":"))
+
+
 def content_hash(payload: dict[str, Any]) -> str:
     """SHA-256 of the payload as canonical JSON (sorted keys, Decimals normalised)."""
-    text = json.dumps(payload, default=_canonical, sort_keys=True, ensure_ascii=False,
-                      separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_dumps(payload).encode()).hexdigest()
+
+
+def field_hashes(payload: dict[str, Any]) -> dict[str, str]:
+    """A short hash of each field's value: enough to tell which fields changed."""
+    return {name: hashlib.sha256(_dumps(value).encode()).hexdigest()[:16]
+            for name, value in payload.items()}
+
+
+def changed_fields(before: dict[str, str] | None, after: dict[str, str]) -> list[str]:
+    """Fields whose hash differs (all of them when nothing was known before)."""
+    if not before:
+        return sorted(after)
+    return sorted(name for name in after.keys() | before.keys()
+                  if before.get(name) != after.get(name))
 
 
 @dataclass
@@ -42,6 +59,8 @@ class Mapped:
     related: tuple[str, ...] = ()
     label: str = ""
     hash: str = field(init=False)
+    fields: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.hash = content_hash({**self.payload, "__related": list(self.related)})
+        self.fields = field_hashes(self.payload)

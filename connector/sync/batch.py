@@ -1,0 +1,134 @@
+"""Stored QuickBooks responses, read a chunk at a time and folded into one batch per chunk.
+
+Delta windows overlap (QuickBooks stamps local time with unreliable DST), so a record often
+arrives twice: the batch keeps only its latest version, and a deletion in the same chunk
+replaces the record itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+from sqlmodel import col, select
+
+from connector.qbxml.models import Customer, DeletedListRecord, DeletedTxnRecord, Invoice, Item
+from connector.qbxml.parse import QbxmlParseError, ResponseStream
+from connector.store import Database, RawResponse, ResponseSync
+
+__all__ = ["Entry", "Batch", "Chunk", "read_chunks"]
+
+log = logging.getLogger(__name__)
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Entry(Generic[R]):
+    """A record and the stored response it came from (which is done when its records are)."""
+
+    record: R
+    response_id: int
+    force: bool = False
+
+
+def _newer(old: Entry[Customer] | Entry[Item] | Entry[Invoice] | None,
+           new: Entry[Customer] | Entry[Item] | Entry[Invoice]) -> bool:
+    if old is None:
+        return True
+    return (new.record.time_modified, new.response_id) >= (old.record.time_modified,
+                                                           old.response_id)
+
+
+@dataclass
+class Batch:
+    customers: dict[str, Entry[Customer]] = field(default_factory=dict)
+    items: dict[str, Entry[Item]] = field(default_factory=dict)
+    invoices: dict[str, Entry[Invoice]] = field(default_factory=dict)
+    deleted_lists: dict[str, Entry[DeletedListRecord]] = field(default_factory=dict)
+    deleted_txns: dict[str, Entry[DeletedTxnRecord]] = field(default_factory=dict)
+    read: int = 0
+
+    def add(self, record: object, response_id: int, force: bool) -> None:
+        self.read += 1
+        if isinstance(record, Customer):
+            self._keep(self.customers, record.list_id, Entry(record, response_id, force))
+        elif isinstance(record, Item):
+            self._keep(self.items, record.list_id, Entry(record, response_id, force))
+        elif isinstance(record, Invoice):
+            self._keep(self.invoices, record.txn_id, Entry(record, response_id, force))
+        elif isinstance(record, DeletedListRecord):
+            self.deleted_lists[record.list_id] = Entry(record, response_id, force)
+        elif isinstance(record, DeletedTxnRecord):
+            self.deleted_txns[record.txn_id] = Entry(record, response_id, force)
+        else:
+            self.read -= 1  # host and company info: nothing to sync
+
+    @staticmethod
+    def _keep(into: dict[str, Entry[R]], key: str, entry: Entry[R]) -> None:
+        if _newer(into.get(key), entry):  # type: ignore[arg-type]
+            into[key] = entry
+
+    def settle_deletions(self) -> None:
+        """A record deleted in the same chunk is synced as deleted, not as it last was."""
+        for list_id in self.deleted_lists:
+            self.customers.pop(list_id, None)
+            self.items.pop(list_id, None)
+        for txn_id in self.deleted_txns:
+            self.invoices.pop(txn_id, None)
+
+
+@dataclass
+class Chunk:
+    responses: list[int]
+    attempts: dict[int, int]
+    batch: Batch
+    # Responses (or records) nobody can read: recorded once, never retried.
+    rejected: list[tuple[int, QbxmlParseError]] = field(default_factory=list)
+
+
+def _load(db: Database, company_id: int, after: int,
+          size: int) -> list[tuple[RawResponse, ResponseSync | None]]:
+    with db.session() as s:
+        query = (select(RawResponse, ResponseSync)
+                 .join(ResponseSync, col(ResponseSync.response_id) == col(RawResponse.id),
+                       isouter=True)
+                 .where(RawResponse.company_id == company_id)
+                 .where(col(RawResponse.processed_at).is_(None))
+                 .where(col(RawResponse.id) > after)
+                 .order_by(col(RawResponse.id)).limit(size))
+        return list(s.exec(query).all())
+
+
+def _parse(row: RawResponse, force: bool, chunk: Chunk) -> None:
+    assert row.id is not None
+    if row.hresult or not row.body.strip():
+        return  # QuickBooks refused the request: there is nothing in it to sync
+    stream = ResponseStream(row.body, strict=False)
+    try:
+        for record in stream:
+            chunk.batch.add(record, row.id, force)
+    except QbxmlParseError as exc:
+        chunk.rejected.append((row.id, exc))
+    chunk.rejected.extend((row.id, exc) for exc in stream.rejected)
+
+
+def read_chunks(db: Database, company_id: int, *, size: int) -> Iterator[Chunk]:
+    """Unprocessed responses of one company in id order, ``size`` per chunk, parsed."""
+    after = 0
+    while True:
+        rows = _load(db, company_id, after, size)
+        if not rows:
+            return
+        chunk = Chunk(responses=[], attempts={}, batch=Batch())
+        for row, state in rows:
+            assert row.id is not None
+            chunk.responses.append(row.id)
+            chunk.attempts[row.id] = state.attempts if state else 0
+            _parse(row, bool(state and state.force), chunk)
+        chunk.batch.settle_deletions()
+        after = chunk.responses[-1]
+        log.debug("company #%s: read %d responses up to #%d, %d records", company_id,
+                  len(rows), after, chunk.batch.read)
+        yield chunk

@@ -1,0 +1,123 @@
+"""What every stage of one company's sync shares, and the one way records are written.
+
+Writes go in batches (the client splits them into Zoho's 100 and runs them in parallel):
+upserts dedupe on our ``QBD_Key`` only, adopted records (matched, not yet keyed) are updated
+by id. Each record's answer is journaled on its own; a failure never stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from connector.errors import RecordError
+from connector.mapping.currency import OrgCurrency
+from connector.mapping.keys import LinkKind
+from connector.mapping.payload import Mapped, changed_fields
+from connector.store import Database
+from connector.sync.batch import Entry
+from connector.sync.journal import ACTIONS, Journal
+from connector.sync.links import LinkBook
+from connector.zoho.client import ZohoClient
+from connector.zoho.fields import QBD_KEY
+from connector.zoho.records import RecordFailed, RecordResult, RecordSaved
+
+__all__ = ["SyncContext", "Pending", "Saved"]
+
+
+@dataclass
+class Pending:
+    """A mapped record waiting to be written; ``adopt`` is the id of a matched Zoho record."""
+
+    entry: Entry[Any]
+    mapped: Mapped
+    adopt: str | None = None
+
+
+@dataclass
+class Saved:
+    pending: Pending
+    zoho_id: str
+    action: str
+
+
+@dataclass
+class SyncContext:
+    db: Database
+    client: ZohoClient
+    company_id: int
+    company: str
+    scope: str
+    links: LinkBook
+    journal: Journal
+    clock: Callable[[], datetime]
+    org: OrgCurrency
+    has_invoices: bool
+    open_stage: str
+
+    def fail(self, entry: Entry[Any], kind: LinkKind, qb_id: str, error: Exception, *,
+             retry: bool = True, action: str = "failed") -> None:
+        record = entry.record
+        edit_sequence = getattr(record, "edit_sequence", None)
+        err = error if isinstance(error, (RecordError, ValueError)) else RecordError(str(error))
+        self.journal.failed(entry.response_id, kind, qb_id, edit_sequence, err, retry=retry,
+                            action=action)
+
+    def defer(self, entry: Entry[Any], kind: LinkKind, qb_id: str, reason: str) -> None:
+        """A record whose dependency is not in Zoho yet: tried again next run."""
+        self.fail(entry, kind, qb_id, RecordError(reason, code="DEPENDENCY_MISSING"),
+                  action="deferred")
+
+    def write(self, module: str, pending: Sequence[Pending]) -> list[Saved]:
+        """Upsert (or adopt by id) every pending record; failures are journaled here."""
+        upserts = [p for p in pending if p.adopt is None]
+        adopts = [p for p in pending if p.adopt is not None]
+        saved: list[Saved] = []
+        if upserts:
+            results = self.client.upsert(module, [p.mapped.payload for p in upserts],
+                                         duplicate_check_fields=[QBD_KEY])
+            saved += self._collect(upserts, results, adopted=False)
+        if adopts:
+            results = self.client.update(module, [{**p.mapped.payload, "id": p.adopt}
+                                                  for p in adopts])
+            saved += self._collect(adopts, results, adopted=True)
+        return saved
+
+    def _collect(self, pending: Sequence[Pending], results: Sequence[RecordResult], *,
+                 adopted: bool) -> list[Saved]:
+        saved: list[Saved] = []
+        for result in results:
+            item = pending[result.index]
+            if isinstance(result, RecordFailed):
+                self.fail(item.entry, item.mapped.kind, item.mapped.qb_id, result.error)
+            elif isinstance(result, RecordSaved):
+                action = "adopted" if adopted else ACTIONS.get(result.action, "updated")
+                saved.append(Saved(item, result.id, action))
+        return saved
+
+    def commit(self, saved: Sequence[Saved]) -> None:
+        """Links move and events are written only for what Zoho accepted."""
+        for s in saved:
+            mapped = s.pending.mapped
+            link = self.links.get(mapped.kind, mapped.qb_id)
+            before = link.field_hashes if link is not None and link.zoho_id else None
+            changed = changed_fields(before, mapped.fields)
+            self.links.record(mapped, s.zoho_id)
+            self.journal.written(mapped.kind, mapped.qb_id, mapped.edit_sequence, s.zoho_id,
+                                 s.action, changed)
+
+    def write_and_commit(self, module: str, pending: Sequence[Pending]) -> list[Saved]:
+        saved = self.write(module, pending)
+        self.commit(saved)
+        return saved
+
+    def sort_out(self, entry: Entry[Any], mapped: Mapped, into: list[Pending],
+                 adopt: str | None = None) -> None:
+        """Queue ``mapped`` unless Zoho already holds exactly this content."""
+        if self.links.unchanged(mapped, force=entry.force):
+            self.links.touch(mapped)
+            self.journal.unchanged()
+        else:
+            into.append(Pending(entry, mapped, adopt))

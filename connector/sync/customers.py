@@ -1,0 +1,128 @@
+"""Stage 1: customers -> Accounts (matched to existing ones first), primary Contacts, jobs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from connector.mapping.accounts import map_account, map_contact, primary_email
+from connector.mapping.keys import ACCOUNT, CONTACT, JOB, qbd_key
+from connector.mapping.payload import Mapped
+from connector.matching import AMBIGUOUS, Match, MatchRequest, match_accounts
+from connector.qbxml.models import Customer
+from connector.reviews import close_reviews, open_review
+from connector.sync.batch import Batch, Entry
+from connector.sync.context import Pending, SyncContext
+
+__all__ = ["sync_customers"]
+
+
+def _fresh(ctx: SyncContext, entries: Sequence[Entry[Customer]]) -> list[Entry[Customer]]:
+    out = []
+    for e in entries:
+        c = e.record
+        if ctx.links.already_synced(ACCOUNT, c.list_id, c.edit_sequence, force=e.force):
+            ctx.journal.unchanged()
+        else:
+            out.append(e)
+    return out
+
+
+def _matches(ctx: SyncContext, entries: Sequence[Entry[Customer]]) -> dict[str, Match]:
+    unlinked = [e.record for e in entries
+                if ctx.links.zoho_id([ACCOUNT], e.record.list_id) is None]
+    if not unlinked:
+        return {}
+    return match_accounts(ctx.client, [
+        MatchRequest(c.list_id, qbd_key(ctx.scope, c.list_id, ACCOUNT), primary_email(c), c.phone)
+        for c in unlinked])
+
+
+def _hold(ctx: SyncContext, entry: Entry[Customer], match: Match) -> None:
+    c = entry.record
+    reason = (f"{len(match.candidates)} Zoho Accounts match customer {c.full_name!r} by e-mail "
+              "or phone (or one Account matches several customers); nothing was created. "
+              "Merge the duplicates in Zoho or give one of them this customer's QBD key, then "
+              "run a backfill")
+    with ctx.db.session() as s:
+        open_review(s, company_id=ctx.company_id, qb_type=ACCOUNT.qb_type, qb_id=c.list_id,
+                    qb_name=c.full_name, reason=reason, zoho_module=ACCOUNT.zoho_module,
+                    candidates=match.candidates, now=ctx.clock())
+    ctx.journal.review(ACCOUNT, c.list_id, c.edit_sequence, match.candidates, reason)
+
+
+def _accounts(ctx: SyncContext, entries: Sequence[Entry[Customer]]) -> dict[str, str]:
+    """Write the Accounts; returns the Contacts the matching found to adopt, by ListID."""
+    matches = _matches(ctx, entries)
+    pending: list[Pending] = []
+    contacts: dict[str, str] = {}
+    for e in entries:
+        match = matches.get(e.record.list_id)
+        if match is not None and match.how == AMBIGUOUS:
+            _hold(ctx, e, match)
+            continue
+        adopt = match.account_id if match is not None and match.adopts else None
+        if match is not None and match.contact_id:
+            contacts[e.record.list_id] = match.contact_id
+        ctx.sort_out(e, map_account(e.record, ctx.scope), pending, adopt)
+    saved = ctx.write_and_commit(ACCOUNT.zoho_module, pending)
+    with ctx.db.session() as s:
+        close_reviews(s, ctx.company_id, ACCOUNT.qb_type,
+                      [x.pending.mapped.qb_id for x in saved], ctx.clock())
+    return contacts
+
+
+def _contacts(ctx: SyncContext, entries: Sequence[Entry[Customer]],
+              adopt: dict[str, str]) -> None:
+    pending: list[Pending] = []
+    for e in entries:
+        c = e.record
+        account_id = ctx.links.zoho_id([ACCOUNT], c.list_id)
+        if account_id is None or ctx.links.already_synced(CONTACT, c.list_id, c.edit_sequence,
+                                                          force=e.force):
+            continue  # no Account (failed or held: already journaled), or nothing new
+        mapped = map_contact(c, ctx.scope, account_id)
+        if mapped is None:
+            ctx.links.record_not_written(CONTACT, c.list_id, c.edit_sequence)
+            continue
+        link = ctx.links.get(CONTACT, c.list_id)
+        known = link is not None and link.zoho_id is not None
+        ctx.sort_out(e, mapped, pending, None if known else adopt.get(c.list_id))
+    ctx.write_and_commit(CONTACT.zoho_module, pending)
+
+
+def _jobs(ctx: SyncContext, entries: Sequence[Entry[Customer]]) -> None:
+    """A job links to its top-level customer's Account (through its parents, top first)."""
+    for e in sorted(entries, key=lambda x: x.record.sublevel):
+        job = e.record
+        if ctx.links.already_synced(JOB, job.list_id, job.edit_sequence, force=e.force):
+            ctx.journal.unchanged()
+            continue
+        parent = job.parent.list_id if job.parent else None
+        account_id = ctx.links.zoho_id([ACCOUNT, JOB], parent) if parent else None
+        if account_id is None:
+            ctx.defer(e, JOB, job.list_id, f"its customer {job.full_name.split(':')[0]!r} "
+                      "is not in Zoho yet")
+            continue
+        mapped = Mapped(JOB, job.list_id, job.edit_sequence,
+                        {"Account_Name": {"id": account_id}}, label=job.full_name)
+        if ctx.links.unchanged(mapped, force=e.force):
+            ctx.links.touch(mapped)
+            ctx.journal.unchanged()
+            continue
+        before = ctx.links.get(JOB, job.list_id)
+        ctx.links.record(mapped, account_id)
+        ctx.journal.written(JOB, job.list_id, job.edit_sequence, account_id,
+                            "linked" if before is None else "relinked", ["Account_Name"])
+
+
+def sync_customers(ctx: SyncContext, batch: Batch) -> None:
+    entries = list(batch.customers.values())
+    tops = _fresh(ctx, [e for e in entries if not e.record.is_job])
+    if tops:
+        adopt = _accounts(ctx, tops)
+        _contacts(ctx, tops, adopt)
+    # Contacts of customers whose Account is current still need their own check.
+    fresh = {id(e) for e in tops}
+    current = [e for e in entries if not e.record.is_job and id(e) not in fresh]
+    _contacts(ctx, current, {})
+    _jobs(ctx, [e for e in entries if e.record.is_job])

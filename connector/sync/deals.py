@@ -1,0 +1,101 @@
+"""Stage 3: invoices -> Deals (Products related) and, where the org has them, Zoho Invoices.
+
+An invoice waits (is retried next run) while its customer or one of its items is not in
+Zoho yet; a Deal counts as written only once its Products are related too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from connector.mapping.deals import DealContext, map_deal
+from connector.mapping.invoices import map_invoice
+from connector.mapping.keys import ACCOUNT, DEAL, INVOICE, JOB, PRODUCT
+from connector.qbxml.models import Invoice
+from connector.sync.batch import Batch, Entry
+from connector.sync.context import Pending, Saved, SyncContext
+from connector.zoho.records import RecordFailed
+
+__all__ = ["sync_deals"]
+
+
+@dataclass
+class _Resolved:
+    entry: Entry[Invoice]
+    deal: DealContext
+    products: dict[str, str]  # item ListID -> Zoho product id
+
+
+def _resolve(ctx: SyncContext, entry: Entry[Invoice]) -> _Resolved | None:
+    inv = entry.record
+    account = ctx.links.zoho_id([ACCOUNT, JOB], inv.customer.list_id or "")
+    if account is None:
+        ctx.defer(entry, DEAL, inv.txn_id,
+                  f"its customer {inv.customer.full_name!r} is not in Zoho yet")
+        return None
+    products: dict[str, str] = {}
+    for line in inv.lines:
+        if line.item is None or not line.item.list_id:
+            continue
+        link = ctx.links.get(PRODUCT, line.item.list_id)
+        if link is None:
+            ctx.defer(entry, DEAL, inv.txn_id,
+                      f"its item {line.item.full_name!r} is not synced yet")
+            return None
+        if link.zoho_id and not link.deleted:
+            products[line.item.list_id] = link.zoho_id
+    deal = DealContext(ctx.scope, account, tuple(products.values()), ctx.org, ctx.open_stage)
+    return _Resolved(entry, deal, products)
+
+
+def _relate(ctx: SyncContext, saved: Sequence[Saved]) -> list[Saved]:
+    wanted = {s.zoho_id: list(s.pending.mapped.related) for s in saved
+              if s.pending.mapped.related}
+    answers = ctx.client.relate_many(DEAL.zoho_module, PRODUCT.zoho_module, wanted) if wanted else {}
+    ok: list[Saved] = []
+    for s in saved:
+        failed = [r for r in answers.get(s.zoho_id, []) if isinstance(r, RecordFailed)]
+        if failed:
+            ctx.fail(s.pending.entry, DEAL, s.pending.mapped.qb_id, failed[0].error)
+        else:
+            ok.append(s)
+    return ok
+
+
+def _invoices(ctx: SyncContext, resolved: Sequence[_Resolved]) -> None:
+    pending: list[Pending] = []
+    for r in resolved:
+        inv = r.entry.record
+        deal_id = ctx.links.zoho_id([DEAL], inv.txn_id)
+        if deal_id is None or ctx.links.already_synced(INVOICE, inv.txn_id, inv.edit_sequence,
+                                                       force=r.entry.force):
+            continue  # no Deal (its failure is journaled), or nothing new
+        mapped = map_invoice(inv, r.deal, deal_id, r.products)
+        if mapped is None:
+            ctx.links.record_not_written(INVOICE, inv.txn_id, inv.edit_sequence)
+        else:
+            ctx.sort_out(r.entry, mapped, pending)
+    ctx.write_and_commit(INVOICE.zoho_module, pending)
+
+
+def sync_deals(ctx: SyncContext, batch: Batch) -> None:
+    pending: list[Pending] = []
+    resolved: list[_Resolved] = []
+    for e in batch.invoices.values():
+        inv = e.record
+        deal_done = ctx.links.already_synced(DEAL, inv.txn_id, inv.edit_sequence, force=e.force)
+        invoice_done = not ctx.has_invoices or ctx.links.already_synced(
+            INVOICE, inv.txn_id, inv.edit_sequence, force=e.force)
+        if deal_done and invoice_done:
+            ctx.journal.unchanged()
+            continue
+        found = _resolve(ctx, e)
+        if found is None:
+            continue
+        resolved.append(found)
+        if not deal_done:
+            ctx.sort_out(e, map_deal(inv, found.deal), pending)
+    ctx.commit(_relate(ctx, ctx.write(DEAL.zoho_module, pending)))
+    if ctx.has_invoices:
+        _invoices(ctx, resolved)

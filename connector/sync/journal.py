@@ -1,0 +1,112 @@
+"""What happened to each record: audit counts and events, and which responses are done.
+
+A stored response is done when each of its records was written, found unchanged, or failed
+in a way retrying cannot fix. A record that failed otherwise keeps its response open, so the
+next run tries it again, up to ``max_attempts`` runs; then it is left for a person (the
+audit says so) and the response is closed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from connector.audit import AuditRecorder
+from connector.errors import ConnectorError
+from connector.mapping.keys import LinkKind
+
+__all__ = ["Journal", "Settled", "ACTIONS"]
+
+log = logging.getLogger(__name__)
+
+# Zoho's "insert"/"update" (upsert tells which) -> our audit action and count.
+ACTIONS: dict[str, str] = {"insert": "created", "update": "updated"}
+# Actions that wrote a Zoho record, by the count they add to; a job only links (no write).
+_COUNTED: dict[str, str] = {"created": "created", "updated": "updated", "adopted": "updated"}
+
+
+@dataclass
+class Settled:
+    done: list[int] = field(default_factory=list)
+    retry: dict[int, str] = field(default_factory=dict)
+    given_up: dict[int, str] = field(default_factory=dict)
+
+
+class Journal:
+    def __init__(self, recorder: AuditRecorder, *, company: str, max_attempts: int):
+        self.recorder = recorder
+        self.company = company
+        self.max_attempts = max_attempts
+        self._retry: dict[int, str] = {}
+
+    def read(self, n: int) -> None:
+        self.recorder.count("read", n)
+
+    def unchanged(self, n: int = 1) -> None:
+        self.recorder.count("unchanged", n)
+
+    def written(self, kind: LinkKind, qb_id: str, edit_sequence: str | None, zoho_id: str,
+                action: str, changed: Sequence[str]) -> None:
+        counted = _COUNTED.get(action)
+        if counted:
+            self.recorder.count(counted)
+        self.recorder.event(action, qb_type=kind.qb_type, qb_id=qb_id,
+                            edit_sequence=edit_sequence, zoho_module=kind.zoho_module,
+                            zoho_id=zoho_id, changed_fields=changed)
+
+    def deleted(self, kind: LinkKind, qb_id: str, zoho_id: str | None,
+                changed: Sequence[str] = ()) -> None:
+        self.recorder.count("deleted")
+        self.recorder.event("deleted", qb_type=kind.qb_type, qb_id=qb_id,
+                            zoho_module=kind.zoho_module, zoho_id=zoho_id, changed_fields=changed)
+
+    def failed(self, response_id: int, kind: LinkKind, qb_id: str, edit_sequence: str | None,
+               error: ConnectorError | ValueError, *, retry: bool = True,
+               action: str = "failed") -> None:
+        """One record could not be written; ``retry`` keeps its response for the next run."""
+        code: Any = getattr(error, "code", None) or type(error).__name__
+        message = getattr(error, "message", None) or str(error)
+        details = getattr(error, "details", None)
+        if isinstance(details, dict) and details.get("api_name"):
+            message = f"{message} (field {details['api_name']})"
+        log.warning("company %s: %s %s %s: [%s] %s", self.company, action, kind.qb_type, qb_id,
+                    code, message)
+        self.recorder.count("failed")
+        self.recorder.event(action, qb_type=kind.qb_type, qb_id=qb_id,
+                            edit_sequence=edit_sequence, zoho_module=kind.zoho_module,
+                            error_code=code, error_message=message)
+        if retry:
+            self._retry.setdefault(response_id, f"{kind.qb_type} {qb_id}: [{code}] {message}")
+
+    def unreadable(self, response_id: int, error: ConnectorError) -> None:
+        """A response or record nobody can read: recorded once, never retried."""
+        self.recorder.count("failed")
+        self.recorder.event("unreadable", error_code=error.code,
+                            error_message=f"stored response #{response_id}: {error.message}")
+
+    def review(self, kind: LinkKind, qb_id: str, edit_sequence: str | None,
+               candidates: Sequence[str], reason: str) -> None:
+        self.recorder.count("review")
+        self.recorder.event("review", qb_type=kind.qb_type, qb_id=qb_id,
+                            edit_sequence=edit_sequence, zoho_module=kind.zoho_module,
+                            changed_fields=list(candidates), error_code="AMBIGUOUS_MATCH",
+                            error_message=reason)
+
+    def settle(self, responses: Sequence[int], attempts: dict[int, int]) -> Settled:
+        """Sort a chunk's responses into done, to retry, and given up; forget the chunk."""
+        out = Settled()
+        for response_id in responses:
+            error = self._retry.pop(response_id, None)
+            if error is None:
+                out.done.append(response_id)
+            elif attempts.get(response_id, 0) + 1 >= self.max_attempts:
+                out.given_up[response_id] = error
+                self.recorder.event("gave_up", error_code="MAX_ATTEMPTS", error_message=(
+                    f"stored response #{response_id}: still failing after {self.max_attempts} "
+                    f"runs ({error}); edit the record in QuickBooks or run a backfill to retry"))
+            else:
+                out.retry[response_id] = error
+        self._retry.clear()
+        return out

@@ -1,0 +1,142 @@
+"""``RecordLink`` rows for one chunk: loaded in bulk, changed in memory, written in bulk.
+
+A link says what we last wrote to Zoho for a QuickBooks record (Zoho id, EditSequence,
+content hash, field hashes), so a record seen again costs nothing. A link only moves when its
+Zoho write succeeded: a failed record keeps its old link and is tried again next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, update
+from sqlmodel import col, select
+
+from connector.mapping.keys import LinkKind
+from connector.mapping.payload import Mapped
+from connector.store import Database, RecordLink
+
+__all__ = ["LinkBook", "NOT_WRITTEN", "is_older"]
+
+# Bound parameters per IN list, well inside SQLite's and PostgreSQL's limits.
+_IN_BATCH = 500
+_Key = tuple[str, str]
+# The content hash of a link whose QuickBooks record has no Zoho record by design.
+NOT_WRITTEN = "not-written"
+
+
+def is_older(edit_sequence: str | None, than: str | None) -> bool:
+    """True when ``edit_sequence`` is an older version than ``than``.
+
+    QuickBooks documents EditSequence as opaque, but every version writes a larger number; a
+    retried old response must never overwrite what a newer one already wrote.
+    """
+    if not edit_sequence or not than or not (edit_sequence.isdigit() and than.isdigit()):
+        return False
+    return int(edit_sequence) < int(than)
+
+
+class LinkBook:
+    def __init__(self, db: Database, company_id: int, clock: Callable[[], datetime]):
+        self.db = db
+        self.company_id = company_id
+        self.clock = clock
+        self._rows: dict[_Key, RecordLink] = {}
+        self._dirty: set[_Key] = set()
+
+    def load(self, kinds: Iterable[LinkKind], qb_ids: Iterable[str]) -> None:
+        types = sorted({k.qb_type for k in kinds})
+        wanted = sorted({i for i in qb_ids if i} - {i for t, i in self._rows if t in types})
+        with self.db.session() as s:
+            for start in range(0, len(wanted), _IN_BATCH):
+                rows = s.exec(select(RecordLink)
+                              .where(RecordLink.company_id == self.company_id)
+                              .where(col(RecordLink.qb_type).in_(types))
+                              .where(col(RecordLink.qb_id).in_(wanted[start:start + _IN_BATCH])))
+                for row in rows.all():
+                    self._rows[(row.qb_type, row.qb_id)] = row
+
+    def get(self, kind: LinkKind, qb_id: str) -> RecordLink | None:
+        return self._rows.get((kind.qb_type, qb_id))
+
+    def zoho_id(self, kinds: Iterable[LinkKind], qb_id: str) -> str | None:
+        """The Zoho id of the first kind linked (e.g. a customer as Account, else as job)."""
+        for kind in kinds:
+            link = self.get(kind, qb_id)
+            if link is not None and link.zoho_id and not link.deleted:
+                return link.zoho_id
+        return None
+
+    def already_synced(self, kind: LinkKind, qb_id: str, edit_sequence: str | None, *,
+                       force: bool = False) -> bool:
+        """True when this version (or a newer one, or the deletion) already reached Zoho."""
+        link = self.get(kind, qb_id)
+        if force or link is None:
+            return False
+        if link.deleted or is_older(edit_sequence, link.edit_sequence):
+            return True
+        written = link.zoho_id is not None or link.content_hash == NOT_WRITTEN
+        return written and edit_sequence is not None and link.edit_sequence == edit_sequence
+
+    def unchanged(self, mapped: Mapped, *, force: bool = False) -> bool:
+        """True when Zoho already holds exactly this content."""
+        link = self.get(mapped.kind, mapped.qb_id)
+        return (not force and link is not None and link.zoho_id is not None
+                and not link.deleted and link.content_hash == mapped.hash)
+
+    def _row(self, kind: LinkKind, qb_id: str) -> RecordLink:
+        key = (kind.qb_type, qb_id)
+        row = self._rows.get(key)
+        if row is None:
+            row = self._rows[key] = RecordLink(company_id=self.company_id, qb_type=kind.qb_type,
+                                               qb_id=qb_id, zoho_module=kind.zoho_module)
+        self._dirty.add(key)
+        return row
+
+    def record(self, mapped: Mapped, zoho_id: str | None) -> None:
+        """Zoho now holds ``mapped`` under ``zoho_id``."""
+        row = self._row(mapped.kind, mapped.qb_id)
+        row.zoho_id, row.edit_sequence = zoho_id, mapped.edit_sequence
+        row.content_hash, row.field_hashes = mapped.hash, dict(mapped.fields)
+        row.deleted, row.last_synced_at = False, self.clock()
+
+    def record_not_written(self, kind: LinkKind, qb_id: str, edit_sequence: str | None) -> None:
+        """A record we know and chose not to write (an item that is not a product)."""
+        row = self._row(kind, qb_id)
+        row.zoho_id, row.edit_sequence, row.content_hash = None, edit_sequence, NOT_WRITTEN
+        row.deleted, row.last_synced_at = False, self.clock()
+
+    def touch(self, mapped: Mapped) -> None:
+        """Same content under a new EditSequence: remember it, so next time costs no mapping."""
+        row = self.get(mapped.kind, mapped.qb_id)
+        if row is not None and row.edit_sequence != mapped.edit_sequence:
+            row.edit_sequence = mapped.edit_sequence
+            self._dirty.add((mapped.kind.qb_type, mapped.qb_id))
+
+    def mark_deleted(self, kind: LinkKind, qb_id: str) -> None:
+        row = self._row(kind, qb_id)
+        row.deleted, row.last_synced_at = True, self.clock()
+
+    def flush(self) -> None:
+        if not self._dirty:
+            return
+        rows = [self._rows[key] for key in sorted(self._dirty)]
+        fields = ("zoho_id", "edit_sequence", "content_hash", "field_hashes", "deleted",
+                  "last_synced_at")
+        updates = [{"id": r.id, **{f: getattr(r, f) for f in fields}} for r in rows if r.id]
+        fresh = [r for r in rows if r.id is None]
+        with self.db.session() as s:
+            if updates:
+                s.execute(update(RecordLink), updates)
+            if fresh:
+                values: list[dict[str, Any]] = [
+                    {"company_id": r.company_id, "qb_type": r.qb_type, "qb_id": r.qb_id,
+                     "zoho_module": r.zoho_module, **{f: getattr(r, f) for f in fields}}
+                    for r in fresh]
+                made = s.execute(insert(RecordLink).returning(
+                    col(RecordLink.id), col(RecordLink.qb_type), col(RecordLink.qb_id)), values)
+                for link_id, qb_type, qb_id in made.all():
+                    self._rows[(qb_type, qb_id)].id = link_id
+        self._dirty.clear()

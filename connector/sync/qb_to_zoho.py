@@ -1,0 +1,185 @@
+"""QuickBooks -> Zoho for one company: stored responses in, Zoho records out, one audit unit.
+
+Responses are read in id order a chunk at a time; each chunk goes through the stages in
+dependency order (customers, items, invoices, deletions) so every lookup a record needs is in
+Zoho before it. A record Zoho refuses is journaled and retried next run; a retriable error
+(network, 429 or 5xx beyond the client's retries, the day's credits) stops the run at once,
+keeping what was written and leaving the rest of the responses for the next run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from connector.audit import AuditRecorder, AuditSummary
+from connector.config import Settings
+from connector.errors import ConnectorError
+from connector.mapping.currency import OrgCurrency
+from connector.mapping.deals import DEFAULT_OPEN_STAGE
+from connector.mapping.keys import ACCOUNT, CONTACT, DEAL, INVOICE, JOB, PRODUCT, company_scope
+from connector.crypto import SecretBox
+from connector.store import Company, Database, RawResponse, ResponseSync, ZohoConnection
+from connector.store.types import utcnow
+from connector.sync.batch import Batch, Chunk, read_chunks
+from connector.sync.context import SyncContext
+from connector.sync.customers import sync_customers
+from connector.sync.deals import sync_deals
+from connector.sync.deletions import sync_deletions
+from connector.sync.journal import Journal, Settled
+from connector.sync.links import LinkBook
+from connector.sync.products import sync_products
+from connector.zoho.client import ZohoClient
+from connector.zoho.connection import open_client
+
+__all__ = ["FLOW_NAME", "DIRECTION", "STAGES", "SyncOptions", "ClientFactory", "has_pending",
+           "pending_companies", "sync_company", "client_factory", "run_company"]
+
+log = logging.getLogger(__name__)
+
+FLOW_NAME = "qb_to_zoho"
+DIRECTION = "qbd->zoho"
+STAGES: tuple[Callable[[SyncContext, Batch], None], ...] = (
+    sync_customers, sync_products, sync_deals, sync_deletions)
+ClientFactory = Callable[[Company], AbstractContextManager[ZohoClient]]
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    chunk_responses: int = 20
+    max_attempts: int = 5
+    open_stage: str = DEFAULT_OPEN_STAGE
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SyncOptions:
+        return cls(settings.sync_chunk_responses, settings.sync_max_attempts,
+                   settings.sync_open_deal_stage)
+
+
+def _unprocessed(company_id: int | None = None) -> object:
+    query = select(RawResponse.company_id).where(col(RawResponse.processed_at).is_(None))
+    return query if company_id is None else query.where(RawResponse.company_id == company_id)
+
+
+def has_pending(db: Database, company_id: int) -> bool:
+    with db.session() as s:
+        return s.exec(_unprocessed(company_id).limit(1)).first() is not None  # type: ignore[attr-defined]
+
+
+def pending_companies(db: Database) -> list[Company]:
+    """Active companies with stored responses the sync has not processed yet."""
+    with db.session() as s:
+        ids = set(s.exec(_unprocessed().distinct()).all())  # type: ignore[attr-defined]
+        rows = s.exec(select(Company).where(col(Company.id).in_(ids))
+                      .where(col(Company.active).is_(True)).order_by(Company.name)).all()
+        return list(rows)
+
+
+def _load_links(links: LinkBook, batch: Batch) -> None:
+    invoices = [e.record for e in batch.invoices.values()]
+    parents = [e.record.parent.list_id or "" for e in batch.customers.values() if e.record.parent]
+    links.load((ACCOUNT, JOB, CONTACT), [*batch.customers, *parents, *batch.deleted_lists,
+                                         *(i.customer.list_id or "" for i in invoices)])
+    links.load((PRODUCT,), [*batch.items, *batch.deleted_lists,
+                            *(line.item.list_id or "" for i in invoices for line in i.lines
+                              if line.item)])
+    links.load((DEAL, INVOICE), [*batch.invoices, *batch.deleted_txns])
+
+
+def _settle(db: Database, settled: Settled, now: datetime) -> None:
+    closed = settled.done + list(settled.given_up)
+    failing = {**settled.retry, **settled.given_up}
+    touched = closed + list(settled.retry)
+    with db.session() as s:
+        if closed:
+            s.execute(update(RawResponse).where(col(RawResponse.id).in_(closed))
+                      .values(processed_at=now))
+        states = {r.response_id: r for r in s.exec(select(ResponseSync).where(
+            col(ResponseSync.response_id).in_(touched))).all()}
+        for response_id in touched:
+            state = states.get(response_id)
+            if response_id in failing:
+                state = state or ResponseSync(response_id=response_id)
+                state.attempts += 1
+                state.last_error = failing[response_id]
+            elif state is None:
+                continue
+            if response_id in closed:
+                state.force = False
+            s.add(state)
+
+
+def _run_chunk(ctx: SyncContext, chunk: Chunk) -> None:
+    _load_links(ctx.links, chunk.batch)
+    ctx.journal.read(chunk.batch.read)
+    for response_id, error in chunk.rejected:
+        ctx.journal.unreadable(response_id, error)
+    try:
+        for stage in STAGES:
+            stage(ctx, chunk.batch)
+            ctx.links.flush()
+    finally:
+        # What Zoho accepted stays recorded even when a stage stopped the run.
+        ctx.links.flush()
+
+
+def sync_company(db: Database, client: ZohoClient, company: Company, recorder: AuditRecorder,
+                 *, options: SyncOptions = SyncOptions(),
+                 clock: Callable[[], datetime] = utcnow) -> None:
+    """Sync every unprocessed response of ``company``; raises what stops the run."""
+    assert company.id is not None
+    if not has_pending(db, company.id):
+        return
+    org, modules = client.org(), client.module_names()
+    journal = Journal(recorder, company=company.name, max_attempts=options.max_attempts)
+    for chunk in read_chunks(db, company.id, size=options.chunk_responses):
+        ctx = SyncContext(db=db, client=client, company_id=company.id, company=company.name,
+                          scope=company_scope(company.file_id),
+                          links=LinkBook(db, company.id, clock), journal=journal, clock=clock,
+                          org=OrgCurrency(org.currency, org.multi_currency),
+                          has_invoices="Invoices" in modules, open_stage=options.open_stage)
+        _run_chunk(ctx, chunk)
+        settled = journal.settle(chunk.responses, chunk.attempts)
+        _settle(db, settled, clock())
+        recorder.flush()
+
+
+def client_factory(settings: Settings, db: Database, secrets: SecretBox,
+                   **client_options: Any) -> ClientFactory:
+    """Opens each company's Zoho connection (the default one unless the company names one)."""
+
+    def open_for(company: Company) -> ZohoClient:
+        name = "default"
+        if company.zoho_connection_id is not None:
+            with db.session() as s:
+                row = s.get(ZohoConnection, company.zoho_connection_id)
+            name = row.name if row is not None else name
+        return open_client(settings, db, secrets, name=name, **client_options)
+
+    return open_for
+
+
+def run_company(db: Database, company: Company, open_client: ClientFactory, *,
+                options: SyncOptions = SyncOptions(), external_run_id: str | None = None,
+                clock: Callable[[], datetime] = utcnow) -> AuditSummary:
+    """One audited run for one company. A run that stops is audited as failed and its error
+    raised again (a ``RetriableError`` is worth retrying, the rest is not)."""
+    recorder = AuditRecorder(db, flow=FLOW_NAME, direction=DIRECTION, company_id=company.id,
+                             external_run_id=external_run_id, clock=clock)
+    try:
+        with open_client(company) as client:
+            sync_company(db, client, company, recorder, options=options, clock=clock)
+    except ConnectorError as exc:
+        log.error("company %s: qb_to_zoho stopped: %s", company.name, exc)
+        recorder.finish(error=f"{type(exc).__name__}: {exc}")
+        raise
+    summary = recorder.finish()
+    log.info("company %s: qb_to_zoho %s %s", company.name, summary.status, summary.counts)
+    return summary

@@ -1,0 +1,148 @@
+"""Zoho edits on their way into QuickBooks: queued as Mods, followed until QuickBooks answers.
+
+Each ``WriteBack`` row holds what we want QuickBooks to hold (flat CustomerMod changes), what
+QuickBooks held when we decided (``was``) and the Zoho values behind it. A newer edit of the
+same customer replaces a Mod still waiting in the queue. When QuickBooks answers 3200 (the
+customer changed there meanwhile) the bridge re-reads the customer; the next run re-applies
+the wanted values on the fresh EditSequence, settling fields changed on both sides by the
+newer change, up to ``sync_back_max_attempts`` Mods.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from connector.qbxml.builders import customer_mod
+from connector.qbxml.document import QbxmlRequest, RequestBuilder
+from connector.qbwc.queue import Band, enqueue
+from connector.store import QueuedRequest, RecordLink, RequestState, WriteBack, WriteBackState
+from connector.sync.zoho_fields import to_input
+
+__all__ = ["CUSTOMER_MOD", "TXN_VOID", "CustomerEdit", "queue_customer_edit", "queue_txn_void",
+           "txn_void", "send_mod"]
+
+CUSTOMER_MOD, TXN_VOID = "CustomerMod", "TxnVoid"
+_SUPERSEDED = "superseded by a newer Zoho change"
+
+
+@dataclass
+class CustomerEdit:
+    """The Zoho edits of one customer in one run, as flat CustomerMod changes."""
+
+    link: RecordLink  # the customer's Account link (qb_id is its ListID)
+    edit_sequence: str
+    want: dict[str, Any] = field(default_factory=dict)
+    was: dict[str, Any] = field(default_factory=dict)
+    zoho: dict[str, dict[str, Any]] = field(default_factory=dict)  # module -> field -> value
+    zoho_modified_at: datetime | None = None
+    source: tuple[str, str] = ("", "")  # (Zoho module, id) of the last edit, for the audit
+
+    def add(self, module: str, zoho_id: str, values: dict[str, Any], want: dict[str, Any],
+            was: dict[str, Any], modified: datetime | None) -> None:
+        self.want.update(want)
+        self.was.update({k: v for k, v in was.items() if k not in self.was})
+        self.zoho.setdefault(module, {}).update(values)
+        if modified is not None and (self.zoho_modified_at is None or modified > self.zoho_modified_at):
+            self.zoho_modified_at = modified
+        self.source = (module, zoho_id)
+
+
+def txn_void(request_id: str, txn_id: str) -> QbxmlRequest:
+    """TxnVoidRq for an invoice: amounts become zero, the transaction stays on the books."""
+    builder = RequestBuilder()
+    rq = builder.request("TxnVoidRq", request_id)
+    builder.add_raw(rq, "TxnVoidType", "Invoice")
+    builder.add_raw(rq, "TxnID", txn_id)
+    return builder.finish()
+
+
+def send_mod(s: Session, company_id: int, list_id: str, edit_sequence: str,
+             want: dict[str, Any]) -> QueuedRequest:
+    changes = to_input(want)
+    return enqueue(s, company_id, kind="write", entity="Customer", seq=Band.WRITE,
+                   record_ref=list_id,
+                   build=lambda rid: customer_mod(rid, list_id, edit_sequence, changes))
+
+
+def _open(s: Session, link_id: int, action: str) -> list[WriteBack]:
+    return list(s.exec(select(WriteBack).where(WriteBack.link_id == link_id)
+                       .where(WriteBack.action == action)
+                       .where(col(WriteBack.state).in_([WriteBackState.QUEUED, WriteBackState.STALE]))
+                       .order_by(col(WriteBack.id))).all())
+
+
+def _withdraw(s: Session, request_id: int | None) -> bool:
+    """Cancel a Mod that has not been handed to QuickBooks yet (compare-and-set)."""
+    result = s.exec(  # type: ignore[call-overload]
+        update(QueuedRequest).where(col(QueuedRequest.id) == request_id)
+        .where(col(QueuedRequest.state) == RequestState.PENDING)
+        .values(state=RequestState.CANCELLED, error=_SUPERSEDED))
+    return bool(result.rowcount == 1)
+
+
+def _merge(row: WriteBack, edit: CustomerEdit, now: datetime) -> None:
+    old = dict(row.changes)
+    zoho = {m: dict(v) for m, v in old.get("zoho", {}).items()}
+    for module, values in edit.zoho.items():
+        zoho.setdefault(module, {}).update(values)
+    row.changes = {"want": {**old.get("want", {}), **edit.want},
+                   "was": {**edit.was, **old.get("was", {})}, "zoho": zoho}
+    row.zoho_modified_at = max(filter(None, (row.zoho_modified_at, edit.zoho_modified_at)),
+                               default=None)
+    row.zoho_module, row.zoho_id = edit.source
+    row.updated_at = now
+
+
+def queue_customer_edit(s: Session, edit: CustomerEdit, now: datetime) -> WriteBack:
+    """Queue ``edit`` as a CustomerMod, folding it into a write-back not yet sent."""
+    link = edit.link
+    assert link.id is not None
+    for row in _open(s, link.id, CUSTOMER_MOD):
+        if row.state == WriteBackState.STALE:
+            _merge(row, edit, now)  # its re-apply after the re-query carries the new values
+            return row
+        if _withdraw(s, row.request_id):
+            row.state, row.updated_at = WriteBackState.SUPERSEDED, now
+            merged = WriteBack(company_id=row.company_id, link_id=link.id, action=CUSTOMER_MOD,
+                               qb_type=link.qb_type, qb_id=link.qb_id, zoho_module="",
+                               changes=dict(row.changes), zoho_modified_at=row.zoho_modified_at)
+            _merge(merged, edit, now)
+            return _send(s, merged, edit.edit_sequence, now)
+    row = WriteBack(company_id=link.company_id, link_id=link.id, action=CUSTOMER_MOD,
+                    qb_type=link.qb_type, qb_id=link.qb_id, zoho_module="", changes={})
+    _merge(row, edit, now)
+    return _send(s, row, edit.edit_sequence, now)
+
+
+def _send(s: Session, row: WriteBack, edit_sequence: str, now: datetime) -> WriteBack:
+    request = send_mod(s, row.company_id, row.qb_id, edit_sequence, row.changes["want"])
+    row.request_id, row.base_edit_sequence = request.id, edit_sequence
+    row.state, row.created_at, row.updated_at = WriteBackState.QUEUED, now, now
+    s.add(row)
+    s.flush()
+    return row
+
+
+def queue_txn_void(s: Session, link: RecordLink, zoho_id: str, now: datetime) -> WriteBack | None:
+    """Queue the void of a Deal's invoice, once (None when one is queued or done already)."""
+    assert link.id is not None
+    done = s.exec(select(WriteBack.id).where(WriteBack.link_id == link.id)
+                  .where(WriteBack.action == TXN_VOID)
+                  .where(col(WriteBack.state).in_([WriteBackState.QUEUED, WriteBackState.APPLIED]))
+                  ).first()
+    if done is not None:
+        return None
+    txn_id = link.qb_id
+    request = enqueue(s, link.company_id, kind="write", entity="Invoice", seq=Band.WRITE,
+                      record_ref=txn_id, build=lambda rid: txn_void(rid, txn_id))
+    row = WriteBack(company_id=link.company_id, link_id=link.id, action=TXN_VOID,
+                    qb_type=link.qb_type, qb_id=txn_id, zoho_module="Deals", zoho_id=zoho_id,
+                    request_id=request.id, created_at=now, updated_at=now)
+    s.add(row)
+    s.flush()
+    return row

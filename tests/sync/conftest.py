@@ -1,0 +1,136 @@
+"""A whole small world for the sync tests: a QuickBooks simulator driven through the QBWC
+service, the store, a simulated Zoho org with a stored connection, and one clock for all."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from connector.audit import AuditSummary
+from connector.config import Settings
+from connector.crypto import SecretBox
+from connector.qbwc import add_company
+from connector.qbwc.service import QbwcService
+from connector.sandbox.qbd import QuickBooksSimulator, seed_company
+from connector.sandbox.zoho import ZohoSimulator
+from connector.store import Company, Database, RawResponse, Watermark
+from connector.sync import SyncOptions, client_factory, run_company
+from connector.zoho.connection import NewConnection, save_connection
+from tests.qbwc.driver import Clock, Run, run_session
+from tests.zoho.conftest import CLIENT_ID, FAST, SCOPE, SECRET, add_key_fields, endpoint_for
+
+PASSWORD = "web-connector-pw"
+# Calls that change something in Zoho (COQL and metadata reads are not writes).
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def zoho_writes(sim: ZohoSimulator) -> int:
+    return sum(1 for method, path, _ in sim.calls
+               if method in WRITE_METHODS and "/coql" not in path and "/oauth" not in path)
+
+
+@dataclass
+class Books:
+    name: str
+    qb: QuickBooksSimulator
+    company: Company
+
+
+@dataclass
+class World:
+    db: Database
+    settings: Settings
+    secrets: SecretBox
+    clock: Clock
+    sim: ZohoSimulator
+    service: QbwcService
+    books: dict[str, Books] = field(default_factory=dict)
+    options: SyncOptions = SyncOptions(chunk_responses=4)
+
+    def add_books(self, name: str, *, customers: int = 12, invoices: int = 8, seed: int = 3,
+                  lines: int = 3) -> Books:
+        qb = QuickBooksSimulator(rf"C:\QB\{name}.qbw", company_name=name, clock=self.clock,
+                                 sleep=lambda s: None)
+        start = self.clock.now
+        self.clock.advance(days=-2)
+        seed_company(qb, customers=customers, invoices=invoices, lines_per_invoice=lines,
+                     seed=seed)
+        self.clock.now = start
+        company = add_company(self.db, name, name.lower(), PASSWORD, company_file=qb.company_file)
+        self.books[name] = Books(name, qb, company)
+        return self.books[name]
+
+    def session(self, name: str) -> Run:
+        self.clock.advance(minutes=5)
+        return run_session(self.service, self.books[name].qb, name.lower(), PASSWORD)
+
+    def client_options(self) -> dict[str, Any]:
+        return {"transport": self.sim.api_transport(),
+                "accounts_transport": self.sim.accounts_transport(), "retry": FAST,
+                "clock": self.clock}
+
+    def sync(self, name: str) -> AuditSummary:
+        self.clock.advance(seconds=30)
+        opener = client_factory(self.settings, self.db, self.secrets, **self.client_options())
+        return run_company(self.db, self.books[name].company, opener, options=self.options,
+                           clock=self.clock)
+
+    def unprocessed(self) -> list[RawResponse]:
+        with self.db.session() as s:
+            return list(s.exec(select(RawResponse)
+                               .where(col(RawResponse.processed_at).is_(None))).all())
+
+    def forget_watermarks(self) -> None:
+        """The next session reads everything again, as a replayed first load would."""
+        with self.db.session() as s:
+            for mark in s.exec(select(Watermark)).all():
+                s.delete(mark)
+
+    def reprocess_all(self) -> None:
+        with self.db.session() as s:
+            s.execute(update(RawResponse).values(processed_at=None))
+
+    def records(self, module: str) -> list[dict[str, Any]]:
+        return self.sim.records(module)
+
+
+def connect_zoho(db: Database, secrets: SecretBox, sim: ZohoSimulator,
+                 clock: Callable[[], Any]) -> None:
+    endpoint = endpoint_for(sim, clock)
+    grant = endpoint.exchange_code(sim.grant_code(CLIENT_ID, scope=SCOPE))
+    endpoint.close()
+    assert grant.refresh_token
+    save_connection(db, secrets, NewConnection(
+        app=endpoint.app, region=None, refresh_token=grant.refresh_token, grant=grant,
+        org_id=sim.org_id, edition=sim.edition))
+
+
+def make_world(db: Database, settings: Settings, **sim_options: Any) -> World:
+    clock = Clock()
+    tuned = settings.model_copy(update={"min_poll_seconds": 0, "max_returned_customers": 5,
+                                        "max_returned_invoices": 4})
+    sim = ZohoSimulator(clock=clock, **sim_options)
+    sim.register_client(CLIENT_ID, SECRET)
+    add_key_fields(sim)
+    secrets = SecretBox.from_settings(tuned)
+    connect_zoho(db, secrets, sim, clock)
+    return World(db, tuned, secrets, clock, sim, QbwcService(db, tuned, clock=clock))
+
+
+@pytest.fixture
+def world(db: Database, settings: Settings) -> Iterator[World]:
+    made = make_world(db, settings)
+    yield made
+    made.sim.close()
+
+
+@pytest.fixture
+def acme(world: World) -> Books:
+    books = world.add_books("Acme")
+    world.session("Acme")
+    return books

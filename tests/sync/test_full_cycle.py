@@ -1,0 +1,104 @@
+"""QuickBooks -> bridge -> stored responses -> sync -> Zoho, and what a second look costs."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from connector.audit import run_events
+from connector.mapping import company_scope, is_product
+from connector.mapping.keys import parse_key
+from connector.zoho.fields import QBD_ACTIVE, QBD_KEY
+
+from tests.mapping.conftest import read_books
+
+from .conftest import Books, World, zoho_writes
+
+
+def test_first_sync_creates_accounts_contacts_products_deals_and_invoices(
+        world: World, acme: Books) -> None:
+    summary = world.sync("Acme")
+    books = read_books(acme.qb)
+    tops = [c for c in books.customers if not c.is_job]
+    products = [i for i in books.items if is_product(i)]
+    assert summary.status == "completed", summary.markdown()
+    assert len(world.records("Accounts")) == len(tops)
+    assert len(world.records("Contacts")) == len(tops)  # every seeded customer names a person
+    assert len(world.records("Products")) == len(products)
+    assert len(world.records("Deals")) == len(books.invoices)
+    assert len(world.records("Invoices")) == len(books.invoices)
+    assert summary.counts["created"] == len(tops) * 2 + len(products) + 2 * len(books.invoices)
+    assert world.unprocessed() == []
+
+
+def test_every_deal_links_its_customers_account_and_totals_the_invoice(
+        world: World, acme: Books) -> None:
+    world.sync("Acme")
+    books = read_books(acme.qb)
+    accounts = {parse_key(a[QBD_KEY]).qb_id: a["id"] for a in world.records("Accounts")}
+    by_id = {c.list_id: c for c in books.customers}
+    for deal in world.records("Deals"):
+        inv = next(i for i in books.invoices if i.txn_id == parse_key(deal[QBD_KEY]).qb_id)
+        customer = by_id[inv.customer.list_id or ""]
+        top = customer if not customer.is_job else next(
+            c for c in books.customers if c.full_name == customer.full_name.split(":")[0])
+        assert deal["Account_Name"]["id"] == accounts[top.list_id]
+        assert Decimal(str(deal["Amount"])) == inv.total
+        assert set(world.sim.related_products(deal["id"])) <= {
+            p["id"] for p in world.records("Products")}
+
+
+def test_zoho_invoice_grand_total_is_the_quickbooks_total(world: World, acme: Books) -> None:
+    world.sync("Acme")
+    totals = {i.txn_id: i.total for i in read_books(acme.qb).invoices}
+    for invoice in world.records("Invoices"):
+        assert Decimal(str(invoice["Grand_Total"])) == totals[parse_key(invoice[QBD_KEY]).qb_id]
+
+
+def test_keys_carry_the_company_file_guid(world: World, acme: Books) -> None:
+    world.sync("Acme")
+    scope = company_scope(acme.company.file_id)
+    for module in ("Accounts", "Contacts", "Products", "Deals", "Invoices"):
+        assert all(parse_key(r[QBD_KEY]).scope == scope for r in world.records(module))
+
+
+def test_inactive_customer_arrives_as_inactive_account(world: World, acme: Books) -> None:
+    world.sync("Acme")
+    inactive = [c for c in read_books(acme.qb).customers if not c.is_active and not c.is_job]
+    assert inactive
+    flags = {parse_key(a[QBD_KEY]).qb_id: a[QBD_ACTIVE] for a in world.records("Accounts")}
+    assert all(flags[c.list_id] is False for c in inactive)
+
+
+def test_replayed_session_costs_no_zoho_writes(world: World, acme: Books) -> None:
+    world.sync("Acme")
+    writes = zoho_writes(world.sim)
+    world.forget_watermarks()
+    world.session("Acme")  # reads every record again
+    assert world.unprocessed()
+    summary = world.sync("Acme")
+    assert zoho_writes(world.sim) == writes
+    assert summary.counts["created"] == summary.counts["updated"] == 0
+    assert summary.counts["unchanged"] > 0 and world.unprocessed() == []
+
+
+def test_same_responses_synced_twice_cost_no_writes(world: World, acme: Books) -> None:
+    world.sync("Acme")
+    writes = zoho_writes(world.sim)
+    world.reprocess_all()
+    world.sync("Acme")
+    assert zoho_writes(world.sim) == writes
+
+
+def test_an_edit_in_quickbooks_updates_only_that_record(world: World, acme: Books) -> None:
+    world.sync("Acme")
+    customer = next(c for c in acme.qb.company.listed("Customer") if c.parent_id is None)
+    acme.qb.company.modify_customer(customer.list_id, Fax="+1 555 0199")
+    world.session("Acme")
+    summary = world.sync("Acme")
+    assert summary.counts["updated"] == 1 and summary.counts["created"] == 0
+    account = next(a for a in world.records("Accounts")
+                   if parse_key(a[QBD_KEY]).qb_id == customer.list_id)
+    assert account["Fax"] == "+1 555 0199"
+    events = [e for e in run_events(world.db, summary.run_id) if e.action == "updated"]
+    assert [(e.qb_id, e.changed_fields) for e in events] == [(customer.list_id, ["Fax"])]
+
