@@ -80,6 +80,12 @@ from connector.cli.sandbox_zoho import zoho_sandbox  # noqa: E402
 
 sandbox.add_command(zoho_sandbox)
 
+from connector.cli.sync import backfill, review, sync  # noqa: E402
+
+cli.add_command(sync)
+cli.add_command(backfill)
+cli.add_command(review)
+
 
 def main() -> None:
     try:

@@ -74,7 +74,8 @@ def _recover_dropped(s: Session, company: Company, now: datetime, *, keep: int) 
     for old in stale:
         old.state, old.ended_at = SessionState.EXPIRED, now
         old.last_error = old.last_error or "the Web Connector stopped calling before closeConnection"
-    cancel_pending(s, company.id or 0, kinds=("query", "check"), reason="superseded by a new session")
+    cancel_pending(s, company.id or 0, kinds=("query", "check"), reason="superseded by a new session",
+                   bound_only=True)
     s.exec(  # type: ignore[call-overload]
         update(QueuedRequest)
         .where(col(QueuedRequest.company_id) == company.id)
@@ -88,10 +89,11 @@ def _too_soon(s: Session, company: Company, settings: Settings, now: datetime) -
     """True when nothing is waiting and the last complete read is fresher than the minimum."""
     if settings.min_poll_seconds <= 0:
         return False
+    # Writes and standing reads (a backfill, bound to no session yet) are worth a session now.
     writes = s.exec(
         select(QueuedRequest.id)
         .where(QueuedRequest.company_id == company.id)
-        .where(QueuedRequest.kind == "write")
+        .where((QueuedRequest.kind == "write") | col(QueuedRequest.session_id).is_(None))
         .where(QueuedRequest.state == RequestState.PENDING)
         .limit(1)
     ).first()

@@ -112,8 +112,12 @@ def session_progress(s: Session, company_id: int, session_id: int) -> tuple[int,
 
 
 def cancel_pending(s: Session, company_id: int, *, kinds: tuple[str, ...], reason: str,
-                   session_id: int | None = None) -> int:
-    """Cancel pending reads (iterators die with their QBWC session); writes are kept."""
+                   session_id: int | None = None, bound_only: bool = False) -> int:
+    """Cancel pending reads (iterators die with their QBWC session); writes are kept.
+
+    ``bound_only`` spares reads no session has taken yet: a backfill queues them as standing
+    orders for whichever session comes next.
+    """
     stmt = (
         update(QueuedRequest)
         .where(col(QueuedRequest.company_id) == company_id)
@@ -123,4 +127,6 @@ def cancel_pending(s: Session, company_id: int, *, kinds: tuple[str, ...], reaso
     )
     if session_id is not None:
         stmt = stmt.where(col(QueuedRequest.session_id) == session_id)
+    if bound_only:
+        stmt = stmt.where(col(QueuedRequest.session_id).is_not(None))
     return int(s.exec(stmt).rowcount)  # type: ignore[call-overload]

@@ -47,11 +47,16 @@ def _version_tuple(version: str) -> tuple[int, ...] | None:
 
 
 class QbwcService:
+    """``on_session_closed(company_id)`` runs after a session closed cleanly (the bridge uses
+    it to start a qb_to_zoho run); it must return at once, and its failures are only logged."""
+
     def __init__(self, db: Database, settings: Settings, *,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 on_session_closed: Callable[[int], None] | None = None) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock or utcnow
+        self.on_session_closed = on_session_closed
 
     # -- handshake ---------------------------------------------------------------------------
     def server_version(self) -> str:
@@ -151,7 +156,8 @@ class QbwcService:
                 return UNKNOWN_TICKET
             session, company = found
             advanced: list[str] = []
-            if session.state == SessionState.OPEN:
+            closing = session.state == SessionState.OPEN
+            if closing:
                 cancel_pending(s, company.id or 0, kinds=_READS, session_id=session.id,
                                reason="session closed before this request was sent")
                 advanced = advance_completed(s, company.id or 0, session.id or 0, now)
@@ -161,7 +167,17 @@ class QbwcService:
             s.flush()
             session.summary = session_summary(s, company, session, advanced)
         log.info("company %s: session %s closed: %s", company.name, ticket_prefix(ticket), session.summary)
+        if closing and session.responses_received:
+            self._notify_closed(company)
         return session.summary
+
+    def _notify_closed(self, company: Company) -> None:
+        if self.on_session_closed is None or company.id is None:
+            return
+        try:
+            self.on_session_closed(company.id)
+        except Exception:  # noqa: BLE001 - QBWC must get its answer whatever the hook does
+            log.exception("company %s: the session-closed hook failed", company.name)
 
     # -- helpers -----------------------------------------------------------------------------
     def _session(self, s: Session, ticket: str) -> QbwcSession | None:

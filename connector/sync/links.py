@@ -73,10 +73,13 @@ class LinkBook:
                        force: bool = False) -> bool:
         """True when this version (or a newer one, or the deletion) already reached Zoho."""
         link = self.get(kind, qb_id)
-        if force or link is None:
+        if link is None:
             return False
+        # Even a forced re-sync never writes back a version older than Zoho already has.
         if link.deleted or is_older(edit_sequence, link.edit_sequence):
             return True
+        if force:
+            return False
         written = link.zoho_id is not None or link.content_hash == NOT_WRITTEN
         return written and edit_sequence is not None and link.edit_sequence == edit_sequence
 

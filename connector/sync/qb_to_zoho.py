@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from connector.audit import AuditRecorder, AuditSummary
@@ -39,8 +39,8 @@ from connector.sync.products import sync_products
 from connector.zoho.client import ZohoClient
 from connector.zoho.connection import open_client
 
-__all__ = ["FLOW_NAME", "DIRECTION", "STAGES", "SyncOptions", "ClientFactory", "has_pending",
-           "pending_companies", "sync_company", "client_factory", "run_company"]
+__all__ = ["FLOW_NAME", "DIRECTION", "STAGES", "SyncOptions", "ClientFactory", "Progress",
+           "pending_count", "pending_companies", "sync_company", "client_factory", "run_company"]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,7 @@ DIRECTION = "qbd->zoho"
 STAGES: tuple[Callable[[SyncContext, Batch], None], ...] = (
     sync_customers, sync_products, sync_deals, sync_deletions)
 ClientFactory = Callable[[Company], AbstractContextManager[ZohoClient]]
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -68,9 +69,12 @@ def _unprocessed(company_id: int | None = None) -> object:
     return query if company_id is None else query.where(RawResponse.company_id == company_id)
 
 
-def has_pending(db: Database, company_id: int) -> bool:
+def pending_count(db: Database, company_id: int) -> int:
+    """Stored responses of the company the sync has not processed yet."""
     with db.session() as s:
-        return s.exec(_unprocessed(company_id).limit(1)).first() is not None  # type: ignore[attr-defined]
+        return int(s.exec(select(func.count()).select_from(RawResponse)
+                          .where(RawResponse.company_id == company_id)
+                          .where(col(RawResponse.processed_at).is_(None))).one())
 
 
 def pending_companies(db: Database) -> list[Company]:
@@ -132,11 +136,17 @@ def _run_chunk(ctx: SyncContext, chunk: Chunk) -> None:
 
 def sync_company(db: Database, client: ZohoClient, company: Company, recorder: AuditRecorder,
                  *, options: SyncOptions = SyncOptions(),
-                 clock: Callable[[], datetime] = utcnow) -> None:
-    """Sync every unprocessed response of ``company``; raises what stops the run."""
+                 clock: Callable[[], datetime] = utcnow,
+                 progress: Progress | None = None) -> None:
+    """Sync every unprocessed response of ``company``; raises what stops the run.
+
+    ``progress(done, total)`` hears after each chunk how many stored responses are behind us.
+    """
     assert company.id is not None
-    if not has_pending(db, company.id):
+    total = pending_count(db, company.id)
+    if not total:
         return
+    done = 0
     org, modules = client.org(), client.module_names()
     journal = Journal(recorder, company=company.name, max_attempts=options.max_attempts)
     for chunk in read_chunks(db, company.id, size=options.chunk_responses):
@@ -149,6 +159,9 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
         settled = journal.settle(chunk.responses, chunk.attempts)
         _settle(db, settled, clock())
         recorder.flush()
+        done += len(chunk.responses)
+        if progress is not None:
+            progress(done, total)
 
 
 def client_factory(settings: Settings, db: Database, secrets: SecretBox,
@@ -168,14 +181,16 @@ def client_factory(settings: Settings, db: Database, secrets: SecretBox,
 
 def run_company(db: Database, company: Company, open_client: ClientFactory, *,
                 options: SyncOptions = SyncOptions(), external_run_id: str | None = None,
-                clock: Callable[[], datetime] = utcnow) -> AuditSummary:
+                clock: Callable[[], datetime] = utcnow,
+                progress: Progress | None = None) -> AuditSummary:
     """One audited run for one company. A run that stops is audited as failed and its error
     raised again (a ``RetriableError`` is worth retrying, the rest is not)."""
     recorder = AuditRecorder(db, flow=FLOW_NAME, direction=DIRECTION, company_id=company.id,
                              external_run_id=external_run_id, clock=clock)
     try:
         with open_client(company) as client:
-            sync_company(db, client, company, recorder, options=options, clock=clock)
+            sync_company(db, client, company, recorder, options=options, clock=clock,
+                         progress=progress)
     except ConnectorError as exc:
         log.error("company %s: qb_to_zoho stopped: %s", company.name, exc)
         recorder.finish(error=f"{type(exc).__name__}: {exc}")

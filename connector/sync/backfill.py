@@ -1,0 +1,93 @@
+"""Backfill: a first load or a re-sync of a date range, in two independent halves.
+
+``queue_reads`` leaves full (or since-a-date) QuickBooks reads as standing orders, bound to no
+session, which the next Web Connector session picks up (they survive the stale-read cleanup
+at login; only reads a session took die with it). ``mark_for_resync`` reopens stored
+responses received in a date range and marks them forced, so the next sync sends their
+records again even where the links say Zoho has them — never an older version over a newer
+one. Both are resumable: queued reads and reopened responses stay until they are done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlmodel import col, select
+
+from connector.config import Settings
+from connector.qbwc.planner import READ_PLAN
+from connector.qbwc.queue import Band, enqueue
+from connector.store import Company, Database, QueuedRequest, RawResponse, RequestState, ResponseSync
+
+__all__ = ["BACKFILL_SEQ", "BackfillStatus", "queue_reads", "mark_for_resync", "backfill_status"]
+
+# After the session's own delta reads: a backfill never delays the regular cycle.
+BACKFILL_SEQ = Band.QUERY + 50
+_SYNCED_ENTITIES = tuple(spec.entity for spec in READ_PLAN)
+
+
+def _standing(company_id: int) -> object:
+    return (select(QueuedRequest).where(QueuedRequest.company_id == company_id)
+            .where(QueuedRequest.kind == "query")
+            .where(col(QueuedRequest.session_id).is_(None))
+            .where(QueuedRequest.state == RequestState.PENDING))
+
+
+def queue_reads(db: Database, company: Company, settings: Settings, *,
+                since: datetime | None = None) -> int:
+    """Queue one read per entity (modified since ``since``, else everything) for the next
+    session; an entity that already has one waiting is left alone. Returns how many."""
+    assert company.id is not None
+    with db.session() as s:
+        waiting = {r.entity for r in s.exec(_standing(company.id)).all()}  # type: ignore[call-overload]
+        queued = 0
+        for position, spec in enumerate(READ_PLAN):
+            if spec.entity in waiting:
+                continue
+            enqueue(s, company.id, kind="query", entity=spec.entity,
+                    seq=BACKFILL_SEQ + position, session_id=None,
+                    build=lambda rid, spec=spec: spec.build(rid, since, settings))  # type: ignore[misc]
+            queued += 1
+    return queued
+
+
+def mark_for_resync(db: Database, company_id: int, *, since: datetime | None = None,
+                    until: datetime | None = None) -> int:
+    """Reopen the stored responses received in [since, until] for a forced sync."""
+    with db.session() as s:
+        query = (select(RawResponse.id).where(RawResponse.company_id == company_id)
+                 .where(col(RawResponse.entity).in_(_SYNCED_ENTITIES)))
+        if since is not None:
+            query = query.where(col(RawResponse.received_at) >= since)
+        if until is not None:
+            query = query.where(col(RawResponse.received_at) <= until)
+        ids = [i for i in s.exec(query).all() if i is not None]
+        if not ids:
+            return 0
+        s.execute(update(RawResponse).where(col(RawResponse.id).in_(ids))
+                  .values(processed_at=None))
+        known = {r.response_id: r for r in s.exec(select(ResponseSync).where(
+            col(ResponseSync.response_id).in_(ids))).all()}
+        for response_id in ids:
+            state = known.get(response_id) or ResponseSync(response_id=response_id)
+            state.force, state.attempts, state.last_error = True, 0, None
+            s.add(state)
+    return len(ids)
+
+
+@dataclass(frozen=True)
+class BackfillStatus:
+    reads_waiting: int  # standing reads no session has taken yet
+    responses_waiting: int  # stored responses the sync has not processed yet
+
+
+def backfill_status(db: Database, company_id: int) -> BackfillStatus:
+    with db.session() as s:
+        reads = s.exec(select(func.count()).select_from(
+            _standing(company_id).subquery())).one()  # type: ignore[attr-defined]
+        responses = s.exec(select(func.count()).select_from(RawResponse)
+                           .where(RawResponse.company_id == company_id)
+                           .where(col(RawResponse.processed_at).is_(None))).one()
+    return BackfillStatus(int(reads), int(responses))

@@ -1,0 +1,248 @@
+"""One batch of notified Zoho records: resolve, fetch, decide, queue.
+
+Records are resolved to QuickBooks through their links (Zoho id), else through the
+``QBD_Key`` they carry. Reads from Zoho happen outside any database transaction; the
+decisions and the queued Mods of a batch are one transaction, so a failure leaves the
+notifications for the next run and nothing half-queued.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from connector.audit import AuditRecorder
+from connector.mapping.fields import DEAL_FIELDS
+from connector.mapping.keys import ACCOUNT, CONTACT, DEAL, PRODUCT, LinkKind, company_scope, parse_key
+from connector.store import Company, Database, RecordLink, SyncBackPolicy
+from connector.sync.qb_state import latest_customer
+from connector.sync.write_backs import CustomerEdit, queue_customer_edit, queue_txn_void
+from connector.sync.zoho_changes import decide, zoho_time
+from connector.sync.zoho_fields import MODIFIED_TIME, customer_changes, current_values, fetch_fields
+from connector.zoho.client import ZohoClient
+from connector.zoho.fields import QBD_ACTIVE, QBD_KEY
+
+__all__ = ["Work", "KINDS", "LOST_STAGES", "handle_batch"]
+
+log = logging.getLogger(__name__)
+
+# Zoho module -> how its records link to QuickBooks. Zoho Invoices are QuickBooks' alone and
+# carry nothing a salesperson edits that could go back, so their notifications are only read.
+KINDS: dict[str, LinkKind] = {"Accounts": ACCOUNT, "Contacts": CONTACT, "Deals": DEAL,
+                              "Products": PRODUCT}
+LOST_STAGES = frozenset({"Closed Lost", "Closed Lost to Competition"})
+_DEAL_FETCH = ["Stage", QBD_KEY, MODIFIED_TIME]
+_DEAL_FIELDS = frozenset(r.zoho for r in DEAL_FIELDS)
+
+
+@dataclass
+class Work:
+    """One notified Zoho record: the fields Zoho said changed, or ``any_field`` when a
+    notification did not say (an insert, a catch-up after a lapse)."""
+
+    module: str
+    zoho_id: str
+    deleted: bool = False
+    affected: set[str] = field(default_factory=set)
+    any_field: bool = False
+    notes: set[int] = field(default_factory=set)
+    done: bool = False
+    link: RecordLink | None = None
+    record: dict[str, Any] | None = None
+
+
+@dataclass
+class _Context:
+    audit: AuditRecorder
+    companies: dict[int, Company]
+    now: datetime
+    edits: dict[tuple[int, str], CustomerEdit] = field(default_factory=dict)
+
+    def event(self, action: str, item: Work, **kw: Any) -> None:
+        link = item.link
+        self.audit.event(action, qb_type=link.qb_type if link else None,
+                         qb_id=link.qb_id if link else None, zoho_module=item.module,
+                         zoho_id=item.zoho_id, **kw)
+
+
+def _links(s: Session, kind: LinkKind, ids: Iterable[str]) -> dict[str, RecordLink]:
+    rows = s.exec(select(RecordLink).where(RecordLink.zoho_module == kind.zoho_module)
+                  .where(RecordLink.qb_type == kind.qb_type)
+                  .where(col(RecordLink.zoho_id).in_(list(ids)))).all()
+    return {row.zoho_id: row for row in rows if row.zoho_id}
+
+
+def _link_by_key(s: Session, kind: LinkKind, record: Mapping[str, Any],
+                 scopes: Mapping[str, int]) -> RecordLink | None:
+    try:
+        key = parse_key(str(record.get(QBD_KEY) or ""))
+    except ValueError:
+        return None
+    company_id = scopes.get(key.scope)
+    if company_id is None or key.role != kind.role:
+        return None
+    return s.exec(select(RecordLink).where(RecordLink.company_id == company_id)
+                  .where(RecordLink.qb_type == kind.qb_type)
+                  .where(RecordLink.qb_id == key.qb_id)).first()
+
+
+def _resolve(db: Database, client: ZohoClient, module: str, items: list[Work],
+             scopes: Mapping[str, int], only_company: int | None) -> list[Work]:
+    """Link and fetch ``items``; returns those this run decides on (the others stay)."""
+    kind = KINDS[module]
+    with db.session() as s:
+        links = _links(s, kind, (i.zoho_id for i in items))
+    ours = []
+    for item in items:
+        item.link = links.get(item.zoho_id)
+        if only_company is None or item.link is None or item.link.company_id == only_company:
+            ours.append(item)
+    wanted = [i.zoho_id for i in ours if not i.deleted]
+    fields = _DEAL_FETCH if module == "Deals" else fetch_fields(module)
+    fetched = {str(r["id"]): r for r in client.get_records(module, wanted, fields)} if wanted else {}
+    with db.session() as s:
+        for item in ours:
+            item.record = fetched.get(item.zoho_id)
+            # Gone between the notification and our read: it was deleted.
+            item.deleted = item.deleted or item.record is None
+            if item.link is None and item.record is not None:
+                item.link = _link_by_key(s, kind, item.record, scopes)
+    return [i for i in ours if only_company is None or i.link is None
+            or i.link.company_id == only_company]
+
+
+def _customer_edit(s: Session, ctx: _Context, link: RecordLink, current_es: str | None
+                   ) -> CustomerEdit | None:
+    key = (link.company_id, link.qb_id)
+    if key not in ctx.edits:
+        account = s.exec(select(RecordLink).where(RecordLink.company_id == link.company_id)
+                         .where(RecordLink.qb_type == ACCOUNT.qb_type)
+                         .where(RecordLink.qb_id == link.qb_id)).first() or link
+        sequence = current_es or account.edit_sequence
+        if not sequence:
+            return None
+        ctx.edits[key] = CustomerEdit(link=account, edit_sequence=sequence)
+    return ctx.edits[key]
+
+
+def _customer(s: Session, ctx: _Context, item: Work) -> None:
+    link = item.link
+    assert link is not None
+    current = latest_customer(s, link.company_id, link.qb_id)
+    if item.deleted:
+        if item.module != "Accounts" or link.deleted or (current and not current.is_active):
+            ctx.audit.count("unchanged")
+            return
+        want, zoho, modified = {"is_active": False}, {}, ctx.now
+    else:
+        assert item.record is not None
+        scope = company_scope(ctx.companies[link.company_id].file_id)
+        decision = decide(item.module, item.record, link.field_hashes or {}, current, scope,
+                          affected=None if item.any_field else item.affected)
+        for conflict in decision.conflicts:
+            ctx.audit.count("conflicts")
+            ctx.event(f"conflict_{conflict.winner}_won", item, changed_fields=[conflict.field])
+        if decision.kept_by_qbd:
+            ctx.event("kept_qbd", item, changed_fields=decision.kept_by_qbd)
+        if not decision.apply:
+            ctx.audit.count("unchanged")
+            return
+        want = customer_changes(item.module, decision.apply, current)
+        zoho, modified = {item.module: decision.apply}, zoho_time(item.record)
+    edit = _customer_edit(s, ctx, link, current.edit_sequence if current else None)
+    if edit is None:
+        ctx.audit.count("failed")
+        ctx.event("failed", item, error_message="no EditSequence is known for this customer yet; "
+                  "it has to be read from QuickBooks first")
+        return
+    edit.add(item.module, item.zoho_id, zoho.get(item.module, {}), want,
+             current_values(current, want), modified)
+
+
+def _deal(s: Session, ctx: _Context, item: Work) -> None:
+    link = item.link
+    assert link is not None
+    stage = None if item.record is None else item.record.get("Stage")
+    lost = item.deleted or stage in LOST_STAGES
+    kept = sorted((item.affected & _DEAL_FIELDS) - ({"Stage"} if lost else set()))
+    if kept:
+        ctx.event("kept_qbd", item, changed_fields=kept)
+    stage_moved = item.deleted or item.any_field or "Stage" in item.affected
+    if not lost or link.deleted or not stage_moved:
+        ctx.audit.count("unchanged")
+        return
+    policy = s.get(SyncBackPolicy, link.company_id)
+    if policy is not None and policy.void_closed_invoices:
+        if queue_txn_void(s, link, item.zoho_id, ctx.now) is not None:
+            ctx.event("void_queued", item, edit_sequence=link.edit_sequence,
+                      changed_fields=["Stage"])
+        return
+    ctx.audit.count("unchanged")
+    ctx.event("invoice_kept", item, changed_fields=["deleted" if item.deleted else "Stage"])
+
+
+def _product(ctx: _Context, item: Work) -> None:
+    link = item.link
+    assert link is not None
+    if item.record is not None:
+        decision = decide(item.module, item.record, link.field_hashes or {}, None, "",
+                          affected=None if item.any_field else item.affected)
+        if decision.kept_by_qbd:
+            ctx.event("kept_qbd", item, changed_fields=decision.kept_by_qbd)
+    ctx.audit.count("unchanged")
+
+
+def _decide(s: Session, ctx: _Context, item: Work) -> None:
+    if item.link is None:
+        ctx.audit.count("unchanged")
+        if not item.deleted:
+            ctx.event("not_linked", item)
+    elif item.module in ("Accounts", "Contacts"):
+        _customer(s, ctx, item)
+    elif item.module == "Deals":
+        _deal(s, ctx, item)
+    else:
+        _product(ctx, item)
+
+
+def _queue(s: Session, ctx: _Context) -> None:
+    for edit in ctx.edits.values():
+        row = queue_customer_edit(s, edit, ctx.now)
+        fields = sorted({f for values in edit.zoho.values() for f in values}
+                        | ({QBD_ACTIVE} if edit.want.get("is_active") is False else set()))
+        ctx.audit.event("queued", qb_type=row.qb_type, qb_id=row.qb_id,
+                        edit_sequence=row.base_edit_sequence, zoho_module=edit.source[0],
+                        zoho_id=edit.source[1], changed_fields=fields)
+
+
+def handle_batch(db: Database, client: ZohoClient, audit: AuditRecorder, work: list[Work],
+                 companies: dict[int, Company], *, only_company: int | None,
+                 now: datetime) -> None:
+    scopes = {company_scope(c.file_id): cid for cid, c in companies.items()}
+    by_module: dict[str, list[Work]] = defaultdict(list)
+    for item in work:
+        by_module[item.module].append(item)
+    decided: list[Work] = []
+    for module, items in by_module.items():
+        if module not in KINDS:
+            for item in items:
+                item.done = True
+            continue
+        mine = _resolve(db, client, module, items, scopes, only_company)
+        audit.count("read", sum(1 for i in mine if i.record is not None))
+        decided.extend(mine)
+    ctx = _Context(audit, companies, now)
+    # Older Zoho edits first, so the newest value of a field is the one queued.
+    decided.sort(key=lambda i: (zoho_time(i.record or {}) or now, i.zoho_id))
+    with db.session() as s:
+        for item in decided:
+            _decide(s, ctx, item)
+        _queue(s, ctx)
+    for item in decided:
+        item.done = True

@@ -1,0 +1,175 @@
+"""Follow queued write-backs to QuickBooks' answer: applied, stale (re-apply), or failed."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from connector.audit import AuditRecorder
+from connector.mapping.keys import CONTACT, LinkKind
+from connector.mapping.keys import ACCOUNT as ACCOUNT_KIND
+from connector.qbxml.models import Customer
+from connector.qbxml.status import STATUS_CODES, StatusKind, classify
+from connector.qbwc.writeback import queue_refresh
+from connector.store import (
+    QbwcSession, QueuedRequest, RawResponse, RecordLink, RequestState, SessionState, WriteBack,
+    WriteBackState,
+)
+from connector.sync.qb_state import customer_in_response
+from connector.sync.write_backs import CUSTOMER_MOD, send_mod
+from connector.sync.zoho_changes import QBD, ZOHO
+from connector.sync.zoho_fields import current_values, hashes, same
+
+__all__ = ["settle_write_backs"]
+
+log = logging.getLogger(__name__)
+
+_LINK_OF_MODULE: dict[str, LinkKind] = {"Accounts": ACCOUNT_KIND, "Contacts": CONTACT}
+_WAITING = (RequestState.PENDING, RequestState.SENT)
+
+
+def _answer(s: Session, request_id: int | None) -> RawResponse | None:
+    return s.exec(select(RawResponse).where(RawResponse.request_id == request_id)
+                  .order_by(col(RawResponse.id).desc()).limit(1)).first()
+
+
+def _event(audit: AuditRecorder, row: WriteBack, action: str, **kw: Any) -> None:
+    audit.event(action, qb_type=row.qb_type, qb_id=row.qb_id, zoho_module=row.zoho_module,
+                zoho_id=row.zoho_id, **kw)
+
+
+def _fail(audit: AuditRecorder, row: WriteBack, now: datetime, code: str | int | None,
+          message: str) -> None:
+    row.state, row.updated_at = WriteBackState.FAILED, now
+    row.error_code, row.error_message = (str(code) if code is not None else None), message
+    audit.count("failed")
+    _event(audit, row, "failed", error_code=code, error_message=message)
+    log.warning("company %s: %s of %s %s failed: %s", row.company_id, row.action, row.qb_type,
+                row.qb_id, message)
+
+
+def _zoho_fields(row: WriteBack) -> list[str]:
+    return sorted({f for values in row.changes.get("zoho", {}).values() for f in values})
+
+
+def _applied(s: Session, audit: AuditRecorder, row: WriteBack, answer: RawResponse | None,
+             now: datetime) -> None:
+    row.state, row.updated_at = WriteBackState.APPLIED, now
+    after = customer_in_response(answer.body, row.qb_id) if answer else None
+    # Zoho holds these values, and now QuickBooks does too: the links say so, so the next
+    # notification for this record does not mistake them for fresh Zoho edits.
+    for module, values in row.changes.get("zoho", {}).items():
+        kind = _LINK_OF_MODULE.get(module)
+        link = s.exec(select(RecordLink).where(RecordLink.company_id == row.company_id)
+                      .where(RecordLink.qb_type == kind.qb_type)
+                      .where(RecordLink.qb_id == row.qb_id)).first() if kind else None
+        if link is not None:
+            link.field_hashes = {**(link.field_hashes or {}), **hashes(values, list(values))}
+    want = row.changes.get("want", {})
+    deactivated = row.action == CUSTOMER_MOD and want.get("is_active") is False
+    audit.count("deleted" if deactivated or row.action != CUSTOMER_MOD else "updated")
+    _event(audit, row, "voided" if row.action != CUSTOMER_MOD else
+           ("deactivated" if deactivated else "updated"),
+           edit_sequence=after.edit_sequence if after else None, changed_fields=_zoho_fields(row))
+
+
+def _refresh_lost(s: Session, refresh: QueuedRequest | None) -> bool:
+    """A re-query that will never be answered: cancelled, or sent in a session that ended."""
+    if refresh is None or refresh.state == RequestState.CANCELLED:
+        return True
+    if refresh.state != RequestState.SENT:
+        return False
+    session = s.get(QbwcSession, refresh.session_id) if refresh.session_id else None
+    return session is None or session.state != SessionState.OPEN
+
+
+def _reapply(s: Session, audit: AuditRecorder, row: WriteBack, fresh: Customer,
+             now: datetime) -> None:
+    want: dict[str, Any] = row.changes.get("want", {})
+    was: dict[str, Any] = row.changes.get("was", {})
+    held = current_values(fresh, want)
+    again: dict[str, Any] = {}
+    for key, value in want.items():
+        if same(held[key], value):
+            continue
+        if not same(held[key], was.get(key)):
+            newer = row.zoho_modified_at is not None and row.zoho_modified_at > fresh.time_modified
+            audit.count("conflicts")
+            _event(audit, row, f"conflict_{ZOHO if newer else QBD}_won", changed_fields=[key],
+                   edit_sequence=fresh.edit_sequence)
+            if not newer:
+                continue
+        again[key] = value
+    if not again:
+        _applied(s, audit, row, None, now)
+        return
+    request = send_mod(s, row.company_id, row.qb_id, fresh.edit_sequence, again)
+    row.changes = {**row.changes, "want": again, "was": {k: held[k] for k in again}}
+    row.request_id, row.base_edit_sequence = request.id, fresh.edit_sequence
+    row.state, row.attempts, row.updated_at = WriteBackState.QUEUED, row.attempts + 1, now
+    _event(audit, row, "requeued", edit_sequence=fresh.edit_sequence, changed_fields=sorted(again))
+
+
+def _stale(s: Session, audit: AuditRecorder, row: WriteBack, max_attempts: int,
+           now: datetime) -> None:
+    refresh = s.get(QueuedRequest, row.refresh_request_id) if row.refresh_request_id else None
+    if _refresh_lost(s, refresh):
+        mod = s.get(QueuedRequest, row.request_id)
+        assert mod is not None
+        refresh = queue_refresh(s, mod)
+        row.refresh_request_id = refresh.id if refresh else None
+        return
+    assert refresh is not None
+    if refresh.state in _WAITING:
+        return
+    answer = _answer(s, refresh.id)
+    fresh = customer_in_response(answer.body, row.qb_id) if answer else None
+    if fresh is None:
+        _fail(audit, row, now, answer.status_code if answer else None,
+              f"QuickBooks no longer has customer {row.qb_id}")
+    elif row.attempts >= max_attempts:
+        _fail(audit, row, now, 3200, f"the customer kept changing in QuickBooks; gave up after "
+              f"{row.attempts} attempts")
+    else:
+        _reapply(s, audit, row, fresh, now)
+
+
+def _queued(s: Session, audit: AuditRecorder, row: WriteBack, now: datetime) -> None:
+    request = s.get(QueuedRequest, row.request_id)
+    if request is None or request.state in _WAITING:
+        return
+    answer = _answer(s, row.request_id)
+    if request.state == RequestState.ANSWERED:
+        _applied(s, audit, row, answer, now)
+        return
+    code = answer.status_code if answer else None
+    if code is not None and classify(code) is StatusKind.STALE and row.action == CUSTOMER_MOD:
+        row.state, row.updated_at = WriteBackState.STALE, now
+        row.refresh_request_id = s.exec(
+            select(QueuedRequest.id).where(QueuedRequest.company_id == row.company_id)
+            .where(QueuedRequest.kind == "refresh").where(QueuedRequest.record_ref == row.qb_id)
+            .where(col(QueuedRequest.id) > request.id).order_by(col(QueuedRequest.id)).limit(1)
+        ).first()
+        return
+    meaning = STATUS_CODES.get(code, (None, ""))[1] if code is not None else ""
+    message = (answer.status_message if answer and answer.status_message else request.error) \
+        or meaning or "QuickBooks refused the change"
+    _fail(audit, row, now, code if code is not None else answer.hresult if answer else None,
+          message)
+
+
+def settle_write_backs(s: Session, audit: AuditRecorder, *, company_id: int | None,
+                       max_attempts: int, now: datetime) -> None:
+    """Move every open write-back on by what QuickBooks answered since the last run."""
+    query = select(WriteBack).where(col(WriteBack.state).in_([WriteBackState.QUEUED,
+                                                               WriteBackState.STALE]))
+    if company_id is not None:
+        query = query.where(WriteBack.company_id == company_id)
+    for row in s.exec(query.order_by(col(WriteBack.id))).all():
+        if row.state == WriteBackState.QUEUED:
+            _queued(s, audit, row, now)
+        if row.state == WriteBackState.STALE:
+            _stale(s, audit, row, max_attempts, now)

@@ -1,0 +1,109 @@
+"""``zoho_to_qb``: stored Zoho notifications -> CustomerMods (and opted-in voids) for QuickBooks.
+
+One run: settle the write-backs QuickBooks answered since the last run, then read the stored
+notifications in batches — resolve each record to its company and QuickBooks id through the
+links (or its ``QBD_Key``), fetch only the mapped fields, decide field by field
+(``zoho_changes``), and queue one CustomerMod per customer for the next Web Connector session.
+Every run is one audit unit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from connector.audit import AuditRecorder, AuditSummary
+from connector.config import Settings
+from connector.errors import ConnectorError
+from connector.qbwc.companies import get_company
+from connector.store import Company, Database, SyncBackPolicy, ZohoNotification
+from connector.store.types import utcnow
+from connector.sync.records import Work, handle_batch
+from connector.sync.settle import settle_write_backs
+from connector.zoho.client import ZohoClient
+
+__all__ = ["FLOW_NAME", "DIRECTION", "run_zoho_to_qb", "set_void_closed_invoices"]
+
+log = logging.getLogger(__name__)
+
+FLOW_NAME = "zoho_to_qb"
+DIRECTION = "zoho->qbd"
+# Notifications per batch: a few Zoho reads of 100 ids each, one database transaction.
+_BATCH = 200
+
+
+@dataclass
+class _Batch:
+    notes: list[ZohoNotification]
+    work: dict[tuple[str, str], Work] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for note in self.notes:
+            assert note.id is not None
+            for record_id in note.ids:
+                item = self.work.setdefault((note.module, record_id), Work(note.module, record_id))
+                item.notes.add(note.id)
+                # The last operation wins: an edit after a delete cannot happen, the reverse can.
+                item.deleted = note.operation == "delete"
+                if note.source != "callback" or record_id not in note.affected_fields:
+                    item.any_field = True
+                else:
+                    item.affected |= set(note.affected_fields[record_id])
+
+
+def _next_batch(db: Database, after: int) -> _Batch:
+    with db.session() as s:
+        notes = s.exec(select(ZohoNotification)
+                       .where(col(ZohoNotification.processed_at).is_(None))
+                       .where(col(ZohoNotification.id) > after)
+                       .order_by(col(ZohoNotification.id)).limit(_BATCH)).all()
+    return _Batch(list(notes))
+
+
+def _mark_processed(s: Session, batch: _Batch, now: datetime) -> None:
+    left = {n for item in batch.work.values() if not item.done for n in item.notes}
+    for note in batch.notes:
+        if note.id not in left:
+            row = s.get(ZohoNotification, note.id)
+            assert row is not None
+            row.processed_at = now
+
+
+def run_zoho_to_qb(db: Database, client: ZohoClient, settings: Settings, *,
+                   company: str | None = None, clock: Callable[[], datetime] = utcnow,
+                   external_run_id: str | None = None) -> AuditSummary:
+    """Apply the Zoho edits waiting in the notifications (of one company, if named)."""
+    company_id = get_company(db, company).id if company else None
+    audit = AuditRecorder(db, flow=FLOW_NAME, direction=DIRECTION, company_id=company_id,
+                          clock=clock, external_run_id=external_run_id)
+    try:
+        with db.session() as s:
+            settle_write_backs(s, audit, company_id=company_id,
+                               max_attempts=settings.sync_back_max_attempts, now=clock())
+            companies = {c.id: c for c in s.exec(select(Company)).all() if c.id is not None}
+        cursor = 0
+        while (batch := _next_batch(db, cursor)).notes:
+            cursor = batch.notes[-1].id or cursor
+            handle_batch(db, client, audit, list(batch.work.values()), companies,
+                         only_company=company_id, now=clock())
+            with db.session() as s:
+                _mark_processed(s, batch, clock())
+    except ConnectorError as exc:
+        log.error("zoho_to_qb stopped: %s", exc)
+        return audit.finish(error=str(exc))
+    return audit.finish()
+
+
+
+def set_void_closed_invoices(db: Database, company: str, void: bool) -> None:
+    """Opt a company in (or out) of voiding the invoice of a Deal closed lost in Zoho."""
+    company_id = get_company(db, company).id
+    assert company_id is not None
+    with db.session() as s:
+        policy = s.get(SyncBackPolicy, company_id) or SyncBackPolicy(company_id=company_id)
+        policy.void_closed_invoices, policy.updated_at = void, utcnow()
+        s.add(policy)

@@ -1,0 +1,100 @@
+"""Per-record refusals, 429 storms, 5xx, and runs that stop half-way."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import select
+
+from connector.audit import list_runs, run_events
+from connector.errors import RetriableError
+from connector.mapping.keys import parse_key
+from connector.store import ResponseSync
+from connector.zoho.fields import QBD_KEY
+
+from .conftest import Books, World
+
+
+def _break_email(acme: Books) -> str:
+    customer = next(c for c in acme.qb.company.listed("Customer") if c.parent_id is None)
+    acme.qb.company.modify_customer(customer.list_id, Email="broken@nowhere")
+    return customer.list_id
+
+
+def test_a_refused_record_is_recorded_and_the_rest_synced(world: World, acme: Books) -> None:
+    list_id = _break_email(acme)
+    world.session("Acme")
+    summary = world.sync("Acme")
+    assert summary.status == "completed_with_errors" and summary.counts["failed"] == 1
+    (failure,) = summary.failures
+    assert (failure.qb_type, failure.qb_id, failure.error_code) == ("CustomerContact", list_id,
+                                                                      "INVALID_DATA")
+    assert "Email" in (failure.error_message or "")
+    accounts = {parse_key(a[QBD_KEY]).qb_id for a in world.records("Accounts")}
+    assert list_id in accounts  # the Account went through; only its Contact was refused
+    assert len(world.records("Deals")) == 8
+
+
+def test_a_refused_record_keeps_its_response_for_the_next_run(world: World,
+                                                              acme: Books) -> None:
+    _break_email(acme)
+    world.session("Acme")
+    world.sync("Acme")
+    (left,) = world.unprocessed()
+    again = world.sync("Acme")
+    assert again.counts["failed"] == 1 and again.counts["created"] == 0
+    with world.db.session() as s:
+        state = s.exec(select(ResponseSync).where(ResponseSync.response_id == left.id)).one()
+    assert state.attempts == 2 and "INVALID_DATA" in (state.last_error or "")
+
+
+def test_fixing_the_record_in_quickbooks_syncs_it_and_closes_the_old_response(
+        world: World, acme: Books) -> None:
+    list_id = _break_email(acme)
+    world.session("Acme")
+    world.sync("Acme")
+    acme.qb.company.modify_customer(list_id, Email="fixed@example.com")
+    world.session("Acme")
+    summary = world.sync("Acme")
+    assert summary.counts["failed"] == 0 and world.unprocessed() == []
+    assert any(c["Email"] == "fixed@example.com" for c in world.records("Contacts"))
+
+
+def test_a_response_that_keeps_failing_is_given_up_after_max_attempts(
+        world: World, acme: Books) -> None:
+    _break_email(acme)
+    world.session("Acme")
+    for _ in range(world.options.max_attempts):
+        summary = world.sync("Acme")
+    assert world.unprocessed() == []
+    assert any(e.action == "gave_up" for e in run_events(world.db, summary.run_id))
+
+
+def test_a_429_storm_is_ridden_out_by_the_client(world: World, acme: Books) -> None:
+    world.sim.faults.fail_next(3, 429, path_contains="/upsert")
+    summary = world.sync("Acme")
+    assert summary.status == "completed"
+    assert sum(1 for _, path, status in world.sim.calls if status == 429) == 3
+    assert world.unprocessed() == [] and len(world.records("Deals")) == 8
+
+
+def test_5xx_answers_are_retried(world: World, acme: Books) -> None:
+    world.sim.faults.fail_next(2, 503, path_contains="/Deals")
+    assert world.sync("Acme").status == "completed"
+    assert len(world.records("Deals")) == 8
+
+
+def test_a_run_stopped_by_zoho_leaves_responses_and_the_next_run_finishes(
+        world: World, acme: Books) -> None:
+    world.sim.faults.fail_next(50, 503, path_contains="/Deals")
+    with pytest.raises(RetriableError):
+        world.sync("Acme")
+    (failed,) = list_runs(world.db, limit=1)
+    assert failed.status == "failed" and "RetriableError" in (failed.error or "")
+    assert world.unprocessed()
+    assert len(world.records("Accounts")) > 0 and len(world.records("Deals")) == 0
+    world.sim.faults.clear()
+    summary = world.sync("Acme")
+    assert summary.status == "completed" and world.unprocessed() == []
+    keys = [d[QBD_KEY] for d in world.records("Deals")]
+    assert len(keys) == len(set(keys)) == 8
+    assert len(world.records("Accounts")) == len({a[QBD_KEY] for a in world.records("Accounts")})

@@ -1,0 +1,102 @@
+"""New customers meet the Accounts a salesperson already made in Zoho."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from connector.audit import run_events
+from connector.cli import cli
+from connector.matching import normalise_email, normalise_phone, phone_variants
+from connector.mapping.keys import parse_key
+from connector.qbxml import Customer
+from connector.reviews import list_reviews
+from connector.zoho.fields import QBD_KEY
+from tests.mapping.conftest import read_books
+
+from .conftest import Books, World
+
+
+def _customer(world: World, name: str = "Acme") -> Customer:
+    books = world.add_books(name)
+    return next(c for c in read_books(books.qb).customers
+                if not c.is_job and c.email and c.phone and c.is_active)
+
+
+def test_email_and_phone_are_normalised() -> None:
+    assert normalise_email("  Ana.Baker@Example.COM ") == "ana.baker@example.com"
+    assert normalise_email("no address") is None
+    assert normalise_phone("+1 (415) 555-1003") == normalise_phone("415.555.1003") == "4155551003"
+    assert normalise_phone("0041 44 123 45 67") == "41441234567"
+    assert "(415) 555-1003" in phone_variants("415-555-1003")
+
+
+def test_an_account_found_by_contact_email_is_adopted_not_duplicated(world: World) -> None:
+    c = _customer(world)
+    account = world.sim.create_record("Accounts", Account_Name="Baker & Sons (old CRM)")
+    contact = world.sim.create_record("Contacts", Last_Name="Baker",
+                                      Email=(c.email or "").upper(),
+                                      Account_Name={"id": account["id"]})
+    world.session("Acme")
+    summary = world.sync("Acme")
+    adopted = world.sim.record("Accounts", account["id"])
+    assert parse_key(adopted[QBD_KEY]).qb_id == c.list_id
+    assert adopted["Account_Name"] == c.name
+    assert parse_key(world.sim.record("Contacts", contact["id"])[QBD_KEY]).role == "contact"
+    keys = [a[QBD_KEY] for a in world.records("Accounts")]
+    assert keys.count(adopted[QBD_KEY]) == 1
+    assert any(e.action == "adopted" and e.zoho_id == account["id"]
+               for e in run_events(world.db, summary.run_id))
+
+
+def test_an_account_found_by_phone_in_another_format_is_adopted(world: World) -> None:
+    c = _customer(world)
+    digits = normalise_phone(c.phone) or ""
+    account = world.sim.create_record(
+        "Accounts", Account_Name="Phone match", Phone=f"({digits[:3]}) {digits[3:6]}-{digits[6:]}")
+    world.session("Acme")
+    world.sync("Acme")
+    assert parse_key(world.sim.record("Accounts", account["id"])[QBD_KEY]).qb_id == c.list_id
+
+
+def test_several_candidates_create_nothing_and_go_to_review(world: World) -> None:
+    c = _customer(world)
+    for n in (1, 2):
+        account = world.sim.create_record("Accounts", Account_Name=f"Duplicate {n}")
+        world.sim.create_record("Contacts", Last_Name="Dup", Email=c.email,
+                                Account_Name={"id": account["id"]})
+    world.session("Acme")
+    summary = world.sync("Acme")
+    assert all(not a.get(QBD_KEY) or parse_key(a[QBD_KEY]).qb_id != c.list_id
+               for a in world.records("Accounts"))
+    (item,) = list_reviews(world.db)
+    assert (item.qb_id, item.qb_name, len(item.candidates)) == (c.list_id, c.full_name, 2)
+    assert any(e.action == "review" and e.qb_id == c.list_id
+               for e in run_events(world.db, summary.run_id))
+    result = CliRunner().invoke(cli, ["review", "list"], env={
+        "MLC_DATABASE_URL": world.settings.resolved_database_url,
+        "MLC_DATA_DIR": str(world.settings.data_dir)})
+    assert result.exit_code == 0, result.output
+    assert c.full_name in result.output and "2 candidates" in result.output
+
+
+def test_an_account_another_customer_owns_is_never_adopted(world: World) -> None:
+    c = _customer(world)
+    owned = world.sim.create_record("Accounts", Account_Name="Owned",
+                                    **{QBD_KEY: "11111111-2222-3333-4444-555555555555:8-1"})
+    world.sim.create_record("Contacts", Last_Name="Owned", Email=c.email,
+                            Account_Name={"id": owned["id"]})
+    world.session("Acme")
+    world.sync("Acme")
+    assert world.sim.record("Accounts", owned["id"])[QBD_KEY].endswith(":8-1")
+    mine = [a for a in world.records("Accounts") if a.get(QBD_KEY, "").endswith(c.list_id)]
+    assert len(mine) == 1 and mine[0]["id"] != owned["id"]
+
+
+def test_a_link_already_recorded_needs_no_lookup(world: World, acme: Books) -> None:
+    world.sync("Acme")
+    coql = world.sim.call_count("POST", "/coql")
+    customer = next(c for c in acme.qb.company.listed("Customer") if c.parent_id is None)
+    acme.qb.company.modify_customer(customer.list_id, Fax="+1 555 0100")
+    world.session("Acme")
+    world.sync("Acme")
+    assert world.sim.call_count("POST", "/coql") == coql
