@@ -13,6 +13,7 @@ from connector.qbxml import builders
 from connector.qbxml.parse import QbxmlParseError, read_statuses
 from connector.qbxml.status import ResponseStatus, StatusKind
 from connector.qbwc.queue import enqueue
+from connector.qbwc.writeback import acknowledge_write, queue_refresh
 from connector.store import QueuedRequest, RawResponse, RequestState
 
 __all__ = ["Verdict", "record_response"]
@@ -89,11 +90,15 @@ def record_response(s: Session, row: QueuedRequest, session_id: int, response: s
     kind = status.kind
     if kind in (StatusKind.OK, StatusKind.NO_MATCH, StatusKind.WARNING):
         row.state, row.answered_at = RequestState.ANSWERED, now
+        if row.kind == "write":
+            acknowledge_write(s, row, response)
         if status.iterator_remaining and status.iterator_id:
             _continue(s, row, status)
         return Verdict(ok=True)
     error = f"{status.rs_name} status {status.status_code}: {status.status_message}"
     _fail(row, now, error)
+    if kind is StatusKind.STALE and row.kind == "write":
+        queue_refresh(s, row)
     if kind is StatusKind.RETRIABLE:
         # A locked or busy company file fails every following request too: stop and retry later.
         return Verdict(ok=False, stop=f"QuickBooks is busy ({error}); the next poll will retry")

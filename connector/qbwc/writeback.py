@@ -1,0 +1,115 @@
+"""What the bridge does with QuickBooks' answers to Zoho -> QuickBooks writes.
+
+A Mod that QuickBooks accepted moves the record's ``RecordLink.edit_sequence`` to the one in
+its answer — but only when the link was at the EditSequence the Mod was built on, i.e. when
+QuickBooks held nothing newer that still has to reach Zoho. The delta read that follows in
+the same session then sees the record as already synced: our own echo, not a change.
+
+A Mod refused for a stale EditSequence (3200) queues a re-read of that one record, so the
+next ``zoho_to_qb`` run can re-apply the change on the fresh EditSequence. The re-read is a
+``refresh`` request: not a delta read (those die with their session), handed out first.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from connector.qbxml.document import QbxmlRequest, RequestBuilder
+from connector.qbxml.parse import QbxmlParseError, ResponseStream
+from connector.qbwc.queue import Band, enqueue
+from connector.store import QueuedRequest, RecordLink
+from connector.xmlsafe import UnsafeXmlError, parse_xml
+
+__all__ = ["REFRESH_KIND", "refresh_request", "queue_refresh", "acknowledge_write"]
+
+log = logging.getLogger(__name__)
+
+REFRESH_KIND = "refresh"
+
+
+def _by_list_id(name: str) -> Callable[[str, str], QbxmlRequest]:
+    def build(request_id: str, list_id: str) -> QbxmlRequest:
+        builder = RequestBuilder()
+        rq = builder.request(name, request_id)
+        builder.add_raw(rq, "ListID", list_id)
+        return builder.finish()
+    return build
+
+
+def _invoice_by_txn_id(request_id: str, txn_id: str) -> QbxmlRequest:
+    builder = RequestBuilder()
+    rq = builder.request("InvoiceQueryRq", request_id)
+    builder.add_raw(rq, "TxnID", txn_id)
+    builder.add_bool(rq, "IncludeLineItems", True)
+    return builder.finish()
+
+
+# Entity of a write -> the query that reads its one record back.
+_REFRESH: dict[str, Callable[[str, str], QbxmlRequest]] = {
+    "Customer": _by_list_id("CustomerQueryRq"),
+    "Invoice": _invoice_by_txn_id,
+}
+
+
+def refresh_request(entity: str, request_id: str, record_ref: str) -> QbxmlRequest:
+    """The query that reads one Customer (by ListID) or Invoice (by TxnID) afresh."""
+    build = _REFRESH.get(entity)
+    if build is None:
+        raise ValueError(f"no re-query is defined for {entity} writes")
+    if not record_ref:
+        raise ValueError("a re-query needs the record's ListID/TxnID")
+    return build(request_id, record_ref)
+
+
+def queue_refresh(s: Session, row: QueuedRequest) -> QueuedRequest | None:
+    """After a 3200: queue a re-read of the record ``row`` tried to change."""
+    if row.entity not in _REFRESH or not row.record_ref:
+        log.warning("company %s: request %s was refused as stale but names no record to "
+                    "re-read", row.company_id, row.id)
+        return None
+    ref, entity = row.record_ref, row.entity
+    return enqueue(s, row.company_id, kind=REFRESH_KIND, entity=entity, seq=Band.WRITE,
+                   record_ref=ref, build=lambda rid: refresh_request(entity, rid, ref))
+
+
+def _sent_edit_sequence(qbxml: str) -> str | None:
+    try:
+        root = parse_xml(qbxml)
+    except UnsafeXmlError:
+        return None
+    found = root.findtext("QBXMLMsgsRq/*/*/EditSequence")
+    return found or None
+
+
+def _answered_edit_sequence(response: str, record_ref: str) -> str | None:
+    try:
+        for record in ResponseStream(response, strict=False):
+            ident = getattr(record, "list_id", None) or getattr(record, "txn_id", None)
+            sequence = getattr(record, "edit_sequence", None)
+            if ident == record_ref and isinstance(sequence, str):
+                return sequence
+    except QbxmlParseError:
+        return None
+    return None
+
+
+def acknowledge_write(s: Session, row: QueuedRequest, response: str) -> int:
+    """Move the links of the written record on to its new EditSequence; returns how many."""
+    if not row.record_ref:
+        return 0
+    sent = _sent_edit_sequence(row.qbxml)
+    answered = _answered_edit_sequence(response, row.record_ref)
+    if sent is None or answered is None or sent == answered:
+        return 0
+    result = s.exec(  # type: ignore[call-overload]
+        update(RecordLink)
+        .where(col(RecordLink.company_id) == row.company_id)
+        .where(col(RecordLink.qb_id) == row.record_ref)
+        .where(col(RecordLink.edit_sequence) == sent)
+        .values(edit_sequence=answered)
+    )
+    return int(result.rowcount)

@@ -1,0 +1,96 @@
+"""Accounts closed or deleted in Zoho, Deals closed lost, and whose notifications a run takes."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from connector.qbxml.schema import validate
+from connector.store import Company, Database, SyncBackPolicy, WriteBackState, ZohoNotification
+from connector.sync.zoho_to_qb import set_void_closed_invoices
+from connector.xmlsafe import parse_xml
+from connector.zoho.fields import QBD_ACTIVE
+
+from .conftest import Loop
+
+
+def test_an_account_deleted_in_zoho_makes_the_customer_inactive(loop: Loop) -> None:
+    acme = loop.customer("Acme Rockets")
+    loop.sim.delete_record("Accounts", loop.zoho_id("Accounts", acme.list_id))
+    summary = loop.sync_back()
+    [queued] = [e for e in loop.events(summary) if e.action == "queued"]
+    assert queued.changed_fields == [QBD_ACTIVE]
+    loop.session()
+    assert loop.customer("Acme Rockets").is_active is False
+    assert loop.sync_back().counts["deleted"] == 1
+
+
+def test_an_account_closed_in_zoho_makes_the_customer_inactive(loop: Loop) -> None:
+    acme = loop.customer("Acme Rockets")
+    loop.sim.edit_record("Accounts", loop.zoho_id("Accounts", acme.list_id), **{QBD_ACTIVE: False})
+    loop.sync_back()
+    loop.session()
+    assert loop.customer("Acme Rockets").is_active is False
+
+
+def test_an_account_name_edited_in_zoho_stays_quickbooks_own(loop: Loop) -> None:
+    acme = loop.customer("Acme Rockets")
+    loop.sim.edit_record("Accounts", loop.zoho_id("Accounts", acme.list_id),
+                         Account_Name="Acme Rockets & Anvils")
+    summary = loop.sync_back()
+    assert [(e.action, e.changed_fields) for e in loop.events(summary)] == [
+        ("kept_qbd", ["Account_Name"])]
+    assert loop.write_backs() == [] and loop.customer("Acme Rockets").name == "Acme Rockets"
+
+
+def _deal(loop: Loop) -> str:
+    [invoice] = loop.qb.company.invoices.values()
+    return loop.zoho_id("Deals", invoice.txn_id)
+
+
+def test_a_deal_closed_lost_leaves_the_invoice_untouched_and_is_audited(loop: Loop) -> None:
+    [invoice] = loop.qb.company.invoices.values()
+    sequence = invoice.edit_sequence
+    loop.sim.edit_record("Deals", _deal(loop), Stage="Closed Lost", Amount=1.0)
+    summary = loop.sync_back()
+    actions = {e.action: e.changed_fields for e in loop.events(summary)}
+    assert actions == {"invoice_kept": ["Stage"], "kept_qbd": ["Amount"]}
+    assert loop.write_backs() == [] and loop.writes_queued() == []
+    loop.session()
+    assert loop.qb.company.invoices[invoice.txn_id].edit_sequence == sequence
+
+
+def test_a_company_that_opted_in_voids_the_invoice_of_a_lost_deal(loop: Loop) -> None:
+    set_void_closed_invoices(loop.db, "Acme", True)
+    loop.sim.edit_record("Deals", _deal(loop), Stage="Closed Lost")
+    summary = loop.sync_back()
+    assert [e.action for e in loop.events(summary)] == ["void_queued"]
+    [write] = loop.writes_queued()
+    validate(parse_xml(write.qbxml))
+    assert "<TxnVoidRq" in write.qbxml and "<TxnVoidType>Invoice</TxnVoidType>" in write.qbxml
+    [row] = loop.write_backs()
+    assert row.action == "TxnVoid" and row.state == WriteBackState.QUEUED
+    loop.sim.edit_record("Deals", _deal(loop), Description="still lost")
+    loop.sync_back()
+    assert len(loop.writes_queued()) == 1  # voided once, not once per edit
+
+
+def test_the_void_choice_is_stored_per_company(db: Database, loop: Loop) -> None:
+    set_void_closed_invoices(db, "Acme", True)
+    set_void_closed_invoices(db, "Acme", False)
+    with db.session() as s:
+        company = s.exec(select(Company).where(Company.name == "Acme")).one()
+        assert s.get(SyncBackPolicy, company.id).void_closed_invoices is False
+
+
+def test_a_run_for_another_company_leaves_the_notifications_waiting(loop: Loop) -> None:
+    loop.world.add_books("Other", customers=1, invoices=0)
+    acme = loop.customer("Acme Rockets")
+    loop.sim.edit_record("Accounts", loop.zoho_id("Accounts", acme.list_id), Phone="555-0700")
+    other = loop.sync_back(company="Other")
+    assert other.counts["read"] == 0 and loop.write_backs() == []
+    with loop.db.session() as s:
+        waiting = s.exec(select(ZohoNotification).where(
+            ZohoNotification.processed_at == None)).all()  # noqa: E711
+    assert waiting
+    loop.sync_back(company="Acme")
+    assert [w.changes["want"] for w in loop.write_backs()] == [{"phone": "555-0700"}]
