@@ -20,6 +20,7 @@ from connector.sandbox.qbd import QuickBooksSimulator, seed_company
 from connector.sandbox.zoho import ZohoSimulator
 from connector.store import Company, Database, RawResponse, Watermark
 from connector.sync import SyncOptions, client_factory, run_company
+from connector.zoho import OAuthApp, TokenEndpoint
 from connector.zoho.connection import NewConnection, save_connection
 from tests.qbwc.driver import Clock, Run, run_session
 from tests.zoho.conftest import CLIENT_ID, FAST, SCOPE, SECRET, add_key_fields, endpoint_for
@@ -51,6 +52,8 @@ class World:
     service: QbwcService
     books: dict[str, Books] = field(default_factory=dict)
     options: SyncOptions = SyncOptions(chunk_responses=4)
+    # In-process transports by default; a served simulator needs only the fast retries.
+    in_process: bool = True
 
     def add_books(self, name: str, *, customers: int = 12, invoices: int = 8, seed: int = 3,
                   lines: int = 3) -> Books:
@@ -70,6 +73,8 @@ class World:
         return run_session(self.service, self.books[name].qb, name.lower(), PASSWORD)
 
     def client_options(self) -> dict[str, Any]:
+        if not self.in_process:
+            return {"retry": FAST}
         return {"transport": self.sim.api_transport(),
                 "accounts_transport": self.sim.accounts_transport(), "retry": FAST,
                 "clock": self.clock}
@@ -100,8 +105,11 @@ class World:
 
 
 def connect_zoho(db: Database, secrets: SecretBox, sim: ZohoSimulator,
-                 clock: Callable[[], Any]) -> None:
-    endpoint = endpoint_for(sim, clock)
+                 clock: Callable[[], Any], accounts_url: str | None = None) -> None:
+    """Store a connection the way `zoho connect --grant-code` does (over HTTP when the
+    simulator is served at ``accounts_url``)."""
+    endpoint = (TokenEndpoint(OAuthApp(accounts_url, CLIENT_ID, SECRET), retry=FAST)
+                if accounts_url else endpoint_for(sim, clock))
     grant = endpoint.exchange_code(sim.grant_code(CLIENT_ID, scope=SCOPE))
     endpoint.close()
     assert grant.refresh_token
@@ -120,6 +128,31 @@ def make_world(db: Database, settings: Settings, **sim_options: Any) -> World:
     secrets = SecretBox.from_settings(tuned)
     connect_zoho(db, secrets, sim, clock)
     return World(db, tuned, secrets, clock, sim, QbwcService(db, tuned, clock=clock))
+
+
+@pytest.fixture
+def served_world(db: Database, settings: Settings,
+                 monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    """Zoho served over real HTTP on 127.0.0.1 (real clock), and the ``MLC_`` environment
+    pointing at the test database, as the CLI and the Prefect flows read it."""
+    sim = ZohoSimulator()
+    sim.register_client(CLIENT_ID, SECRET)
+    add_key_fields(sim)
+    tuned = settings.model_copy(update={"min_poll_seconds": 0, "max_returned_customers": 5,
+                                        "max_returned_invoices": 4})
+    secrets = SecretBox.from_settings(tuned)
+    assert tuned.secret_key is not None
+    for name, value in (("DATABASE_URL", tuned.resolved_database_url),
+                        ("DATA_DIR", str(tuned.data_dir)),
+                        ("SECRET_KEY", tuned.secret_key.get_secret_value()),
+                        ("ZOHO_TIMEOUT_SECONDS", "10")):
+        monkeypatch.setenv(f"MLC_{name}", value)
+    with sim.serve() as urls:
+        connect_zoho(db, secrets, sim, Clock(), accounts_url=urls.accounts_url)
+        clock = Clock()
+        yield World(db, tuned, secrets, clock, sim, QbwcService(db, tuned, clock=clock),
+                    in_process=False)
+    sim.close()
 
 
 @pytest.fixture

@@ -1,0 +1,3 @@
+"""The flows run against the served world of the sync tests."""
+
+from tests.sync.conftest import served_world  # noqa: F401 - fixture re-exported

@@ -1,0 +1,85 @@
+"""The Prefect flows: thin, retried only when retrying helps, audited, with artifacts."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from prefect.client.orchestration import get_client
+from prefect.states import Completed, Failed
+
+from connector.audit import list_runs
+from connector.config import Settings
+from connector.errors import FatalError, RetriableError
+from connector.store import AuditRun, Database
+from flows.backfill import backfill
+from flows.common import artifact_key, retry_only_retriable
+from flows.qb_to_zoho import qb_to_zoho
+from tests.sync.conftest import World
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_only_retriable_failures_are_retried() -> None:
+    assert retry_only_retriable(None, None, Failed(data=RetriableError("429")))
+    assert not retry_only_retriable(None, None, Failed(data=FatalError("token revoked")))
+    assert not retry_only_retriable(None, None, Failed(data=ValueError("bug")))
+    assert not retry_only_retriable(None, None, Completed(data=1))
+
+
+def test_artifact_keys_are_what_prefect_accepts() -> None:
+    assert artifact_key("qb-to-zoho", "Café Olé GmbH & Co") == "qb-to-zoho-caf-ol-gmbh-co"
+
+
+def test_prefect_yaml_names_the_flows_and_schedules_only_the_sync() -> None:
+    spec = yaml.safe_load((ROOT / "prefect.yaml").read_text())
+    by_name = {d["name"]: d for d in spec["deployments"]}
+    assert set(by_name) == {"qb-to-zoho", "backfill"}
+    for deployment in by_name.values():
+        path, _, attr = deployment["entrypoint"].partition(":")
+        module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+        flow = getattr(module, attr)
+        assert f"{flow.name}/{deployment['name']}" in (Settings().sync_deployment,
+                                                        "backfill/backfill")
+    assert by_name["qb-to-zoho"]["schedules"] == [{"interval": 300}]
+    assert "schedules" not in by_name["backfill"]
+
+
+async def _artifacts(key: str) -> list[Any]:
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    async with get_client() as client:
+        return list(await client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[key]))))
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_qb_to_zoho_flow_syncs_and_publishes_its_audit(served_world: World, db: Database) -> None:
+    served_world.add_books("Acme")
+    served_world.session("Acme")
+    state = qb_to_zoho(return_state=True)
+    result = state.result()
+    assert result["Acme"]["status"] == "completed" and result["Acme"]["created"] > 0
+    (run,) = list_runs(db, limit=1)
+    flow_run_id = str(state.state_details.flow_run_id)
+    with db.session() as s:
+        row = s.get(AuditRun, run.run_id)
+    assert row is not None and row.external_run_id == flow_run_id
+    (artifact,) = asyncio.run(_artifacts("qb-to-zoho-acme"))
+    assert "qb_to_zoho · Acme · completed" in artifact.data
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_backfill_flow_queues_reads_and_resyncs_stored_responses(served_world: World) -> None:
+    served_world.add_books("Acme")
+    served_world.session("Acme")
+    served_world.sync("Acme")
+    result = backfill("Acme")
+    assert result["reads_queued"] == 5 and result["responses_reopened"] > 0
+    assert result["sync"]["status"] == "completed" and result["sync"]["updated"] > 0
+    assert result["reads_waiting"] == 5 and result["responses_waiting"] == 0
+    assert asyncio.run(_artifacts("backfill-progress-acme"))
