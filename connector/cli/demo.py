@@ -111,6 +111,44 @@ def _stored(db: Database) -> None:
         f"#{m.company_id} {m.entity} @ {m.value:%H:%M:%S}" for m in marks[:3]))
 
 
+def _zoho_landed(zoho: ZohoSimulator) -> None:
+    counts = {m: len(zoho.records(m)) for m in ("Accounts", "Contacts", "Deals", "Products",
+                                                 "Invoices")}
+    click.echo("  in Zoho CRM now: " + ", ".join(f"{n} {m}" for m, n in counts.items()))
+    accounts = {a["id"]: a for a in zoho.records("Accounts")}
+    products = {p["id"]: p for p in zoho.records("Products")}
+    deal = max(zoho.records("Deals"), key=lambda d: len(zoho.related_products(d["id"])))
+    account = accounts.get((deal.get("Account_Name") or {}).get("id", ""), {})
+    click.echo(f"  e.g. Deal {deal['Deal_Name']!r}: {deal['Amount']} ({deal['Stage']}), "
+               f"closing {deal['Closing_Date']}")
+    click.echo(f"       Account {account.get('Account_Name')!r}, QBD_Key {deal['QBD_Key']}")
+    click.echo("       Products: " + ", ".join(
+        str(products[p]["Product_Name"]) for p in zoho.related_products(deal["id"])))
+
+
+def _first_contact(shell: Shell, zoho: ZohoSimulator, wc_acme: WebConnector,
+                   wc_globex: WebConnector) -> None:
+    _session(wc_acme, "Acme")
+    _session(wc_globex, "Globex")
+    _step("4. Sync to Zoho CRM (the qb-to-zoho flow's work, run here by the CLI)")
+    shell.run("sync")
+    _zoho_landed(zoho)
+
+
+def _delta(shell: Shell, acme: QuickBooksSimulator, wc_acme: WebConnector) -> None:
+    _step("5. A bookkeeper edits QuickBooks; the next poll and sync carry only what changed")
+    cafe = acme.company.add_customer("Café Zürich GmbH", Email="einkauf@cafe-zuerich.ch",
+                                     Phone="+41 44 123 45 67")
+    service = next(i for i in acme.company.listed("Item") if i.kind == "ItemService")
+    acme.company.add_invoice(cafe.list_id, lines=[{"ItemRef": service.list_id, "Quantity": 3}])
+    regular = acme.company.listed("Customer")[5]
+    acme.company.modify_customer(regular.list_id, Phone="+1 555 0100")
+    click.echo(f"  bookkeeper: added customer {cafe.name!r} with an invoice, changed the phone "
+               f"of {regular.name!r}")
+    _session(wc_acme, "Acme")
+    shell.run("sync", "--company", "Acme Ltd")
+
+
 def _run(shell: Shell, settings: Settings, zoho: ZohoSimulator, bridge_url: str) -> None:
     _step("1. Register two QuickBooks company files (each gets its own Web Connector user)")
     shell.run("company", "add", "Acme Ltd", "--qbwc-user", "acme", "--password-stdin",
@@ -134,30 +172,21 @@ def _run(shell: Shell, settings: Settings, zoho: ZohoSimulator, bridge_url: str)
     clock.now = utcnow()
     with WebConnector(bridge_url, "acme", "acme-pass", acme) as wc_acme, \
             WebConnector(bridge_url, "globex", "globex-pass", globex) as wc_globex:
-        _session(wc_acme, "Acme")
-        _session(wc_globex, "Globex")
+        _first_contact(shell, zoho, wc_acme, wc_globex)
+        _delta(shell, acme, wc_acme)
 
-        _step("4. A bookkeeper edits QuickBooks; the next poll reads only what changed")
-        cafe = acme.company.add_customer("Café Zürich GmbH", Email="einkauf@cafe-zuerich.ch",
-                                         Phone="+41 44 123 45 67")
-        service = next(i for i in acme.company.listed("Item") if i.kind == "ItemService")
-        acme.company.add_invoice(cafe.list_id, lines=[{"ItemRef": service.list_id, "Quantity": 3}])
-        regular = acme.company.listed("Customer")[5]
-        acme.company.modify_customer(regular.list_id, Phone="+1 555 0100")
-        click.echo(f"  bookkeeper: added customer {cafe.name!r} with an invoice, changed the phone "
-                   f"of {regular.name!r}")
-        _session(wc_acme, "Acme")
-
-        _step("5. What goes wrong in real life is refused cleanly")
+        _step("6. What goes wrong in real life is refused cleanly")
         with WebConnector(bridge_url, "acme", "wrong-pass", acme) as wrong:
             _session(wrong, "wrong password")
         mixed_up = QuickBooksSimulator(GLOBEX_FILE, company_name="Globex")
         with WebConnector(bridge_url, "acme", "acme-pass", mixed_up) as wrong_file:
             _session(wrong_file, "Acme user, Globex file open")
 
-    _step("6. Check everything from the user's side")
+    _step("7. Check everything from the user's side")
     shell.run("ping", check=False)
     shell.run("company", "list")
+    shell.run("audit", "list")
+    shell.run("review", "list")
     db = Database(settings.resolved_database_url)
     _stored(db)
     db.dispose()
@@ -197,5 +226,9 @@ def demo(data_dir: Path | None) -> None:
     _step("Done")
     click.echo("What ran: the SOAP bridge (waitress) served two simulated Web Connectors over "
                "HTTP; QuickBooks answers were stored raw with watermarks per company; Zoho was "
-               "connected and prepared over OAuth. Not yet built: the sync flows that turn the "
-               "stored QuickBooks records into Zoho Accounts, Deals and Products.")
+               "connected and prepared over OAuth; `ml-connector sync` (the library call the "
+               "qb-to-zoho Prefect flow makes, here without a Prefect server) turned the stored "
+               "records into Zoho Accounts, Contacts, Products, Deals and Invoices over HTTP, "
+               "then carried only the bookkeeper's changes; every run is in `audit list`. "
+               "Not shown: the Prefect deployments themselves (prefect.yaml) and the Zoho -> "
+               "QuickBooks direction.")
