@@ -86,6 +86,11 @@ cli.add_command(sync)
 cli.add_command(backfill)
 cli.add_command(review)
 
+from connector.cli.sync_back import sync_back, sync_back_policy  # noqa: E402
+
+cli.add_command(sync_back)
+cli.add_command(sync_back_policy)
+
 
 def main() -> None:
     try:

@@ -119,7 +119,10 @@ def _one(db: Database, client: ZohoClient, row: ZohoChannel, live: set[str], pla
 def renew_channels(db: Database, client: ZohoClient, settings: Settings, *,
                    connection_id: int | None, clock: Callable[[], datetime] = utcnow,
                    external_run_id: str | None = None) -> AuditSummary:
-    """Renew, re-open and catch up every active channel of the connection; one audit unit."""
+    """Renew, re-open and catch up every active channel of the connection; one audit unit.
+
+    A channel that fails is recorded and the others go on; when Zoho cannot even list the
+    channels the run is audited as failed and the error raised again."""
     audit = AuditRecorder(db, flow=FLOW_NAME, direction=DIRECTION, clock=clock,
                           external_run_id=external_run_id)
     plan = _Plan(settings.channel_lifetime, settings.channel_renew_within,
@@ -129,7 +132,8 @@ def renew_channels(db: Database, client: ZohoClient, settings: Settings, *,
             rows = active_channels(s, connection_id)
         live = {c.channel_id for c in client.notification_channels()} if rows else set()
     except ConnectorError as exc:
-        return audit.finish(error=str(exc))
+        audit.finish(error=f"{type(exc).__name__}: {exc}")
+        raise
     for row in rows:
         try:
             _one(db, client, row, live, plan, clock(), audit)

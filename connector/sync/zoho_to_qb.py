@@ -20,7 +20,7 @@ from connector.audit import AuditRecorder, AuditSummary
 from connector.config import Settings
 from connector.errors import ConnectorError
 from connector.qbwc.companies import get_company
-from connector.store import Company, Database, SyncBackPolicy, ZohoNotification
+from connector.store import Company, Database, SyncBackPolicy, ZohoChannel, ZohoNotification
 from connector.store.types import utcnow
 from connector.sync.records import Work, handle_batch
 from connector.sync.settle import settle_write_backs
@@ -55,12 +55,15 @@ class _Batch:
                     item.affected |= set(note.affected_fields[record_id])
 
 
-def _next_batch(db: Database, after: int) -> _Batch:
+def _next_batch(db: Database, after: int, connection_id: int | None) -> _Batch:
+    query = (select(ZohoNotification).where(col(ZohoNotification.processed_at).is_(None))
+             .where(col(ZohoNotification.id) > after))
+    if connection_id is not None:
+        # Only the records this connection's client can read: its own channels' callbacks.
+        query = query.where(col(ZohoNotification.channel_id).in_(
+            select(ZohoChannel.channel_id).where(ZohoChannel.connection_id == connection_id)))
     with db.session() as s:
-        notes = s.exec(select(ZohoNotification)
-                       .where(col(ZohoNotification.processed_at).is_(None))
-                       .where(col(ZohoNotification.id) > after)
-                       .order_by(col(ZohoNotification.id)).limit(_BATCH)).all()
+        notes = s.exec(query.order_by(col(ZohoNotification.id)).limit(_BATCH)).all()
     return _Batch(list(notes))
 
 
@@ -74,9 +77,12 @@ def _mark_processed(s: Session, batch: _Batch, now: datetime) -> None:
 
 
 def run_zoho_to_qb(db: Database, client: ZohoClient, settings: Settings, *,
-                   company: str | None = None, clock: Callable[[], datetime] = utcnow,
+                   company: str | None = None, connection_id: int | None = None,
+                   clock: Callable[[], datetime] = utcnow,
                    external_run_id: str | None = None) -> AuditSummary:
-    """Apply the Zoho edits waiting in the notifications (of one company, if named)."""
+    """Apply the Zoho edits waiting in the notifications (of one company, if named; of the
+    channels of one connection, if given). A run that stops is audited as failed and its
+    error raised again (a ``RetriableError`` is worth retrying)."""
     company_id = get_company(db, company).id if company else None
     audit = AuditRecorder(db, flow=FLOW_NAME, direction=DIRECTION, company_id=company_id,
                           clock=clock, external_run_id=external_run_id)
@@ -86,7 +92,7 @@ def run_zoho_to_qb(db: Database, client: ZohoClient, settings: Settings, *,
                                max_attempts=settings.sync_back_max_attempts, now=clock())
             companies = {c.id: c for c in s.exec(select(Company)).all() if c.id is not None}
         cursor = 0
-        while (batch := _next_batch(db, cursor)).notes:
+        while (batch := _next_batch(db, cursor, connection_id)).notes:
             cursor = batch.notes[-1].id or cursor
             handle_batch(db, client, audit, list(batch.work.values()), companies,
                          only_company=company_id, now=clock())
@@ -94,8 +100,11 @@ def run_zoho_to_qb(db: Database, client: ZohoClient, settings: Settings, *,
                 _mark_processed(s, batch, clock())
     except ConnectorError as exc:
         log.error("zoho_to_qb stopped: %s", exc)
-        return audit.finish(error=str(exc))
-    return audit.finish()
+        audit.finish(error=f"{type(exc).__name__}: {exc}")
+        raise
+    summary = audit.finish()
+    log.info("zoho_to_qb %s %s", summary.status, summary.counts)
+    return summary
 
 
 

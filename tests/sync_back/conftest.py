@@ -24,7 +24,7 @@ from connector.qbwc import add_company
 from connector.sandbox.qbd import ListRecord, QuickBooksSimulator
 from connector.store import Database, QueuedRequest, RecordLink, WriteBack
 from connector.sync.zoho_to_qb import run_zoho_to_qb
-from connector.zoho.connection import open_client
+from connector.zoho.connection import load_connection, open_client
 from connector.zoho.fields import QBD_KEY
 from soap_bridge.app import create_app
 from tests.qbwc.driver import Run
@@ -40,6 +40,7 @@ class Loop:
         self.world, self.books = world, books
         self.db, self.sim, self.clock = world.db, world.sim, world.clock
         self.company = books.company.model_copy()
+        self.connection_id = load_connection(self.db).id
 
     @property
     def qb(self) -> QuickBooksSimulator:
@@ -62,7 +63,7 @@ class Loop:
         self.clock.advance(seconds=30)
         with self.client() as client:
             return run_zoho_to_qb(self.db, client, self.world.settings, company=company,
-                                  clock=self.clock)
+                                  connection_id=self.connection_id, clock=self.clock)
 
     def zoho_id(self, module: str, list_id: str) -> str:
         for record in self.sim.records(module):
@@ -121,8 +122,9 @@ def loop(db: Database, settings: Settings) -> Iterator[Loop]:
     books = _books(world)
     made = Loop(world, books)
     with made.client() as client:
-        watch(db, client, notify_url="http://bridge.test/zoho/notify", connection_id=None,
-              now=world.clock(), lifetime=settings.channel_lifetime)
+        watch(db, client, notify_url="http://bridge.test/zoho/notify",
+              connection_id=made.connection_id, now=world.clock(),
+              lifetime=settings.channel_lifetime)
     made.session()
     made.sync()
     yield made

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
+
+from connector.audit import list_runs
+from connector.errors import RetriableError
 
 from connector.store import QueuedRequest, RawResponse, WriteBackState
 
@@ -24,8 +28,23 @@ def test_a_field_changed_on_both_sides_goes_to_the_newer_zoho_edit(loop: Loop) -
     [conflict] = [e for e in loop.events(summary) if e.action.startswith("conflict")]
     assert conflict.action == "conflict_zoho_won" and conflict.changed_fields == ["Phone"]
     assert loop.write_backs()[0].changes["want"] == {"phone": "555-0400"}
+    synced = loop.link("Customer", loop.customer("Acme Rockets").list_id).edit_sequence
     loop.session()
     assert loop.customer("Acme Rockets").fields["Phone"] == "555-0400"
+    # QuickBooks held a change Zoho has not seen: the link stays, so the sync still sends it.
+    assert loop.link("Customer", loop.customer("Acme Rockets").list_id).edit_sequence == synced
+    assert loop.sync().counts["updated"] >= 1
+
+
+def test_a_zoho_outage_stops_the_run_and_leaves_the_notifications(loop: Loop) -> None:
+    loop.sync_back()
+    _edit_phone_in_zoho(loop, "555-0800")
+    loop.sim.faults.fail_next(4, 503, path_contains="/Accounts")
+    with pytest.raises(RetriableError):
+        loop.sync_back()
+    assert list_runs(loop.db, limit=1)[0].status == "failed" and loop.write_backs() == []
+    assert loop.sync_back().counts["read"] == 1
+    assert [w.changes["want"] for w in loop.write_backs()] == [{"phone": "555-0800"}]
 
 
 def test_a_field_changed_on_both_sides_stays_with_the_newer_quickbooks_edit(loop: Loop) -> None:
