@@ -10,7 +10,9 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import col, select
 
 from connector.store import AuditEvent, AuditRun, Company, Database
@@ -66,7 +68,7 @@ class AuditRecorder:
         self.db = db
         self.clock = clock
         self.counts: Counter[str] = Counter({key: 0 for key in COUNT_KEYS})
-        self._pending: list[AuditEvent] = []
+        self._pending: list[dict[str, Any]] = []
         with db.session() as s:
             run = AuditRun(company_id=company_id, flow=flow, direction=direction,
                            started_at=clock(), counts=dict(self.counts),
@@ -83,7 +85,9 @@ class AuditRecorder:
               edit_sequence: str | None = None, zoho_module: str | None = None,
               zoho_id: str | None = None, changed_fields: Sequence[str] = (),
               error_code: str | int | None = None, error_message: str | None = None) -> None:
-        self._pending.append(AuditEvent(
+        # Plain rows, inserted in bulk: building a validated model per event would cost more
+        # than the sync's own work on a large backfill.
+        self._pending.append(dict(
             run_id=self.run_id, at=self.clock(), action=action, qb_type=qb_type, qb_id=qb_id,
             edit_sequence=edit_sequence, zoho_module=zoho_module, zoho_id=zoho_id,
             changed_fields=list(changed_fields),
@@ -97,7 +101,7 @@ class AuditRecorder:
         if not self._pending:
             return
         with self.db.session() as s:
-            s.add_all(self._pending)
+            s.connection().execute(insert(AuditEvent.__table__), self._pending)  # type: ignore[attr-defined]
             run = s.get(AuditRun, self.run_id)
             assert run is not None
             run.counts = dict(self.counts)

@@ -88,6 +88,11 @@ def _lookup(client: ZohoClient, module: str, field: str, values: Iterable[str],
     return rows
 
 
+def _adoptable_exist(client: ZohoClient) -> bool:
+    rows, _ = client.coql(f"select id from Accounts where {QBD_KEY} is null limit 1")
+    return bool(rows)
+
+
 def _by_key(client: ZohoClient, requests: Sequence[MatchRequest]) -> dict[str, list[str]]:
     rows = _lookup(client, "Accounts", QBD_KEY, (r.key for r in requests), ["id", QBD_KEY])
     found: dict[str, list[str]] = defaultdict(list)
@@ -151,6 +156,11 @@ def match_accounts(client: ZohoClient, requests: Sequence[MatchRequest],
     out: dict[str, Match] = {r.list_id: Match("link", linked[r.list_id])
                              for r in requests if linked.get(r.list_id)}
     todo = [r for r in requests if r.list_id not in out]
+    if todo and not _adoptable_exist(client):
+        # Every Account already belongs to a QuickBooks record (a first load into an empty
+        # org, say): nothing can be adopted, and the upsert dedupes on our key by itself.
+        out.update({r.list_id: Match(NEW) for r in todo})
+        todo = []
     keyed = _by_key(client, todo) if todo else {}
     for r in todo:
         ids = keyed.get(r.key.lower(), [])

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -131,18 +132,26 @@ FIELD_MAPS: dict[str, tuple[FieldRule, ...]] = {
 }
 
 
+@lru_cache(maxsize=None)
+def _aliases(model: type[BaseModel]) -> dict[str, str]:
+    return {info.alias: key for key, info in model.model_fields.items() if info.alias}
+
+
 def _step(node: Any, name: str) -> Any:
     if not isinstance(node, BaseModel):
         return None
-    fields = type(node).model_fields
-    attr = next((key for key, info in fields.items() if info.alias == name), None)
-    return getattr(node, attr or name, None)
+    return getattr(node, _aliases(type(node)).get(name, name), None)
+
+
+@lru_cache(maxsize=None)
+def _parts(path: str) -> tuple[str, ...]:
+    return tuple(path.split("/"))
 
 
 def qb_value(record: BaseModel, path: str) -> Any:
     """The value at a qbXML element path (``BillAddress/City``) of a parsed record."""
     node: Any = record
-    for name in path.split("/"):
+    for name in _parts(path):
         node = _step(node, name)
     return node
 

@@ -28,15 +28,27 @@ def _dumps(value: object) -> str:
                       separators=(",", ":"))
 
 
-def content_hash(payload: dict[str, Any]) -> str:
-    """SHA-256 of the payload as canonical JSON (sorted keys, Decimals normalised)."""
-    return hashlib.sha256(_dumps(payload).encode()).hexdigest()
+def _value_text(value: object) -> str:
+    # Scalars skip the JSON encoder: most fields are plain text, and this runs per field.
+    if value is None or isinstance(value, (str, bool, int)):
+        return f"{type(value).__name__}:{value}"
+    if isinstance(value, Decimal):
+        return f"Decimal:{_canonical(value)}"
+    return f"json:{_dumps(value)}"
 
 
 def field_hashes(payload: dict[str, Any]) -> dict[str, str]:
     """A short hash of each field's value: enough to tell which fields changed."""
-    return {name: hashlib.sha256(_dumps(value).encode()).hexdigest()[:16]
+    return {name: hashlib.blake2b(_value_text(value).encode(), digest_size=8).hexdigest()
             for name, value in payload.items()}
+
+
+def content_hash(payload: dict[str, Any], fields: dict[str, str] | None = None) -> str:
+    """SHA-256 over the fields' hashes in name order: the whole payload, canonically (key
+    order and trailing zeros of amounts do not matter, values do)."""
+    hashes = fields if fields is not None else field_hashes(payload)
+    text = "\n".join(f"{name}={hashes[name]}" for name in sorted(hashes))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def changed_fields(before: dict[str, str] | None, after: dict[str, str]) -> list[str]:
@@ -62,5 +74,6 @@ class Mapped:
     fields: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.hash = content_hash({**self.payload, "__related": list(self.related)})
         self.fields = field_hashes(self.payload)
+        related = field_hashes({"__related": list(self.related)})
+        self.hash = content_hash(self.payload, {**self.fields, **related})

@@ -8,17 +8,18 @@ Zoho write succeeded: a failed record keeps its old link and is tried again next
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import col, select
 
 from connector.mapping.keys import LinkKind
 from connector.mapping.payload import Mapped
 from connector.store import Database, RecordLink
 
-__all__ = ["LinkBook", "NOT_WRITTEN", "is_older"]
+__all__ = ["Link", "LinkBook", "NOT_WRITTEN", "is_older"]
 
 # Bound parameters per IN list, well inside SQLite's and PostgreSQL's limits.
 _IN_BATCH = 500
@@ -38,12 +39,33 @@ def is_older(edit_sequence: str | None, than: str | None) -> bool:
     return int(edit_sequence) < int(than)
 
 
+@dataclass
+class Link:
+    """A ``RecordLink`` row as plain data (a validated model per row costs too much here)."""
+
+    qb_type: str
+    qb_id: str
+    zoho_module: str
+    id: int | None = None
+    zoho_id: str | None = None
+    edit_sequence: str | None = None
+    content_hash: str | None = None
+    field_hashes: dict[str, str] = field(default_factory=dict)
+    deleted: bool = False
+    last_synced_at: datetime | None = None
+
+
+_COLUMNS = tuple(f.name for f in fields(Link))
+_STORED = ("zoho_id", "edit_sequence", "content_hash", "field_hashes", "deleted",
+           "last_synced_at")
+
+
 class LinkBook:
     def __init__(self, db: Database, company_id: int, clock: Callable[[], datetime]):
         self.db = db
         self.company_id = company_id
         self.clock = clock
-        self._rows: dict[_Key, RecordLink] = {}
+        self._rows: dict[_Key, Link] = {}
         self._dirty: set[_Key] = set()
 
     def load(self, kinds: Iterable[LinkKind], qb_ids: Iterable[str]) -> None:
@@ -51,14 +73,17 @@ class LinkBook:
         wanted = sorted({i for i in qb_ids if i} - {i for t, i in self._rows if t in types})
         with self.db.session() as s:
             for start in range(0, len(wanted), _IN_BATCH):
-                rows = s.exec(select(RecordLink)
-                              .where(RecordLink.company_id == self.company_id)
-                              .where(col(RecordLink.qb_type).in_(types))
-                              .where(col(RecordLink.qb_id).in_(wanted[start:start + _IN_BATCH])))
-                for row in rows.all():
-                    self._rows[(row.qb_type, row.qb_id)] = row
+                rows = s.execute(select(*(getattr(RecordLink, c) for c in _COLUMNS))
+                                 .where(col(RecordLink.company_id) == self.company_id)
+                                 .where(col(RecordLink.qb_type).in_(types))
+                                 .where(col(RecordLink.qb_id).in_(
+                                     wanted[start:start + _IN_BATCH])))
+                for values in rows.all():
+                    link = Link(**dict(zip(_COLUMNS, values)))
+                    link.field_hashes = link.field_hashes or {}
+                    self._rows[(link.qb_type, link.qb_id)] = link
 
-    def get(self, kind: LinkKind, qb_id: str) -> RecordLink | None:
+    def get(self, kind: LinkKind, qb_id: str) -> Link | None:
         return self._rows.get((kind.qb_type, qb_id))
 
     def zoho_id(self, kinds: Iterable[LinkKind], qb_id: str) -> str | None:
@@ -89,12 +114,11 @@ class LinkBook:
         return (not force and link is not None and link.zoho_id is not None
                 and not link.deleted and link.content_hash == mapped.hash)
 
-    def _row(self, kind: LinkKind, qb_id: str) -> RecordLink:
+    def _row(self, kind: LinkKind, qb_id: str) -> Link:
         key = (kind.qb_type, qb_id)
         row = self._rows.get(key)
         if row is None:
-            row = self._rows[key] = RecordLink(company_id=self.company_id, qb_type=kind.qb_type,
-                                               qb_id=qb_id, zoho_module=kind.zoho_module)
+            row = self._rows[key] = Link(kind.qb_type, qb_id, kind.zoho_module)
         self._dirty.add(key)
         return row
 
@@ -126,20 +150,22 @@ class LinkBook:
         if not self._dirty:
             return
         rows = [self._rows[key] for key in sorted(self._dirty)]
-        fields = ("zoho_id", "edit_sequence", "content_hash", "field_hashes", "deleted",
-                  "last_synced_at")
-        updates = [{"id": r.id, **{f: getattr(r, f) for f in fields}} for r in rows if r.id]
+        updates = [{"id": r.id, **{f: getattr(r, f) for f in _STORED}} for r in rows if r.id]
         fresh = [r for r in rows if r.id is None]
         with self.db.session() as s:
+            # Core statements: the ORM's bulk path costs more than the rows themselves.
+            table = RecordLink.__table__  # type: ignore[attr-defined]
             if updates:
-                s.execute(update(RecordLink), updates)
+                s.connection().execute(
+                    update(table).where(table.c.id == bindparam("link_id")),
+                    [{"link_id": u.pop("id"), **u} for u in updates])
             if fresh:
                 values: list[dict[str, Any]] = [
-                    {"company_id": r.company_id, "qb_type": r.qb_type, "qb_id": r.qb_id,
-                     "zoho_module": r.zoho_module, **{f: getattr(r, f) for f in fields}}
+                    {"company_id": self.company_id, "qb_type": r.qb_type, "qb_id": r.qb_id,
+                     "zoho_module": r.zoho_module, **{f: getattr(r, f) for f in _STORED}}
                     for r in fresh]
-                made = s.execute(insert(RecordLink).returning(
-                    col(RecordLink.id), col(RecordLink.qb_type), col(RecordLink.qb_id)), values)
+                made = s.connection().execute(insert(table).returning(
+                    table.c.id, table.c.qb_type, table.c.qb_id), values)
                 for link_id, qb_type, qb_id in made.all():
                     self._rows[(qb_type, qb_id)].id = link_id
         self._dirty.clear()
