@@ -9,34 +9,29 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow, task
-from prefect.runtime import flow_run
 
-from connector.errors import ConnectorError
+from connector.audit import AuditSummary
 from connector.notify import renew_channels as renew
-from connector.zoho.connection import load_connection, open_client
-from flows.common import RETRY_DELAYS, open_app, retry_only_retriable
-from flows.zoho_to_qb import publish_failed, publish_summary
+from connector.zoho.client import ZohoClient
+from flows.common import App, retry_only_retriable
+from flows.zoho_to_qb import RETRY_SECONDS, run_published
 
 __all__ = ["renew_channels", "renew_task"]
 
 
-@task(retries=len(RETRY_DELAYS), retry_delay_seconds=RETRY_DELAYS,
+@task(retries=len(RETRY_SECONDS), retry_delay_seconds=RETRY_SECONDS,
       retry_condition_fn=retry_only_retriable)
 def renew_task(connection: str) -> dict[str, Any]:
-    app = open_app()
-    connection_id = load_connection(app.db, connection).id
-    run_id = str(flow_run.id) if flow_run.id else None
-    try:
-        with open_client(app.settings, app.db, app.secrets, name=connection) as client:
-            summary = renew(app.db, client, app.settings, connection_id=connection_id,
-                            external_run_id=run_id)
-    except ConnectorError:
-        publish_failed(app.db, run_id, "renew-channels", connection)
-        raise
-    result = publish_summary(summary, "renew-channels", connection)
+    def call(app: App, client: ZohoClient, connection_id: int | None,
+             run_id: str | None) -> AuditSummary:
+        return renew(app.db, client, app.settings, connection_id=connection_id,
+                     external_run_id=run_id)
+
+    summary, result = run_published(connection, "renew-channels", connection, call)
     if summary.counts["failed"]:
+        # Visible as a failed run in the Prefect UI; the next scheduled run tries again.
         raise RuntimeError(f"{summary.counts['failed']} channel(s) could not be renewed: "
-                           f"audit run {summary.run_id}")
+                           f"see audit run {summary.run_id}")
     return result
 
 

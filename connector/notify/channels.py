@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
-from connector.errors import ConfigError, ConnectorError
+from connector.errors import ConfigError
 from connector.notify.tokens import hash_token, new_channel_id, new_token
 from connector.store import Database, ZohoChannel
 from connector.zoho.client import ZohoClient
@@ -75,8 +75,8 @@ def watch(db: Database, client: ZohoClient, *, notify_url: str, connection_id: i
     present = client.module_names()
     wanted = [m for m in (modules or WATCHED_MODULES) if m in present]
     if not wanted:
-        raise ConnectorError(f"the Zoho org has none of the modules {list(modules or WATCHED_MODULES)}",
-                             code="NO_MODULES")
+        raise ConfigError(f"the Zoho org has none of the modules "
+                          f"{list(modules or WATCHED_MODULES)}", code="NO_MODULES")
     row = ZohoChannel(channel_id=new_channel_id(), connection_id=connection_id,
                       events=events_for(wanted), notify_url=notify_url, token_hash="",
                       expires_at=now + lifetime, created_at=now, active=False)

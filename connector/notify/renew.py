@@ -89,20 +89,21 @@ def _mark(db: Database, channel_pk: int, **values: object) -> ZohoChannel:
 
 def _one(db: Database, client: ZohoClient, row: ZohoChannel, live: set[str], plan: _Plan,
          now: datetime, audit: AuditRecorder) -> None:
-    assert row.id is not None
+    pk = row.id
+    assert pk is not None
     lapsed = row.channel_id not in live or row.expires_at <= now
     if lapsed:
         start = min(filter(None, (row.lapsed_at, _lapse_start(row, now))))
-        row = _mark(db, row.id, lapsed_at=start)
-        subscribe(db, client, row.id, now + plan.lifetime)
-        row = _mark(db, row.id, renewed_at=now)
+        row = _mark(db, pk, lapsed_at=start)
+        subscribe(db, client, pk, now + plan.lifetime)
+        row = _mark(db, pk, renewed_at=now)
         log.warning("Zoho channel %s had lapsed (since %s); opened again", row.channel_id,
                     start.isoformat(timespec="minutes"))
         audit.count("created")
         audit.event("channel_reopened", zoho_module="channel", zoho_id=row.channel_id)
     elif row.expires_at - now <= plan.renew_within:
         renewed = client.renew_notifications(row.channel_id, row.events, now + plan.lifetime)
-        row = _mark(db, row.id, expires_at=renewed.expires_at or now + plan.lifetime,
+        row = _mark(db, pk, expires_at=renewed.expires_at or now + plan.lifetime,
                     renewed_at=now)
         audit.count("updated")
         audit.event("channel_renewed", zoho_module="channel", zoho_id=row.channel_id)
@@ -110,7 +111,7 @@ def _one(db: Database, client: ZohoClient, row: ZohoChannel, live: set[str], pla
         audit.count("unchanged")
     if row.lapsed_at is not None:
         found = catch_up(db, client, row, row.lapsed_at - plan.overlap, now)
-        _mark(db, row.id, lapsed_at=None, caught_up_at=now)
+        _mark(db, pk, lapsed_at=None, caught_up_at=now)
         audit.count("read", found)
         audit.event("channel_caught_up", zoho_module="channel", zoho_id=row.channel_id,
                     changed_fields=[f"{found} records"])

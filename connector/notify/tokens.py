@@ -1,4 +1,4 @@
-"""Channel ids and tokens: random, the token kept only as a SHA-256 and compared in constant time."""
+"""Channel ids and tokens: random; a token is kept only as a SHA-256, compared in constant time."""
 
 from __future__ import annotations
 

@@ -105,7 +105,7 @@ def acknowledge_write(s: Session, row: QueuedRequest, response: str) -> int:
     answered = _answered_edit_sequence(response, row.record_ref)
     if sent is None or answered is None or sent == answered:
         return 0
-    result = s.exec(  # type: ignore[call-overload]
+    result = s.exec(
         update(RecordLink)
         .where(col(RecordLink.company_id) == row.company_id)
         .where(col(RecordLink.qb_id) == row.record_ref)

@@ -19,7 +19,9 @@ from sqlmodel import Session, col, select
 
 from connector.audit import AuditRecorder
 from connector.mapping.fields import DEAL_FIELDS
-from connector.mapping.keys import ACCOUNT, CONTACT, DEAL, PRODUCT, LinkKind, company_scope, parse_key
+from connector.mapping.keys import (
+    ACCOUNT, CONTACT, DEAL, PRODUCT, LinkKind, company_scope, parse_key,
+)
 from connector.store import Company, Database, RecordLink, SyncBackPolicy
 from connector.sync.qb_state import latest_customer
 from connector.sync.write_backs import CustomerEdit, queue_customer_edit, queue_txn_void
@@ -105,7 +107,8 @@ def _resolve(db: Database, client: ZohoClient, module: str, items: list[Work],
             ours.append(item)
     wanted = [i.zoho_id for i in ours if not i.deleted]
     fields = _DEAL_FETCH if module == "Deals" else fetch_fields(module)
-    fetched = {str(r["id"]): r for r in client.get_records(module, wanted, fields)} if wanted else {}
+    found = client.get_records(module, wanted, fields) if wanted else []
+    fetched = {str(r["id"]): r for r in found}
     with db.session() as s:
         for item in ours:
             item.record = fetched.get(item.zoho_id)
@@ -135,6 +138,7 @@ def _customer(s: Session, ctx: _Context, item: Work) -> None:
     link = item.link
     assert link is not None
     current = latest_customer(s, link.company_id, link.qb_id)
+    modified: datetime | None
     if item.deleted:
         if item.module != "Accounts" or link.deleted or (current and not current.is_active):
             ctx.audit.count("unchanged")

@@ -28,6 +28,7 @@ __all__ = ["CUSTOMER_MOD", "TXN_VOID", "CustomerEdit", "queue_customer_edit", "q
 
 CUSTOMER_MOD, TXN_VOID = "CustomerMod", "TxnVoid"
 _SUPERSEDED = "superseded by a newer Zoho change"
+_OPEN = (WriteBackState.QUEUED, WriteBackState.STALE)
 
 
 @dataclass
@@ -47,8 +48,8 @@ class CustomerEdit:
         self.want.update(want)
         self.was.update({k: v for k, v in was.items() if k not in self.was})
         self.zoho.setdefault(module, {}).update(values)
-        if modified is not None and (self.zoho_modified_at is None or modified > self.zoho_modified_at):
-            self.zoho_modified_at = modified
+        if modified is not None:
+            self.zoho_modified_at = max(filter(None, (self.zoho_modified_at, modified)))
         self.source = (module, zoho_id)
 
 
@@ -72,13 +73,13 @@ def send_mod(s: Session, company_id: int, list_id: str, edit_sequence: str,
 def _open(s: Session, link_id: int, action: str) -> list[WriteBack]:
     return list(s.exec(select(WriteBack).where(WriteBack.link_id == link_id)
                        .where(WriteBack.action == action)
-                       .where(col(WriteBack.state).in_([WriteBackState.QUEUED, WriteBackState.STALE]))
+                       .where(col(WriteBack.state).in_(_OPEN))
                        .order_by(col(WriteBack.id))).all())
 
 
 def _withdraw(s: Session, request_id: int | None) -> bool:
     """Cancel a Mod that has not been handed to QuickBooks yet (compare-and-set)."""
-    result = s.exec(  # type: ignore[call-overload]
+    result = s.exec(
         update(QueuedRequest).where(col(QueuedRequest.id) == request_id)
         .where(col(QueuedRequest.state) == RequestState.PENDING)
         .values(state=RequestState.CANCELLED, error=_SUPERSEDED))

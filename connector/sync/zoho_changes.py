@@ -52,7 +52,8 @@ def _qbd_side(module: str, current: Customer | None, scope: str,
     """Per-field hashes of what the current QuickBooks record would write to Zoho."""
     if current is None or current.is_job:
         return None
-    mapped = map_account(current, scope) if module == "Accounts" else map_contact(current, scope, "")
+    mapped = (map_account(current, scope) if module == "Accounts"
+              else map_contact(current, scope, ""))
     return hashes(mapped.payload if mapped else {}, fields)
 
 

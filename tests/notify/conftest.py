@@ -1,7 +1,7 @@
 """A bridge, a simulated Zoho org whose callbacks reach that bridge, and a stored connection.
 
 Callbacks travel in-process (httpx's WSGI transport into the Flask app) unless a test asks
-for ``live_bridge``, in which case the simulator POSTs them over real HTTP to waitress.
+for ``live``, in which case the simulator POSTs them over real HTTP to waitress.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from connector.crypto import SecretBox
 from connector.sandbox.zoho import ZohoSimulator
 from connector.store import Database, ZohoConnection
 from connector.zoho import ZohoClient
-from connector.zoho.connection import NewConnection, load_connection, open_client, save_connection
+from connector.zoho.connection import load_connection, open_client
 from soap_bridge.app import create_app
-from tests.bridge.conftest import LiveServer
-from tests.zoho.conftest import CLIENT_ID, FAST, SCOPE, SECRET, FakeClock, add_key_fields, endpoint_for
+from tests.bridge.conftest import live  # noqa: F401 - the bridge behind waitress, re-exported
+from tests.sync.conftest import connect_zoho
+from tests.zoho.conftest import CLIENT_ID, FAST, SECRET, FakeClock, add_key_fields
 
 BRIDGE = "http://bridge.test"
 NOTIFY_URL = f"{BRIDGE}/zoho/notify"
@@ -57,22 +58,9 @@ def sim(app: Flask, clock: FakeClock) -> Iterator[ZohoSimulator]:
 
 
 @pytest.fixture
-def live_bridge(app: Flask) -> Iterator[LiveServer]:
-    server = LiveServer(app)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def connection(sim: ZohoSimulator, db: Database, secrets: SecretBox,
                clock: FakeClock) -> ZohoConnection:
-    endpoint = endpoint_for(sim, clock)
-    grant = endpoint.exchange_code(sim.grant_code(CLIENT_ID, scope=SCOPE))
-    endpoint.close()
-    assert grant.refresh_token
-    save_connection(db, secrets, NewConnection(app=endpoint.app, region=None,
-                                               refresh_token=grant.refresh_token, grant=grant,
-                                               org_id=sim.org_id, edition=sim.edition))
+    connect_zoho(db, secrets, sim, clock)
     return load_connection(db)
 
 

@@ -42,7 +42,8 @@ def flask_client(app: Flask) -> FlaskClient:
 
 def _callback(**overrides: Any) -> dict[str, Any]:
     return {"server_time": 1772442000000, "query_params": {}, "module": "Accounts",
-            "resource_uri": "https://www.zohoapis.com/crm/v8/Accounts", "ids": ["5725767000001000001"],
+            "resource_uri": "https://www.zohoapis.com/crm/v8/Accounts",
+            "ids": ["5725767000001000001"],
             "affected_fields": [{"5725767000001000001": ["Phone"]}], "operation": "update",
             "channel_id": CHANNEL, "token": TOKEN} | overrides
 
@@ -121,15 +122,15 @@ class TestOverRealHttp:
     """The simulator POSTs to waitress on 127.0.0.1, as Zoho would to the public bridge."""
 
     @pytest.fixture
-    def sim(self, live_bridge: LiveServer, clock: FakeClock) -> Iterator[ZohoSimulator]:
+    def sim(self, live: LiveServer, clock: FakeClock) -> Iterator[ZohoSimulator]:
         simulator = _simulator(clock, None)
         yield simulator
         simulator.close()
 
     def test_callbacks_arrive_over_http_and_a_forged_one_does_not(
             self, sim: ZohoSimulator, client: ZohoClient, connection: ZohoConnection,
-            db: Database, clock: FakeClock, settings: Settings, live_bridge: LiveServer) -> None:
-        url = f"{live_bridge.base_url}/zoho/notify"
+            db: Database, clock: FakeClock, settings: Settings, live: LiveServer) -> None:
+        url = f"{live.base_url}/zoho/notify"
         opened = watch(db, client, notify_url=url, connection_id=connection.id, now=clock(),
                        lifetime=settings.channel_lifetime)
         account = sim.create_record("Accounts", Account_Name="Acme Rockets")

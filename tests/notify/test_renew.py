@@ -63,7 +63,8 @@ def test_a_channel_expiring_within_the_window_is_renewed_by_patch(
     assert sim.call_count("PATCH", "/actions/watch") == 1
     assert sim.call_count("POST", "/actions/watch") == 1  # only the original watch
     renewed = _channel(db, opened.channel_id)
-    assert renewed.expires_at == clock.now + timedelta(hours=167) and renewed.renewed_at == clock.now
+    assert renewed.expires_at == clock.now + timedelta(hours=167)
+    assert renewed.renewed_at == clock.now
     assert sim.channels[0]["channel_expiry"] == renewed.expires_at.isoformat()
     assert summary.status == "completed" and summary.counts["updated"] == 1
     assert [e.action for e in run_events(db, summary.run_id)] == ["channel_renewed"]

@@ -58,7 +58,8 @@ def test_a_field_changed_on_both_sides_stays_with_the_newer_quickbooks_edit(loop
     assert loop.write_backs() == []
     loop.sync()  # and QuickBooks' value goes to Zoho as usual
     acme = loop.customer("Acme Rockets")
-    assert loop.sim.record("Accounts", loop.zoho_id("Accounts", acme.list_id))["Phone"] == "555-0300"
+    account = loop.sim.record("Accounts", loop.zoho_id("Accounts", acme.list_id))
+    assert account["Phone"] == "555-0300"
 
 
 def test_a_stale_edit_sequence_is_re_queried_and_the_change_re_applied(loop: Loop) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from connector.notify import renew_channels
 from connector.store import WriteBackState
 
 from tests.sync.conftest import zoho_writes
@@ -79,3 +80,18 @@ def test_an_address_edited_in_zoho_is_split_back_into_lines(loop: Loop) -> None:
     assert loop.customer("Acme Rockets").fields["BillAddress"] == {
         "Addr1": "Acme Rockets", "Addr2": "9 Canyon Rd", "Addr3": "Unit 4", "City": "Tucson",
         "PostalCode": "12345"}
+
+
+def test_an_edit_made_while_the_channel_was_down_still_reaches_quickbooks(loop: Loop) -> None:
+    loop.sync_back()
+    loop.clock.advance(hours=170)  # past the channel's expiry: Zoho stopped calling
+    acme = loop.customer("Acme Rockets")
+    loop.sim.edit_record("Accounts", loop.zoho_id("Accounts", acme.list_id), Phone="555-0911")
+    assert loop.sim.wait_for_notifications() and loop.write_backs() == []
+    with loop.client() as client:
+        renewed = renew_channels(loop.db, client, loop.world.settings,
+                                 connection_id=loop.connection_id, clock=loop.clock)
+    assert renewed.counts["created"] == 1 and renewed.counts["read"] >= 1
+    loop.sync_back()
+    loop.session()
+    assert loop.customer("Acme Rockets").fields["Phone"] == "555-0911"
