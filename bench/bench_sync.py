@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
 from connector.config import Settings
 from connector.crypto import SecretBox
@@ -76,7 +78,7 @@ def _store_session(db: Database, settings: Settings, qb: QuickBooksSimulator) ->
 
 def _world(tmp: Path) -> Iterator[Any]:
     settings = Settings(data_dir=tmp, database_url=f"sqlite:///{tmp / 'bench.db'}",
-                        secret_key="kq1v0B5m0mI8iT3fL6yq1gTz8bq9X0c3mU6sX1vE4rA=",
+                        secret_key=SecretStr(Fernet.generate_key().decode()),
                         min_poll_seconds=0, zoho_daily_credit_budget=1_000_000)
     db = Database(settings.resolved_database_url)
     db.create_all()

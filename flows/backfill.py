@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from typing import Any
+from uuid import UUID
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
@@ -50,6 +51,7 @@ def resync(company: str) -> dict[str, Any]:
     found = get_company(app.db, company)
     bar = create_progress_artifact(0.0, key=artifact_key("backfill-progress", company),
                                    description=f"backfill of {company}: stored responses synced")
+    assert isinstance(bar, UUID)  # called from a sync task, Prefect answers at once
 
     def progress(done: int, total: int) -> None:
         update_progress_artifact(bar, 100.0 * done / max(total, 1))

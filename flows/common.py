@@ -17,7 +17,7 @@ from connector.store import Database
 __all__ = ["App", "open_app", "retry_only_retriable", "artifact_key", "RETRY_DELAYS"]
 
 # Seconds between a task's tries: long enough for a 429 window or a Zoho hiccup to pass.
-RETRY_DELAYS = [30, 120, 300]
+RETRY_DELAYS: list[float] = [30, 120, 300]
 
 
 @dataclass(frozen=True)

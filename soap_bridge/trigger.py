@@ -25,7 +25,8 @@ def _start(deployment: str, company: str) -> None:
 
         run = run_deployment(deployment, parameters={"company": company}, timeout=0,
                              as_subflow=False)
-        log.info("company %s: started %s flow run %s", company, deployment, run.id)
+        log.info("company %s: started %s flow run %s", company, deployment,
+                 getattr(run, "id", "?"))
     except Exception:  # noqa: BLE001 - whatever Prefect raises, the schedule is the safety net
         log.exception("company %s: could not start %s; the schedule will pick it up",
                       company, deployment)

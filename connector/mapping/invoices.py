@@ -44,9 +44,12 @@ def map_invoice(invoice: Invoice, ctx: DealContext, deal_id: str,
                 products: Mapping[str, str]) -> Mapped | None:
     """The Zoho Invoice, or None when no line names a product (Zoho needs at least one)."""
     money = conversion(invoice, ctx.org)
-    lines = [made for line in invoice.lines
-             if line.item and line.item.list_id in products
-             and (made := _zoho_line(line, products[line.item.list_id], money)) is not None]
+    lines: list[ZohoLine] = []
+    for line in invoice.lines:
+        product_id = products.get(line.item.list_id or "") if line.item else None
+        made = _zoho_line(line, product_id, money) if product_id else None
+        if made is not None:
+            lines.append(made)
     if not lines:
         return None
     tax = money.amount(invoice.sales_tax_total)

@@ -93,7 +93,7 @@ def _too_soon(s: Session, company: Company, settings: Settings, now: datetime) -
     writes = s.exec(
         select(QueuedRequest.id)
         .where(QueuedRequest.company_id == company.id)
-        .where((QueuedRequest.kind == "write") | col(QueuedRequest.session_id).is_(None))
+        .where((col(QueuedRequest.kind) == "write") | col(QueuedRequest.session_id).is_(None))
         .where(QueuedRequest.state == RequestState.PENDING)
         .limit(1)
     ).first()

@@ -44,7 +44,8 @@ def _kinds(entry: Entry[Any]) -> tuple[tuple[LinkKind, ...], str]:
 
 def _plan(ctx: SyncContext, batch: Batch) -> list[_Close]:
     closes: list[_Close] = []
-    for entry in [*batch.deleted_lists.values(), *batch.deleted_txns.values()]:
+    entries: list[Entry[Any]] = [*batch.deleted_lists.values(), *batch.deleted_txns.values()]
+    for entry in entries:
         kinds, qb_id = _kinds(entry)
         for kind in kinds:
             link = ctx.links.get(kind, qb_id)
