@@ -22,9 +22,12 @@ from connector.mapping.fields import DEAL_FIELDS
 from connector.mapping.keys import (
     ACCOUNT, CONTACT, DEAL, PRODUCT, LinkKind, company_scope, parse_key,
 )
+from connector.qbxml.models import Customer
 from connector.store import Company, Database, RecordLink, SyncBackPolicy
-from connector.sync.qb_state import latest_customer
-from connector.sync.write_backs import CustomerEdit, queue_customer_edit, queue_txn_void
+from connector.sync.qb_state import latest_customers
+from connector.sync.write_backs import (
+    CustomerEdit, open_write_backs, queue_customer_edit, queue_txn_void,
+)
 from connector.sync.zoho_changes import decide, zoho_time
 from connector.sync.zoho_fields import MODIFIED_TIME, customer_changes, current_values, fetch_fields
 from connector.zoho.client import ZohoClient
@@ -65,6 +68,8 @@ class _Context:
     companies: dict[int, Company]
     now: datetime
     edits: dict[tuple[int, str], CustomerEdit] = field(default_factory=dict)
+    # (company id, ListID) -> the newest version QuickBooks told us of
+    known: dict[tuple[int, str], Customer] = field(default_factory=dict)
 
     def event(self, action: str, item: Work, **kw: Any) -> None:
         link = item.link
@@ -124,9 +129,10 @@ def _customer_edit(s: Session, ctx: _Context, link: RecordLink, current_es: str 
                    ) -> CustomerEdit | None:
     key = (link.company_id, link.qb_id)
     if key not in ctx.edits:
-        account = s.exec(select(RecordLink).where(RecordLink.company_id == link.company_id)
-                         .where(RecordLink.qb_type == ACCOUNT.qb_type)
-                         .where(RecordLink.qb_id == link.qb_id)).first() or link
+        account = link if link.qb_type == ACCOUNT.qb_type else s.exec(
+            select(RecordLink).where(RecordLink.company_id == link.company_id)
+            .where(RecordLink.qb_type == ACCOUNT.qb_type)
+            .where(RecordLink.qb_id == link.qb_id)).first() or link
         sequence = current_es or account.edit_sequence
         if not sequence:
             return None
@@ -137,7 +143,7 @@ def _customer_edit(s: Session, ctx: _Context, link: RecordLink, current_es: str 
 def _customer(s: Session, ctx: _Context, item: Work) -> None:
     link = item.link
     assert link is not None
-    current = latest_customer(s, link.company_id, link.qb_id)
+    current = ctx.known.get((link.company_id, link.qb_id))
     modified: datetime | None
     if item.deleted:
         if item.module != "Accounts" or link.deleted or (current and not current.is_active):
@@ -215,9 +221,20 @@ def _decide(s: Session, ctx: _Context, item: Work) -> None:
         _product(ctx, item)
 
 
+def _load_known(s: Session, ctx: _Context, items: list[Work]) -> None:
+    by_company: dict[int, set[str]] = defaultdict(set)
+    for item in items:
+        if item.link is not None and item.module in ("Accounts", "Contacts"):
+            by_company[item.link.company_id].add(item.link.qb_id)
+    for company_id, list_ids in by_company.items():
+        ctx.known.update({(company_id, list_id): customer for list_id, customer
+                          in latest_customers(s, company_id, list_ids).items()})
+
+
 def _queue(s: Session, ctx: _Context) -> None:
+    waiting = open_write_backs(s, (e.link.id for e in ctx.edits.values() if e.link.id))
     for edit in ctx.edits.values():
-        row = queue_customer_edit(s, edit, ctx.now)
+        row = queue_customer_edit(s, edit, ctx.now, waiting.get(edit.link.id or 0, []))
         fields = sorted({f for values in edit.zoho.values() for f in values}
                         | ({QBD_ACTIVE} if edit.want.get("is_active") is False else set()))
         ctx.audit.event("queued", qb_type=row.qb_type, qb_id=row.qb_id,
@@ -245,6 +262,7 @@ def handle_batch(db: Database, client: ZohoClient, audit: AuditRecorder, work: l
     # Older Zoho edits first, so the newest value of a field is the one queued.
     decided.sort(key=lambda i: (zoho_time(i.record or {}) or now, i.zoho_id))
     with db.session() as s:
+        _load_known(s, ctx, decided)
         for item in decided:
             _decide(s, ctx, item)
         _queue(s, ctx)

@@ -10,6 +10,8 @@ newer change, up to ``sync_back_max_attempts`` Mods.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,12 +25,13 @@ from connector.qbwc.queue import Band, enqueue
 from connector.store import QueuedRequest, RecordLink, RequestState, WriteBack, WriteBackState
 from connector.sync.zoho_fields import to_input
 
-__all__ = ["CUSTOMER_MOD", "TXN_VOID", "CustomerEdit", "queue_customer_edit", "queue_txn_void",
-           "txn_void", "send_mod"]
+__all__ = ["CUSTOMER_MOD", "TXN_VOID", "CustomerEdit", "open_write_backs", "queue_customer_edit",
+           "queue_txn_void", "txn_void", "send_mod"]
 
 CUSTOMER_MOD, TXN_VOID = "CustomerMod", "TxnVoid"
 _SUPERSEDED = "superseded by a newer Zoho change"
 _OPEN = (WriteBackState.QUEUED, WriteBackState.STALE)
+_IN_BATCH = 500
 
 
 @dataclass
@@ -70,11 +73,18 @@ def send_mod(s: Session, company_id: int, list_id: str, edit_sequence: str,
                    build=lambda rid: customer_mod(rid, list_id, edit_sequence, changes))
 
 
-def _open(s: Session, link_id: int, action: str) -> list[WriteBack]:
-    return list(s.exec(select(WriteBack).where(WriteBack.link_id == link_id)
-                       .where(WriteBack.action == action)
-                       .where(col(WriteBack.state).in_(_OPEN))
-                       .order_by(col(WriteBack.id))).all())
+def open_write_backs(s: Session, link_ids: Iterable[int]) -> dict[int, list[WriteBack]]:
+    """The CustomerMod write-backs still waiting for QuickBooks, by link, oldest first."""
+    found: dict[int, list[WriteBack]] = defaultdict(list)
+    wanted = sorted(set(link_ids))
+    for start in range(0, len(wanted), _IN_BATCH):
+        for row in s.exec(select(WriteBack)
+                          .where(col(WriteBack.link_id).in_(wanted[start:start + _IN_BATCH]))
+                          .where(WriteBack.action == CUSTOMER_MOD)
+                          .where(col(WriteBack.state).in_(_OPEN))
+                          .order_by(col(WriteBack.id))).all():
+            found[row.link_id].append(row)
+    return found
 
 
 def _withdraw(s: Session, request_id: int | None) -> bool:
@@ -99,11 +109,13 @@ def _merge(row: WriteBack, edit: CustomerEdit, now: datetime) -> None:
     row.updated_at = now
 
 
-def queue_customer_edit(s: Session, edit: CustomerEdit, now: datetime) -> WriteBack:
-    """Queue ``edit`` as a CustomerMod, folding it into a write-back not yet sent."""
+def queue_customer_edit(s: Session, edit: CustomerEdit, now: datetime,
+                        waiting: list[WriteBack]) -> WriteBack:
+    """Queue ``edit`` as a CustomerMod, folding it into a write-back not yet sent
+    (``waiting``: the link's open write-backs, from ``open_write_backs``)."""
     link = edit.link
     assert link.id is not None
-    for row in _open(s, link.id, CUSTOMER_MOD):
+    for row in waiting:
         if row.state == WriteBackState.STALE:
             _merge(row, edit, now)  # its re-apply after the re-query carries the new values
             return row
@@ -125,7 +137,6 @@ def _send(s: Session, row: WriteBack, edit_sequence: str, now: datetime) -> Writ
     row.request_id, row.base_edit_sequence = request.id, edit_sequence
     row.state, row.created_at, row.updated_at = WriteBackState.QUEUED, now, now
     s.add(row)
-    s.flush()
     return row
 
 
