@@ -39,7 +39,6 @@ class Loop:
     def __init__(self, world: World, books: Books) -> None:
         self.world, self.books = world, books
         self.db, self.sim, self.clock = world.db, world.sim, world.clock
-        self.company = books.company.model_copy()
         self.connection_id = load_connection(self.db).id
 
     @property
