@@ -40,3 +40,21 @@ def test_naive_datetimes_are_refused(db: Database) -> None:
             c = _company()
             c.last_poll_at = datetime(2026, 1, 1)
             s.add(c)
+
+
+def test_an_older_database_gains_the_new_columns_and_keeps_its_rows(db: Database) -> None:
+    import sqlalchemy as sa
+
+    with db.session() as s:
+        s.add(_company())
+    with db.engine.begin() as conn:
+        # What a version-1 database looked like: these columns came later.
+        conn.execute(sa.text('ALTER TABLE "mlc_record_link" DROP COLUMN "field_hashes"'))
+        conn.execute(sa.text('ALTER TABLE "mlc_qbwc_session" DROP COLUMN "percent"'))
+        conn.execute(sa.text("UPDATE mlc_schema_version SET version = 1"))
+    db.create_all()
+    assert db.schema_version() == SCHEMA_VERSION
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("mlc_qbwc_session")}
+    assert "percent" in columns
+    with db.session() as s:
+        assert s.exec(select(Company)).one().name == "Acme"

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Column, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine, select
 
@@ -17,8 +17,9 @@ from connector.store.models import SchemaVersion
 
 __all__ = ["SCHEMA_VERSION", "Database", "SchemaTooNewError"]
 
-# Bump when a table changes; create_all adds new tables, anything else needs a note in README.
-SCHEMA_VERSION = 1
+# Bump when a table changes. create_all adds new tables and ``_add_missing_columns`` new
+# columns; anything else (renames, type changes) needs its own step here.
+SCHEMA_VERSION = 2
 
 
 class SchemaTooNewError(ConfigError):
@@ -32,6 +33,39 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
+
+
+def _sql_literal(value: bool | int | str, dialect: Any) -> str:
+    if isinstance(value, bool):
+        return ("1" if value else "0") if dialect.name == "sqlite" else ("TRUE" if value else "FALSE")
+    if isinstance(value, int):
+        return str(value)
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _column_ddl(column: Column[Any], dialect: Any) -> str:
+    ddl = f'"{column.name}" {column.type.compile(dialect=dialect)}'
+    if column.nullable:
+        return ddl
+    default = getattr(column.default, "arg", None)
+    if isinstance(default, bool | int | str):
+        return f"{ddl} NOT NULL DEFAULT {_sql_literal(default, dialect)}"
+    raise ConfigError(f"cannot add the required column {column.table.name}.{column.name} to an "
+                      "existing database automatically; export and re-create the database")
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Upgrade in place by adding the columns newer code declares (additive changes only)."""
+    existing = inspect(engine)
+    with engine.begin() as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            if not existing.has_table(table.name):
+                continue
+            have = {c["name"] for c in existing.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in have:
+                    conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN '
+                                      f"{_column_ddl(column, engine.dialect)}"))
 
 
 class Database:
@@ -66,6 +100,7 @@ class Database:
                     f"this ml-connector's {SCHEMA_VERSION}; upgrade ml-connector before using it"
                 )
             elif row.version < SCHEMA_VERSION:
+                _add_missing_columns(self.engine)
                 row.version = SCHEMA_VERSION
 
     def schema_version(self) -> int | None:

@@ -58,17 +58,24 @@ class LiveServer:
         self._sockets: dict[int, object] = {}
         self._server = create_server(app, map=self._sockets, host="127.0.0.1", port=0, threads=4)
         self.base_url = f"http://127.0.0.1:{self._server.effective_port}"
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stopping.is_set():
+            wasyncore.loop(timeout=0.05, map=self._sockets, count=1)
 
     @property
     def qbwc_url(self) -> str:
         return self.base_url + "/qbwc"
 
     def stop(self) -> None:
-        # Sockets may only be closed on the server's own loop thread (else select() sees EBADF).
-        self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._sockets))
+        # Close the sockets only once the loop has stopped selecting on them: closing them
+        # under a running select() is what made shutdowns fail with EBADF now and then.
+        self._stopping.set()
         self._thread.join(timeout=5)
+        wasyncore.close_all(self._sockets)
         self._server.task_dispatcher.shutdown()
 
 
