@@ -71,7 +71,9 @@ def _address(prefix: str, source: str) -> tuple[FieldRule, ...]:
 
 
 ACCOUNT_FIELDS: tuple[FieldRule, ...] = (
-    _rule("Account_Name", "Name", owner=Owner.QBD, max_length=200),
+    # Names travel both ways (newer wins); QuickBooks refuses a name already in use (3100),
+    # which the write-back records as a per-record failure.
+    _rule("Account_Name", "Name", max_length=200),
     _rule("Account_Number", "AccountNumber", max_length=40),
     _rule("Phone", "Phone", max_length=30),
     _rule("Fax", "Fax", max_length=30),

@@ -3,7 +3,7 @@
 Each ``FieldRule`` says which qbXML elements feed a Zoho field and who owns it. A ``NEWER``
 rule flows back to its first element (``Phone`` -> ``Phone``, ``Last_Name`` -> ``LastName``);
 a street that joined ``Addr1``..``Addr5`` is split back into lines; a ``QBD`` rule never flows
-back (money, names, item data). Nothing here is a second copy of the map.
+back (money, item data). Nothing here is a second copy of the map.
 """
 
 from __future__ import annotations

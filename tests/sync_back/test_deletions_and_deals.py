@@ -32,14 +32,15 @@ def test_an_account_closed_in_zoho_makes_the_customer_inactive(loop: Loop) -> No
     assert loop.customer("Acme Rockets").is_active is False
 
 
-def test_an_account_name_edited_in_zoho_stays_quickbooks_own(loop: Loop) -> None:
+def test_an_account_renamed_in_zoho_renames_the_customer(loop: Loop) -> None:
     acme = loop.customer("Acme Rockets")
     loop.sim.edit_record("Accounts", loop.zoho_id("Accounts", acme.list_id),
                          Account_Name="Acme Rockets & Anvils")
     summary = loop.sync_back()
     assert [(e.action, e.changed_fields) for e in loop.events(summary)] == [
-        ("kept_qbd", ["Account_Name"])]
-    assert loop.write_backs() == [] and loop.customer("Acme Rockets").name == "Acme Rockets"
+        ("queued", ["Account_Name"])]
+    loop.session()
+    assert loop.customer(acme.list_id).name == "Acme Rockets & Anvils"
 
 
 def _deal(loop: Loop) -> str:
@@ -94,3 +95,14 @@ def test_a_run_for_another_company_leaves_the_notifications_waiting(loop: Loop) 
     assert waiting
     loop.sync_back(company="Acme")
     assert [w.changes["want"] for w in loop.write_backs()] == [{"phone": "555-0700"}]
+
+
+def test_a_zoho_rename_to_a_name_quickbooks_already_uses_fails_alone(loop: Loop) -> None:
+    acme = loop.customer("Acme Rockets")
+    loop.sim.edit_record("Accounts", loop.zoho_id("Accounts", acme.list_id), Account_Name="Bolt Bikes")
+    loop.sync_back()
+    loop.session()
+    summary = loop.sync_back()
+    [failure] = summary.failures
+    assert failure.qb_id == acme.list_id and failure.error_code == "3100"
+    assert loop.customer(acme.list_id).name == "Acme Rockets"
