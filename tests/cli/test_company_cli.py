@@ -9,6 +9,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from connector.cli import cli
+from connector.store import SCHEMA_VERSION
 
 
 @pytest.fixture
@@ -77,4 +78,4 @@ def test_qwc_writes_a_registration_file(run, tmp_path: Path) -> None:  # type: i
 def test_info_names_the_database_and_key_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = run("info")
     assert result.exit_code == 0
-    assert str(tmp_path) in result.output and "schema version : 1" in result.output
+    assert str(tmp_path) in result.output and f"schema version : {SCHEMA_VERSION}" in result.output
