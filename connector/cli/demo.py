@@ -149,6 +149,23 @@ def _delta(shell: Shell, acme: QuickBooksSimulator, wc_acme: WebConnector) -> No
     shell.run("sync", "--company", "Acme Ltd")
 
 
+def _write_back(shell: Shell, zoho: ZohoSimulator, acme: QuickBooksSimulator,
+                wc_acme: WebConnector) -> None:
+    _step("6. A salesperson edits Zoho; the change travels back to QuickBooks")
+    regular = acme.company.listed("Customer")[7]
+    account = next(a for a in zoho.records("Accounts")
+                   if str(a.get("QBD_Key", "")).endswith(":" + regular.list_id))
+    zoho.wait_for_notifications()  # let the echoes of our own sync arrive first
+    zoho.edit_record("Accounts", account["id"], Phone="+1 555 0177")
+    zoho.wait_for_notifications()
+    click.echo(f"  salesperson: phone of {account['Account_Name']!r} in Zoho -> +1 555 0177 "
+               f"(QuickBooks has {regular.fields.get('Phone')!r})")
+    shell.run("sync-back", "--company", "Acme Ltd")
+    _session(wc_acme, "Acme")
+    click.echo(f"  QuickBooks now: phone of {regular.name!r} is "
+               f"{acme.company.customer(regular.list_id).fields.get('Phone')!r}")
+
+
 def _run(shell: Shell, settings: Settings, zoho: ZohoSimulator, bridge_url: str) -> None:
     _step("1. Register two QuickBooks company files (each gets its own Web Connector user)")
     shell.run("company", "add", "Acme Ltd", "--qbwc-user", "acme", "--password-stdin",
@@ -161,6 +178,8 @@ def _run(shell: Shell, settings: Settings, zoho: ZohoSimulator, bridge_url: str)
     grant = zoho.grant_code(CLIENT_ID)
     shell.run("zoho", "connect", "--client-id", CLIENT_ID, "--grant-code", grant)
     shell.run("zoho", "setup", "--yes")
+    # Zoho calls the bridge back on every change (ids only); the bridge checks channel + token.
+    shell.run("zoho", "watch", "--notify-url", bridge_url.replace("/qbwc", "/zoho/notify"))
 
     _step("3. The Web Connector polls: first contact reads everything, paged by iterators")
     # The seeded books were last touched three days ago, as a real company file would be.
@@ -174,15 +193,16 @@ def _run(shell: Shell, settings: Settings, zoho: ZohoSimulator, bridge_url: str)
             WebConnector(bridge_url, "globex", "globex-pass", globex) as wc_globex:
         _first_contact(shell, zoho, wc_acme, wc_globex)
         _delta(shell, acme, wc_acme)
+        _write_back(shell, zoho, acme, wc_acme)
 
-        _step("6. What goes wrong in real life is refused cleanly")
+        _step("7. What goes wrong in real life is refused cleanly")
         with WebConnector(bridge_url, "acme", "wrong-pass", acme) as wrong:
             _session(wrong, "wrong password")
         mixed_up = QuickBooksSimulator(GLOBEX_FILE, company_name="Globex")
         with WebConnector(bridge_url, "acme", "acme-pass", mixed_up) as wrong_file:
             _session(wrong_file, "Acme user, Globex file open")
 
-    _step("7. Check everything from the user's side")
+    _step("8. Check everything from the user's side")
     shell.run("ping", check=False)
     shell.run("company", "list")
     shell.run("audit", "list")
@@ -229,6 +249,8 @@ def demo(data_dir: Path | None) -> None:
                "connected and prepared over OAuth; `ml-connector sync` (the library call the "
                "qb-to-zoho Prefect flow makes, here without a Prefect server) turned the stored "
                "records into Zoho Accounts, Contacts, Products, Deals and Invoices over HTTP, "
-               "then carried only the bookkeeper's changes; every run is in `audit list`. "
-               "Not shown: the Prefect deployments themselves (prefect.yaml) and the Zoho -> "
-               "QuickBooks direction.")
+               "then carried only the bookkeeper's changes; Zoho's change notifications reached "
+               "the bridge and `ml-connector sync-back` queued the salesperson's edit, which the "
+               "next Web Connector session wrote into QuickBooks; every run is in `audit list`. "
+               "Not shown: the Prefect server and deployments themselves (prefect.yaml): the "
+               "CLI runs the same library calls the flows make.")
