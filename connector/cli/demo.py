@@ -14,16 +14,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
 import httpx
-from sqlmodel import select
+from sqlmodel import col, func, select
 
 from connector.config import Settings
-from connector.qbxml.parse import iter_records
 from connector.sandbox.qbd import QuickBooksSimulator, seed_company
 from connector.sandbox.webconnector import WebConnector
 from connector.sandbox.zoho import ZohoSimulator
@@ -97,16 +95,18 @@ def _session(wc: WebConnector, label: str) -> None:
 
 
 def _stored(db: Database) -> None:
+    waiting = RawResponse.processed_at.is_(None)  # type: ignore[union-attr]
     with db.session() as s:
-        rows = s.exec(select(RawResponse).where(RawResponse.processed_at.is_(None))).all()  # type: ignore[union-attr]
+        responses = s.exec(select(func.count()).select_from(RawResponse).where(waiting)).one()
+        # The bridge counted each response's records when it stored it: no need to parse again.
+        counts = s.exec(select(RawResponse.company_id, RawResponse.entity,
+                               func.sum(RawResponse.record_count))
+                        .where(waiting).group_by(col(RawResponse.company_id), col(RawResponse.entity))
+                        .order_by(col(RawResponse.company_id), col(RawResponse.entity))).all()
         marks = s.exec(select(Watermark)).all()
-    kinds: Counter[tuple[int, str]] = Counter()
-    for row in rows:
-        for record in iter_records(row.body, strict=False):
-            kinds[(row.company_id, type(record).__name__)] += 1
-    click.echo(f"  {len(rows)} raw QuickBooks responses stored, waiting for the sync:")
-    for (company_id, kind), n in sorted(kinds.items()):
-        click.echo(f"    company #{company_id}: {n:4} {kind} records")
+    click.echo(f"  {responses} raw QuickBooks responses stored, waiting for the sync:")
+    for company_id, entity, n in counts:
+        click.echo(f"    company #{company_id}: {n:4} {entity} records")
     click.echo(f"  {len(marks)} watermarks, e.g. " + ", ".join(
         f"#{m.company_id} {m.entity} @ {m.value:%H:%M:%S}" for m in marks[:3]))
 
