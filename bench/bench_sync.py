@@ -1,7 +1,7 @@
 """QuickBooks -> Zoho sync throughput against the bare Zoho calls it needs.
 
 A seeded company (2,000 customers with jobs, 1,000 invoices of 3 lines, 28 items) is read
-through the QBWC service into stored responses; ``run_company`` then syncs them to a Zoho
+through the QBWC service into stored responses; ``runs.sync_quickbooks`` then syncs them to a Zoho
 simulator with zero latency, answering in-process. Every write call the sync sends is
 recorded; the reference replays exactly those calls through a bare ``ZohoClient.call`` on the
 same simulator, in parallel as the sync's batches are. The ratio is what parsing, dedupe,
@@ -31,7 +31,8 @@ from connector.qbwc.service import QbwcService
 from connector.sandbox.qbd import QuickBooksSimulator, seed_company
 from connector.sandbox.zoho import ZohoSimulator
 from connector.store import Database
-from connector.sync import SyncOptions, client_factory, run_company
+from connector import runs
+from connector.runs import RunEnv
 from connector.zoho import DEFAULT_SCOPES, NO_RETRY, OAuthApp, TokenEndpoint
 from connector.zoho.connection import NewConnection, open_client, save_connection
 from connector.zoho.fields import REQUIRED_CUSTOM_FIELDS
@@ -108,8 +109,8 @@ def _measure(latency: float) -> dict[str, Any]:
         options = {"transport": recording, "accounts_transport": sim.accounts_transport(),
                    "retry": NO_RETRY}
         started = time.perf_counter()
-        summary = run_company(db, company, client_factory(settings, db, secrets, **options),
-                              options=SyncOptions(chunk_responses=20))
+        summary = runs.sync_quickbooks(RunEnv.from_settings(settings, db, **options),
+                                       company.name).summary
         synced = time.perf_counter() - started
         assert summary.status == "completed", summary.markdown()
         bare = open_client(settings, db, secrets, transport=sim.api_transport(),

@@ -23,9 +23,11 @@ from connector.config import Settings
 from connector.crypto import SecretBox
 from connector.sandbox.zoho import ZohoSimulator
 from connector.store import Database, WriteBack, ZohoNotification
-from connector.sync import client_factory, run_company
+from connector import runs
+from connector.audit import audited
+from connector.runs import RunEnv
 from connector.sync.zoho_fields import fetch_fields
-from connector.sync.zoho_to_qb import run_zoho_to_qb
+from connector.sync.zoho_to_qb import apply_notifications
 from connector.zoho import NO_RETRY
 from connector.zoho.connection import open_client
 from connector.zoho.fields import QBD_KEY
@@ -39,7 +41,7 @@ def _world(tmp: Path) -> tuple[Settings, Database, SecretBox, ZohoSimulator, dic
     settings, db, secrets, sim, company = next(bench_sync_world(tmp))
     options: dict[str, Any] = {"transport": sim.api_transport(),
                                "accounts_transport": sim.accounts_transport(), "retry": NO_RETRY}
-    run_company(db, company, client_factory(settings, db, secrets, **options))
+    runs.sync_quickbooks(RunEnv.from_settings(settings, db, **options), company.name)
     return settings, db, secrets, sim, options
 
 
@@ -60,7 +62,10 @@ def run() -> list[dict[str, Any]]:
             client.get_records("Accounts", ids, fetch_fields("Accounts"))
             bare = time.perf_counter() - started
             started = time.perf_counter()
-            summary = run_zoho_to_qb(db, client, settings)
+            with audited(db, flow="zoho_to_qb", direction="zoho->qbd") as audit:
+                apply_notifications(db, client, settings, audit)
+            summary = audit.summary
+            assert summary is not None
             took = time.perf_counter() - started
         with db.session() as s:
             queued = len(s.exec(select(WriteBack)).all())

@@ -1,28 +1,55 @@
 """Every run of every flow is one audit unit: a row with counts, one event per record touched.
 
 The same summary is what the flows publish as a Prefect artifact and what
-``ml-connector audit`` prints, so the data team and the CLI read the same facts.
+``ml-connector audit`` prints, so the data team and the CLI read the same facts. A run is
+opened with ``audited`` and always ends: completed, completed with errors, or failed with
+the error's type and message; a run whose process died is closed as abandoned.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, update
 from sqlmodel import col, select
 
 from connector.store import AuditEvent, AuditRun, Company, Database
 from connector.store.types import utcnow
 
-__all__ = ["COUNT_KEYS", "AuditRecorder", "AuditSummary", "get_run", "list_runs", "run_events"]
+__all__ = ["COUNT_KEYS", "RunStatus", "AuditRecorder", "AuditSummary", "audited", "describe_error",
+           "record_skipped", "close_abandoned", "get_run", "list_runs", "run_events"]
 
-COUNT_KEYS: tuple[str, ...] = ("read", "created", "updated", "unchanged", "deleted", "conflicts", "failed")
+COUNT_KEYS: tuple[str, ...] = ("read", "created", "updated", "unchanged", "deleted", "conflicts",
+                               "failed")
 # Events are written in batches: a backfill touches tens of thousands of records.
 _FLUSH_EVERY = 500
+# Rows of touched records an artifact shows; the rest is one `ml-connector audit show` away.
+ARTIFACT_RECORDS = 50
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    COMPLETED_WITH_ERRORS = "completed_with_errors"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    ABANDONED = "abandoned"
+
+
+def describe_error(exc: BaseException) -> str:
+    """What a failed run says: the error's type and message, never a traceback."""
+    text = str(exc) or repr(exc)
+    return f"{type(exc).__name__}: {text}"
+
+
+def _cell(value: object) -> str:
+    return str(value or "").replace("|", "/").replace("\n", " ")
 
 
 @dataclass
@@ -37,26 +64,48 @@ class AuditSummary:
     counts: dict[str, int]
     error: str | None = None
     failures: list[AuditEvent] = field(default_factory=list)
+    records: list[AuditEvent] = field(default_factory=list)
+    records_total: int = 0
+    attempt: int = 1
+    # Earlier tries of the same orchestrator task (same flow run): (audit run id, status).
+    earlier: list[tuple[int, str]] = field(default_factory=list)
+
+    def _records_table(self) -> list[str]:
+        lines = ["", "| QuickBooks record | Zoho record | action | changed fields | error |",
+                 "|---|---|---|---|---|"]
+        for e in self.records[:ARTIFACT_RECORDS]:
+            qb = " ".join(filter(None, (e.qb_type, e.qb_name or e.qb_id)))
+            zoho = " ".join(filter(None, (e.zoho_module, e.zoho_id)))
+            error = f"[{e.error_code}] {e.error_message or ''}" if e.error_code else e.error_message
+            lines.append(f"| {_cell(qb)} | {_cell(zoho)} | {e.action} | "
+                         f"{_cell(', '.join(e.changed_fields))} | {_cell(error)} |")
+        if self.records_total > ARTIFACT_RECORDS:
+            lines += ["", f"{self.records_total - ARTIFACT_RECORDS} more: "
+                          f"`ml-connector audit show {self.run_id}`"]
+        return lines
 
     def markdown(self) -> str:
-        """The Prefect artifact body: one table of counts, then the failures."""
+        """The Prefect artifact body: counts, the records touched, and why a run failed."""
+        took = (f", took {(self.ended_at - self.started_at).total_seconds():.1f} s"
+                if self.ended_at else "")
         lines = [
             f"### {self.flow} · {self.company or 'all companies'} · {self.status}",
             "",
-            f"Audit run **{self.run_id}**, {self.direction}, started {self.started_at:%Y-%m-%d %H:%M:%S} UTC"
-            + (f", took {(self.ended_at - self.started_at).total_seconds():.1f} s" if self.ended_at else ""),
+            f"Audit run **{self.run_id}**, {self.direction}, started "
+            f"{self.started_at:%Y-%m-%d %H:%M:%S} UTC{took}",
             "",
             "| " + " | ".join(COUNT_KEYS) + " |",
             "|" + "---|" * len(COUNT_KEYS),
             "| " + " | ".join(str(self.counts.get(k, 0)) for k in COUNT_KEYS) + " |",
         ]
+        if self.attempt > 1 or self.earlier:
+            tries = ", ".join(f"run {run_id} {status}" for run_id, status in self.earlier)
+            lines += ["", f"Attempt {self.attempt}" + (f" (earlier: {tries})" if tries else "")]
         if self.error:
-            lines += ["", f"**Run failed:** {self.error}"]
-        if self.failures:
-            lines += ["", "| record | action | code | message |", "|---|---|---|---|"]
-            lines += [f"| {e.qb_type or e.zoho_module} {e.qb_id or e.zoho_id} | {e.action} | "
-                      f"{e.error_code or ''} | {(e.error_message or '').replace('|', '/')} |"
-                      for e in self.failures[:50]]
+            label = "Skipped" if self.status == RunStatus.SKIPPED else "Run failed"
+            lines += ["", f"**{label}:** {self.error}"]
+        if self.records:
+            lines += self._records_table()
         return "\n".join(lines)
 
 
@@ -64,33 +113,37 @@ class AuditRecorder:
     """Collects one run's counts and events; ``finish`` closes the unit."""
 
     def __init__(self, db: Database, *, flow: str, direction: str, company_id: int | None = None,
-                 external_run_id: str | None = None, clock: Callable[[], datetime] = utcnow):
+                 external_run_id: str | None = None, holder: str | None = None,
+                 attempt: int = 1, clock: Callable[[], datetime] = utcnow):
         self.db = db
         self.clock = clock
         self.counts: Counter[str] = Counter({key: 0 for key in COUNT_KEYS})
         self._pending: list[dict[str, Any]] = []
+        self.summary: AuditSummary | None = None
         with db.session() as s:
             run = AuditRun(company_id=company_id, flow=flow, direction=direction,
                            started_at=clock(), counts=dict(self.counts),
-                           external_run_id=external_run_id)
+                           external_run_id=external_run_id, holder=holder, attempt=attempt)
             s.add(run)
             s.flush()
-            assert run.id is not None
+            if run.id is None:
+                raise RuntimeError("the database gave the audit run no id")
             self.run_id: int = run.id
 
     def count(self, key: str, n: int = 1) -> None:
         self.counts[key] += n
 
     def event(self, action: str, *, qb_type: str | None = None, qb_id: str | None = None,
-              edit_sequence: str | None = None, zoho_module: str | None = None,
-              zoho_id: str | None = None, changed_fields: Sequence[str] = (),
-              error_code: str | int | None = None, error_message: str | None = None) -> None:
+              qb_name: str | None = None, edit_sequence: str | None = None,
+              zoho_module: str | None = None, zoho_id: str | None = None,
+              changed_fields: Sequence[str] = (), error_code: str | int | None = None,
+              error_message: str | None = None) -> None:
         # Plain rows, inserted in bulk: building a validated model per event would cost more
         # than the sync's own work on a large backfill.
         self._pending.append(dict(
             run_id=self.run_id, at=self.clock(), action=action, qb_type=qb_type, qb_id=qb_id,
-            edit_sequence=edit_sequence, zoho_module=zoho_module, zoho_id=zoho_id,
-            changed_fields=list(changed_fields),
+            qb_name=qb_name, edit_sequence=edit_sequence, zoho_module=zoho_module,
+            zoho_id=zoho_id, changed_fields=list(changed_fields),
             error_code=str(error_code) if error_code is not None else None,
             error_message=error_message,
         ))
@@ -102,21 +155,69 @@ class AuditRecorder:
             return
         with self.db.session() as s:
             s.connection().execute(insert(AuditEvent.__table__), self._pending)  # type: ignore[attr-defined]
-            run = s.get(AuditRun, self.run_id)
-            assert run is not None
-            run.counts = dict(self.counts)
+            s.execute(update(AuditRun).where(col(AuditRun.id) == self.run_id)
+                      .values(counts=dict(self.counts)))
         self._pending = []
 
     def finish(self, *, error: str | None = None) -> AuditSummary:
         self.flush()
+        status = (RunStatus.FAILED if error else RunStatus.COMPLETED_WITH_ERRORS
+                  if self.counts["failed"] else RunStatus.COMPLETED)
         with self.db.session() as s:
-            run = s.get(AuditRun, self.run_id)
-            assert run is not None
-            run.counts = dict(self.counts)
-            run.ended_at = self.clock()
-            run.status = "failed" if error else ("completed_with_errors" if self.counts["failed"] else "completed")
-            run.error = error
-        return get_run(self.db, self.run_id)
+            s.execute(update(AuditRun).where(col(AuditRun.id) == self.run_id).values(
+                counts=dict(self.counts), ended_at=self.clock(), status=status, error=error))
+        self.summary = get_run(self.db, self.run_id)
+        return self.summary
+
+
+@contextmanager
+def audited(db: Database, *, flow: str, direction: str, company_id: int | None = None,
+            external_run_id: str | None = None, holder: str | None = None, attempt: int = 1,
+            clock: Callable[[], datetime] = utcnow) -> Iterator[AuditRecorder]:
+    """One audit unit that always ends: whatever escapes the block ends it ``failed`` with the
+    error's type and message (and is raised again); otherwise it ends by its counts."""
+    recorder = AuditRecorder(db, flow=flow, direction=direction, company_id=company_id,
+                             external_run_id=external_run_id, holder=holder, attempt=attempt,
+                             clock=clock)
+    try:
+        yield recorder
+    except BaseException as exc:
+        recorder.finish(error=describe_error(exc))
+        raise
+    recorder.finish()
+
+
+def record_skipped(db: Database, *, flow: str, direction: str, company_id: int | None,
+                   reason: str, external_run_id: str | None = None, attempt: int = 1,
+                   clock: Callable[[], datetime] = utcnow) -> AuditSummary:
+    """A run that did not start because another holds its lease: audited, with the holder."""
+    now = clock()
+    with db.session() as s:
+        run = AuditRun(company_id=company_id, flow=flow, direction=direction,
+                       status=RunStatus.SKIPPED, started_at=now, ended_at=now,
+                       counts={key: 0 for key in COUNT_KEYS}, error=reason,
+                       external_run_id=external_run_id, attempt=attempt)
+        s.add(run)
+        s.flush()
+        run_id = run.id
+    if run_id is None:
+        raise RuntimeError("the database gave the audit run no id")
+    return get_run(db, run_id)
+
+
+def close_abandoned(db: Database, live: set[str], now: datetime) -> list[int]:
+    """Close as abandoned every running run whose holder no longer holds a live lease (its
+    process died or lost the lease); returns their ids."""
+    with db.session() as s:
+        rows = s.exec(select(AuditRun).where(AuditRun.status == RunStatus.RUNNING)
+                      .where(col(AuditRun.holder).is_not(None))).all()
+        dead = [r for r in rows if r.holder not in live]
+        for run in dead:
+            run.status, run.ended_at = RunStatus.ABANDONED, now
+            run.error = ("abandoned: the process running it stopped (its lease expired "
+                         "before the run ended); what it wrote stays recorded")
+            s.add(run)
+        return [r.id for r in dead if r.id is not None]
 
 
 def get_run(db: Database, run_id: int) -> AuditSummary:
@@ -125,13 +226,29 @@ def get_run(db: Database, run_id: int) -> AuditSummary:
         if run is None:
             raise LookupError(f"no audit run {run_id}")
         company = s.get(Company, run.company_id) if run.company_id else None
-        failures = s.exec(select(AuditEvent).where(AuditEvent.run_id == run_id)
-                          .where(col(AuditEvent.error_code).is_not(None) | col(AuditEvent.error_message).is_not(None))
+        events = select(AuditEvent).where(AuditEvent.run_id == run_id)
+        failures = s.exec(events.where(col(AuditEvent.error_code).is_not(None)
+                                       | col(AuditEvent.error_message).is_not(None))
                           .order_by(col(AuditEvent.id)).limit(200)).all()
+        records = s.exec(events.order_by(col(AuditEvent.id)).limit(ARTIFACT_RECORDS)).all()
+        total = len(records)
+        if total == ARTIFACT_RECORDS:
+            total = s.exec(select(func.count()).select_from(AuditEvent)
+                           .where(AuditEvent.run_id == run_id)).one()
+        earlier: list[tuple[int, str]] = []
+        if run.external_run_id:
+            earlier = [(r.id or 0, r.status) for r in s.exec(
+                select(AuditRun).where(AuditRun.external_run_id == run.external_run_id)
+                .where(AuditRun.flow == run.flow)
+                .where(col(AuditRun.company_id).is_(None) if run.company_id is None
+                       else AuditRun.company_id == run.company_id)
+                .where(col(AuditRun.id) < run_id).order_by(col(AuditRun.id))).all()]
         return AuditSummary(run_id=run_id, flow=run.flow, direction=run.direction,
                             company=company.name if company else None, status=run.status,
-                            started_at=run.started_at, ended_at=run.ended_at, counts=dict(run.counts),
-                            error=run.error, failures=list(failures))
+                            started_at=run.started_at, ended_at=run.ended_at,
+                            counts=dict(run.counts), error=run.error, failures=list(failures),
+                            records=list(records), records_total=int(total),
+                            attempt=run.attempt, earlier=earlier)
 
 
 def list_runs(db: Database, *, company_id: int | None = None, limit: int = 20) -> list[AuditSummary]:

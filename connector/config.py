@@ -74,9 +74,13 @@ class Settings(BaseSettings):
     sync_max_attempts: int = 5
     # The Deal stage of an invoice that is not paid yet (paid: Closed Won, deleted: Closed Lost).
     sync_open_deal_stage: str = "Negotiation/Review"
-    # closeConnection starts this Prefect deployment (the schedule stays as the safety net).
-    sync_on_close: bool = False
-    sync_deployment: str = "qb-to-zoho/qb-to-zoho"
+    # Runs hold a lease per company (or Zoho connection) and use case in the store, renewed
+    # every third of its life: a run whose process died is found once it expires.
+    run_lease_seconds: int = Field(default=120, ge=5)
+    # A run that finds its company busy waits this long, then ends as skipped.
+    run_lease_wait_seconds: float = Field(default=10.0, ge=0)
+    # How often a watching qb-to-zoho flow run looks for companies whose session just closed.
+    sync_poll_seconds: float = Field(default=5.0, gt=0)
 
     @property
     def resolved_database_url(self) -> str:

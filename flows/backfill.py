@@ -1,10 +1,5 @@
-"""Prefect flow ``backfill`` (manual): a first load or a re-sync of a date range.
-
-It queues QuickBooks reads (modified since ``since``, else everything) for the next Web
-Connector session, reopens the stored responses received in the range for a forced re-sync,
-and syncs them now, chunk by chunk inside Zoho's limits, with a progress artifact. Running it
-again goes on where it stopped: waiting reads and reopened responses stay until done.
-"""
+"""Prefect flow ``backfill``: a first load or a re-sync of a date range for one company,
+with a progress bar artifact. The steps and their order live in ``connector.runs.backfill``."""
 
 from __future__ import annotations
 
@@ -15,10 +10,9 @@ from uuid import UUID
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
-from connector.qbwc import get_company
-from connector.sync.backfill import backfill_status, mark_for_resync, queue_reads
-from flows.common import RETRY_DELAYS, artifact_key, open_app, retry_only_retriable
-from flows.qb_to_zoho import run_logged
+from connector import runs
+from connector.runs.result import artifact_slug
+from flows.common import RETRY_DELAYS, connector_logs, finish, retry_only_retriable, run_env
 
 __all__ = ["backfill"]
 
@@ -29,49 +23,34 @@ def _moment(day: date | None, end: bool) -> datetime | None:
     return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
 
 
-@task
-def queue_quickbooks_reads(company: str, since: date | None) -> int:
-    app = open_app()
-    return queue_reads(app.db, get_company(app.db, company), app.settings,
-                       since=_moment(since, False))
-
-
-@task
-def reopen_stored(company: str, since: date | None, until: date | None) -> int:
-    app = open_app()
-    found = get_company(app.db, company)
-    return mark_for_resync(app.db, found.id or 0, since=_moment(since, False),
-                           until=_moment(until, True))
-
-
 @task(retries=len(RETRY_DELAYS), retry_delay_seconds=RETRY_DELAYS,
       retry_condition_fn=retry_only_retriable)
-def resync(company: str) -> dict[str, Any]:
-    app = open_app()
-    found = get_company(app.db, company)
-    bar = create_progress_artifact(0.0, key=artifact_key("backfill-progress", company),
-                                   description=f"backfill of {company}: stored responses synced")
-    assert isinstance(bar, UUID)  # called from a sync task, Prefect answers at once
+def backfill_task(company: str, since: date | None, until: date | None, read_quickbooks: bool,
+                  resync_stored: bool) -> dict[str, Any]:
+    logger = get_run_logger()
+    bar = create_progress_artifact(0.0, key=f"backfill-progress-{artifact_slug(company)}",
+                                   description=f"backfill of {company}: stored "
+                                                    "responses synced")
 
     def progress(done: int, total: int) -> None:
-        update_progress_artifact(bar, 100.0 * done / max(total, 1))
-        get_run_logger().info("synced %d of %d stored responses", done, total)
+        if isinstance(bar, UUID):
+            update_progress_artifact(bar, 100.0 * done / max(total, 1))
+        logger.info("synced %d of %d stored responses", done, total)
 
-    return run_logged(found.id or 0, progress, prefix="backfill")
+    with connector_logs():
+        result = runs.backfill(run_env(), company, since=_moment(since, False),
+                               until=_moment(until, True), read_quickbooks=read_quickbooks,
+                               resync_stored=resync_stored, progress=progress)
+        for line in result.lines():
+            logger.info("%s", line)
+        return {**finish(result.run), "reads_queued": result.reads_queued,
+                "responses_reopened": result.responses_reopened,
+                "reads_waiting": result.reads_waiting,
+                "responses_waiting": result.responses_waiting}
 
 
 @flow(name="backfill")
 def backfill(company: str, since: date | None = None, until: date | None = None,
              read_quickbooks: bool = True, resync_stored: bool = True) -> dict[str, Any]:
-    logger = get_run_logger()
-    result: dict[str, Any] = {"company": company}
-    if read_quickbooks:
-        result["reads_queued"] = queue_quickbooks_reads(company, since)
-    if resync_stored:
-        result["responses_reopened"] = reopen_stored(company, since, until)
-        result["sync"] = resync(company)
-    app = open_app()
-    status = backfill_status(app.db, get_company(app.db, company).id or 0)
-    result.update(reads_waiting=status.reads_waiting, responses_waiting=status.responses_waiting)
-    logger.info("backfill of %s: %s", company, result)
-    return result
+    """Queue QuickBooks reads since ``since`` and re-sync what is stored in [since, until]."""
+    return backfill_task(company, since, until, read_quickbooks, resync_stored)

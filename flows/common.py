@@ -1,37 +1,62 @@
-"""What every flow opens from the environment (the ``MLC_`` settings), and the retry rule.
-
-Flows stay thin: each task calls one library function; the decisions live in ``connector``.
-"""
+"""What every flow shares: the run environment, the retry rule, and how a run's result
+reaches the Prefect UI (artifact, logs, state). Decisions live in ``connector.runs``."""
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
 from typing import Any
 
-from connector.config import Settings
-from connector.crypto import SecretBox
-from connector.errors import RetriableError
-from connector.store import Database
+from prefect.artifacts import create_markdown_artifact
+from prefect.logging.handlers import APILogHandler
+from prefect.runtime import flow_run, task_run
 
-__all__ = ["App", "open_app", "retry_only_retriable", "artifact_key", "RETRY_DELAYS"]
+from connector.config import Settings
+from connector.errors import RetriableError
+from connector.runs import RunEnv, RunResult
+
+__all__ = ["RETRY_DELAYS", "RunFailed", "connector_logs", "finish", "publish",
+           "retry_only_retriable", "run_env"]
 
 # Seconds between a task's tries: long enough for a 429 window or a Zoho hiccup to pass.
-RETRY_DELAYS: list[float] = [30, 120, 300]
+RETRY_DELAYS: list[float] = [30.0, 120.0, 300.0]
 
 
-@dataclass(frozen=True)
-class App:
-    settings: Settings
-    db: Database
-    secrets: SecretBox
+class RunFailed(RuntimeError):
+    """A run ended failed or abandoned for a reason that is not an exception of ours."""
 
 
-def open_app() -> App:
-    settings = Settings()
-    db = Database(settings.resolved_database_url)
-    db.create_all()
-    return App(settings, db, SecretBox.from_settings(settings))
+@cache
+def _base_env(environment: tuple[tuple[str, str], ...]) -> RunEnv:
+    # One engine per process and MLC_* environment: every task of a flow run shares it.
+    return RunEnv.from_settings(Settings())
+
+
+def run_env() -> RunEnv:
+    """The environment of the current flow run (its id, and which try of the task this is)."""
+    run_id = str(flow_run.id) if flow_run.id else None
+    attempt = int(task_run.run_count or 1) if task_run.id else 1
+    mlc = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("MLC_")))
+    return _base_env(mlc).for_run(
+        run_id, attempt, origin=f"Prefect flow run {flow_run.name}")
+
+
+def publish(result: RunResult) -> None:
+    create_markdown_artifact(result.markdown(), key=result.artifact_key,
+                             description=f"{result.summary.flow} audit run "
+                                         f"{result.summary.run_id}")
+
+
+def finish(result: RunResult) -> dict[str, Any]:
+    """Publish the run's audit; raise what stopped it (so Prefect retries a retriable error
+    and shows the rest as failed), else return its counts."""
+    publish(result)
+    if result.failed:
+        raise result.error or RunFailed(result.message)
+    return result.outcome()
 
 
 def retry_only_retriable(task: Any, task_run: Any, state: Any) -> bool:
@@ -46,7 +71,18 @@ def retry_only_retriable(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-def artifact_key(prefix: str, name: str) -> str:
-    """Prefect artifact keys allow lower-case letters, digits and dashes only."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "company"
-    return f"{prefix}-{slug}"
+@contextmanager
+def connector_logs(level: int = logging.INFO) -> Iterator[None]:
+    """Send the connector's own log lines (retries, stop reasons, per-company counts) to the
+    current flow run's logs in the Prefect UI."""
+    logger = logging.getLogger("connector")
+    handler = APILogHandler(level=level)
+    previous = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > level:
+        logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)

@@ -10,28 +10,21 @@ from typing import Any
 
 from prefect import flow, task
 
-from connector.audit import AuditSummary
-from connector.notify import renew_channels as renew
-from connector.zoho.client import ZohoClient
-from flows.common import App, retry_only_retriable
-from flows.zoho_to_qb import RETRY_SECONDS, run_published
+from connector import runs
+from flows.common import RETRY_DELAYS, RunFailed, connector_logs, finish, retry_only_retriable, run_env
 
 __all__ = ["renew_channels", "renew_task"]
 
 
-@task(retries=len(RETRY_SECONDS), retry_delay_seconds=RETRY_SECONDS,
+@task(retries=len(RETRY_DELAYS), retry_delay_seconds=RETRY_DELAYS,
       retry_condition_fn=retry_only_retriable)
 def renew_task(connection: str) -> dict[str, Any]:
-    def call(app: App, client: ZohoClient, connection_id: int | None,
-             run_id: str | None) -> AuditSummary:
-        return renew(app.db, client, app.settings, connection_id=connection_id,
-                     external_run_id=run_id)
-
-    summary, result = run_published(connection, "renew-channels", connection, call)
-    if summary.counts["failed"]:
+    with connector_logs():
+        result = finish(runs.renew_channels(run_env(), connection))
+    if result["failed"]:
         # Visible as a failed run in the Prefect UI; the next scheduled run tries again.
-        raise RuntimeError(f"{summary.counts['failed']} channel(s) could not be renewed: "
-                           f"see audit run {summary.run_id}")
+        raise RunFailed(f"{result['failed']} channel(s) could not be renewed: see audit run "
+                        f"{result['audit_run']}")
     return result
 
 

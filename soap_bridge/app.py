@@ -24,7 +24,6 @@ from connector.qbwc.service import QbwcService
 from connector.store import Database
 from soap_bridge.notify import notify
 from soap_bridge.service import soap_wsgi
-from soap_bridge.trigger import deployment_trigger
 
 __all__ = ["create_app", "BridgeState", "QBWC_PATH"]
 
@@ -74,21 +73,17 @@ def create_app(
     *,
     db: Database | None = None,
     clock: Clock | None = None,
-    on_session_closed: Callable[[int], None] | None = None,
 ) -> Flask:
     """Build the bridge; ``db`` defaults to the settings' database (tables created).
 
-    With ``MLC_SYNC_ON_CLOSE`` set (and no hook given), each closed QBWC session starts the
-    qb_to_zoho deployment for its company.
+    A closed QBWC session leaves a sync request in the store; the flows pick it up.
     """
     settings = settings or Settings()
     if db is None:
         db = Database(settings.resolved_database_url)
         db.create_all()
     _quiet_spyne()
-    if on_session_closed is None and settings.sync_on_close:
-        on_session_closed = deployment_trigger(settings, db)
-    qbwc = QbwcService(db, settings, clock=clock, on_session_closed=on_session_closed)
+    qbwc = QbwcService(db, settings, clock=clock)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.extensions["mlc"] = BridgeState(settings=settings, db=db, qbwc=qbwc)

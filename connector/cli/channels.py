@@ -5,7 +5,9 @@ from __future__ import annotations
 import click
 
 from connector.cli.common import AppContext, pass_app
-from connector.notify import list_channels, renew_channels, watch
+from connector import runs
+from connector.audit import RunStatus
+from connector.notify import list_channels, watch
 from connector.store.types import utcnow
 from connector.zoho.connection import load_connection, open_client
 
@@ -51,13 +53,11 @@ def channels_command(app: AppContext, include_replaced: bool) -> None:
 @pass_app
 def renew_command(app: AppContext, name: str) -> None:
     """Renew channels about to expire, re-open lapsed ones and fetch what they missed."""
-    connection = load_connection(app.db, name)
-    with open_client(app.settings, app.db, app.secrets, name=name) as client:
-        summary = renew_channels(app.db, client, app.settings, connection_id=connection.id)
-    counts = summary.counts
+    result = runs.renew_channels(app.runs, name)
+    counts, summary = result.summary.counts, result.summary
     click.echo(f"renewed {counts['updated']}, re-opened {counts['created']}, unchanged "
                f"{counts['unchanged']}, failed {counts['failed']}; {counts['read']} missed "
                f"change(s) queued (audit run {summary.run_id})")
-    if summary.status != "completed":
+    if summary.status != RunStatus.COMPLETED:
         raise click.ClickException(summary.error or "some channels could not be renewed; "
                                    f"see `ml-connector audit show {summary.run_id}`")

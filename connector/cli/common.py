@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from functools import cached_property, update_wrapper
 from typing import Any, TypeVar
@@ -11,6 +12,7 @@ import click
 from connector.config import Settings
 from connector.crypto import SecretBox
 from connector.errors import ConnectorError
+from connector.runs import RunEnv
 from connector.store import Database
 
 __all__ = ["AppContext", "pass_app"]
@@ -31,6 +33,12 @@ class AppContext:
     @cached_property
     def secrets(self) -> SecretBox:
         return SecretBox.from_settings(self.settings)
+
+    @cached_property
+    def runs(self) -> RunEnv:
+        """What the run layer needs; runs started here are named after this command."""
+        return RunEnv.from_settings(self.settings, self.db).for_run(
+            None, origin=f"`ml-connector {' '.join(sys.argv[1:3])}`")
 
 
 def pass_app(fn: F) -> F:

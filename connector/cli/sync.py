@@ -1,6 +1,7 @@
 """``ml-connector sync``, ``backfill`` and ``review``: the QuickBooks -> Zoho cycle by hand.
 
-``sync`` runs the same library call as the qb_to_zoho Prefect flow, in this process.
+``sync`` and ``backfill`` call the same run layer as the qb-to-zoho and backfill Prefect
+flows, in this process.
 """
 
 from __future__ import annotations
@@ -9,37 +10,23 @@ from datetime import UTC, datetime, time
 
 import click
 
-from connector.audit import AuditSummary, list_runs
+from connector import runs
 from connector.cli.common import AppContext, pass_app
-from connector.errors import ConnectorError
 from connector.qbwc import get_company
 from connector.reviews import list_reviews
-from connector.store import Company
-from connector.sync import SyncOptions, client_factory, pending_companies, run_company
-from connector.sync.backfill import backfill_status, mark_for_resync, queue_reads
 
-__all__ = ["sync", "backfill", "review"]
+__all__ = ["sync", "backfill", "review", "echo_result"]
 
 
 def _progress(done: int, total: int) -> None:
     click.echo(f"  synced {done} of {total} stored responses")
 
 
-def _run(app: AppContext, companies: list[Company]) -> bool:
-    """Sync each company and print its audit summary; True when every run completed."""
-    opener = client_factory(app.settings, app.db, app.secrets)
-    options = SyncOptions.from_settings(app.settings)
-    ok = True
-    for company in companies:
-        click.secho(f"{company.name}:", bold=True)
-        summary: AuditSummary
-        try:
-            summary = run_company(app.db, company, opener, options=options, progress=_progress)
-        except ConnectorError:
-            ok = False
-            summary = list_runs(app.db, company_id=company.id, limit=1)[0]
-        click.echo(summary.markdown())
-    return ok
+def echo_result(result: runs.RunResult) -> bool:
+    """Print a run's audit summary; True unless it failed."""
+    click.secho(f"{result.target}:", bold=True)
+    click.echo(result.markdown())
+    return not result.failed
 
 
 @click.command("sync")
@@ -48,11 +35,12 @@ def _run(app: AppContext, companies: list[Company]) -> bool:
 @pass_app
 def sync(app: AppContext, company: str | None) -> None:
     """Send what QuickBooks answered to Zoho CRM now (what the qb-to-zoho flow runs)."""
-    companies = [get_company(app.db, company)] if company else pending_companies(app.db)
-    if not companies:
+    names = [company] if company else runs.companies_waiting(app.runs)
+    if not names:
         click.echo("nothing to sync: no stored QuickBooks responses are waiting")
         return
-    if not _run(app, companies):
+    results = [runs.sync_quickbooks(app.runs, name, progress=_progress) for name in names]
+    if not all([echo_result(result) for result in results]):
         raise click.ClickException("the sync stopped; the responses it did not finish wait for "
                                    "the next run (see `ml-connector audit list`)")
 
@@ -77,20 +65,12 @@ def _day(value: datetime | None, end: bool) -> datetime | None:
 def backfill(app: AppContext, company: str, since: datetime | None, until: datetime | None,
              quickbooks: bool, stored: bool) -> None:
     """First load or re-sync of a date range (resumable: run it again to go on)."""
-    found = get_company(app.db, company)
-    assert found.id is not None
-    start, end = _day(since, False), _day(until, True)
-    if quickbooks:
-        queued = queue_reads(app.db, found, app.settings, since=start)
-        click.echo(f"queued {queued} QuickBooks read(s) for the next Web Connector session")
-    if stored:
-        marked = mark_for_resync(app.db, found.id, since=start, until=end)
-        click.echo(f"reopened {marked} stored response(s) for a forced re-sync")
-        if marked and not _run(app, [found]):
-            raise click.ClickException("the re-sync stopped; run the backfill again to go on")
-    status = backfill_status(app.db, found.id)
-    click.echo(f"waiting: {status.reads_waiting} QuickBooks read(s) for the next session, "
-               f"{status.responses_waiting} stored response(s) for the next sync")
+    result = runs.backfill(app.runs, company, since=_day(since, False), until=_day(until, True),
+                           read_quickbooks=quickbooks, resync_stored=stored, progress=_progress)
+    ok = echo_result(result.run)
+    click.echo("\n".join(result.lines()))
+    if not ok:
+        raise click.ClickException("the backfill stopped; run it again to go on")
 
 
 @click.group()

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import click
 
+from connector import runs
 from connector.cli.common import AppContext, pass_app
-from connector.sync.zoho_to_qb import run_zoho_to_qb, set_void_closed_invoices
-from connector.zoho.connection import load_connection, open_client
+from connector.cli.sync import echo_result
+from connector.sync.zoho_to_qb import set_void_closed_invoices
 
 __all__ = ["sync_back", "sync_back_policy"]
 
@@ -22,11 +23,9 @@ __all__ = ["sync_back", "sync_back_policy"]
 @pass_app
 def sync_back(app: AppContext, company: str | None, name: str) -> None:
     """Turn the Zoho changes notified so far into QuickBooks Mods (sent at the next session)."""
-    connection = load_connection(app.db, name)
-    with open_client(app.settings, app.db, app.secrets, name=name) as client:
-        summary = run_zoho_to_qb(app.db, client, app.settings, company=company,
-                                 connection_id=connection.id)
-    click.echo(summary.markdown())
+    if not echo_result(runs.sync_back(app.runs, name, company)):
+        raise click.ClickException("the sync-back stopped; the notifications it did not finish "
+                                   "wait for the next run (see `ml-connector audit list`)")
 
 
 @click.command("sync-back-policy")

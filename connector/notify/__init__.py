@@ -8,11 +8,11 @@ from connector.notify.channels import (
     WATCHED_MODULES, ChannelStatus, active_channels, list_channels, watch,
 )
 from connector.notify.inbox import NotificationRefused, receive_notification
-from connector.notify.renew import catch_up, renew_channels
+from connector.notify.renew import catch_up, renew_all
 from connector.notify.tokens import hash_token, token_matches
 
 __all__ = [
     "WATCHED_MODULES", "ChannelStatus", "active_channels", "list_channels", "watch",
-    "NotificationRefused", "receive_notification", "catch_up", "renew_channels", "hash_token",
+    "NotificationRefused", "receive_notification", "catch_up", "renew_all", "hash_token",
     "token_matches",
 ]

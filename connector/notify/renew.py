@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from connector.audit import AuditRecorder, AuditSummary
+from connector.audit import AuditRecorder
 from connector.config import Settings
 from connector.errors import ConnectorError
 from connector.notify.channels import active_channels, modules_of, subscribe
@@ -23,12 +23,10 @@ from connector.store.types import utcnow
 from connector.zoho.client import ZohoClient
 from connector.zoho.records import MAX_IDS
 
-__all__ = ["FLOW_NAME", "DIRECTION", "renew_channels", "catch_up"]
+__all__ = ["renew_all", "catch_up"]
 
 log = logging.getLogger(__name__)
 
-FLOW_NAME = "renew_channels"
-DIRECTION = "zoho->qbd"
 CATCH_UP = "catch-up"
 # Any field does: Zoho always returns the id, and the id is all a notification holds.
 _ID_ONLY_FIELDS = ("Modified_Time",)
@@ -117,24 +115,17 @@ def _one(db: Database, client: ZohoClient, row: ZohoChannel, live: set[str], pla
                     changed_fields=[f"{found} records"])
 
 
-def renew_channels(db: Database, client: ZohoClient, settings: Settings, *,
-                   connection_id: int | None, clock: Callable[[], datetime] = utcnow,
-                   external_run_id: str | None = None) -> AuditSummary:
-    """Renew, re-open and catch up every active channel of the connection; one audit unit.
+def renew_all(db: Database, client: ZohoClient, settings: Settings, audit: AuditRecorder, *,
+              connection_id: int | None, clock: Callable[[], datetime] = utcnow) -> None:
+    """Renew, re-open and catch up every active channel of the connection.
 
     A channel that fails is recorded and the others go on; when Zoho cannot even list the
-    channels the run is audited as failed and the error raised again."""
-    audit = AuditRecorder(db, flow=FLOW_NAME, direction=DIRECTION, clock=clock,
-                          external_run_id=external_run_id)
+    channels the error is raised (the run fails)."""
     plan = _Plan(settings.channel_lifetime, settings.channel_renew_within,
                  timedelta(minutes=settings.zoho_catchup_overlap_minutes))
-    try:
-        with db.session() as s:
-            rows = active_channels(s, connection_id)
-        live = {c.channel_id for c in client.notification_channels()} if rows else set()
-    except ConnectorError as exc:
-        audit.finish(error=f"{type(exc).__name__}: {exc}")
-        raise
+    with db.session() as s:
+        rows = active_channels(s, connection_id)
+    live = {c.channel_id for c in client.notification_channels()} if rows else set()
     for row in rows:
         try:
             _one(db, client, row, live, plan, clock(), audit)
@@ -143,4 +134,3 @@ def renew_channels(db: Database, client: ZohoClient, settings: Settings, *,
             audit.count("failed")
             audit.event("channel_failed", zoho_module="channel", zoho_id=row.channel_id,
                         error_code=exc.code, error_message=exc.message)
-    return audit.finish()

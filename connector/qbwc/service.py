@@ -23,6 +23,7 @@ from connector.qbwc.queue import cancel_pending, claim_next, outstanding, sessio
 from connector.qbwc.summary import session_summary
 from connector.qbwc.tickets import hash_ticket, ticket_prefix
 from connector.qbwc.watermarks import advance_completed
+from connector.runs.requests import request_sync
 from connector.store import Company, Database, QbwcSession, SessionState
 from connector.store.types import utcnow
 
@@ -47,16 +48,14 @@ def _version_tuple(version: str) -> tuple[int, ...] | None:
 
 
 class QbwcService:
-    """``on_session_closed(company_id)`` runs after a session closed cleanly (the bridge uses
-    it to start a qb_to_zoho run); it must return at once, and its failures are only logged."""
+    """The Web Connector's calls. A session that closes cleanly with new responses records a
+    sync request in the store, in the same transaction; the flows take it from there."""
 
     def __init__(self, db: Database, settings: Settings, *,
-                 clock: Callable[[], datetime] | None = None,
-                 on_session_closed: Callable[[int], None] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock or utcnow
-        self.on_session_closed = on_session_closed
 
     # -- handshake ---------------------------------------------------------------------------
     def server_version(self) -> str:
@@ -164,20 +163,12 @@ class QbwcService:
                 session.state = SessionState.CLOSED
             session.ended_at = session.ended_at or now
             release_lease(s, company, session.id or 0)
+            if closing and session.responses_received and company.id is not None:
+                request_sync(s, company.id, session.id, now)
             s.flush()
             session.summary = session_summary(s, company, session, advanced)
         log.info("company %s: session %s closed: %s", company.name, ticket_prefix(ticket), session.summary)
-        if closing and session.responses_received:
-            self._notify_closed(company)
         return session.summary
-
-    def _notify_closed(self, company: Company) -> None:
-        if self.on_session_closed is None or company.id is None:
-            return
-        try:
-            self.on_session_closed(company.id)
-        except Exception:  # noqa: BLE001 - QBWC must get its answer whatever the hook does
-            log.exception("company %s: the session-closed hook failed", company.name)
 
     # -- helpers -----------------------------------------------------------------------------
     def _session(self, s: Session, ticket: str) -> QbwcSession | None:

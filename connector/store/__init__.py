@@ -18,6 +18,7 @@ from connector.store.models import (
     ZohoConnection,
     ZohoCreditUsage,
 )
+from connector.store.run_models import Lease, SyncRequest
 from connector.store.models import (
     SyncBackPolicy,
     WriteBack,
@@ -31,4 +32,5 @@ __all__ = [
     "QbwcSession", "QueuedRequest", "RawResponse", "RecordLink", "RequestState", "ResponseSync",
     "ReviewItem", "SchemaVersion", "SessionState", "Watermark", "ZohoConnection", "ZohoCreditUsage",
     "SyncBackPolicy", "WriteBack", "WriteBackState", "ZohoChannel", "ZohoNotification",
+    "Lease", "SyncRequest",
 ]

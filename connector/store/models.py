@@ -215,6 +215,11 @@ class AuditRun(SQLModel, table=True):
     counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     external_run_id: str | None = None
     error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The lease holder running it: a "running" row whose holder no longer holds its lease
+    # belongs to a process that died, and is closed as abandoned.
+    holder: str | None = None
+    # Which try of the orchestrator's task this is (Prefect retries share one flow run id).
+    attempt: int = 1
 
 
 class AuditEvent(SQLModel, table=True):
@@ -225,6 +230,7 @@ class AuditEvent(SQLModel, table=True):
     action: str
     qb_type: str | None = None
     qb_id: str | None = None
+    qb_name: str | None = None
     edit_sequence: str | None = None
     zoho_module: str | None = None
     zoho_id: str | None = None

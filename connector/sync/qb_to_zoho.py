@@ -9,24 +9,19 @@ keeping what was written and leaving the rest of the responses for the next run.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, update
 from sqlmodel import col, select
 
-from connector.audit import AuditRecorder, AuditSummary
+from connector.audit import AuditRecorder
 from connector.config import Settings
-from connector.errors import ConnectorError
 from connector.mapping.currency import OrgCurrency
 from connector.mapping.deals import DEFAULT_OPEN_STAGE
 from connector.mapping.keys import ACCOUNT, CONTACT, DEAL, INVOICE, JOB, PRODUCT, company_scope
-from connector.crypto import SecretBox
-from connector.store import Company, Database, RawResponse, ResponseSync, ZohoConnection
+from connector.store import Company, Database, RawResponse, ResponseSync
 from connector.store.types import utcnow
 from connector.sync.batch import Batch, Chunk, read_chunks
 from connector.sync.context import SyncContext
@@ -37,18 +32,12 @@ from connector.sync.journal import Journal, Settled
 from connector.sync.links import LinkBook
 from connector.sync.products import sync_products
 from connector.zoho.client import ZohoClient
-from connector.zoho.connection import open_client
 
-__all__ = ["FLOW_NAME", "DIRECTION", "STAGES", "SyncOptions", "ClientFactory", "Progress",
-           "pending_count", "pending_companies", "sync_company", "client_factory", "run_company"]
+__all__ = ["STAGES", "SyncOptions", "Progress", "pending_count", "pending_companies",
+           "sync_company"]
 
-log = logging.getLogger(__name__)
-
-FLOW_NAME = "qb_to_zoho"
-DIRECTION = "qbd->zoho"
 STAGES: tuple[Callable[[SyncContext, Batch], None], ...] = (
     sync_customers, sync_products, sync_deals, sync_deletions)
-ClientFactory = Callable[[Company], AbstractContextManager[ZohoClient]]
 Progress = Callable[[int, int], None]
 
 
@@ -140,9 +129,11 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
                  progress: Progress | None = None) -> None:
     """Sync every unprocessed response of ``company``; raises what stops the run.
 
-    ``progress(done, total)`` hears after each chunk how many stored responses are behind us.
+    ``progress(done, total)`` hears after each chunk how many stored responses are behind us
+    (and may raise to stop the run between chunks).
     """
-    assert company.id is not None
+    if company.id is None:
+        raise ValueError(f"company {company.name!r} is not stored")
     total = pending_count(db, company.id)
     if not total:
         return
@@ -162,39 +153,3 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
         done += len(chunk.responses)
         if progress is not None:
             progress(done, total)
-
-
-def client_factory(settings: Settings, db: Database, secrets: SecretBox,
-                   **client_options: Any) -> ClientFactory:
-    """Opens each company's Zoho connection (the default one unless the company names one)."""
-
-    def open_for(company: Company) -> ZohoClient:
-        name = "default"
-        if company.zoho_connection_id is not None:
-            with db.session() as s:
-                row = s.get(ZohoConnection, company.zoho_connection_id)
-            name = row.name if row is not None else name
-        return open_client(settings, db, secrets, name=name, **client_options)
-
-    return open_for
-
-
-def run_company(db: Database, company: Company, open_client: ClientFactory, *,
-                options: SyncOptions = SyncOptions(), external_run_id: str | None = None,
-                clock: Callable[[], datetime] = utcnow,
-                progress: Progress | None = None) -> AuditSummary:
-    """One audited run for one company. A run that stops is audited as failed and its error
-    raised again (a ``RetriableError`` is worth retrying, the rest is not)."""
-    recorder = AuditRecorder(db, flow=FLOW_NAME, direction=DIRECTION, company_id=company.id,
-                             external_run_id=external_run_id, clock=clock)
-    try:
-        with open_client(company) as client:
-            sync_company(db, client, company, recorder, options=options, clock=clock,
-                         progress=progress)
-    except ConnectorError as exc:
-        log.error("company %s: qb_to_zoho stopped: %s", company.name, exc)
-        recorder.finish(error=f"{type(exc).__name__}: {exc}")
-        raise
-    summary = recorder.finish()
-    log.info("company %s: qb_to_zoho %s %s", company.name, summary.status, summary.counts)
-    return summary

@@ -9,16 +9,14 @@ Every run is one audit unit.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from connector.audit import AuditRecorder, AuditSummary
+from connector.audit import AuditRecorder
 from connector.config import Settings
-from connector.errors import ConnectorError
 from connector.qbwc.companies import get_company
 from connector.store import Company, Database, SyncBackPolicy, ZohoChannel, ZohoNotification
 from connector.store.types import utcnow
@@ -26,12 +24,8 @@ from connector.sync.records import Work, handle_batch
 from connector.sync.settle import settle_write_backs
 from connector.zoho.client import ZohoClient
 
-__all__ = ["FLOW_NAME", "DIRECTION", "run_zoho_to_qb", "set_void_closed_invoices"]
+__all__ = ["apply_notifications", "set_void_closed_invoices"]
 
-log = logging.getLogger(__name__)
-
-FLOW_NAME = "zoho_to_qb"
-DIRECTION = "zoho->qbd"
 # Notifications per batch: a few Zoho reads of 100 ids each, one database transaction.
 _BATCH = 200
 
@@ -76,36 +70,24 @@ def _mark_processed(s: Session, batch: _Batch, now: datetime) -> None:
             row.processed_at = now
 
 
-def run_zoho_to_qb(db: Database, client: ZohoClient, settings: Settings, *,
-                   company: str | None = None, connection_id: int | None = None,
-                   clock: Callable[[], datetime] = utcnow,
-                   external_run_id: str | None = None) -> AuditSummary:
-    """Apply the Zoho edits waiting in the notifications (of one company, if named; of the
-    channels of one connection, if given). A run that stops is audited as failed and its
-    error raised again (a ``RetriableError`` is worth retrying)."""
-    company_id = get_company(db, company).id if company else None
-    audit = AuditRecorder(db, flow=FLOW_NAME, direction=DIRECTION, company_id=company_id,
-                          clock=clock, external_run_id=external_run_id)
-    try:
+def apply_notifications(db: Database, client: ZohoClient, settings: Settings,
+                        audit: AuditRecorder, *, company_id: int | None = None,
+                        connection_id: int | None = None,
+                        clock: Callable[[], datetime] = utcnow) -> None:
+    """Apply the Zoho edits waiting in the notifications (of one company, if given; of the
+    channels of one connection, if given); raises what stops the run (a ``RetriableError``
+    is worth retrying)."""
+    with db.session() as s:
+        settle_write_backs(s, audit, company_id=company_id,
+                           max_attempts=settings.sync_back_max_attempts, now=clock())
+        companies = {c.id: c for c in s.exec(select(Company)).all() if c.id is not None}
+    cursor = 0
+    while (batch := _next_batch(db, cursor, connection_id)).notes:
+        cursor = batch.notes[-1].id or cursor
+        handle_batch(db, client, audit, list(batch.work.values()), companies,
+                     only_company=company_id, now=clock())
         with db.session() as s:
-            settle_write_backs(s, audit, company_id=company_id,
-                               max_attempts=settings.sync_back_max_attempts, now=clock())
-            companies = {c.id: c for c in s.exec(select(Company)).all() if c.id is not None}
-        cursor = 0
-        while (batch := _next_batch(db, cursor, connection_id)).notes:
-            cursor = batch.notes[-1].id or cursor
-            handle_batch(db, client, audit, list(batch.work.values()), companies,
-                         only_company=company_id, now=clock())
-            with db.session() as s:
-                _mark_processed(s, batch, clock())
-    except ConnectorError as exc:
-        log.error("zoho_to_qb stopped: %s", exc)
-        audit.finish(error=f"{type(exc).__name__}: {exc}")
-        raise
-    summary = audit.finish()
-    log.info("zoho_to_qb %s %s", summary.status, summary.counts)
-    return summary
-
+            _mark_processed(s, batch, clock())
 
 
 def set_void_closed_invoices(db: Database, company: str, void: bool) -> None:

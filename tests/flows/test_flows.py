@@ -13,11 +13,11 @@ from prefect.client.orchestration import get_client
 from prefect.states import Completed, Failed
 
 from connector.audit import list_runs
-from connector.config import Settings
 from connector.errors import FatalError, RetriableError
 from connector.store import AuditRun, Database
 from flows.backfill import backfill
-from flows.common import artifact_key, retry_only_retriable
+from connector.runs.result import artifact_slug
+from flows.common import retry_only_retriable
 from flows.qb_to_zoho import qb_to_zoho
 from tests.sync.conftest import World
 
@@ -32,7 +32,7 @@ def test_only_retriable_failures_are_retried() -> None:
 
 
 def test_artifact_keys_are_what_prefect_accepts() -> None:
-    assert artifact_key("qb-to-zoho", "Café Olé GmbH & Co") == "qb-to-zoho-caf-ol-gmbh-co"
+    assert artifact_slug("Café Olé GmbH & Co") == "caf-ol-gmbh-co"
 
 
 def test_prefect_yaml_schedules_the_sync_and_leaves_backfill_manual() -> None:
@@ -43,8 +43,10 @@ def test_prefect_yaml_schedules_the_sync_and_leaves_backfill_manual() -> None:
         path, _, attr = by_name[name]["entrypoint"].partition(":")
         module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
         flow = getattr(module, attr)
-        assert f"{flow.name}/{name}" in (Settings().sync_deployment, "backfill/backfill")
-    assert by_name["qb-to-zoho"]["schedules"] == [{"interval": 300}]
+        assert flow.name == name
+    # Each scheduled run watches the store for sync requests until the next one starts.
+    (schedule,) = by_name["qb-to-zoho"]["schedules"]
+    assert by_name["qb-to-zoho"]["parameters"]["watch_seconds"] < schedule["interval"]
     assert "schedules" not in by_name["backfill"]
 
 
@@ -80,6 +82,6 @@ def test_backfill_flow_queues_reads_and_resyncs_stored_responses(served_world: W
     served_world.sync("Acme")
     result = backfill("Acme")
     assert result["reads_queued"] == 5 and result["responses_reopened"] > 0
-    assert result["sync"]["status"] == "completed" and result["sync"]["updated"] > 0
+    assert result["status"] == "completed" and result["updated"] > 0
     assert result["reads_waiting"] == 5 and result["responses_waiting"] == 0
     assert asyncio.run(_artifacts("backfill-progress-acme"))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import timedelta
 
 from sqlmodel import col, select
 
 from connector.audit import run_events
 from connector.config import Settings
-from connector.notify import renew_channels, watch
+from connector import runs
+from connector.audit import AuditSummary
+from connector.notify import watch
 from connector.sandbox.zoho import ZohoSimulator
 from connector.store import Database, ZohoChannel, ZohoConnection, ZohoNotification
 from connector.zoho import ZohoClient
@@ -20,6 +23,15 @@ def _open(db: Database, client: ZohoClient, connection: ZohoConnection, clock: F
           settings: Settings) -> ZohoChannel:
     return watch(db, client, notify_url=NOTIFY_URL, connection_id=connection.id, now=clock(),
                  lifetime=settings.channel_lifetime)
+
+
+def renew_channels(db: Database, client: ZohoClient, settings: Settings, *,
+                   connection_id: int | None, clock: FakeClock) -> AuditSummary:
+    """One run of the run layer's channel renewal, on this test's client and clock."""
+    env = runs.RunEnv(settings, db, lambda name: nullcontext(client), clock=clock)
+    result = runs.renew_channels(env)
+    assert result.error is None, result.error
+    return result.summary
 
 
 def _channel(db: Database, channel_id: str) -> ZohoChannel:

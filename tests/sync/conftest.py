@@ -19,7 +19,9 @@ from connector.qbwc.service import QbwcService
 from connector.sandbox.qbd import QuickBooksSimulator, seed_company
 from connector.sandbox.zoho import ZohoSimulator
 from connector.store import Company, Database, RawResponse, Watermark
-from connector.sync import SyncOptions, client_factory, run_company
+from connector import runs
+from connector.zoho.client import ZohoClient
+from connector.zoho.connection import open_client
 from connector.zoho import OAuthApp, TokenEndpoint
 from connector.zoho.connection import NewConnection, save_connection
 from tests.qbwc.driver import Clock, Run, run_session
@@ -51,7 +53,6 @@ class World:
     sim: ZohoSimulator
     service: QbwcService
     books: dict[str, Books] = field(default_factory=dict)
-    options: SyncOptions = SyncOptions(chunk_responses=4)
     # In-process transports by default; a served simulator needs only the fast retries.
     in_process: bool = True
 
@@ -79,11 +80,25 @@ class World:
                 "accounts_transport": self.sim.accounts_transport(), "retry": FAST,
                 "clock": self.clock}
 
-    def sync(self, name: str) -> AuditSummary:
+    def run_env(self) -> runs.RunEnv:
+        """The run layer's environment, with this world's Zoho transports and clock."""
+
+        def connect(name: str) -> ZohoClient:
+            return open_client(self.settings, self.db, self.secrets, name=name,
+                               **self.client_options())
+
+        return runs.RunEnv(self.settings, self.db, connect, clock=self.clock)
+
+    def run(self, name: str) -> runs.RunResult:
         self.clock.advance(seconds=30)
-        opener = client_factory(self.settings, self.db, self.secrets, **self.client_options())
-        return run_company(self.db, self.books[name].company, opener, options=self.options,
-                           clock=self.clock)
+        return runs.sync_quickbooks(self.run_env(), name)
+
+    def sync(self, name: str) -> AuditSummary:
+        """One audited run; a run that stopped raises what stopped it, as a flow task does."""
+        result = self.run(name)
+        if result.error is not None:
+            raise result.error
+        return result.summary
 
     def unprocessed(self) -> list[RawResponse]:
         with self.db.session() as s:
@@ -121,7 +136,7 @@ def connect_zoho(db: Database, secrets: SecretBox, sim: ZohoSimulator,
 def make_world(db: Database, settings: Settings, **sim_options: Any) -> World:
     clock = Clock()
     tuned = settings.model_copy(update={"min_poll_seconds": 0, "max_returned_customers": 5,
-                                        "max_returned_invoices": 4})
+                                        "max_returned_invoices": 4, "sync_chunk_responses": 4})
     sim = ZohoSimulator(clock=clock, **sim_options)
     sim.register_client(CLIENT_ID, SECRET)
     add_key_fields(sim)
@@ -139,7 +154,7 @@ def served_world(db: Database, settings: Settings,
     sim.register_client(CLIENT_ID, SECRET)
     add_key_fields(sim)
     tuned = settings.model_copy(update={"min_poll_seconds": 0, "max_returned_customers": 5,
-                                        "max_returned_invoices": 4})
+                                        "max_returned_invoices": 4, "sync_chunk_responses": 4})
     secrets = SecretBox.from_settings(tuned)
     assert tuned.secret_key is not None
     for name, value in (("DATABASE_URL", tuned.resolved_database_url),

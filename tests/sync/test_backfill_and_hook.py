@@ -1,13 +1,15 @@
 """Backfill reads wait for the next session; re-syncs resend stored records; a closed QBWC
-session calls the sync hook."""
+session leaves a sync request that the next run takes."""
 
 from __future__ import annotations
 
 from sqlmodel import select
 
 from connector.mapping.keys import parse_key
+from connector import runs
 from connector.qbwc.service import QbwcService
-from connector.store import QueuedRequest, RequestState
+from connector.runs.requests import requested_company_ids
+from connector.store import QueuedRequest, RequestState, SyncRequest
 from connector.sync.backfill import backfill_status, mark_for_resync, queue_reads
 from connector.zoho.fields import QBD_KEY
 from tests.qbwc.driver import run_session
@@ -77,21 +79,25 @@ def test_resync_of_an_old_range_never_writes_back_an_older_version(world: World,
     assert account["Phone"] == "+1 555 0142"
 
 
-def test_a_closed_session_calls_the_hook_with_its_company(world: World) -> None:
+def test_a_closed_session_with_responses_asks_for_a_sync_and_the_run_takes_it(
+        world: World) -> None:
     acme = world.add_books("Acme")
-    calls: list[int] = []
-    service = QbwcService(world.db, world.settings, clock=world.clock,
-                          on_session_closed=calls.append)
-    run = run_session(service, acme.qb, "acme", PASSWORD)
-    assert run.close and calls == [acme.company.id]
+    world.add_books("Idle")
+    world.session("Acme")
+    assert runs.companies_waiting(world.run_env()) == ["Acme"]
+    assert requested_company_ids(world.db) == [acme.company.id]
+    result = world.run("Acme")
+    assert result.status == "completed" and requested_company_ids(world.db) == []
+    with world.db.session() as s:
+        (request,) = s.exec(select(SyncRequest)).all()
+    assert request.audit_run_id == result.summary.run_id and request.taken_at is not None
+    assert runs.companies_waiting(world.run_env()) == []
 
 
-def test_a_failing_hook_never_reaches_the_web_connector(world: World) -> None:
+def test_a_session_that_read_nothing_asks_for_nothing(world: World) -> None:
     acme = world.add_books("Acme")
-
-    def broken(company_id: int) -> None:
-        raise RuntimeError("Prefect is down")
-
-    service = QbwcService(world.db, world.settings, clock=world.clock, on_session_closed=broken)
-    run = run_session(service, acme.qb, "acme", PASSWORD)
-    assert run.close and "ml-connector" in run.close
+    world.clock.advance(minutes=5)
+    run = run_session(world.service, acme.qb, "acme", PASSWORD,
+                      company_file=r"C:\QB\Somebody else.qbw")
+    assert run.close and not run.requests
+    assert requested_company_ids(world.db) == []

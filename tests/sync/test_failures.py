@@ -63,7 +63,7 @@ def test_a_response_that_keeps_failing_is_given_up_after_max_attempts(
         world: World, acme: Books) -> None:
     _break_email(acme)
     world.session("Acme")
-    for _ in range(world.options.max_attempts):
+    for _ in range(world.settings.sync_max_attempts):
         summary = world.sync("Acme")
     assert world.unprocessed() == []
     assert any(e.action == "gave_up" for e in run_events(world.db, summary.run_id))

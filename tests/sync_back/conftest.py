@@ -23,7 +23,7 @@ from connector.notify import watch
 from connector.qbwc import add_company
 from connector.sandbox.qbd import ListRecord, QuickBooksSimulator
 from connector.store import Database, QueuedRequest, RecordLink, WriteBack
-from connector.sync.zoho_to_qb import run_zoho_to_qb
+from connector import runs
 from connector.zoho.connection import load_connection, open_client
 from connector.zoho.fields import QBD_KEY
 from soap_bridge.app import create_app
@@ -60,9 +60,10 @@ class Loop:
     def sync_back(self, *, company: str | None = None) -> AuditSummary:
         assert self.sim.wait_for_notifications()
         self.clock.advance(seconds=30)
-        with self.client() as client:
-            return run_zoho_to_qb(self.db, client, self.world.settings, company=company,
-                                  connection_id=self.connection_id, clock=self.clock)
+        result = runs.sync_back(self.world.run_env(), "default", company)
+        if result.error is not None:
+            raise result.error
+        return result.summary
 
     def zoho_id(self, module: str, list_id: str) -> str:
         for record in self.sim.records(module):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connector.notify import renew_channels
+from connector import runs
 from connector.store import WriteBackState
 
 from tests.sync.conftest import zoho_writes
@@ -88,9 +88,7 @@ def test_an_edit_made_while_the_channel_was_down_still_reaches_quickbooks(loop: 
     acme = loop.customer("Acme Rockets")
     loop.sim.edit_record("Accounts", loop.zoho_id("Accounts", acme.list_id), Phone="555-0911")
     assert loop.sim.wait_for_notifications() and loop.write_backs() == []
-    with loop.client() as client:
-        renewed = renew_channels(loop.db, client, loop.world.settings,
-                                 connection_id=loop.connection_id, clock=loop.clock)
+    renewed = runs.renew_channels(loop.world.run_env()).summary
     assert renewed.counts["created"] == 1 and renewed.counts["read"] >= 1
     loop.sync_back()
     loop.session()
