@@ -36,7 +36,7 @@ from connector.audit import list_runs
 from connector.config import Settings
 from connector.crypto import SecretBox
 from connector.notify import watch
-from connector.notify.renew import FLOW_NAME as RENEW_AUDIT_FLOW
+from connector.runs import UseCase
 from connector.sandbox.zoho import ZohoSimulator
 from connector.store import AuditRun, Database, ZohoChannel
 from connector.store.types import utcnow
@@ -370,7 +370,7 @@ def test_a_scheduled_renew_channels_run_on_a_worker_renews_an_expiring_channel(
         assert after.expires_at > before.expires_at + timedelta(hours=100)
         assert after.renewed_at is not None
         assert org.sim.call_count("PATCH", "/actions/watch") == 1
-        audits = [r for r in list_runs(org.db, limit=20) if r.flow == RENEW_AUDIT_FLOW]
+        audits = [r for r in list_runs(org.db, limit=20) if r.flow == UseCase.RENEW_CHANNELS]
         assert [(a.status, a.counts.get("updated")) for a in audits] == [("completed", 1)]
         with org.db.session() as s:
             audit_row = s.get(AuditRun, audits[0].run_id)
