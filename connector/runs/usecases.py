@@ -167,18 +167,19 @@ def companies_waiting(env: RunEnv) -> list[str]:
 
 
 def serve_requests(env: RunEnv, run_one: Callable[[str], object], *, seconds: float,
-                   sleep: Callable[[float], None] = time.sleep) -> list[str]:
+                   sleep: Callable[[float], None] = time.sleep,
+                   monotonic: Callable[[], float] = time.monotonic) -> list[str]:
     """Sync every waiting company, then for ``seconds`` more each company whose Web Connector
     session asks for it, polling the store every ``sync_poll_seconds``. A company that keeps
     failing is not retried in a loop: after the first pass only new requests start runs."""
-    deadline = time.monotonic() + seconds
+    deadline = monotonic() + seconds
     handled: list[str] = []
     names = companies_waiting(env)
     while True:
         for name in names:
             run_one(name)
             handled.append(name)
-        if time.monotonic() >= deadline:
+        if monotonic() >= deadline:
             return handled
         sleep(env.settings.sync_poll_seconds)
         names = _names(env, _requested(env))

@@ -6,6 +6,7 @@ import asyncio
 import importlib
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 import yaml
@@ -73,6 +74,33 @@ def test_qb_to_zoho_flow_syncs_and_publishes_its_audit(served_world: World, db: 
     (artifact,) = [a for a in asyncio.run(_artifacts("qb-to-zoho-acme"))
                    if str(a.flow_run_id) == flow_run_id]
     assert "qb_to_zoho · Acme · completed" in artifact.data
+    assert "| QuickBooks record | Zoho record | action |" in artifact.data
+    assert f"more: `ml-connector audit show {run.run_id}`" in artifact.data
+    assert state.message == "synced Acme"
+    logged = asyncio.run(_logs(flow_run_id))
+    assert any(name.startswith("connector.") and "Acme: completed" in message
+               for name, message in logged), logged
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_qb_to_zoho_run_with_nothing_to_do_ends_at_once_and_says_so(
+        served_world: World) -> None:
+    served_world.add_books("Acme")
+    state = qb_to_zoho(return_state=True)
+    assert state.is_completed() and state.message == "nothing to sync: no QuickBooks responses waiting"
+
+
+async def _logs(flow_run_id: str) -> list[tuple[str, str]]:
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    async with get_client() as client:
+        for _ in range(50):  # logs are shipped to the API in the background
+            logs = await client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(
+                any_=[UUID(flow_run_id)])))
+            if any(log.name.startswith("connector.") for log in logs):
+                break
+            await asyncio.sleep(0.1)
+    return [(log.name, log.message) for log in logs]
 
 
 @pytest.mark.usefixtures("prefect_harness")
