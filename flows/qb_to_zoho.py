@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow, get_run_logger, task
-from prefect.states import Completed, Failed, State
+from prefect.client.schemas.objects import State
+from prefect.states import Completed, Failed
 
 from connector import runs
 from flows.common import RETRY_DELAYS, connector_logs, finish, retry_only_retriable, run_env

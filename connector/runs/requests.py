@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from connector.store import Company, Database, SyncRequest
 
-__all__ = ["request_sync", "requested_company_ids", "take_requests", "oldest_request"]
+__all__ = ["request_sync", "requested_company_ids", "take_requests"]
 
 
 def request_sync(s: Session, company_id: int, session_id: int | None, now: datetime) -> None:
@@ -34,16 +34,9 @@ def requested_company_ids(db: Database) -> list[int]:
 
 def take_requests(db: Database, company_id: int, audit_run_id: int, now: datetime) -> int:
     """Mark the company's open requests as taken by a starting run; returns how many."""
-    with db.session() as s:
-        done = s.execute(update(SyncRequest).where(col(SyncRequest.company_id) == company_id)
-                         .where(col(SyncRequest.taken_at).is_(None))
-                         .values(taken_at=now, audit_run_id=audit_run_id))
-        return int(done.rowcount)
-
-
-def oldest_request(db: Database, company_id: int) -> datetime | None:
-    with db.session() as s:
-        return s.exec(select(SyncRequest.requested_at)
-                      .where(SyncRequest.company_id == company_id)
-                      .where(col(SyncRequest.taken_at).is_(None))
-                      .order_by(col(SyncRequest.requested_at))).first()
+    table = SyncRequest.__table__  # type: ignore[attr-defined]
+    with db.engine.begin() as conn:
+        done = conn.execute(update(table).where(table.c.company_id == company_id)
+                            .where(table.c.taken_at.is_(None))
+                            .values(taken_at=now, audit_run_id=audit_run_id))
+    return int(done.rowcount)
