@@ -14,7 +14,7 @@ from connector.cli.common import AppContext, pass_app
 from connector.errors import ConnectorError
 from connector.qbwc import get_company
 from connector.reviews import list_reviews
-from connector.store import Company
+from connector.store import Company, ReviewStatus
 from connector.sync import SyncOptions, client_factory, pending_companies, run_company
 from connector.sync.backfill import backfill_status, mark_for_resync, queue_reads
 
@@ -105,7 +105,7 @@ def review() -> None:
 def review_list(app: AppContext, company: str | None, show_all: bool) -> None:
     """List open review items (e.g. customers that match several Zoho Accounts)."""
     company_id = get_company(app.db, company).id if company else None
-    items = list_reviews(app.db, company_id=company_id, status=None if show_all else "open")
+    items = list_reviews(app.db, company_id=company_id, status=None if show_all else ReviewStatus.OPEN)
     if not items:
         click.echo("nothing to review")
         return

@@ -14,7 +14,10 @@ from connector.qbwc.passwords import burn_verification_time, verify_password
 from connector.qbwc.planner import plan_session
 from connector.qbwc.queue import cancel_pending
 from connector.qbwc.tickets import hash_ticket, new_ticket
-from connector.store import Company, QbwcSession, QueuedRequest, RequestState, SessionState
+from connector.store import (
+    Company, QbwcSession, QueuedRequest, RequestKind, RequestState,
+    SessionState,
+)
 
 __all__ = ["LoginOutcome", "login", "release_lease", "NVU", "BUSY", "NONE"]
 
@@ -74,12 +77,12 @@ def _recover_dropped(s: Session, company: Company, now: datetime, *, keep: int) 
     for old in stale:
         old.state, old.ended_at = SessionState.EXPIRED, now
         old.last_error = old.last_error or "the Web Connector stopped calling before closeConnection"
-    cancel_pending(s, company.id or 0, kinds=("query", "check"), reason="superseded by a new session",
+    cancel_pending(s, company.id or 0, kinds=(RequestKind.QUERY, RequestKind.CHECK), reason="superseded by a new session",
                    bound_only=True)
     s.exec(  # type: ignore[call-overload]
         update(QueuedRequest)
         .where(col(QueuedRequest.company_id) == company.id)
-        .where(col(QueuedRequest.kind) == "write")
+        .where(col(QueuedRequest.kind) == RequestKind.WRITE)
         .where(col(QueuedRequest.state) == RequestState.SENT)
         .values(state=RequestState.PENDING, session_id=None)
     )
@@ -93,7 +96,7 @@ def _too_soon(s: Session, company: Company, settings: Settings, now: datetime) -
     writes = s.exec(
         select(QueuedRequest.id)
         .where(QueuedRequest.company_id == company.id)
-        .where((col(QueuedRequest.kind) == "write") | col(QueuedRequest.session_id).is_(None))
+        .where((col(QueuedRequest.kind) == RequestKind.WRITE) | col(QueuedRequest.session_id).is_(None))
         .where(QueuedRequest.state == RequestState.PENDING)
         .limit(1)
     ).first()

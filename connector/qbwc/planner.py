@@ -17,7 +17,7 @@ from connector.config import Settings
 from connector.qbxml import builders
 from connector.qbwc.queue import Band, enqueue
 from connector.qbwc.watermarks import watermarks
-from connector.store import Company, QbwcSession
+from connector.store import Company, QbwcSession, RequestKind
 
 __all__ = ["ReadSpec", "READ_PLAN", "CHECK_ENTITY", "plan_session"]
 
@@ -46,14 +46,14 @@ def plan_session(s: Session, company: Company, session: QbwcSession, settings: S
                  now: datetime) -> int:
     """Queue this session's check and reads; returns how many requests were queued."""
     assert company.id is not None and session.id is not None
-    enqueue(s, company.id, kind="check", entity=CHECK_ENTITY, seq=Band.CHECK,
+    enqueue(s, company.id, kind=RequestKind.CHECK, entity=CHECK_ENTITY, seq=Band.CHECK,
             session_id=session.id, build=builders.host_company_query)
     marks = watermarks(s, company.id)
     for position, spec in enumerate(READ_PLAN):
         mark = marks.get(spec.entity)
         since = mark - settings.overlap if mark else None
         enqueue(
-            s, company.id, kind="query", entity=spec.entity, seq=Band.QUERY + position,
+            s, company.id, kind=RequestKind.QUERY, entity=spec.entity, seq=Band.QUERY + position,
             session_id=session.id, watermark_key=spec.entity, watermark_to=now,
             build=lambda rid, spec=spec, since=since: spec.build(rid, since, settings),  # type: ignore[misc]
         )

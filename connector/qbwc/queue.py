@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from enum import IntEnum
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from connector.store import Database, QueuedRequest, RequestState
+from connector.store import Database, QueuedRequest, RequestKind, RequestState
 
 __all__ = ["Band", "enqueue", "claim_next", "outstanding", "session_progress", "cancel_pending"]
 
 
-class Band:
+class Band(IntEnum):
     """Priority bands for ``seq``: the file check first, then Zoho->QBD writes, then reads."""
 
     CHECK = 0
@@ -29,7 +30,7 @@ def enqueue(
     s: Session,
     company_id: int,
     *,
-    kind: str,
+    kind: RequestKind,
     entity: str,
     seq: int,
     build: Callable[[str], str],
@@ -111,7 +112,7 @@ def session_progress(s: Session, company_id: int, session_id: int) -> tuple[int,
     return int(done), int(done) + pending + pages_after
 
 
-def cancel_pending(s: Session, company_id: int, *, kinds: tuple[str, ...], reason: str,
+def cancel_pending(s: Session, company_id: int, *, kinds: tuple[RequestKind, ...], reason: str,
                    session_id: int | None = None, bound_only: bool = False) -> int:
     """Cancel pending reads (iterators die with their QBWC session); writes are kept.
 

@@ -23,7 +23,7 @@ from connector.qbwc.queue import cancel_pending, claim_next, outstanding, sessio
 from connector.qbwc.summary import session_summary
 from connector.qbwc.tickets import hash_ticket, ticket_prefix
 from connector.qbwc.watermarks import advance_completed
-from connector.store import Company, Database, QbwcSession, SessionState
+from connector.store import Company, Database, QbwcSession, RequestKind, SessionState
 from connector.store.types import utcnow
 
 __all__ = ["QbwcService", "MIN_CLIENT_VERSION", "MIN_QBXML_MAJOR", "UNKNOWN_TICKET"]
@@ -36,7 +36,7 @@ UNKNOWN_TICKET = (
     "ml-connector: unknown or expired ticket. The session timed out or was never opened; "
     "the Web Connector will start a new one at its next scheduled run."
 )
-_READS = ("query", "check")
+_READS = (RequestKind.QUERY, RequestKind.CHECK)
 
 
 def _version_tuple(version: str) -> tuple[int, ...] | None:

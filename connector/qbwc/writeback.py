@@ -21,15 +21,12 @@ from sqlmodel import Session, col
 from connector.qbxml.document import QbxmlRequest, RequestBuilder
 from connector.qbxml.parse import QbxmlParseError, ResponseStream
 from connector.qbwc.queue import Band, enqueue
-from connector.store import QueuedRequest, RecordLink
+from connector.store import QueuedRequest, RecordLink, RequestKind
 from connector.xmlsafe import UnsafeXmlError, parse_xml
 
-__all__ = ["REFRESH_KIND", "refresh_request", "queue_refresh", "acknowledge_write"]
+__all__ = ["refresh_request", "queue_refresh", "acknowledge_write"]
 
 log = logging.getLogger(__name__)
-
-REFRESH_KIND = "refresh"
-
 
 def _by_list_id(name: str) -> Callable[[str, str], QbxmlRequest]:
     def build(request_id: str, list_id: str) -> QbxmlRequest:
@@ -72,7 +69,7 @@ def queue_refresh(s: Session, row: QueuedRequest) -> QueuedRequest | None:
                     "re-read", row.company_id, row.id)
         return None
     ref, entity = row.record_ref, row.entity
-    return enqueue(s, row.company_id, kind=REFRESH_KIND, entity=entity, seq=Band.WRITE,
+    return enqueue(s, row.company_id, kind=RequestKind.REFRESH, entity=entity, seq=Band.WRITE,
                    record_ref=ref, build=lambda rid: refresh_request(entity, rid, ref))
 
 

@@ -9,9 +9,11 @@ from connector.store.models import (
     QueuedRequest,
     RawResponse,
     RecordLink,
+    RequestKind,
     RequestState,
     ResponseSync,
     ReviewItem,
+    ReviewStatus,
     SchemaVersion,
     SessionState,
     Watermark,
@@ -31,4 +33,5 @@ __all__ = [
     "QbwcSession", "QueuedRequest", "RawResponse", "RecordLink", "RequestState", "ResponseSync",
     "ReviewItem", "SchemaVersion", "SessionState", "Watermark", "ZohoConnection", "ZohoCreditUsage",
     "SyncBackPolicy", "WriteBack", "WriteBackState", "ZohoChannel", "ZohoNotification",
+    "RequestKind", "ReviewStatus",
 ]

@@ -19,7 +19,10 @@ from sqlmodel import col, select
 from connector.config import Settings
 from connector.qbwc.planner import READ_PLAN
 from connector.qbwc.queue import Band, enqueue
-from connector.store import Company, Database, QueuedRequest, RawResponse, RequestState, ResponseSync
+from connector.store import (
+    Company, Database, QueuedRequest, RawResponse, RequestKind, RequestState,
+    ResponseSync,
+)
 
 __all__ = ["BACKFILL_SEQ", "BackfillStatus", "queue_reads", "mark_for_resync", "backfill_status"]
 
@@ -30,7 +33,7 @@ _SYNCED_ENTITIES = tuple(spec.entity for spec in READ_PLAN)
 
 def _standing(company_id: int) -> object:
     return (select(QueuedRequest).where(QueuedRequest.company_id == company_id)
-            .where(QueuedRequest.kind == "query")
+            .where(QueuedRequest.kind == RequestKind.QUERY)
             .where(col(QueuedRequest.session_id).is_(None))
             .where(QueuedRequest.state == RequestState.PENDING))
 
@@ -46,7 +49,7 @@ def queue_reads(db: Database, company: Company, settings: Settings, *,
         for position, spec in enumerate(READ_PLAN):
             if spec.entity in waiting:
                 continue
-            enqueue(s, company.id, kind="query", entity=spec.entity,
+            enqueue(s, company.id, kind=RequestKind.QUERY, entity=spec.entity,
                     seq=BACKFILL_SEQ + position, session_id=None,
                     build=lambda rid, spec=spec: spec.build(rid, since, settings))  # type: ignore[misc]
             queued += 1

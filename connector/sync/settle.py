@@ -15,8 +15,8 @@ from connector.qbxml.models import Customer
 from connector.qbxml.status import STATUS_CODES, StatusKind, classify
 from connector.qbwc.writeback import queue_refresh
 from connector.store import (
-    QbwcSession, QueuedRequest, RawResponse, RecordLink, RequestState, SessionState, WriteBack,
-    WriteBackState,
+    QbwcSession, QueuedRequest, RawResponse, RecordLink, RequestKind, RequestState, SessionState,
+    WriteBack, WriteBackState,
 )
 from connector.sync.qb_state import customer_in_response
 from connector.sync.write_backs import CUSTOMER_MOD, send_mod
@@ -150,7 +150,7 @@ def _queued(s: Session, audit: AuditRecorder, row: WriteBack, now: datetime) -> 
         row.state, row.updated_at = WriteBackState.STALE, now
         row.refresh_request_id = s.exec(
             select(QueuedRequest.id).where(QueuedRequest.company_id == row.company_id)
-            .where(QueuedRequest.kind == "refresh").where(QueuedRequest.record_ref == row.qb_id)
+            .where(QueuedRequest.kind == RequestKind.REFRESH).where(QueuedRequest.record_ref == row.qb_id)
             .where(col(QueuedRequest.id) > request.id).order_by(col(QueuedRequest.id)).limit(1)
         ).first()
         return

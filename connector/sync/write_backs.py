@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from connector.qbxml.builders import customer_mod
 from connector.qbxml.document import QbxmlRequest, RequestBuilder
 from connector.qbwc.queue import Band, enqueue
-from connector.store import QueuedRequest, RecordLink, RequestState, WriteBack, WriteBackState
+from connector.store import QueuedRequest, RecordLink, RequestKind, RequestState, WriteBack, WriteBackState
 from connector.sync.zoho_fields import to_input
 
 __all__ = ["CUSTOMER_MOD", "TXN_VOID", "CustomerEdit", "open_write_backs", "queue_customer_edit",
@@ -68,7 +68,7 @@ def txn_void(request_id: str, txn_id: str) -> QbxmlRequest:
 def send_mod(s: Session, company_id: int, list_id: str, edit_sequence: str,
              want: dict[str, Any]) -> QueuedRequest:
     changes = to_input(want)
-    return enqueue(s, company_id, kind="write", entity="Customer", seq=Band.WRITE,
+    return enqueue(s, company_id, kind=RequestKind.WRITE, entity="Customer", seq=Band.WRITE,
                    record_ref=list_id,
                    build=lambda rid: customer_mod(rid, list_id, edit_sequence, changes))
 
@@ -150,7 +150,7 @@ def queue_txn_void(s: Session, link: RecordLink, zoho_id: str, now: datetime) ->
     if done is not None:
         return None
     txn_id = link.qb_id
-    request = enqueue(s, link.company_id, kind="write", entity="Invoice", seq=Band.WRITE,
+    request = enqueue(s, link.company_id, kind=RequestKind.WRITE, entity="Invoice", seq=Band.WRITE,
                       record_ref=txn_id, build=lambda rid: txn_void(rid, txn_id))
     row = WriteBack(company_id=link.company_id, link_id=link.id, action=TXN_VOID,
                     qb_type=link.qb_type, qb_id=txn_id, zoho_module="Deals", zoho_id=zoho_id,

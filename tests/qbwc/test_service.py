@@ -12,7 +12,9 @@ from connector.config import Settings
 from connector.qbwc import add_company
 from connector.qbwc.service import UNKNOWN_TICKET, QbwcService
 from connector.sandbox.qbd import QuickBooksSimulator, seed_company
-from connector.store import Company, Database, QbwcSession, QueuedRequest, RawResponse, Watermark
+from connector.store import (
+    Company, Database, QbwcSession, QueuedRequest, RawResponse, RequestState, SessionState, Watermark,
+)
 from tests.qbwc.driver import Clock, run_session
 
 QBW = r"C:\Users\Public\Documents\Intuit\QuickBooks\Company Files\Acme.qbw"
@@ -75,7 +77,7 @@ def test_a_whole_session_sends_every_request_once_in_order(service: QbwcService,
     assert "up to date: Customer, Invoice, Item, ListDeleted, TxnDeleted" in (run.close or "")
     with db.session() as s:
         sent = s.exec(select(QueuedRequest)).all()
-        assert {r.state for r in sent} == {"answered"} and all(r.attempts == 1 for r in sent)
+        assert {r.state for r in sent} == {RequestState.ANSWERED} and all(r.attempts == 1 for r in sent)
         raw = s.exec(select(RawResponse).where(col(RawResponse.processed_at).is_(None))).all()
         assert len(raw) == len(run.requests) - 1  # everything but the file check awaits the sync
 
@@ -168,7 +170,7 @@ def test_a_dropped_session_is_read_again_from_the_old_watermark(
     assert all(_from_date(r) is None for r in again.requests[1:])  # no watermark had moved
     with db.session() as s:
         states = {row.state for row in s.exec(select(QbwcSession)).all()}
-        assert states == {"expired", "closed"}
+        assert states == {SessionState.EXPIRED, SessionState.CLOSED}
         assert len(s.exec(select(Watermark)).all()) == 5
 
 

@@ -14,7 +14,9 @@ from connector.config import Settings
 from connector.qbwc import add_company
 from connector.sandbox.qbd import QuickBooksSimulator, seed_company
 from connector.sandbox.webconnector import CANNOT_OPEN_FILE, SessionReport, WebConnector
-from connector.store import Company, Database, QbwcSession, QueuedRequest, RawResponse, Watermark
+from connector.store import (
+    Company, Database, QbwcSession, QueuedRequest, RawResponse, RequestState, SessionState, Watermark,
+)
 from soap_bridge.app import create_app
 from tests.bridge.conftest import LiveServer, StepClock, clock  # noqa: F401 - the clock fixture
 
@@ -96,7 +98,7 @@ def test_whole_session_sends_every_queued_request_once_in_order(
     with db.session() as s:
         sent = [s.get(QueuedRequest, raw.request_id) for raw in responses]
         assert [row.entity for row in sent if row] == READ_ORDER
-        assert all(row and row.state == "answered" and row.attempts == 1 for row in sent)
+        assert all(row and row.state == RequestState.ANSWERED and row.attempts == 1 for row in sent)
         assert len({raw.request_id for raw in responses}) == len(responses)
         pages = [row.page for row in sent if row and row.entity == "Customer"]
         assert pages == [1, 2, 3], "iterator continued right behind its first page"
@@ -161,7 +163,7 @@ def test_mid_session_drop_is_recovered_in_the_next_session(
     assert len(_names(_responses(db, acme))) == CUSTOMERS
     with db.session() as s:
         assert [row.state for row in s.exec(select(QbwcSession).order_by(col(QbwcSession.id)))] == [
-            "expired", "closed"]
+            SessionState.EXPIRED, SessionState.CLOSED]
         assert len(s.exec(select(Watermark)).all()) == 5
 
 
@@ -185,7 +187,7 @@ def test_company_file_that_cannot_open_is_reported_and_frees_the_company(
     assert (report.last_error or "").startswith("0x8004") and report.close_message
     with db.session() as s:
         session = s.exec(select(QbwcSession)).one()
-        assert session.state == "error" and "could not open the company file" in (session.last_error or "")
+        assert session.state == SessionState.ERROR and "could not open the company file" in (session.last_error or "")
     _completed(wc.run_session())
 
 

@@ -22,7 +22,7 @@ from connector.mapping.keys import parse_key
 from connector.notify import watch
 from connector.qbwc import add_company
 from connector.sandbox.qbd import ListRecord, QuickBooksSimulator
-from connector.store import Database, QueuedRequest, RecordLink, WriteBack
+from connector.store import Database, QueuedRequest, RecordLink, RequestKind, WriteBack
 from connector.sync.zoho_to_qb import run_zoho_to_qb
 from connector.zoho.connection import load_connection, open_client
 from connector.zoho.fields import QBD_KEY
@@ -84,7 +84,7 @@ class Loop:
 
     def writes_queued(self) -> list[QueuedRequest]:
         with self.db.session() as s:
-            return list(s.exec(select(QueuedRequest).where(QueuedRequest.kind == "write")
+            return list(s.exec(select(QueuedRequest).where(QueuedRequest.kind == RequestKind.WRITE)
                                .order_by(col(QueuedRequest.id))).all())
 
     def events(self, summary: AuditSummary) -> list[AuditEvent]:
