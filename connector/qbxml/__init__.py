@@ -6,8 +6,8 @@ tolerantly and safely; ``status`` sorts QuickBooks' status codes into the connec
 
 from connector.qbxml.builders import (
     DELETED_LIST_TYPES, continue_iterator, customer_add, customer_mod, customer_query,
-    host_company_query, invoice_mod, invoice_query, item_query, list_deleted_query,
-    txn_deleted_query,
+    customer_query_by_id, host_company_query, invoice_mod, invoice_query, invoice_query_by_id,
+    item_query, list_deleted_query, txn_deleted_query, txn_void,
 )
 from connector.qbxml.document import QBXML_VERSION, QbxmlRequest
 from connector.qbxml.inputs import (
@@ -31,7 +31,8 @@ __all__ = [
     # builders
     "DELETED_LIST_TYPES", "QBXML_VERSION", "QbxmlRequest", "customer_query", "item_query",
     "invoice_query", "list_deleted_query", "txn_deleted_query", "host_company_query",
-    "continue_iterator", "customer_add", "customer_mod", "invoice_mod",
+    "customer_query_by_id", "invoice_query_by_id", "continue_iterator", "customer_add",
+    "customer_mod", "invoice_mod", "txn_void",
     # inputs
     "NEW_LINE_ID", "CustomerInput", "InvoiceInput", "InvoiceLineInput", "KeepLineGroup",
     "keep_existing_lines",

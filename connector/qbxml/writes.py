@@ -1,4 +1,5 @@
-"""Builders for the requests that change QuickBooks: CustomerAdd, CustomerMod, InvoiceMod.
+"""Builders for the requests that change QuickBooks: CustomerAdd, CustomerMod, InvoiceMod and
+TxnVoid.
 
 The field tables below follow the XSD sequence of each aggregate; the builder writes only the
 fields that are set, so a Mod changes exactly what the caller asked for.
@@ -11,7 +12,7 @@ from lxml import etree
 from connector.qbxml.document import FieldSpec, QbxmlRequest, RequestBuilder
 from connector.qbxml.inputs import CustomerInput, InvoiceInput, KeepLineGroup
 
-__all__ = ["customer_add", "customer_mod", "invoice_mod"]
+__all__ = ["customer_add", "customer_mod", "invoice_mod", "txn_void"]
 
 # CustomerAdd and CustomerMod share this order (Mod puts ListID/EditSequence first).
 _CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
@@ -119,3 +120,11 @@ def invoice_mod(request_id: str, txn_id: str, edit_sequence: str,
             builder.add_fields(etree.SubElement(mod, "InvoiceLineMod"), line, _LINE_FIELDS)
     return builder.finish()
 
+
+def txn_void(request_id: str, txn_id: str, *, txn_type: str = "Invoice") -> QbxmlRequest:
+    """TxnVoidRq: the transaction's amounts become zero, and it stays on the books."""
+    builder = RequestBuilder()
+    rq = builder.request("TxnVoidRq", request_id)
+    builder.add_raw(rq, "TxnVoidType", txn_type)
+    builder.add_raw(rq, "TxnID", _need(txn_id, "TxnVoid: TxnID"))
+    return builder.finish()

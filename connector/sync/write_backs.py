@@ -19,14 +19,13 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from connector.qbxml.builders import customer_mod
-from connector.qbxml.document import QbxmlRequest, RequestBuilder
+from connector.qbxml.builders import customer_mod, txn_void
 from connector.qbwc.queue import Band, enqueue
 from connector.store import QueuedRequest, RecordLink, RequestKind, RequestState, WriteBack, WriteBackState
 from connector.sync.zoho_fields import to_input
 
 __all__ = ["CUSTOMER_MOD", "TXN_VOID", "CustomerEdit", "open_write_backs", "queue_customer_edit",
-           "queue_txn_void", "txn_void", "send_mod"]
+           "queue_txn_void", "send_mod"]
 
 CUSTOMER_MOD, TXN_VOID = "CustomerMod", "TxnVoid"
 _SUPERSEDED = "superseded by a newer Zoho change"
@@ -54,15 +53,6 @@ class CustomerEdit:
         if modified is not None:
             self.zoho_modified_at = max(filter(None, (self.zoho_modified_at, modified)))
         self.source = (module, zoho_id)
-
-
-def txn_void(request_id: str, txn_id: str) -> QbxmlRequest:
-    """TxnVoidRq for an invoice: amounts become zero, the transaction stays on the books."""
-    builder = RequestBuilder()
-    rq = builder.request("TxnVoidRq", request_id)
-    builder.add_raw(rq, "TxnVoidType", "Invoice")
-    builder.add_raw(rq, "TxnID", txn_id)
-    return builder.finish()
 
 
 def send_mod(s: Session, company_id: int, list_id: str, edit_sequence: str,

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 from connector.qbxml import (
     DELETED_LIST_TYPES, Address, CustomerInput, InvoiceInput, InvoiceLineInput, KeepLineGroup,
     QbxmlRequest, Ref, continue_iterator, customer_add, customer_mod, customer_query,
-    host_company_query, invoice_mod, invoice_query, item_query, list_deleted_query,
-    txn_deleted_query,
+    customer_query_by_id, host_company_query, invoice_mod, invoice_query, invoice_query_by_id,
+    item_query, list_deleted_query, txn_deleted_query, txn_void,
 )
 from connector.qbxml.schema import validate
 
@@ -53,6 +53,9 @@ BUILDS: dict[str, Callable[[], QbxmlRequest]] = {
     "list_deleted_query": lambda: list_deleted_query("d-1", from_deleted=SINCE),
     "txn_deleted_query": lambda: txn_deleted_query("d-2", from_deleted=SINCE),
     "host_company_query": lambda: host_company_query("h-1"),
+    "customer_query_by_id": lambda: customer_query_by_id("r-1", "80000001-1"),
+    "invoice_query_by_id": lambda: invoice_query_by_id("r-2", "T-1"),
+    "txn_void": lambda: txn_void("x-1", "T-1"),
     "continue_iterator": lambda: continue_iterator(
         invoice_query("v-1", from_modified=SINCE), iterator_id="{it}", request_id="v-1b"),
     "customer_add_full": lambda: customer_add("a-1", FULL_CUSTOMER),
@@ -166,6 +169,28 @@ def test_host_company_query_holds_both_requests_with_the_request_id() -> None:
     messages = _tree(host_company_query("h-1")).find("QBXMLMsgsRq")
     assert [(rq.tag, rq.get("requestID")) for rq in messages] == [
         ("HostQueryRq", "h-1"), ("CompanyQueryRq", "h-1")]
+
+
+def test_a_re_read_asks_for_exactly_one_record_by_its_id() -> None:
+    customer = _tree(customer_query_by_id("r-1", "80000001-1")).find("QBXMLMsgsRq")[0]
+    assert (customer.tag, customer.get("iterator")) == ("CustomerQueryRq", None)
+    assert [(c.tag, c.text) for c in customer] == [("ListID", "80000001-1")]
+    invoice = _tree(invoice_query_by_id("r-2", "T-1")).find("QBXMLMsgsRq")[0]
+    assert [(c.tag, c.text) for c in invoice] == [("TxnID", "T-1"), ("IncludeLineItems", "true")]
+
+
+@pytest.mark.parametrize("build", [lambda: customer_query_by_id("r-1", ""),
+                                   lambda: invoice_query_by_id("r-2", ""),
+                                   lambda: txn_void("x-1", "")])
+def test_a_request_about_one_record_needs_its_id(build: Callable[[], str]) -> None:
+    with pytest.raises(ValueError, match="must not be empty"):
+        build()
+
+
+def test_txn_void_names_the_transaction_type_and_id() -> None:
+    rq = _tree(txn_void("x-1", "T-1")).find("QBXMLMsgsRq")[0]
+    assert rq.tag == "TxnVoidRq"
+    assert [(c.tag, c.text) for c in rq] == [("TxnVoidType", "Invoice"), ("TxnID", "T-1")]
 
 
 def test_continue_iterator_keeps_every_filter_and_continues() -> None:
