@@ -10,6 +10,7 @@ from sqlmodel import select
 from connector.errors import ConfigError
 from connector.qbwc.passwords import hash_password
 from connector.store import Company, Database
+from connector.store.rows import require_row
 
 __all__ = [
     "add_company", "get_company", "list_companies", "set_password", "set_active", "set_company_file",
@@ -75,8 +76,7 @@ def list_companies(db: Database) -> Sequence[Company]:
 def _update(db: Database, name: str, **values: object) -> None:
     company = get_company(db, name)
     with db.session() as s:
-        row = s.get(Company, company.id)
-        assert row is not None
+        row = require_row(s, Company, company.id)
         for key, value in values.items():
             setattr(row, key, value)
 

@@ -18,6 +18,7 @@ from connector.store import (
     Company, QbwcSession, QueuedRequest, RequestKind, RequestState,
     SessionState,
 )
+from connector.store.rows import require_id
 
 __all__ = ["LoginOutcome", "login", "release_lease", "NVU", "BUSY", "NONE"]
 
@@ -138,11 +139,11 @@ def login(s: Session, username: str, password: str, settings: Settings, now: dat
                           started_at=now, last_seen_at=now)
     s.add(session)
     s.flush()
-    assert session.id is not None
-    if not _take_lease(s, company, session.id, now, now + settings.ticket_idle):
+    session_id = require_id(session)
+    if not _take_lease(s, company, session_id, now, now + settings.ticket_idle):
         s.rollback()
         return LoginOutcome("", BUSY)
-    _recover_dropped(s, company, now, keep=session.id)
+    _recover_dropped(s, company, now, keep=session_id)
     session.requests_planned = plan_session(s, company, session, settings, now)
-    return LoginOutcome(ticket, company.company_file or "", session.id)
+    return LoginOutcome(ticket, company.company_file or "", session_id)
 

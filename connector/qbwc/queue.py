@@ -14,6 +14,7 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from connector.store import Database, QueuedRequest, RequestKind, RequestState
+from connector.store.rows import require_id
 
 __all__ = ["Band", "enqueue", "claim_next", "outstanding", "session_progress", "cancel_pending"]
 
@@ -50,10 +51,10 @@ def enqueue(
     )
     s.add(row)
     s.flush()
-    assert row.id is not None
-    row.qbxml = build(str(row.id))
+    row_id = require_id(row)
+    row.qbxml = build(str(row_id))
     if row.root_id is None:
-        row.root_id = row.id
+        row.root_id = row_id
     s.flush()
     return row
 

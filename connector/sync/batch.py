@@ -17,6 +17,7 @@ from sqlmodel import col, select
 from connector.qbxml.models import Customer, DeletedListRecord, DeletedTxnRecord, Invoice, Item
 from connector.qbxml.parse import QbxmlParseError, ResponseStream
 from connector.store import Database, RawResponse, ResponseSync
+from connector.store.rows import require_id
 
 __all__ = ["Entry", "Batch", "Chunk", "read_chunks"]
 
@@ -101,17 +102,16 @@ def _load(db: Database, company_id: int, after: int,
         return list(s.exec(query).all())
 
 
-def _parse(row: RawResponse, force: bool, chunk: Chunk) -> None:
-    assert row.id is not None
+def _parse(row: RawResponse, response_id: int, force: bool, chunk: Chunk) -> None:
     if row.hresult or not row.body.strip():
         return  # QuickBooks refused the request: there is nothing in it to sync
     stream = ResponseStream(row.body, strict=False)
     try:
         for record in stream:
-            chunk.batch.add(record, row.id, force)
+            chunk.batch.add(record, response_id, force)
     except QbxmlParseError as exc:
-        chunk.rejected.append((row.id, exc))
-    chunk.rejected.extend((row.id, exc) for exc in stream.rejected)
+        chunk.rejected.append((response_id, exc))
+    chunk.rejected.extend((response_id, exc) for exc in stream.rejected)
 
 
 def read_chunks(db: Database, company_id: int, *, size: int) -> Iterator[Chunk]:
@@ -123,10 +123,10 @@ def read_chunks(db: Database, company_id: int, *, size: int) -> Iterator[Chunk]:
             return
         chunk = Chunk(responses=[], attempts={}, batch=Batch())
         for row, state in rows:
-            assert row.id is not None
-            chunk.responses.append(row.id)
-            chunk.attempts[row.id] = state.attempts if state else 0
-            _parse(row, bool(state and state.force), chunk)
+            response_id = require_id(row)
+            chunk.responses.append(response_id)
+            chunk.attempts[response_id] = state.attempts if state else 0
+            _parse(row, response_id, bool(state and state.force), chunk)
         chunk.batch.settle_deletions()
         after = chunk.responses[-1]
         log.debug("company #%s: read %d responses up to #%d, %d records", company_id,

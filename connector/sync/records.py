@@ -140,18 +140,16 @@ def _customer_edit(s: Session, ctx: _Context, link: RecordLink, current_es: str 
     return ctx.edits[key]
 
 
-def _customer(s: Session, ctx: _Context, item: Work) -> None:
-    link = item.link
-    assert link is not None
+def _customer(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
     current = ctx.known.get((link.company_id, link.qb_id))
     modified: datetime | None
-    if item.deleted:
+    # A record Zoho no longer returns counts as deleted (``_resolve`` marks it so).
+    if item.deleted or item.record is None:
         if item.module != "Accounts" or link.deleted or (current and not current.is_active):
             ctx.audit.count("unchanged")
             return
         want, zoho, modified = {"is_active": False}, {}, ctx.now
     else:
-        assert item.record is not None
         scope = company_scope(ctx.companies[link.company_id].file_id)
         decision = decide(item.module, item.record, link.field_hashes or {}, current, scope,
                           affected=None if item.any_field else item.affected)
@@ -175,9 +173,7 @@ def _customer(s: Session, ctx: _Context, item: Work) -> None:
              current_values(current, want), modified)
 
 
-def _deal(s: Session, ctx: _Context, item: Work) -> None:
-    link = item.link
-    assert link is not None
+def _deal(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
     stage = None if item.record is None else item.record.get("Stage")
     lost = item.deleted or stage in LOST_STAGES
     kept = sorted((item.affected & _DEAL_FIELDS) - ({"Stage"} if lost else set()))
@@ -197,9 +193,7 @@ def _deal(s: Session, ctx: _Context, item: Work) -> None:
     ctx.event("invoice_kept", item, changed_fields=["deleted" if item.deleted else "Stage"])
 
 
-def _product(ctx: _Context, item: Work) -> None:
-    link = item.link
-    assert link is not None
+def _product(ctx: _Context, item: Work, link: RecordLink) -> None:
     if item.record is not None:
         decision = decide(item.module, item.record, link.field_hashes or {}, None, "",
                           affected=None if item.any_field else item.affected)
@@ -209,16 +203,17 @@ def _product(ctx: _Context, item: Work) -> None:
 
 
 def _decide(s: Session, ctx: _Context, item: Work) -> None:
-    if item.link is None:
+    link = item.link
+    if link is None:
         ctx.audit.count("unchanged")
         if not item.deleted:
             ctx.event("not_linked", item)
     elif item.module in ("Accounts", "Contacts"):
-        _customer(s, ctx, item)
+        _customer(s, ctx, item, link)
     elif item.module == "Deals":
-        _deal(s, ctx, item)
+        _deal(s, ctx, item, link)
     else:
-        _product(ctx, item)
+        _product(ctx, item, link)
 
 
 def _load_known(s: Session, ctx: _Context, items: list[Work]) -> None:

@@ -18,6 +18,7 @@ from connector.store import (
     QbwcSession, QueuedRequest, RawResponse, RecordLink, RequestKind, RequestState, SessionState,
     WriteBack, WriteBackState,
 )
+from connector.store.rows import require_row
 from connector.sync.qb_state import customer_in_response
 from connector.sync.write_backs import CUSTOMER_MOD, send_mod
 from connector.sync.zoho_changes import QBD, ZOHO
@@ -76,9 +77,9 @@ def _applied(s: Session, audit: AuditRecorder, row: WriteBack, answer: RawRespon
            edit_sequence=after.edit_sequence if after else None, changed_fields=_zoho_fields(row))
 
 
-def _refresh_lost(s: Session, refresh: QueuedRequest | None) -> bool:
+def _refresh_lost(s: Session, refresh: QueuedRequest) -> bool:
     """A re-query that will never be answered: cancelled, or sent in a session that ended."""
-    if refresh is None or refresh.state == RequestState.CANCELLED:
+    if refresh.state == RequestState.CANCELLED:
         return True
     if refresh.state != RequestState.SENT:
         return False
@@ -116,13 +117,10 @@ def _reapply(s: Session, audit: AuditRecorder, row: WriteBack, fresh: Customer,
 def _stale(s: Session, audit: AuditRecorder, row: WriteBack, max_attempts: int,
            now: datetime) -> None:
     refresh = s.get(QueuedRequest, row.refresh_request_id) if row.refresh_request_id else None
-    if _refresh_lost(s, refresh):
-        mod = s.get(QueuedRequest, row.request_id)
-        assert mod is not None
-        refresh = queue_refresh(s, mod)
-        row.refresh_request_id = refresh.id if refresh else None
+    if refresh is None or _refresh_lost(s, refresh):
+        requeued = queue_refresh(s, require_row(s, QueuedRequest, row.request_id))
+        row.refresh_request_id = requeued.id if requeued else None
         return
-    assert refresh is not None
     if refresh.state in _WAITING:
         return
     answer = _answer(s, refresh.id)
