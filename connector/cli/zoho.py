@@ -11,8 +11,14 @@ import click
 from connector.cli.common import AppContext, pass_app
 from connector.errors import ConfigError
 from connector.zoho import (
-    MemoryTokenStore, OAuthApp, TokenEndpoint, TokenGrant, ZohoAuth, ZohoClient,
-    edition, required_custom_fields,
+    MemoryTokenStore,
+    OAuthApp,
+    TokenEndpoint,
+    TokenGrant,
+    ZohoAuth,
+    ZohoClient,
+    edition,
+    required_custom_fields,
 )
 from connector.zoho.browser import authorize_in_browser
 from connector.zoho.connection import NewConnection, open_client, save_connection

@@ -9,11 +9,11 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from connector.qbwc.queue import enqueue
+from connector.qbwc.writeback import acknowledge_write, queue_refresh
 from connector.qbxml import builders
 from connector.qbxml.parse import QbxmlParseError, read_statuses
 from connector.qbxml.status import ResponseStatus, StatusKind
-from connector.qbwc.queue import enqueue
-from connector.qbwc.writeback import acknowledge_write, queue_refresh
 from connector.store import QueuedRequest, RawResponse, RequestKind, RequestState
 
 __all__ = ["Verdict", "record_response"]

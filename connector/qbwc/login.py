@@ -15,7 +15,11 @@ from connector.qbwc.planner import plan_session
 from connector.qbwc.queue import cancel_pending
 from connector.qbwc.tickets import hash_ticket, new_ticket
 from connector.store import (
-    Company, QbwcSession, QueuedRequest, RequestKind, RequestState,
+    Company,
+    QbwcSession,
+    QueuedRequest,
+    RequestKind,
+    RequestState,
     SessionState,
 )
 from connector.store.rows import require_id

@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlmodel import Session
 
 from connector.config import Settings
-from connector.qbxml import builders
 from connector.qbwc.queue import Band, enqueue
 from connector.qbwc.watermarks import watermarks
+from connector.qbxml import builders
 from connector.store import Company, QbwcSession, RequestKind
 from connector.store.rows import require_id
 

@@ -7,7 +7,12 @@ from collections import Counter
 from sqlmodel import Session, select
 
 from connector.store import (
-    Company, QbwcSession, QueuedRequest, RawResponse, RequestKind, RequestState,
+    Company,
+    QbwcSession,
+    QueuedRequest,
+    RawResponse,
+    RequestKind,
+    RequestState,
     SessionState,
 )
 

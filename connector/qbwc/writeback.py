@@ -18,10 +18,10 @@ from collections.abc import Callable
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from connector.qbwc.queue import Band, enqueue
 from connector.qbxml.builders import customer_query_by_id, invoice_query_by_id
 from connector.qbxml.document import QbxmlRequest
 from connector.qbxml.parse import QbxmlParseError, ResponseStream
-from connector.qbwc.queue import Band, enqueue
 from connector.store import QueuedRequest, RecordLink, RequestKind
 from connector.xmlsafe import UnsafeXmlError, parse_xml
 

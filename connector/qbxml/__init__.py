@@ -5,18 +5,42 @@ tolerantly and safely; ``status`` sorts QuickBooks' status codes into what they 
 """
 
 from connector.qbxml.builders import (
-    DELETED_LIST_TYPES, continue_iterator, customer_mod, customer_query, customer_query_by_id,
-    host_company_query, invoice_query, invoice_query_by_id, item_query, list_deleted_query,
-    txn_deleted_query, txn_void,
+    DELETED_LIST_TYPES,
+    continue_iterator,
+    customer_mod,
+    customer_query,
+    customer_query_by_id,
+    host_company_query,
+    invoice_query,
+    invoice_query_by_id,
+    item_query,
+    list_deleted_query,
+    txn_deleted_query,
+    txn_void,
 )
 from connector.qbxml.document import QBXML_VERSION, QbxmlRequest
 from connector.qbxml.inputs import CustomerInput
 from connector.qbxml.models import (
-    ITEM_TYPES, Address, CompanyInfo, Customer, DataExt, DeletedListRecord, DeletedTxnRecord,
-    HostInfo, Invoice, InvoiceLine, InvoiceLineGroup, Item, Ref,
+    ITEM_TYPES,
+    Address,
+    CompanyInfo,
+    Customer,
+    DataExt,
+    DeletedListRecord,
+    DeletedTxnRecord,
+    HostInfo,
+    Invoice,
+    InvoiceLine,
+    InvoiceLineGroup,
+    Item,
+    Ref,
 )
 from connector.qbxml.parse import (
-    QbxmlParseError, Record, ResponseStream, iter_records, read_statuses,
+    QbxmlParseError,
+    Record,
+    ResponseStream,
+    iter_records,
+    read_statuses,
 )
 from connector.qbxml.status import STATUS_CODES, ResponseStatus, StatusKind, classify
 from connector.qbxml.text import FIELD_LIMITS, TextWarning

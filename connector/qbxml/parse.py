@@ -22,16 +22,25 @@ from pydantic import ValidationError
 
 from connector.errors import RecordError
 from connector.qbxml.models import (
-    INVOICE_LINES_KEY, ITEM_TYPES, LINE_KIND, CompanyInfo, Customer, DeletedListRecord,
-    DeletedTxnRecord, HostInfo, Invoice, Item, QbModel,
+    INVOICE_LINES_KEY,
+    ITEM_TYPES,
+    LINE_KIND,
+    CompanyInfo,
+    Customer,
+    DeletedListRecord,
+    DeletedTxnRecord,
+    HostInfo,
+    Invoice,
+    Item,
+    QbModel,
 )
 from connector.qbxml.status import ResponseStatus
 
 __all__ = ["QbxmlParseError", "Record", "Source", "ResponseStream", "iter_records",
            "read_statuses"]
 
-Record = Union[Customer, Item, Invoice, DeletedListRecord, DeletedTxnRecord, HostInfo,
-               CompanyInfo]
+Record = (Customer | Item | Invoice | DeletedListRecord | DeletedTxnRecord | HostInfo
+          | CompanyInfo)
 Source = Union[str, bytes, "os.PathLike[str]", IO[bytes]]
 
 # *Ret element -> (model, fields the element name implies). Other *Ret kinds are counted in

@@ -79,7 +79,7 @@ class LinkBook:
                                  .where(col(RecordLink.qb_id).in_(
                                      wanted[start:start + _IN_BATCH])))
                 for values in rows.all():
-                    link = Link(**dict(zip(_COLUMNS, values)))
+                    link = Link(**dict(zip(_COLUMNS, values, strict=True)))
                     link.field_hashes = link.field_hashes or {}
                     self._rows[(link.qb_type, link.qb_id)] = link
 

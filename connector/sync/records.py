@@ -20,16 +20,25 @@ from sqlmodel import Session, col, select
 from connector.audit import AuditRecorder
 from connector.mapping.fields import DEAL_FIELDS
 from connector.mapping.keys import (
-    ACCOUNT, CONTACT, DEAL, PRODUCT, LinkKind, company_scope, parse_key,
+    ACCOUNT,
+    CONTACT,
+    DEAL,
+    PRODUCT,
+    LinkKind,
+    company_scope,
+    parse_key,
 )
 from connector.qbxml.models import Customer
 from connector.store import Company, Database, RecordLink, SyncBackPolicy
 from connector.sync.qb_state import latest_customers
 from connector.sync.write_backs import (
-    CustomerEdit, open_write_backs, queue_customer_edit, queue_txn_void,
+    CustomerEdit,
+    open_write_backs,
+    queue_customer_edit,
+    queue_txn_void,
 )
 from connector.sync.zoho_changes import decide, zoho_time
-from connector.sync.zoho_fields import MODIFIED_TIME, customer_changes, current_values, fetch_fields
+from connector.sync.zoho_fields import MODIFIED_TIME, current_values, customer_changes, fetch_fields
 from connector.zoho.client import ZohoClient
 from connector.zoho.fields import QBD_ACTIVE, QBD_KEY
 

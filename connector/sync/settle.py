@@ -9,14 +9,21 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from connector.audit import AuditRecorder
-from connector.mapping.keys import CONTACT, LinkKind
 from connector.mapping.keys import ACCOUNT as ACCOUNT_KIND
+from connector.mapping.keys import CONTACT, LinkKind
+from connector.qbwc.writeback import queue_refresh
 from connector.qbxml.models import Customer
 from connector.qbxml.status import STATUS_CODES, StatusKind, classify
-from connector.qbwc.writeback import queue_refresh
 from connector.store import (
-    QbwcSession, QueuedRequest, RawResponse, RecordLink, RequestKind, RequestState, SessionState,
-    WriteBack, WriteBackState,
+    QbwcSession,
+    QueuedRequest,
+    RawResponse,
+    RecordLink,
+    RequestKind,
+    RequestState,
+    SessionState,
+    WriteBack,
+    WriteBackState,
 )
 from connector.store.rows import require_row
 from connector.sync.qb_state import customer_in_response

@@ -19,9 +19,16 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from connector.qbxml.builders import customer_mod, txn_void
 from connector.qbwc.queue import Band, enqueue
-from connector.store import QueuedRequest, RecordLink, RequestKind, RequestState, WriteBack, WriteBackState
+from connector.qbxml.builders import customer_mod, txn_void
+from connector.store import (
+    QueuedRequest,
+    RecordLink,
+    RequestKind,
+    RequestState,
+    WriteBack,
+    WriteBackState,
+)
 from connector.store.rows import require_id
 from connector.sync.zoho_fields import to_input
 

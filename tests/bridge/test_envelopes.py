@@ -91,8 +91,8 @@ def test_receive_response_xml_answers_an_int_percent(inprocess_http: httpx.Clien
     ("serverVersion", f'<serverVersion xmlns="{TNS}" />'),
     ("clientVersion", f'<clientVersion xmlns="{TNS}"><strVersion>2.3.0.215</strVersion></clientVersion>'),
     ("getLastError", f'<getLastError xmlns="{TNS}"><ticket>{{ticket}}</ticket></getLastError>'),
-    ("connectionError", f'<connectionError xmlns="{TNS}"><ticket>{{ticket}}</ticket><hresult>0x80040408'
-                        "</hresult><message>Could not start QuickBooks.</message></connectionError>"),
+    ("connectionError", (f'<connectionError xmlns="{TNS}"><ticket>{{ticket}}</ticket><hresult>0x80040408'
+                         "</hresult><message>Could not start QuickBooks.</message></connectionError>")),
     ("closeConnection", f'<closeConnection xmlns="{TNS}"><ticket>{{ticket}}</ticket></closeConnection>'),
 ])
 def test_string_operations_answer_one_text_result(inprocess_http: httpx.Client, ticket: str, op: str,

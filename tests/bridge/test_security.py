@@ -38,9 +38,9 @@ XXE = """<?xml version="1.0" encoding="utf-8"?>
 LAUGHS = "\n".join(
     ['<?xml version="1.0"?>', '<!DOCTYPE lolz [', '<!ENTITY lol "lol">']
     + [f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)]
-    + [']>', '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
-       '<authenticate xmlns="http://developer.intuit.com/"><strUserName>&lol9;</strUserName>'
-       '</authenticate></soap:Body></soap:Envelope>']
+    + [']>', ('<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+        '<authenticate xmlns="http://developer.intuit.com/"><strUserName>&lol9;</strUserName>'
+        '</authenticate></soap:Body></soap:Envelope>')]
 )
 
 
@@ -130,16 +130,16 @@ def test_billion_laughs_is_refused_fast_with_bounded_memory(inprocess_http: http
 
 @pytest.mark.parametrize("body, code, reason", [
     ("this is not xml", "Client.XmlRefused", "malformed XML"),
-    ('<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
-     "<soap:Body><authenticate>", "Client.XmlRefused", "malformed XML"),
+    (('<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+      "<soap:Body><authenticate>"), "Client.XmlRefused", "malformed XML"),
     ('<?xml version="1.0"?><notsoap/>', "Client", "Envelope"),
-    ('<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
-     '<soap:Body><launchMissiles xmlns="http://developer.intuit.com/"/></soap:Body></soap:Envelope>',
+    (('<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+      '<soap:Body><launchMissiles xmlns="http://developer.intuit.com/"/></soap:Body></soap:Envelope>'),
      "Client.SchemaValidationError", "launchMissiles"),
-    ('<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
-     '<soap:Body><sendRequestXML xmlns="http://developer.intuit.com/"><ticket>t</ticket>'
-     "<qbXMLMajorVers>thirteen</qbXMLMajorVers><qbXMLMinorVers>0</qbXMLMinorVers>"
-     "</sendRequestXML></soap:Body></soap:Envelope>", "Client.SchemaValidationError", "qbXMLMajorVers"),
+    (('<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+      '<soap:Body><sendRequestXML xmlns="http://developer.intuit.com/"><ticket>t</ticket>'
+      "<qbXMLMajorVers>thirteen</qbXMLMajorVers><qbXMLMinorVers>0</qbXMLMinorVers>"
+      "</sendRequestXML></soap:Body></soap:Envelope>"), "Client.SchemaValidationError", "qbXMLMajorVers"),
 ])
 def test_malformed_or_wrong_soap_gets_a_clear_fault_not_a_stack_trace(
     inprocess_http: httpx.Client, body: str, code: str, reason: str

@@ -5,10 +5,10 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
+from connector.config import Settings
 from connector.qbwc import add_company
 from connector.qbwc.queue import Band, claim_next, enqueue
 from connector.qbwc.service import QbwcService
-from connector.config import Settings
 from connector.store import Database, QbwcSession, RequestKind
 from connector.store.types import utcnow
 from tests.qbwc.claim_worker import claim_all
@@ -20,7 +20,7 @@ def _fill(db: Database, n: int) -> tuple[int, list[int]]:
         sessions = [QbwcSession(ticket_hash=f"h{i}", company_id=company.id or 0) for i in range(2)]
         s.add_all(sessions)
         s.flush()
-        for i in range(n):
+        for _ in range(n):
             enqueue(s, company.id or 0, kind=RequestKind.WRITE, entity="Customer", seq=Band.WRITE,
                     build=lambda rid: f"<QBXML>{rid}</QBXML>")
         return company.id or 0, [x.id or 0 for x in sessions]

@@ -13,7 +13,14 @@ from connector.qbwc import add_company
 from connector.qbwc.service import UNKNOWN_TICKET, QbwcService
 from connector.sandbox.qbd import QuickBooksSimulator, seed_company
 from connector.store import (
-    Company, Database, QbwcSession, QueuedRequest, RawResponse, RequestState, SessionState, Watermark,
+    Company,
+    Database,
+    QbwcSession,
+    QueuedRequest,
+    RawResponse,
+    RequestState,
+    SessionState,
+    Watermark,
 )
 from tests.qbwc.driver import Clock, run_session
 

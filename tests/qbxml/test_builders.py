@@ -4,15 +4,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from lxml import etree
 
 from connector.qbxml import (
-    DELETED_LIST_TYPES, Address, CustomerInput, QbxmlRequest, Ref, continue_iterator,
-    customer_mod, customer_query, customer_query_by_id, host_company_query, invoice_query,
-    invoice_query_by_id, item_query, list_deleted_query, txn_deleted_query, txn_void,
+    DELETED_LIST_TYPES,
+    Address,
+    CustomerInput,
+    QbxmlRequest,
+    Ref,
+    continue_iterator,
+    customer_mod,
+    customer_query,
+    customer_query_by_id,
+    host_company_query,
+    invoice_query,
+    invoice_query_by_id,
+    item_query,
+    list_deleted_query,
+    txn_deleted_query,
+    txn_void,
 )
 from connector.qbxml.schema import validate
 
@@ -89,7 +102,7 @@ def test_list_queries_ask_for_all_records_modified_since_with_offset() -> None:
 
 
 def test_invoice_query_filters_on_modified_range_and_includes_lines() -> None:
-    xml = invoice_query("v-1", from_modified=SINCE.astimezone(timezone.utc))
+    xml = invoice_query("v-1", from_modified=SINCE.astimezone(UTC))
     assert _texts(xml, ".//ModifiedDateRangeFilter/FromModifiedDate") == [
         "2026-01-05T18:11:12+00:00"]
     assert _texts(xml, ".//MaxReturned") == ["100"]
@@ -113,7 +126,7 @@ def test_custom_fields_are_requested_with_owner_id_zero() -> None:
 
 def test_naive_from_modified_is_refused() -> None:
     with pytest.raises(ValueError, match="no timezone"):
-        customer_query("c-1", from_modified=datetime(2026, 1, 5))
+        customer_query("c-1", from_modified=datetime(2026, 1, 5))  # noqa: DTZ001
 
 
 def test_max_returned_below_one_is_refused() -> None:

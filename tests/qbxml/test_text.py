@@ -16,7 +16,7 @@ def test_datetimes_carry_their_offset_and_whole_seconds() -> None:
 
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="no timezone"):
-        format_datetime(datetime(2026, 1, 5), field="FromModifiedDate")
+        format_datetime(datetime(2026, 1, 5), field="FromModifiedDate")  # noqa: DTZ001
 
 
 def test_text_is_nfc_normalised_so_latin1_letters_stay_letters() -> None:

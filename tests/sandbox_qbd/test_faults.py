@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from connector.sandbox.qbd import CompanyFileUnavailable, QuickBooksHResultError, QuickBooksSimulator
+from connector.sandbox.qbd import (
+    CompanyFileUnavailable,
+    QuickBooksHResultError,
+    QuickBooksSimulator,
+)
 from tests.sandbox_qbd.qbxml import ask, ask_one, document, read, status
 
 

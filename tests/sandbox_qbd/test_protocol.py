@@ -6,7 +6,10 @@ import pytest
 from lxml import etree
 
 from connector.sandbox.qbd import (
-    PARSE_ERROR_HRESULT, PARSE_ERROR_MESSAGE, QbxmlRequestRejected, QuickBooksHResultError,
+    PARSE_ERROR_HRESULT,
+    PARSE_ERROR_MESSAGE,
+    QbxmlRequestRejected,
+    QuickBooksHResultError,
 )
 from tests.sandbox_qbd.qbxml import ask_one, document, read, status
 

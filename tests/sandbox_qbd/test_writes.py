@@ -176,9 +176,9 @@ def test_invoice_mod_keeps_named_lines_adds_new_ones_and_removes_the_rest(qb, ac
                         "<InvoiceLineMod><TxnLineID>-1</TxnLineID><Desc>D</Desc><Amount>5</Amount></InvoiceLineMod>"
                         "</InvoiceMod></InvoiceModRq>")
     lines = reply[0].findall("InvoiceLineRet")
-    assert [(l.findtext("Desc"), l.findtext("Amount")) for l in lines] == [("B", "40.00"), ("D", "5.00")]
+    assert [(ln.findtext("Desc"), ln.findtext("Amount")) for ln in lines] == [("B", "40.00"), ("D", "5.00")]
     assert lines[0].findtext("TxnLineID") == keep_b
-    assert drop_a not in {l.findtext("TxnLineID") for l in lines}
+    assert drop_a not in {ln.findtext("TxnLineID") for ln in lines}
     assert reply[0].findtext("Memo") == "revised"
     assert reply[0].findtext("Subtotal") == "45.00"
 
@@ -188,7 +188,7 @@ def test_invoice_mod_without_lines_leaves_the_lines_alone(qb, acme):
     reply = ask_one(qb, f"<InvoiceModRq><InvoiceMod><TxnID>{invoice.txn_id}</TxnID>"
                         f"<EditSequence>{invoice.edit_sequence}</EditSequence><Memo>m</Memo>"
                         "</InvoiceMod></InvoiceModRq>")
-    assert [l.findtext("Desc") for l in reply[0].iterfind("InvoiceLineRet")] == ["A"]
+    assert [ln.findtext("Desc") for ln in reply[0].iterfind("InvoiceLineRet")] == ["A"]
 
 
 def test_invoice_mod_with_an_unknown_line_answers_3120_and_changes_nothing(qb, acme):

@@ -202,7 +202,7 @@ def test_soap_fault_from_the_bridge_raises_a_clear_error() -> None:
 
     connector = WebConnector("http://bridge.test/qbwc", "u", "p", _qb(),
                              http=httpx.Client(transport=httpx.MockTransport(faulty)))
-    with pytest.raises(BridgeCallError, match="serverVersion: SOAP fault soap11env:Client.XmlRefused"):
+    with pytest.raises(BridgeCallError, match=r"serverVersion: SOAP fault soap11env:Client\.XmlRefused"):
         connector.run_session()
 
 

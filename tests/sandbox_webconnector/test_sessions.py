@@ -15,10 +15,17 @@ from connector.qbwc import add_company
 from connector.sandbox.qbd import QuickBooksSimulator, seed_company
 from connector.sandbox.webconnector import CANNOT_OPEN_FILE, SessionReport, WebConnector
 from connector.store import (
-    Company, Database, QbwcSession, QueuedRequest, RawResponse, RequestState, SessionState, Watermark,
+    Company,
+    Database,
+    QbwcSession,
+    QueuedRequest,
+    RawResponse,
+    RequestState,
+    SessionState,
+    Watermark,
 )
 from soap_bridge.app import create_app
-from tests.bridge.conftest import LiveServer, StepClock, clock  # noqa: F401 - the clock fixture
+from tests.bridge.conftest import LiveServer, StepClock
 
 QBW = r"C:\Users\Public\Documents\Intuit\QuickBooks\Company Files\Acme.qbw"
 PW = "acme-web-connector-pw"

@@ -51,7 +51,7 @@ class World:
     sim: ZohoSimulator
     service: QbwcService
     books: dict[str, Books] = field(default_factory=dict)
-    options: SyncOptions = SyncOptions(chunk_responses=4)
+    options: SyncOptions = field(default_factory=lambda: SyncOptions(chunk_responses=4))
     # In-process transports by default; a served simulator needs only the fast retries.
     in_process: bool = True
 

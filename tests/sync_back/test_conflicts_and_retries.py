@@ -7,7 +7,6 @@ from sqlmodel import select
 
 from connector.audit import list_runs
 from connector.errors import RetriableError
-
 from connector.store import QueuedRequest, RawResponse, RequestKind, RequestState, WriteBackState
 
 from .conftest import Loop

@@ -9,7 +9,12 @@ import pytest
 
 from connector.sandbox.zoho import ZohoSimulator
 from connector.zoho import (
-    InvoiceLine, RecordFailed, RecordResult, RecordSaved, ZohoClient, invoiced_items,
+    InvoiceLine,
+    RecordFailed,
+    RecordResult,
+    RecordSaved,
+    ZohoClient,
+    invoiced_items,
 )
 from connector.zoho.fields import QBD_KEY
 

@@ -11,7 +11,12 @@ from decimal import Decimal
 from typing import Any
 
 from connector.sandbox.qbd.records import (
-    FAMILY_LABEL, REF_KINDS, Deleted, Invoice, ListRecord, family_of_ref,
+    FAMILY_LABEL,
+    REF_KINDS,
+    Deleted,
+    Invoice,
+    ListRecord,
+    family_of_ref,
 )
 from connector.sandbox.qbd.status import QbStatus
 from connector.sandbox.qbd.values import QbClock

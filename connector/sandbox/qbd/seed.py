@@ -47,7 +47,7 @@ _TERMS = ("Net 30", "Net 30", "Net 15", "Due on receipt")
 _CATALOGUE = (
     ("ItemService", "Consulting", "Consulting per hour", "150"),
     ("ItemNonInventory", "Cabinet hardware", "Cabinet pulls, brushed nickel", "12.5"),
-    ("ItemInventory", "Oak panel", "Oak panel 4×8 ft", "89.99"),
+    ("ItemInventory", "Oak panel", "Oak panel 4×8 ft", "89.99"),  # noqa: RUF001 - as printed on the label
     ("ItemService", "Installation", "Installation labour", "95"),
     ("ItemOtherCharge", "Freight", "Freight and handling", "35"),
     ("ItemService", "Design review", "Design review session", "220"),

@@ -22,8 +22,8 @@ _MISSING_RECORD = "QuickBooks error message: Invalid argument.  The specified re
 STATUS: dict[int, tuple[str, str]] = {
     0: ("Info", "Status OK"),
     1: ("Info", "A query request did not find a matching object in QuickBooks"),
-    500: ("Warn", 'The query request has not been fully completed. There was a required element '
-                  '("{value}") that could not be found in QuickBooks.'),
+    500: ("Warn", ('The query request has not been fully completed. There was a required element '
+                   '("{value}") that could not be found in QuickBooks.')),
     1030: ("Error", "This request is not supported by this implementation: {value}."),
     3070: ("Error", 'The string "{value}" in the field "{field}" is too long.'),
     3100: ("Error", 'The name "{value}" of the list element is already in use.'),
@@ -32,16 +32,16 @@ STATUS: dict[int, tuple[str, str]] = {
                     + _MISSING_RECORD),
     3140: ("Error", 'There is an invalid reference to QuickBooks {list} "{value}" in the {object}.  '
                     + _MISSING_RECORD),
-    3020: ("Error", 'There was an error when converting the date value "{value}" in the field '
-                    '"{field}".'),
-    3040: ("Error", 'There was an error when converting the amount "{value}" in the field '
-                    '"{field}".'),
-    3170: ("Error", "There was an error when modifying a {object}.  "
-                    "QuickBooks error message: {reason}"),
-    3171: ("Error", 'An error occurred when deleting "{value}" from the {object} list.  '
-                    "QuickBooks error message: {reason}"),
-    3180: ("Error", "There was an error when saving a {object}.  "
-                    "QuickBooks error message: {reason}"),
+    3020: ("Error", ('There was an error when converting the date value "{value}" in the field '
+                     '"{field}".')),
+    3040: ("Error", ('There was an error when converting the amount "{value}" in the field '
+                     '"{field}".')),
+    3170: ("Error", ("There was an error when modifying a {object}.  "
+                     "QuickBooks error message: {reason}")),
+    3171: ("Error", ('An error occurred when deleting "{value}" from the {object} list.  '
+                     "QuickBooks error message: {reason}")),
+    3180: ("Error", ("There was an error when saving a {object}.  "
+                     "QuickBooks error message: {reason}")),
     3200: ("Error", 'The provided edit sequence "{value}" is out-of-date. '),
     3391: ("Error", 'The iteratorID "{value}" is not valid.'),
 }

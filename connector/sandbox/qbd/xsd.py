@@ -7,7 +7,7 @@ requests; taking both from the XSD itself means a writer can never drift from th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from lxml import etree
 
@@ -87,7 +87,7 @@ def _index() -> _Index:
     return _Index()
 
 
-@lru_cache(maxsize=None)
+@cache
 def children(element: str) -> dict[str, Child]:
     """Children of the global element (``CustomerRet``) or named complex type
     (``ListDelRsType``) ``element``, in schema order."""
@@ -102,13 +102,13 @@ def children(element: str) -> dict[str, Child]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def positions(element: str) -> dict[str, tuple[int, Child]]:
     """Each child of ``element`` with its place in the schema's sequence."""
     return {name: (n, child) for n, (name, child) in enumerate(children(element).items())}
 
 
-@lru_cache(maxsize=None)
+@cache
 def is_list_ref(element: str) -> bool:
     """True for reference aggregates (``TermsRef``), false for look-alikes (``AdditionalContactRef``)."""
     try:
