@@ -38,8 +38,13 @@ def close_reviews(s: Session, company_id: int, qb_type: str, qb_ids: Sequence[st
         item.status, item.resolved_at = ReviewStatus.RESOLVED, now
 
 
-def list_reviews(db: Database, *, company_id: int | None = None,
-                 status: ReviewStatus | None = ReviewStatus.OPEN, limit: int = 200) -> list[ReviewItem]:
+def list_reviews(
+    db: Database,
+    *,
+    company_id: int | None = None,
+    status: ReviewStatus | None = ReviewStatus.OPEN,
+    limit: int = 200,
+) -> list[ReviewItem]:
     with db.session() as s:
         query = select(ReviewItem).order_by(col(ReviewItem.id)).limit(limit)
         if company_id is not None:

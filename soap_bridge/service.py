@@ -81,7 +81,9 @@ class QBWebConnectorSvc(ServiceBase):
     @rpc(Str, Str, Str, Str, _returns=Int)
     def receiveResponseXML(ctx: Any, ticket: str | None, response: str | None,
                            hresult: str | None, message: str | None) -> int:
-        return _qbwc(ctx).receive_response_xml(ticket or "", response or "", hresult or "", message or "")
+        return _qbwc(ctx).receive_response_xml(
+            ticket or "", response or "", hresult or "", message or ""
+        )
 
     @rpc(Str, _returns=Str)
     def getLastError(ctx: Any, ticket: str | None) -> str:

@@ -9,7 +9,9 @@ from connector.store import SCHEMA_VERSION, Company, Database, SchemaTooNewError
 
 
 def _company(name: str = "Acme") -> Company:
-    return Company(name=name, qbwc_user=name.lower(), password_hash="x", owner_id="{o}", file_id="{f}")
+    return Company(
+        name=name, qbwc_user=name.lower(), password_hash="x", owner_id="{o}", file_id="{f}"
+    )
 
 
 def test_create_all_records_schema_version(db: Database) -> None:

@@ -31,7 +31,10 @@ class Verdict:
 
 def _own_status(statuses: list[ResponseStatus], row: QueuedRequest) -> ResponseStatus:
     mine = [st for st in statuses if st.request_id == str(row.id)]
-    ranked = sorted(mine or statuses, key=lambda st: (st.status_severity.lower() != "error", st.status_code == 0))
+    ranked = sorted(
+        mine or statuses,
+        key=lambda st: (st.status_severity.lower() != "error", st.status_code == 0),
+    )
     return ranked[0]
 
 
@@ -55,12 +58,20 @@ def _continue(s: Session, row: QueuedRequest, status: ResponseStatus) -> None:
     remaining = status.iterator_remaining or 0
     page_size = max(status.ret_count, 1)
     enqueue(
-        s, row.company_id, kind=RequestKind(row.kind), entity=row.entity, seq=row.seq,
-        session_id=row.session_id, root_id=row.root_id, page=row.page + 1,
+        s,
+        row.company_id,
+        kind=RequestKind(row.kind),
+        entity=row.entity,
+        seq=row.seq,
+        session_id=row.session_id,
+        root_id=row.root_id,
+        page=row.page + 1,
         pages_after=max(math.ceil(remaining / page_size) - 1, 0),
-        watermark_key=row.watermark_key, watermark_to=row.watermark_to,
-        build=lambda rid: builders.continue_iterator(row.qbxml, iterator_id=status.iterator_id or "",
-                                                    request_id=rid),
+        watermark_key=row.watermark_key,
+        watermark_to=row.watermark_to,
+        build=lambda rid: builders.continue_iterator(
+            row.qbxml, iterator_id=status.iterator_id or "", request_id=rid
+        ),
     )
 
 

@@ -47,8 +47,11 @@ def _failed_login(company: Company, settings: Settings, now: datetime) -> None:
                     company.name, settings.lockout, settings.login_max_failures)
 
 
-def _take_lease(s: Session, company: Company, session_id: int, now: datetime, until: datetime) -> bool:
-    """Compare-and-set on the company row: the only thing that makes ``busy`` safe across processes."""
+def _take_lease(
+    s: Session, company: Company, session_id: int, now: datetime, until: datetime
+) -> bool:
+    """Compare-and-set on the company row: the only thing that makes ``busy`` safe across
+    processes."""
     result = s.exec(  # type: ignore[call-overload]
         update(Company)
         .where(col(Company.id) == company.id)
@@ -81,9 +84,16 @@ def _recover_dropped(s: Session, company: Company, now: datetime, *, keep: int) 
     ).all()
     for old in stale:
         old.state, old.ended_at = SessionState.EXPIRED, now
-        old.last_error = old.last_error or "the Web Connector stopped calling before closeConnection"
-    cancel_pending(s, company.id or 0, kinds=(RequestKind.QUERY, RequestKind.CHECK), reason="superseded by a new session",
-                   bound_only=True)
+        old.last_error = (
+            old.last_error or "the Web Connector stopped calling before closeConnection"
+        )
+    cancel_pending(
+        s,
+        company.id or 0,
+        kinds=(RequestKind.QUERY, RequestKind.CHECK),
+        reason="superseded by a new session",
+        bound_only=True,
+    )
     s.exec(  # type: ignore[call-overload]
         update(QueuedRequest)
         .where(col(QueuedRequest.company_id) == company.id)
@@ -101,7 +111,9 @@ def _too_soon(s: Session, company: Company, settings: Settings, now: datetime) -
     writes = s.exec(
         select(QueuedRequest.id)
         .where(QueuedRequest.company_id == company.id)
-        .where((col(QueuedRequest.kind) == RequestKind.WRITE) | col(QueuedRequest.session_id).is_(None))
+        .where(
+            (col(QueuedRequest.kind) == RequestKind.WRITE) | col(QueuedRequest.session_id).is_(None)
+        )
         .where(QueuedRequest.state == RequestState.PENDING)
         .limit(1)
     ).first()
@@ -112,10 +124,16 @@ def _too_soon(s: Session, company: Company, settings: Settings, now: datetime) -
         .order_by(col(QbwcSession.ended_at).desc())
         .limit(1)
     ).first()
-    return writes is None and last is not None and now - last < timedelta(seconds=settings.min_poll_seconds)
+    return (
+        writes is None
+        and last is not None
+        and now - last < timedelta(seconds=settings.min_poll_seconds)
+    )
 
 
-def login(s: Session, username: str, password: str, settings: Settings, now: datetime) -> LoginOutcome:
+def login(
+    s: Session, username: str, password: str, settings: Settings, now: datetime
+) -> LoginOutcome:
     company = s.exec(select(Company).where(Company.qbwc_user == username)).first()
     if company is None:
         burn_verification_time(password)
@@ -125,7 +143,9 @@ def login(s: Session, username: str, password: str, settings: Settings, now: dat
         log.warning("company %s: QBWC login refused, company is disabled", company.name)
         return LoginOutcome("", NVU)
     if company.locked_until and company.locked_until > now:
-        log.warning("company %s: QBWC login refused, locked until %s", company.name, company.locked_until)
+        log.warning(
+            "company %s: QBWC login refused, locked until %s", company.name, company.locked_until
+        )
         return LoginOutcome("", NVU)
     if not verify_password(password, company.password_hash):
         _failed_login(company, settings, now)

@@ -32,14 +32,30 @@ class ReadSpec:
 
 
 READ_PLAN: tuple[ReadSpec, ...] = (
-    ReadSpec("Customer", lambda rid, since, st: builders.customer_query(
-        rid, from_modified=since, max_returned=st.max_returned_customers)),
-    ReadSpec("Item", lambda rid, since, st: builders.item_query(
-        rid, from_modified=since, max_returned=st.max_returned_items)),
-    ReadSpec("Invoice", lambda rid, since, st: builders.invoice_query(
-        rid, from_modified=since, max_returned=st.max_returned_invoices)),
-    ReadSpec("ListDeleted", lambda rid, since, st: builders.list_deleted_query(rid, from_deleted=since)),
-    ReadSpec("TxnDeleted", lambda rid, since, st: builders.txn_deleted_query(rid, from_deleted=since)),
+    ReadSpec(
+        "Customer",
+        lambda rid, since, st: builders.customer_query(
+            rid, from_modified=since, max_returned=st.max_returned_customers
+        ),
+    ),
+    ReadSpec(
+        "Item",
+        lambda rid, since, st: builders.item_query(
+            rid, from_modified=since, max_returned=st.max_returned_items
+        ),
+    ),
+    ReadSpec(
+        "Invoice",
+        lambda rid, since, st: builders.invoice_query(
+            rid, from_modified=since, max_returned=st.max_returned_invoices
+        ),
+    ),
+    ReadSpec(
+        "ListDeleted", lambda rid, since, st: builders.list_deleted_query(rid, from_deleted=since)
+    ),
+    ReadSpec(
+        "TxnDeleted", lambda rid, since, st: builders.txn_deleted_query(rid, from_deleted=since)
+    ),
 )
 
 

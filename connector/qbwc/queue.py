@@ -59,7 +59,9 @@ def enqueue(
     return row
 
 
-def claim_next(db: Database, company_id: int, session_id: int, now: datetime) -> QueuedRequest | None:
+def claim_next(
+    db: Database, company_id: int, session_id: int, now: datetime
+) -> QueuedRequest | None:
     """Atomically move the next pending request of the company to ``sent`` for this session."""
     for _ in range(20):
         with db.session() as s:
@@ -67,7 +69,10 @@ def claim_next(db: Database, company_id: int, session_id: int, now: datetime) ->
                 select(QueuedRequest.id)
                 .where(QueuedRequest.company_id == company_id)
                 .where(QueuedRequest.state == RequestState.PENDING)
-                .where((col(QueuedRequest.session_id).is_(None)) | (QueuedRequest.session_id == session_id))
+                .where(
+                    (col(QueuedRequest.session_id).is_(None))
+                    | (QueuedRequest.session_id == session_id)
+                )
                 .order_by(col(QueuedRequest.seq), col(QueuedRequest.id))
                 .limit(1)
             ).first()

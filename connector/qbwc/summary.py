@@ -30,8 +30,13 @@ def session_summary(s: Session, company: Company, session: QbwcSession, advanced
     pages = Counter(r.entity for r in answered if r.kind == RequestKind.QUERY)
     parts = [f"ml-connector · {company.name}: {len(answered)} of {len(rows)} requests answered"]
     if pages:
-        parts.append("read " + ", ".join(
-            f"{records[entity]} {entity} in {n} page{'s' if n > 1 else ''}" for entity, n in pages.items()))
+        parts.append(
+            "read "
+            + ", ".join(
+                f"{records[entity]} {entity} in {n} page{'s' if n > 1 else ''}"
+                for entity, n in pages.items()
+            )
+        )
     writes = sum(1 for r in answered if r.kind == RequestKind.WRITE)
     if writes:
         parts.append(f"{writes} change{'s' if writes > 1 else ''} written to QuickBooks")

@@ -186,7 +186,9 @@ class RecordLink(SQLModel, table=True):
     content_hash: str | None = None
     # A short hash per field we last wrote: tells which fields changed, and lets the Zoho ->
     # QuickBooks direction recognise its own echo.
-    field_hashes: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=True))
+    field_hashes: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=True)
+    )
     deleted: bool = False
     last_synced_at: datetime | None = _optional_ts()
 

@@ -16,7 +16,8 @@ def utcnow() -> datetime:
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Stored as naive UTC, returned as aware UTC: SQLite keeps no offset, so we never rely on one."""
+    """Stored as naive UTC, returned as aware UTC: SQLite keeps no offset, so we never rely on
+    one."""
 
     impl = DateTime(timezone=False)
     cache_ok = True
@@ -25,7 +26,9 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} reached the database; pass an aware UTC time")
+            raise ValueError(
+                f"naive datetime {value!r} reached the database; pass an aware UTC time"
+            )
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:

@@ -154,9 +154,13 @@ def _queued(s: Session, audit: AuditRecorder, row: WriteBack, now: datetime) -> 
     if code is not None and classify(code) is StatusKind.STALE and row.action == CUSTOMER_MOD:
         row.state, row.updated_at = WriteBackState.STALE, now
         row.refresh_request_id = s.exec(
-            select(QueuedRequest.id).where(QueuedRequest.company_id == row.company_id)
-            .where(QueuedRequest.kind == RequestKind.REFRESH).where(QueuedRequest.record_ref == row.qb_id)
-            .where(col(QueuedRequest.id) > request.id).order_by(col(QueuedRequest.id)).limit(1)
+            select(QueuedRequest.id)
+            .where(QueuedRequest.company_id == row.company_id)
+            .where(QueuedRequest.kind == RequestKind.REFRESH)
+            .where(QueuedRequest.record_ref == row.qb_id)
+            .where(col(QueuedRequest.id) > request.id)
+            .order_by(col(QueuedRequest.id))
+            .limit(1)
         ).first()
         return
     meaning = STATUS_CODES.get(code, (None, ""))[1] if code is not None else ""

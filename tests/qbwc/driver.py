@@ -41,7 +41,9 @@ def run_session(service: QbwcService, qb: QuickBooksSimulator, user: str, passwo
     qb.begin_session()
     try:
         while drop_after is None or len(run.requests) < drop_after:
-            request = service.send_request_xml(ticket, "", company_file or qb.company_file, "US", major, 0)
+            request = service.send_request_xml(
+                ticket, "", company_file or qb.company_file, "US", major, 0
+            )
             if not request:
                 run.last_error = service.get_last_error(ticket)
                 break

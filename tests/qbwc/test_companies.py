@@ -99,7 +99,9 @@ def test_qwc_guids_are_stable_for_a_company(db: Database) -> None:
     assert render_qwc(get_company(db, "Acme"), "https://h/qbwc") == first
 
 
-@pytest.mark.parametrize("url", ["http://sync.example.com/qbwc", "ftp://x/qbwc", "sync.example.com"])
+@pytest.mark.parametrize(
+    "url", ["http://sync.example.com/qbwc", "ftp://x/qbwc", "sync.example.com"]
+)
 def test_qwc_refuses_urls_the_web_connector_would_refuse(db: Database, url: str) -> None:
     company = add_company(db, "Acme", "acme", "pw")
     with pytest.raises(ConfigError):

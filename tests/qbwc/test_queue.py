@@ -59,7 +59,9 @@ def test_a_ticket_works_in_whichever_bridge_process_receives_the_call(
     try:
         ticket, status, *_ = QbwcService(first, settings).authenticate("acme", "pw")
         assert status == ""
-        request = QbwcService(second, settings).send_request_xml(ticket, "", r"C:\x.qbw", "US", 13, 0)
+        request = QbwcService(second, settings).send_request_xml(
+            ticket, "", r"C:\x.qbw", "US", 13, 0
+        )
         assert "HostQueryRq" in request
     finally:
         first.dispose()

@@ -218,10 +218,32 @@ def test_continue_iterator_refuses_what_is_not_one_iterator_query(request_xml: s
 def test_customer_mod_writes_every_field_in_schema_order() -> None:
     mod = _tree(_mod("m-1", FULL_CUSTOMER)).find(".//CustomerMod")
     assert [c.tag for c in mod] == [
-        "ListID", "EditSequence", "Name", "IsActive", "ParentRef", "CompanyName", "Salutation", "FirstName",
-        "MiddleName", "LastName", "JobTitle", "BillAddress", "ShipAddress", "Phone",
-        "AltPhone", "Fax", "Email", "Cc", "Contact", "AltContact", "CustomerTypeRef",
-        "TermsRef", "AccountNumber", "Notes", "CurrencyRef"]
+        "ListID",
+        "EditSequence",
+        "Name",
+        "IsActive",
+        "ParentRef",
+        "CompanyName",
+        "Salutation",
+        "FirstName",
+        "MiddleName",
+        "LastName",
+        "JobTitle",
+        "BillAddress",
+        "ShipAddress",
+        "Phone",
+        "AltPhone",
+        "Fax",
+        "Email",
+        "Cc",
+        "Contact",
+        "AltContact",
+        "CustomerTypeRef",
+        "TermsRef",
+        "AccountNumber",
+        "Notes",
+        "CurrencyRef",
+    ]
     assert [c.tag for c in mod.find("BillAddress")] == [
         "Addr1", "Addr2", "City", "State", "PostalCode", "Country", "Note"]
 

@@ -49,7 +49,9 @@ def live(tuned: Settings, db: Database, clock: StepClock) -> Iterator[LiveServer
     server.stop()
 
 
-def _simulator(clock: StepClock, company_file: str, *, customers: int, seed: int) -> QuickBooksSimulator:
+def _simulator(
+    clock: StepClock, company_file: str, *, customers: int, seed: int
+) -> QuickBooksSimulator:
     # QuickBooks' PC clock runs a few minutes behind the bridge's, as real clocks do.
     qb = QuickBooksSimulator(company_file, clock=lambda: clock.now - timedelta(minutes=5))
     seed_company(qb, customers=customers, invoices=9, lines_per_invoice=3, seed=seed)
@@ -76,8 +78,13 @@ def _responses(db: Database, company: Company, session_index: int = -1) -> list[
     with db.session() as s:
         sessions = s.exec(select(QbwcSession).where(QbwcSession.company_id == company.id)
                           .order_by(col(QbwcSession.id))).all()
-        return list(s.exec(select(RawResponse).where(RawResponse.session_id == sessions[session_index].id)
-                           .order_by(col(RawResponse.id))).all())
+        return list(
+            s.exec(
+                select(RawResponse)
+                .where(RawResponse.session_id == sessions[session_index].id)
+                .order_by(col(RawResponse.id))
+            ).all()
+        )
 
 
 def _rets(responses: list[RawResponse], tag: str) -> list[etree._Element]:
@@ -162,7 +169,9 @@ def test_mid_session_drop_is_recovered_in_the_next_session(
 ) -> None:
     dropped = wc.run_session(drop_after=3)
     assert dropped.dropped and dropped.requests == 3 and dropped.close_message is None
-    assert wc.run_session().auth_result == "busy", "the dropped ticket holds the company until it idles out"
+    assert wc.run_session().auth_result == "busy", (
+        "the dropped ticket holds the company until it idles out"
+    )
     clock.advance(minutes=31)
     recovered = wc.run_session()
     _completed(recovered)
@@ -194,7 +203,9 @@ def test_company_file_that_cannot_open_is_reported_and_frees_the_company(
     assert (report.last_error or "").startswith("0x8004") and report.close_message
     with db.session() as s:
         session = s.exec(select(QbwcSession)).one()
-        assert session.state == SessionState.ERROR and "could not open the company file" in (session.last_error or "")
+        assert session.state == SessionState.ERROR and "could not open the company file" in (
+            session.last_error or ""
+        )
     _completed(wc.run_session())
 
 
@@ -205,7 +216,9 @@ def test_a_different_company_file_open_in_quickbooks_reads_nothing(
     with WebConnector(live.qbwc_url, "acme", PW, other) as connector:
         report = connector.run_session()
     assert report.requests == 0 and other.requests_handled == 0
-    assert CANNOT_OPEN_FILE in (report.last_error or "") and "Someone Else.qbw" in (report.last_error or "")
+    assert CANNOT_OPEN_FILE in (report.last_error or "") and "Someone Else.qbw" in (
+        report.last_error or ""
+    )
     with db.session() as s:
         assert s.exec(select(RawResponse)).all() == [] and s.exec(select(Watermark)).all() == []
 

@@ -118,7 +118,9 @@ def test_a_newer_zoho_edit_replaces_a_mod_still_waiting(loop: Loop) -> None:
     assert states == [(WriteBackState.SUPERSEDED, {"phone": "555-0601"}),
                       (WriteBackState.QUEUED, {"phone": "555-0601", "fax": "555-0602"})]
     with loop.db.session() as s:
-        writes = s.exec(select(QueuedRequest.state).where(QueuedRequest.kind == RequestKind.WRITE)).all()
+        writes = s.exec(
+            select(QueuedRequest.state).where(QueuedRequest.kind == RequestKind.WRITE)
+        ).all()
     assert sorted(writes) == [RequestState.CANCELLED, RequestState.PENDING]
     loop.session()
     fields = loop.customer("Acme Rockets").fields

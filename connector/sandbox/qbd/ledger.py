@@ -107,7 +107,8 @@ class Ledger:
 
     # ---- changes -----------------------------------------------------------------------------
     def touch(self, record: ListRecord | Invoice) -> None:
-        """Record a change: TimeModified from QuickBooks' (possibly skewed) clock, new EditSequence."""
+        """Record a change: TimeModified from QuickBooks' (possibly skewed) clock, a new
+        EditSequence."""
         record.time_modified = self.clock.stamp()
         record.edit_sequence = self.sequence(record.edit_sequence)
         self.dirty = True

@@ -58,8 +58,12 @@ def _refuse_unsupported(request: etree._Element) -> None:
 
 
 # ---- selection ---------------------------------------------------------------------------
-def _by_keys(ctx: Context, request: etree._Element, family: str, options: _Options) -> _Selection | None:
-    keys = [(k, True) for k in texts(request, "ListID")] + [(k, False) for k in texts(request, "FullName")]
+def _by_keys(
+    ctx: Context, request: etree._Element, family: str, options: _Options
+) -> _Selection | None:
+    keys = [(k, True) for k in texts(request, "ListID")] + [
+        (k, False) for k in texts(request, "FullName")
+    ]
     if not keys:
         return None
     found: list[str] = []
@@ -85,7 +89,10 @@ def _list_predicates(ctx: Context, request: etree._Element) -> list[Predicate]:
     preds += _between(ctx, request, "FromModifiedDate", "ToModifiedDate", _modified)
     match = request.find("NameFilter")
     if match is not None:
-        how, wanted = _MATCH[match.findtext("MatchCriterion") or ""], (match.findtext("Name") or "").casefold()
+        how, wanted = (
+            _MATCH[match.findtext("MatchCriterion") or ""],
+            (match.findtext("Name") or "").casefold(),
+        )
         preds.append(lambda r: how(company.full_name(r).casefold(), wanted))
     span = request.find("NameRangeFilter")
     if span is not None:
@@ -93,7 +100,9 @@ def _list_predicates(ctx: Context, request: etree._Element) -> list[Predicate]:
         preds.append(lambda r: company.full_name(r).casefold() >= low)
         if high is not None:
             top = high.casefold()
-            preds.append(lambda r: (n := company.full_name(r).casefold()) <= top or n.startswith(top))
+            preds.append(
+                lambda r: (n := company.full_name(r).casefold()) <= top or n.startswith(top)
+            )
     return preds
 
 
@@ -158,8 +167,15 @@ def _select_invoices(ctx: Context, request: etree._Element) -> _Selection:
     refs = {r.casefold() for r in texts(request, "RefNumber")}
     exact = set(texts(request, "RefNumberCaseSensitive"))
     if refs or exact:
-        return _Selection([i.txn_id for i in ordered if i.fields.get("RefNumber", "").casefold() in refs
-                           or i.fields.get("RefNumber") in exact], options)
+        return _Selection(
+            [
+                i.txn_id
+                for i in ordered
+                if i.fields.get("RefNumber", "").casefold() in refs
+                or i.fields.get("RefNumber") in exact
+            ],
+            options,
+        )
     preds = _invoice_predicates(ctx, request)
     return _Selection((i.txn_id for i in ordered if all(p(i) for p in preds)), options)
 
@@ -176,8 +192,13 @@ def _invoice_predicates(ctx: Context, request: etree._Element) -> list[Predicate
             bound = text(dates, tag)
             if bound:
                 day = parse_value("DATETYPE", bound, company.clock)
-                preds.append(lambda i, d=day, k=keep: "TxnDate" in i.fields and k(i.fields["TxnDate"], d))
-    for path, family, attr in (("EntityFilter", "Customer", None), ("AccountFilter", "Account", "ARAccountRef")):
+                preds.append(
+                    lambda i, d=day, k=keep: "TxnDate" in i.fields and k(i.fields["TxnDate"], d)
+                )
+    for path, family, attr in (
+        ("EntityFilter", "Customer", None),
+        ("AccountFilter", "Account", "ARAccountRef"),
+    ):
         holder = request.find(path)
         if holder is not None:
             wanted = _ref_filter(ctx, holder, family)

@@ -30,8 +30,13 @@ def _list_add(kind: str) -> Handler:
     def handle(ctx: Context, request: etree._Element, response: etree._Element) -> Outcome:
         data = _aggregate(ctx, request, f"{kind}Add")
         active = data.pop("IsActive", True)
-        record = ctx.company.add_list(kind, data.pop("Name"), parent=data.pop("ParentRef", None) or None,
-                                      is_active=active if active != "" else True, fields=data)
+        record = ctx.company.add_list(
+            kind,
+            data.pop("Name"),
+            parent=data.pop("ParentRef", None) or None,
+            is_active=active if active != "" else True,
+            fields=data,
+        )
         ctx.writer.list_ret(response, record, included(request))
         return Outcome()
     return handle

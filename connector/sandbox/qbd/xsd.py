@@ -110,7 +110,8 @@ def positions(element: str) -> dict[str, tuple[int, Child]]:
 
 @cache
 def is_list_ref(element: str) -> bool:
-    """True for reference aggregates (``TermsRef``), false for look-alikes (``AdditionalContactRef``)."""
+    """True for reference aggregates (``TermsRef``), false for look-alikes
+    (``AdditionalContactRef``)."""
     try:
         parts = children(element)
     except KeyError:
