@@ -52,7 +52,7 @@ def _take_lease(
 ) -> bool:
     """Compare-and-set on the company row: the only thing that makes ``busy`` safe across
     processes."""
-    result = s.exec(  # type: ignore[call-overload]
+    result = s.exec(
         update(Company)
         .where(col(Company.id) == company.id)
         .where(col(Company.live_session_id).is_(None) | (col(Company.live_until) < now))
@@ -62,7 +62,7 @@ def _take_lease(
 
 
 def release_lease(s: Session, company: Company, session_id: int) -> None:
-    s.exec(  # type: ignore[call-overload]
+    s.exec(
         update(Company)
         .where(col(Company.id) == company.id)
         .where(col(Company.live_session_id) == session_id)
@@ -94,7 +94,7 @@ def _recover_dropped(s: Session, company: Company, now: datetime, *, keep: int) 
         reason="superseded by a new session",
         bound_only=True,
     )
-    s.exec(  # type: ignore[call-overload]
+    s.exec(
         update(QueuedRequest)
         .where(col(QueuedRequest.company_id) == company.id)
         .where(col(QueuedRequest.kind) == RequestKind.WRITE)

@@ -78,7 +78,7 @@ def claim_next(
             ).first()
             if candidate is None:
                 return None
-            claimed = s.exec(  # type: ignore[call-overload]
+            claimed = s.exec(
                 update(QueuedRequest)
                 .where(col(QueuedRequest.id) == candidate)
                 .where(col(QueuedRequest.state) == RequestState.PENDING)
@@ -136,4 +136,4 @@ def cancel_pending(s: Session, company_id: int, *, kinds: tuple[RequestKind, ...
         stmt = stmt.where(col(QueuedRequest.session_id) == session_id)
     if bound_only:
         stmt = stmt.where(col(QueuedRequest.session_id).is_not(None))
-    return int(s.exec(stmt).rowcount)  # type: ignore[call-overload]
+    return int(s.exec(stmt).rowcount)

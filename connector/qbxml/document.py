@@ -53,11 +53,10 @@ class QbxmlRequest(str):
 def _path(parent: etree._Element, tag: str) -> str:
     """Where a value sits below its *Rq element, e.g. "CustomerAdd/BillAddress/Addr1"."""
     names = [tag]
-    node: etree._Element | None = parent
-    while node is not None and node.getparent() is not None \
-            and node.getparent().tag != "QBXMLMsgsRq":
-        names.append(node.tag)
-        node = node.getparent()
+    node, above = parent, parent.getparent()
+    while above is not None and above.tag != "QBXMLMsgsRq":
+        names.append(str(node.tag))  # builders only ever set str tags
+        node, above = above, above.getparent()
     return "/".join(reversed(names))
 
 

@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import IO, Any, Union
+from typing import IO, Any, Union, cast
 
 from lxml import etree
 from pydantic import ValidationError
@@ -91,7 +91,10 @@ class QbxmlParseError(RecordError):
         self.line = line
 
 
-def _local(tag: str) -> str:
+# A parsed element's tag is always a str; lxml's stubs type ``.tag`` loosely (bytes and QName
+# can be assigned), hence the casts.
+def _local(element: etree._Element) -> str:
+    tag = cast(str, element.tag)
     return tag.rpartition("}")[2] if tag[0] == "{" else tag
 
 
@@ -99,7 +102,7 @@ def _to_dict(element: etree._Element) -> dict[str, Any]:
     out: dict[str, Any] = {}
     # Slicing hands over all children in one C call: measurably faster than iterating.
     for child in element[:]:
-        tag = child.tag
+        tag = cast(str, child.tag)
         if tag[0] == "{":
             tag = tag.rpartition("}")[2]
         value: Any = _to_dict(child) if len(child) else child.text
@@ -117,7 +120,7 @@ def _to_dict(element: etree._Element) -> dict[str, Any]:
 
 def _header(rs: etree._Element) -> ResponseStatus:
     attrib = rs.attrib
-    name = _local(rs.tag)
+    name = _local(rs)
     request_id = attrib.get("requestID") or None
     try:
         code = int(attrib["statusCode"])
@@ -207,7 +210,7 @@ class ResponseStream:
                                   line=element.sourceline)
 
     def _on_end(self, element: etree._Element) -> Iterator[Record]:
-        name = _local(element.tag)
+        name = _local(element)
         if name == _MSGS_RS:
             self._close_messages(element)
         elif name == _SOAP_RESPONSE:
@@ -220,7 +223,7 @@ class ResponseStream:
     def _on_record(self, name: str, element: etree._Element) -> Record | None:
         rs = element.getparent()
         grand = rs.getparent() if rs is not None else None
-        if grand is None or _local(grand.tag) != _MSGS_RS:
+        if rs is None or grand is None or _local(grand) != _MSGS_RS:
             return None  # a record-named element somewhere unexpected: not ours to read
         header = self._headers.get(rs)
         if header is None:

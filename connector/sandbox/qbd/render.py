@@ -133,6 +133,7 @@ class Writer:
 
     def deleted_ret(self, parent: etree._Element, entry: Deleted, *, txn: bool,
                     include: Collection[str] | None = None) -> etree._Element:
+        values: dict[str, Any]
         if txn:
             values = {"TxnDelType": entry.del_type, "TxnID": entry.object_id,
                       "RefNumber": entry.name or None}

@@ -68,7 +68,7 @@ _CATALOGUE = (
     ("ItemNonInventory", "Crème wall paint", "Crème wall paint, 1 gal", "42"),
     ("ItemInventory", "Tile pack", "Ceramic tiles, pack of 20", "64.2"),
 )
-_SPECIAL = (
+_SPECIAL: tuple[tuple[str, str, dict[str, Any]], ...] = (
     (
         "ItemDiscount",
         "Loyalty 10%",

@@ -47,15 +47,15 @@ STATUS: dict[int, tuple[str, str]] = {
     ),
     3020: (
         "Error",
-        ('There was an error when converting the date value "{value}" in the field "{field}".'),
+        'There was an error when converting the date value "{value}" in the field "{field}".',
     ),
     3040: (
         "Error",
-        ('There was an error when converting the amount "{value}" in the field "{field}".'),
+        'There was an error when converting the amount "{value}" in the field "{field}".',
     ),
     3170: (
         "Error",
-        ("There was an error when modifying a {object}.  QuickBooks error message: {reason}"),
+        "There was an error when modifying a {object}.  QuickBooks error message: {reason}",
     ),
     3171: (
         "Error",
@@ -66,8 +66,9 @@ STATUS: dict[int, tuple[str, str]] = {
     ),
     3180: (
         "Error",
-        ("There was an error when saving a {object}.  QuickBooks error message: {reason}"),
+        "There was an error when saving a {object}.  QuickBooks error message: {reason}",
     ),
+    3150: ("Error", 'There is a missing element: "{value}".'),
     3200: ("Error", 'The provided edit sequence "{value}" is out-of-date. '),
     3391: ("Error", 'The iteratorID "{value}" is not valid.'),
 }

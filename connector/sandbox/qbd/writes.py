@@ -23,7 +23,10 @@ Handler = Callable[[Context, etree._Element, etree._Element], Outcome]
 
 
 def _aggregate(ctx: Context, request: etree._Element, name: str) -> dict[str, Any]:
-    return read_aggregate(request.find(name), name, ctx.company.clock)
+    aggregate = request.find(name)
+    if aggregate is None:  # the schema check lets no such request through
+        raise QbStatus(3150, value=name)
+    return read_aggregate(aggregate, name, ctx.company.clock)
 
 
 def _list_add(kind: str) -> Handler:

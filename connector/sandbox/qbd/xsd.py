@@ -42,7 +42,7 @@ class _Index:
             for node in etree.parse(str(SCHEMA_DIR / file)).getroot():
                 name = node.get("name")
                 table = {f"{_XS}element": self.elements, f"{_XS}group": self.groups,
-                         f"{_XS}complexType": self.types}.get(node.tag)
+                         f"{_XS}complexType": self.types}.get(str(node.tag))
                 if table is not None and name:
                     table[name] = node
 
@@ -61,22 +61,22 @@ class _Index:
         if restriction is None:
             return None, None
         cap = restriction.find(f"{_XS}maxLength")
-        return restriction.get("base"), int(cap.get("value")) if cap is not None else None
+        return restriction.get("base"), int(cap.get("value", "0")) if cap is not None else None
 
     def walk(self, node: etree._Element, repeats: bool, out: dict[str, Child]) -> None:
         for item in node:
             many = repeats or item.get("maxOccurs", "1") != "1"
             if item.tag == f"{_XS}element":
-                name = item.get("name") or item.get("ref")
+                name = item.get("name") or item.get("ref") or ""
                 target = item if item.get("name") else self.elements[name]
                 simple, cap = self.simple_type(target)
                 out.setdefault(name, Child(name, simple, many, cap))
             elif item.tag == f"{_XS}group":
-                self.walk(self.groups[item.get("ref")], many, out)
+                self.walk(self.groups[item.get("ref", "")], many, out)
             elif item.tag in (f"{_XS}sequence", f"{_XS}choice", f"{_XS}complexContent"):
                 self.walk(item, many, out)
             elif item.tag == f"{_XS}extension":
-                base = self.types.get(item.get("base"))
+                base = self.types.get(item.get("base", ""))
                 if base is not None:
                     self.walk(base, many, out)
                 self.walk(item, many, out)
