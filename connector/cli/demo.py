@@ -102,7 +102,7 @@ def _session(wc: WebConnector, label: str) -> None:
 
 
 def _stored(db: Database) -> None:
-    waiting = RawResponse.processed_at.is_(None)  # type: ignore[union-attr]
+    waiting = col(RawResponse.processed_at).is_(None)
     with db.session() as s:
         responses = s.exec(select(func.count()).select_from(RawResponse).where(waiting)).one()
         # The bridge counted each response's records when it stored it: no need to parse again.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from connector.store import QueuedRequest, RequestState, Watermark
 
@@ -26,7 +26,7 @@ def advance_completed(s: Session, company_id: int, session_id: int, now: datetim
     pages = s.exec(
         select(QueuedRequest)
         .where(QueuedRequest.session_id == session_id)
-        .where(QueuedRequest.watermark_key.is_not(None))  # type: ignore[union-attr]
+        .where(col(QueuedRequest.watermark_key).is_not(None))
     ).all()
     by_root: dict[int, list[QueuedRequest]] = defaultdict(list)
     for page in pages:

@@ -246,6 +246,7 @@ class ResponseStream:
         data = _to_dict(element)
         data.update(implied)
         try:
+            # _RECORDS maps every name to one of Record's models; its value type cannot say so.
             return model.model_validate(data)  # type: ignore[return-value]
         except ValidationError as exc:
             ident = data.get("ListID") or data.get("TxnID")

@@ -23,6 +23,8 @@ __all__ = ["Entry", "Batch", "Chunk", "read_chunks"]
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
+# The records that carry a TimeModified and replace older versions of themselves.
+Versioned = TypeVar("Versioned", Customer, Item, Invoice)
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,7 @@ class Entry(Generic[R]):
     force: bool = False
 
 
-def _newer(old: Entry[Customer] | Entry[Item] | Entry[Invoice] | None,
-           new: Entry[Customer] | Entry[Item] | Entry[Invoice]) -> bool:
+def _newer(old: Entry[Versioned] | None, new: Entry[Versioned]) -> bool:
     if old is None:
         return True
     return (new.record.time_modified, new.response_id) >= (old.record.time_modified,
@@ -67,8 +68,8 @@ class Batch:
             self.read -= 1  # host and company info: nothing to sync
 
     @staticmethod
-    def _keep(into: dict[str, Entry[R]], key: str, entry: Entry[R]) -> None:
-        if _newer(into.get(key), entry):  # type: ignore[arg-type]
+    def _keep(into: dict[str, Entry[Versioned]], key: str, entry: Entry[Versioned]) -> None:
+        if _newer(into.get(key), entry):
             into[key] = entry
 
     def settle_deletions(self) -> None:

@@ -154,6 +154,7 @@ class LinkBook:
         fresh = [r for r in rows if r.id is None]
         with self.db.session() as s:
             # Core statements: the ORM's bulk path costs more than the rows themselves.
+            # SQLModel sets __table__ on table models but does not declare it.
             table = RecordLink.__table__  # type: ignore[attr-defined]
             if updates:
                 s.connection().execute(
