@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test bench clean
+.PHONY: install demo lint test bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,15 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m connector.cli demo
 
+# The gates before any test runs: ruff and mypy (both configured in pyproject.toml); a finding
+# of either fails `make lint`, and so `make test`.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(PY) -m mypy
+
 # PostgreSQL is the scale path: when the local server answers, the storage, bridge and flow
 # tests run on it as well as on SQLite.
-test: $(STAMP)
+test: $(STAMP) lint
 	@PGURL="$${MLC_TEST_POSTGRES_URL:-$$($(PY) -m tests.pgprobe)}"; \
 	if [ -n "$$PGURL" ]; then echo "PostgreSQL tests: on ($$PGURL)"; else echo "PostgreSQL tests: off (no server answered)"; fi; \
 	MLC_TEST_POSTGRES_URL="$$PGURL" $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \

@@ -29,9 +29,19 @@ def _requests(qb: QuickBooksSimulator) -> list[str]:
     invoices = list(qb.company.invoices)[:50]
     small = []
     for n, (customer, invoice) in enumerate(zip(customers, invoices, strict=True)):
-        small.append(_document(f'<CustomerQueryRq requestID="{n}"><ListID>{customer}</ListID></CustomerQueryRq>'))
-        small.append(_document(f'<CustomerQueryRq requestID="{n}"><MaxReturned>1</MaxReturned></CustomerQueryRq>'))
-        small.append(_document(f'<InvoiceQueryRq requestID="{n}"><TxnID>{invoice}</TxnID></InvoiceQueryRq>'))
+        small.append(
+            _document(
+                f'<CustomerQueryRq requestID="{n}"><ListID>{customer}</ListID></CustomerQueryRq>'
+            )
+        )
+        small.append(
+            _document(
+                f'<CustomerQueryRq requestID="{n}"><MaxReturned>1</MaxReturned></CustomerQueryRq>'
+            )
+        )
+        small.append(
+            _document(f'<InvoiceQueryRq requestID="{n}"><TxnID>{invoice}</TxnID></InvoiceQueryRq>')
+        )
     return small
 
 

@@ -24,15 +24,15 @@ import httpx
 from cryptography.fernet import Fernet
 from pydantic import SecretStr
 
+from connector import runs
 from connector.config import Settings
 from connector.crypto import SecretBox
 from connector.qbwc import add_company
 from connector.qbwc.service import QbwcService
+from connector.runs import RunEnv
 from connector.sandbox.qbd import QuickBooksSimulator, seed_company
 from connector.sandbox.zoho import ZohoSimulator
 from connector.store import Database
-from connector import runs
-from connector.runs import RunEnv
 from connector.zoho import DEFAULT_SCOPES, NO_RETRY, OAuthApp, TokenEndpoint
 from connector.zoho.connection import NewConnection, open_client, save_connection
 from connector.zoho.fields import REQUIRED_CUSTOM_FIELDS

@@ -2,9 +2,10 @@
 
 bench_sync's seeded company (2,000 customers, 1,000 invoices) is read through the QBWC
 service and synced to a Zoho simulator (zero latency, in-process) by ``qb_to_zoho``; then
-300 Accounts get a new phone and their notifications are stored. The value is the run's time per edit turned into a queued
-CustomerMod: finding each customer's newest version in the stored responses, reading the
-records from Zoho, deciding field by field, queueing and auditing. The reference is a budget
+300 Accounts get a new phone and their notifications are stored. The value is the run's time
+per edit turned into a queued CustomerMod: finding each customer's newest version in the
+stored responses, reading the records from Zoho, deciding field by field, queueing and
+auditing. The reference is a budget
 of 10 ms per record, so a catch-up of 10,000 records after a lapsed channel stays within
 minutes. The bare Zoho reads of the same records are reported in the name for scale.
 """
@@ -19,13 +20,13 @@ from typing import Any
 from sqlmodel import select
 
 from bench.bench_sync import _world as bench_sync_world
-from connector.config import Settings
-from connector.crypto import SecretBox
-from connector.sandbox.zoho import ZohoSimulator
-from connector.store import Database, WriteBack, ZohoNotification
 from connector import runs
 from connector.audit import audited
+from connector.config import Settings
+from connector.crypto import SecretBox
 from connector.runs import RunEnv
+from connector.sandbox.zoho import ZohoSimulator
+from connector.store import Database, WriteBack, ZohoNotification
 from connector.sync.zoho_fields import fetch_fields
 from connector.sync.zoho_to_qb import apply_notifications
 from connector.zoho import NO_RETRY

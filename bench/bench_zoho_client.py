@@ -29,7 +29,12 @@ import httpx
 from connector.sandbox.zoho import ZohoSimulator
 from connector.store import Database, ZohoConnection
 from connector.zoho import (
-    DEFAULT_SCOPES, MemoryTokenStore, OAuthApp, TokenEndpoint, ZohoAuth, ZohoClient,
+    DEFAULT_SCOPES,
+    MemoryTokenStore,
+    OAuthApp,
+    TokenEndpoint,
+    ZohoAuth,
+    ZohoClient,
 )
 from connector.zoho.limits import ConcurrencyLimiter, StoredCreditMeter
 

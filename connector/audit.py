@@ -80,8 +80,8 @@ class AuditSummary:
             lines.append(f"| {_cell(qb)} | {_cell(zoho)} | {e.action} | "
                          f"{_cell(', '.join(e.changed_fields))} | {_cell(error)} |")
         if self.records_total > ARTIFACT_RECORDS:
-            lines += ["", f"{self.records_total - ARTIFACT_RECORDS} more: "
-                          f"`ml-connector audit show {self.run_id}`"]
+            lines += ["", (f"{self.records_total - ARTIFACT_RECORDS} more: "
+                           f"`ml-connector audit show {self.run_id}`")]
         return lines
 
     def markdown(self) -> str:
@@ -91,8 +91,8 @@ class AuditSummary:
         lines = [
             f"### {self.flow} · {self.company or 'all companies'} · {self.status}",
             "",
-            f"Audit run **{self.run_id}**, {self.direction}, started "
-            f"{self.started_at:%Y-%m-%d %H:%M:%S} UTC{took}",
+            (f"Audit run **{self.run_id}**, {self.direction}, started "
+             f"{self.started_at:%Y-%m-%d %H:%M:%S} UTC{took}"),
             "",
             "| " + " | ".join(COUNT_KEYS) + " |",
             "|" + "---|" * len(COUNT_KEYS),
@@ -117,7 +117,7 @@ class AuditRecorder:
                  attempt: int = 1, clock: Callable[[], datetime] = utcnow):
         self.db = db
         self.clock = clock
-        self.counts: Counter[str] = Counter({key: 0 for key in COUNT_KEYS})
+        self.counts: Counter[str] = Counter(dict.fromkeys(COUNT_KEYS, 0))
         self._pending: list[dict[str, Any]] = []
         self.summary: AuditSummary | None = None
         with db.session() as s:
@@ -140,13 +140,14 @@ class AuditRecorder:
               error_message: str | None = None) -> None:
         # Plain rows, inserted in bulk: building a validated model per event would cost more
         # than the sync's own work on a large backfill.
-        self._pending.append(dict(
-            run_id=self.run_id, at=self.clock(), action=action, qb_type=qb_type, qb_id=qb_id,
-            qb_name=qb_name, edit_sequence=edit_sequence, zoho_module=zoho_module,
-            zoho_id=zoho_id, changed_fields=list(changed_fields),
-            error_code=str(error_code) if error_code is not None else None,
-            error_message=error_message,
-        ))
+        self._pending.append({
+            "run_id": self.run_id, "at": self.clock(), "action": action, "qb_type": qb_type,
+            "qb_id": qb_id, "qb_name": qb_name, "edit_sequence": edit_sequence,
+            "zoho_module": zoho_module, "zoho_id": zoho_id,
+            "changed_fields": list(changed_fields),
+            "error_code": str(error_code) if error_code is not None else None,
+            "error_message": error_message,
+        })
         if len(self._pending) >= _FLUSH_EVERY:
             self.flush()
 
@@ -195,7 +196,7 @@ def record_skipped(db: Database, *, flow: str, direction: str, company_id: int |
     with db.session() as s:
         run = AuditRun(company_id=company_id, flow=flow, direction=direction,
                        status=RunStatus.SKIPPED, started_at=now, ended_at=now,
-                       counts={key: 0 for key in COUNT_KEYS}, error=reason,
+                       counts=dict.fromkeys(COUNT_KEYS, 0), error=reason,
                        external_run_id=external_run_id, attempt=attempt)
         s.add(run)
         s.flush()
@@ -251,7 +252,8 @@ def get_run(db: Database, run_id: int) -> AuditSummary:
                             attempt=run.attempt, earlier=earlier)
 
 
-def list_runs(db: Database, *, company_id: int | None = None, limit: int = 20) -> list[AuditSummary]:
+def list_runs(db: Database, *, company_id: int | None = None,
+              limit: int = 20) -> list[AuditSummary]:
     with db.session() as s:
         query = select(AuditRun.id).order_by(col(AuditRun.id).desc()).limit(limit)
         if company_id is not None:

@@ -89,7 +89,8 @@ def _lookup(client: ZohoClient, module: str, field: str, values: Iterable[str],
 
 
 def _adoptable_exist(client: ZohoClient) -> bool:
-    rows, _ = client.coql(f"select id from Accounts where {QBD_KEY} is null limit 1")
+    # COQL, not SQL, and QBD_KEY is our own field name.
+    rows, _ = client.coql(f"select id from Accounts where {QBD_KEY} is null limit 1")  # noqa: S608
     return bool(rows)
 
 

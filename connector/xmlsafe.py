@@ -11,14 +11,13 @@ class UnsafeXmlError(ValueError):
     """The document is malformed, too large, or tries to use a DTD or entities."""
 
 
-def safe_parser(**extra: bool) -> etree.XMLParser:
+def safe_parser() -> etree.XMLParser:
     return etree.XMLParser(
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         dtd_validation=False,
         huge_tree=False,
-        **extra,
     )
 
 

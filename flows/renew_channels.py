@@ -11,7 +11,14 @@ from typing import Any
 from prefect import flow, task
 
 from connector import runs
-from flows.common import RETRY_DELAYS, RunFailed, connector_logs, finish, retry_only_retriable, run_env
+from flows.common import (
+    RETRY_DELAYS,
+    RunFailed,
+    connector_logs,
+    finish,
+    retry_only_retriable,
+    run_env,
+)
 
 __all__ = ["renew_channels", "renew_task"]
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
 from connector.xmlsafe import UnsafeXmlError, parse_xml
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 __all__ = ["SoapGate", "BodyRefusedError", "read_capped", "soap_fault"]
 
@@ -71,7 +74,9 @@ def read_capped(environ: WsgiEnviron, max_bytes: int) -> bytes:
 def soap_fault(code: str, message: str) -> bytes:
     """A SOAP 1.1 Fault envelope, as spyne writes its own (``soap11env:Client.…``)."""
     env = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap={"soap11env": SOAP11_ENV})
-    fault = etree.SubElement(etree.SubElement(env, f"{{{SOAP11_ENV}}}Body"), f"{{{SOAP11_ENV}}}Fault")
+    fault = etree.SubElement(
+        etree.SubElement(env, f"{{{SOAP11_ENV}}}Body"), f"{{{SOAP11_ENV}}}Fault"
+    )
     etree.SubElement(fault, "faultcode").text = f"soap11env:{code}"
     etree.SubElement(fault, "faultstring").text = message
     return bytes(etree.tostring(env, xml_declaration=True, encoding="UTF-8"))
@@ -80,13 +85,13 @@ def soap_fault(code: str, message: str) -> bytes:
 class SoapGate:
     """Wraps the spyne WSGI app; GETs (the WSDL) pass straight through."""
 
-    def __init__(self, app: Any, *, max_bytes: int) -> None:
+    def __init__(self, app: WSGIApplication, *, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
 
     def __call__(self, environ: WsgiEnviron, start_response: Any) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD", "GET").upper() != "POST":
-            return self.app(environ, start_response)  # type: ignore[no-any-return]
+            return self.app(environ, start_response)
         try:
             body = read_capped(environ, self.max_bytes)
         except BodyRefusedError as exc:
@@ -102,7 +107,7 @@ class SoapGate:
                                 "Client.XmlRefused", f"request refused: {_first_line(exc)}")
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
-        return self.app(environ, start_response)  # type: ignore[no-any-return]
+        return self.app(environ, start_response)
 
     @staticmethod
     def _refuse(start_response: Any, status: str, code: str, message: str) -> list[bytes]:

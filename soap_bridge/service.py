@@ -53,24 +53,24 @@ def _qbwc(ctx: Any) -> QbwcService:
 
 class QBWebConnectorSvc(ServiceBase):
     @rpc(_returns=Str)
-    def serverVersion(ctx: Any) -> str:  # noqa: N802,N805 - names are the SOAP operations
+    def serverVersion(ctx: Any) -> str:
         return _qbwc(ctx).server_version()
 
     @rpc(Str, _returns=Str)
-    def clientVersion(ctx: Any, strVersion: str | None) -> str:  # noqa: N802,N803,N805
+    def clientVersion(ctx: Any, strVersion: str | None) -> str:
         return _qbwc(ctx).client_version(strVersion or "")
 
     @rpc(Str, Str, _returns=ArrayOfString)
-    def authenticate(ctx: Any, strUserName: str | None, strPassword: str | None) -> list[str]:  # noqa: N803,N805
+    def authenticate(ctx: Any, strUserName: str | None, strPassword: str | None) -> list[str]:
         return _qbwc(ctx).authenticate(strUserName or "", strPassword or "")
 
     @rpc(Str, Str, Str, _returns=Str)
-    def connectionError(ctx: Any, ticket: str | None, hresult: str | None,  # noqa: N802,N805
+    def connectionError(ctx: Any, ticket: str | None, hresult: str | None,
                         message: str | None) -> str:
         return _qbwc(ctx).connection_error(ticket or "", hresult or "", message or "")
 
     @rpc(Str, Str, Str, Str, Int, Int, _returns=Str)
-    def sendRequestXML(ctx: Any, ticket: str | None, strHCPResponse: str | None,  # noqa: N802,N803,N805
+    def sendRequestXML(ctx: Any, ticket: str | None, strHCPResponse: str | None,
                        strCompanyFileName: str | None, qbXMLCountry: str | None,
                        qbXMLMajorVers: int, qbXMLMinorVers: int) -> str:
         return _qbwc(ctx).send_request_xml(
@@ -79,16 +79,18 @@ class QBWebConnectorSvc(ServiceBase):
         )
 
     @rpc(Str, Str, Str, Str, _returns=Int)
-    def receiveResponseXML(ctx: Any, ticket: str | None, response: str | None,  # noqa: N802,N805
+    def receiveResponseXML(ctx: Any, ticket: str | None, response: str | None,
                            hresult: str | None, message: str | None) -> int:
-        return _qbwc(ctx).receive_response_xml(ticket or "", response or "", hresult or "", message or "")
+        return _qbwc(ctx).receive_response_xml(
+            ticket or "", response or "", hresult or "", message or ""
+        )
 
     @rpc(Str, _returns=Str)
-    def getLastError(ctx: Any, ticket: str | None) -> str:  # noqa: N802,N805
+    def getLastError(ctx: Any, ticket: str | None) -> str:
         return _qbwc(ctx).get_last_error(ticket or "")
 
     @rpc(Str, _returns=Str)
-    def closeConnection(ctx: Any, ticket: str | None) -> str:  # noqa: N802,N805
+    def closeConnection(ctx: Any, ticket: str | None) -> str:
         return _qbwc(ctx).close_connection(ticket or "")
 
 

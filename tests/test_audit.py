@@ -17,7 +17,11 @@ def test_a_run_records_counts_events_and_status(db: Database) -> None:
                 error_message="invalid data | Account_Name")
     summary = audit.finish()
     assert summary.status == "completed_with_errors"
-    assert summary.counts["read"] == 3 and summary.counts["created"] == 1 and summary.counts["conflicts"] == 0
+    assert (
+        summary.counts["read"] == 3
+        and summary.counts["created"] == 1
+        and summary.counts["conflicts"] == 0
+    )
     assert [e.qb_id for e in summary.failures] == ["1A-1"]
     assert "| 3 | 1 | 0 | 0 | 0 | 0 | 1 |" in summary.markdown()
     assert "invalid data / Account_Name" in summary.markdown()

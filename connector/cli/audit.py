@@ -44,12 +44,16 @@ def audit_show(app: AppContext, run_id: int, limit: int) -> None:
     try:
         summary = get_run(app.db, run_id)
     except LookupError:
-        raise click.ClickException(f"no audit run {run_id}; see `ml-connector audit list`") from None
+        raise click.ClickException(
+            f"no audit run {run_id}; see `ml-connector audit list`"
+        ) from None
     click.echo(summary.markdown())
     click.echo("")
     for e in run_events(app.db, run_id, limit=limit):
         record = f"{e.qb_type or ''} {e.qb_id or ''}".strip() or f"{e.zoho_module} {e.zoho_id}"
         detail = f" [{e.error_code}] {e.error_message}" if e.error_code or e.error_message else ""
         fields = f" ({', '.join(e.changed_fields)})" if e.changed_fields else ""
-        click.echo(f"{e.at:%H:%M:%S} {e.action:10} {record} -> {e.zoho_module or ''} {e.zoho_id or ''}"
-                   f"{fields}{detail}")
+        click.echo(
+            f"{e.at:%H:%M:%S} {e.action:10} {record} -> {e.zoho_module or ''} {e.zoho_id or ''}"
+            f"{fields}{detail}"
+        )

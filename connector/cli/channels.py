@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from connector.cli.common import AppContext, pass_app
 from connector import runs
 from connector.audit import RunStatus
+from connector.cli.common import AppContext, pass_app
 from connector.notify import list_channels, watch
 from connector.store.types import utcnow
 from connector.zoho.connection import load_connection, open_client

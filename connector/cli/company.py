@@ -40,7 +40,11 @@ def company() -> None:
 @click.argument("name")
 @click.option("--qbwc-user", required=True, help="User name the Web Connector logs in with.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-@click.option("--company-file", default=None, help="Full path of the .qbw file; sessions with another file open are stopped.")
+@click.option(
+    "--company-file",
+    default=None,
+    help="Full path of the .qbw file; sessions with another file open are stopped.",
+)
 @click.option("--poll-minutes", default=10, show_default=True, type=click.IntRange(min=1))
 @pass_app
 def company_add(app: AppContext, name: str, qbwc_user: str, password_stdin: bool,
@@ -49,8 +53,12 @@ def company_add(app: AppContext, name: str, qbwc_user: str, password_stdin: bool
     password = _read_password(password_stdin)
     row = add_company(app.db, name, qbwc_user, password, company_file=company_file,
                       poll_minutes=poll_minutes)
-    click.echo(f"added company {row.name!r} (QBWC user {row.qbwc_user!r}, every {row.poll_minutes} min)")
-    click.echo(f"next: ml-connector qwc {row.name!r} --url https://<your-host>/qbwc > {row.name}.qwc")
+    click.echo(
+        f"added company {row.name!r} (QBWC user {row.qbwc_user!r}, every {row.poll_minutes} min)"
+    )
+    click.echo(
+        f"next: ml-connector qwc {row.name!r} --url https://<your-host>/qbwc > {row.name}.qwc"
+    )
 
 
 @company.command("list")
@@ -61,7 +69,9 @@ def company_list(app: AppContext) -> None:
     if not rows:
         click.echo("no companies yet: ml-connector company add NAME --qbwc-user USER")
         return
-    click.echo(f"{'NAME':20} {'QBWC USER':16} {'ACTIVE':6} {'EVERY':>5}  {'LAST POLL':20} COMPANY FILE")
+    click.echo(
+        f"{'NAME':20} {'QBWC USER':16} {'ACTIVE':6} {'EVERY':>5}  {'LAST POLL':20} COMPANY FILE"
+    )
     for c in rows:
         last = c.last_poll_at.strftime("%Y-%m-%d %H:%M UTC") if c.last_poll_at else "never"
         click.echo(f"{c.name:20} {c.qbwc_user:16} {'yes' if c.active else 'no':6} "
@@ -109,7 +119,11 @@ def company_set_file(app: AppContext, name: str, company_file: str | None) -> No
 
 @click.command()
 @click.argument("name")
-@click.option("--url", required=True, help="Public URL of the bridge's /qbwc endpoint (https unless localhost).")
+@click.option(
+    "--url",
+    required=True,
+    help="Public URL of the bridge's /qbwc endpoint (https unless localhost).",
+)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output.")
 @pass_app
@@ -120,4 +134,7 @@ def qwc(app: AppContext, name: str, url: str, output: Path | None) -> None:
         click.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
-        click.echo(f"wrote {output}: open it in the QuickBooks Web Connector (Add an application)", err=True)
+        click.echo(
+            f"wrote {output}: open it in the QuickBooks Web Connector (Add an application)",
+            err=True,
+        )

@@ -42,8 +42,10 @@ def _simulator(company_file: str, state_file: Path | None, customers: int, invoi
         click.echo(f"QuickBooks: company file restored from {state_file}")
         return qb
     seed_company(qb, customers=customers, invoices=invoices, lines_per_invoice=lines, seed=seed)
-    click.echo(f"QuickBooks: seeded {customers} customer(s), {invoices} invoice(s) x {lines} line(s)"
-               f" in {company_file}")
+    click.echo(
+        f"QuickBooks: seeded {customers} customer(s), {invoices} invoice(s) x {lines} line(s)"
+        f" in {company_file}"
+    )
     if state_file is not None:
         qb.save()
     return qb
@@ -65,8 +67,12 @@ def _show(number: int, report: SessionReport) -> None:
               help="The file the simulated QuickBooks has open (match the registration).")
 @click.option("--seed-customers", type=click.IntRange(0), default=20, show_default=True)
 @click.option("--seed-invoices", type=click.IntRange(0), default=10, show_default=True)
-@click.option("--lines", type=click.IntRange(1), default=3, show_default=True, help="Lines per invoice.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed of the generated data.")
+@click.option(
+    "--lines", type=click.IntRange(1), default=3, show_default=True, help="Lines per invoice."
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="Random seed of the generated data."
+)
 @click.option("--sessions", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--every", type=click.FloatRange(0), default=0.0, show_default=True,
               help="Seconds between sessions (longer if the bridge asks to postpone).")
@@ -90,5 +96,9 @@ def qb(_app: AppContext, url: str, username: str, password_stdin: bool, company_
                 time.sleep(connector.wait_after(report, every))
             report = connector.run_session(drop_after=drop_after if number == 1 else None)
             _show(number, report)
-    asked = ", ".join(f"{name} x{count}" for name, count in sorted(quickbooks.requests_by_type.items()))
-    click.echo(f"QuickBooks answered {quickbooks.requests_handled} document(s): {asked or 'nothing'}")
+    asked = ", ".join(
+        f"{name} x{count}" for name, count in sorted(quickbooks.requests_by_type.items())
+    )
+    click.echo(
+        f"QuickBooks answered {quickbooks.requests_handled} document(s): {asked or 'nothing'}"
+    )

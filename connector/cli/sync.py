@@ -14,6 +14,7 @@ from connector import runs
 from connector.cli.common import AppContext, pass_app
 from connector.qbwc import get_company
 from connector.reviews import list_reviews
+from connector.store import ReviewStatus
 
 __all__ = ["sync", "backfill", "review", "echo_result"]
 
@@ -40,7 +41,8 @@ def sync(app: AppContext, company: str | None) -> None:
         click.echo("nothing to sync: no stored QuickBooks responses are waiting")
         return
     results = [runs.sync_quickbooks(app.runs, name, progress=_progress) for name in names]
-    if not all([echo_result(result) for result in results]):
+    stopped = [result for result in results if not echo_result(result)]
+    if stopped:
         raise click.ClickException("the sync stopped; the responses it did not finish wait for "
                                    "the next run (see `ml-connector audit list`)")
 
@@ -85,7 +87,8 @@ def review() -> None:
 def review_list(app: AppContext, company: str | None, show_all: bool) -> None:
     """List open review items (e.g. customers that match several Zoho Accounts)."""
     company_id = get_company(app.db, company).id if company else None
-    items = list_reviews(app.db, company_id=company_id, status=None if show_all else "open")
+    items = list_reviews(app.db, company_id=company_id,
+                         status=None if show_all else ReviewStatus.OPEN)
     if not items:
         click.echo("nothing to review")
         return

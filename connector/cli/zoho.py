@@ -11,8 +11,14 @@ import click
 from connector.cli.common import AppContext, pass_app
 from connector.errors import ConfigError
 from connector.zoho import (
-    MemoryTokenStore, OAuthApp, TokenEndpoint, TokenGrant, ZohoAuth, ZohoClient,
-    edition, required_custom_fields,
+    MemoryTokenStore,
+    OAuthApp,
+    TokenEndpoint,
+    TokenGrant,
+    ZohoAuth,
+    ZohoClient,
+    edition,
+    required_custom_fields,
 )
 from connector.zoho.browser import authorize_in_browser
 from connector.zoho.connection import NewConnection, open_client, save_connection
@@ -65,9 +71,10 @@ def _obtain_grant(endpoint: TokenEndpoint, grant_code: str | None, refresh_token
             endpoint = TokenEndpoint(OAuthApp(server, endpoint.app.client_id,
                                               endpoint.app.client_secret), retry=_CONNECT_RETRY)
         grant = endpoint.exchange_code(auth.code, redirect_uri=auth.redirect_uri)
-    else:
-        assert grant_code is not None
+    elif grant_code:
         grant = endpoint.exchange_code(grant_code)
+    else:
+        raise click.UsageError("pass exactly one of --grant-code, --refresh-token, --browser")
     if not grant.refresh_token:
         raise ConfigError("Zoho returned no refresh token, so the connection would die within "
                           "the hour; generate the grant code with access_type=offline (the "

@@ -8,7 +8,7 @@ deleted in QuickBooks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from connector.mapping.currency import OrgCurrency, conversion
@@ -35,7 +35,7 @@ class DealContext:
     scope: str
     account_id: str
     product_ids: tuple[str, ...] = ()
-    org: OrgCurrency = OrgCurrency()
+    org: OrgCurrency = field(default_factory=OrgCurrency)
     open_stage: str = DEFAULT_OPEN_STAGE
 
 

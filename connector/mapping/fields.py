@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from enum import Enum
-from functools import lru_cache
+from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -29,12 +29,12 @@ __all__ = [
 ]
 
 
-class Owner(str, Enum):
+class Owner(StrEnum):
     QBD = "qbd"  # QuickBooks always wins (money, identity, item data)
     NEWER = "newer"  # the side that changed it last wins (contact details)
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     TEXT = "text"
     MONEY = "money"
     BOOL = "bool"
@@ -134,7 +134,7 @@ FIELD_MAPS: dict[str, tuple[FieldRule, ...]] = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def _aliases(model: type[BaseModel]) -> dict[str, str]:
     return {info.alias: key for key, info in model.model_fields.items() if info.alias}
 
@@ -145,7 +145,7 @@ def _step(node: Any, name: str) -> Any:
     return getattr(node, _aliases(type(node)).get(name, name), None)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parts(path: str) -> tuple[str, ...]:
     return tuple(path.split("/"))
 

@@ -5,7 +5,11 @@ The bridge's ``POST /zoho/notify`` hands bodies to ``receive_notification``; the
 """
 
 from connector.notify.channels import (
-    WATCHED_MODULES, ChannelStatus, active_channels, list_channels, watch,
+    WATCHED_MODULES,
+    ChannelStatus,
+    active_channels,
+    list_channels,
+    watch,
 )
 from connector.notify.inbox import NotificationRefused, receive_notification
 from connector.notify.renew import catch_up, renew_all

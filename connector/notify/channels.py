@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from connector.errors import ConfigError
 from connector.notify.tokens import hash_token, new_channel_id, new_token
 from connector.store import Database, ZohoChannel
+from connector.store.rows import require_id, require_row
 from connector.zoho.client import ZohoClient
 
 __all__ = ["WATCHED_MODULES", "ChannelStatus", "watch", "list_channels", "channel_status",
@@ -52,15 +53,13 @@ def subscribe(db: Database, client: ZohoClient, channel_pk: int, expires_at: dat
     first: Zoho may call back with the new token before its own answer reaches us."""
     token = new_token()
     with db.session() as s:
-        row = s.get(ZohoChannel, channel_pk)
-        assert row is not None
+        row = require_row(s, ZohoChannel, channel_pk)
         row.token_hash = hash_token(token)
         channel_id, events, url = row.channel_id, list(row.events), row.notify_url
     channel = client.enable_notifications(channel_id, events, notify_url=url, token=token,
                                           expires_at=expires_at)
     with db.session() as s:
-        row = s.get(ZohoChannel, channel_pk)
-        assert row is not None
+        row = require_row(s, ZohoChannel, channel_pk)
         row.expires_at = channel.expires_at or expires_at
 
 
@@ -82,19 +81,18 @@ def watch(db: Database, client: ZohoClient, *, notify_url: str, connection_id: i
                       expires_at=now + lifetime, created_at=now, active=False)
     with db.session() as s:
         s.add(row)
-    assert row.id is not None
+    pk = require_id(row)
     try:
-        subscribe(db, client, row.id, now + lifetime)
+        subscribe(db, client, pk, now + lifetime)
     except BaseException:
         with db.session() as s:
-            s.delete(s.get(ZohoChannel, row.id))
+            s.delete(require_row(s, ZohoChannel, pk))
         raise
     with db.session() as s:
         old = active_channels(s, connection_id)
         for previous in old:
             previous.active = False
-        fresh = s.get(ZohoChannel, row.id)
-        assert fresh is not None
+        fresh = require_row(s, ZohoChannel, pk)
         fresh.active = True
         row = fresh
         old_ids = [p.channel_id for p in old]

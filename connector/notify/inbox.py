@@ -75,12 +75,13 @@ def _verified_channel(db: Database, payload: dict[str, Any], source: str) -> Zoh
     with db.session() as s:
         row = s.exec(select(ZohoChannel).where(ZohoChannel.channel_id == channel_id)).first() \
             if channel_id else None
-    if not token_matches(token if isinstance(token, str) else "", row.token_hash if row else None):
+    # The token is checked even for an unknown channel, so both refusals take the same time.
+    valid = token_matches(token if isinstance(token, str) else "", row.token_hash if row else None)
+    if row is None or not valid:
         reason = "wrong token" if row is not None else "unknown channel"
         log.warning("refused a Zoho notification from %s: %s (channel %r)", source, reason,
                     channel_id[:40])
         raise NotificationRefused(403, "not a channel of this connector")
-    assert row is not None
     return row
 
 

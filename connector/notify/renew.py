@@ -19,6 +19,7 @@ from connector.config import Settings
 from connector.errors import ConnectorError
 from connector.notify.channels import active_channels, modules_of, subscribe
 from connector.store import Database, ZohoChannel, ZohoNotification
+from connector.store.rows import require_id, require_row
 from connector.store.types import utcnow
 from connector.zoho.client import ZohoClient
 from connector.zoho.records import MAX_IDS
@@ -78,8 +79,7 @@ def _lapse_start(row: ZohoChannel, now: datetime) -> datetime:
 
 def _mark(db: Database, channel_pk: int, **values: object) -> ZohoChannel:
     with db.session() as s:
-        row = s.get(ZohoChannel, channel_pk)
-        assert row is not None
+        row = require_row(s, ZohoChannel, channel_pk)
         for key, value in values.items():
             setattr(row, key, value)
         return row
@@ -87,8 +87,7 @@ def _mark(db: Database, channel_pk: int, **values: object) -> ZohoChannel:
 
 def _one(db: Database, client: ZohoClient, row: ZohoChannel, live: set[str], plan: _Plan,
          now: datetime, audit: AuditRecorder) -> None:
-    pk = row.id
-    assert pk is not None
+    pk = require_id(row)
     lapsed = row.channel_id not in live or row.expires_at <= now
     if lapsed:
         start = min(filter(None, (row.lapsed_at, _lapse_start(row, now))))

@@ -10,10 +10,17 @@ from sqlmodel import select
 from connector.errors import ConfigError
 from connector.qbwc.passwords import hash_password
 from connector.store import Company, Database
+from connector.store.rows import require_row
 
 __all__ = [
-    "add_company", "get_company", "list_companies", "set_password", "set_active", "set_company_file",
-    "normalize_company_file", "same_company_file",
+    "add_company",
+    "get_company",
+    "list_companies",
+    "set_password",
+    "set_active",
+    "set_company_file",
+    "normalize_company_file",
+    "same_company_file",
 ]
 
 
@@ -41,7 +48,10 @@ def add_company(
     if poll_minutes < 1:
         raise ConfigError("--poll-minutes must be at least 1 (QBWC's smallest schedule)")
     with db.session() as s:
-        for column, value, what in ((Company.name, name, "name"), (Company.qbwc_user, qbwc_user, "QBWC user")):
+        for column, value, what in (
+            (Company.name, name, "name"),
+            (Company.qbwc_user, qbwc_user, "QBWC user"),
+        ):
             if s.exec(select(Company).where(column == value)).first():
                 raise ConfigError(f"a company with {what} {value!r} already exists")
         company = Company(
@@ -75,8 +85,7 @@ def list_companies(db: Database) -> Sequence[Company]:
 def _update(db: Database, name: str, **values: object) -> None:
     company = get_company(db, name)
     with db.session() as s:
-        row = s.get(Company, company.id)
-        assert row is not None
+        row = require_row(s, Company, company.id)
         for key, value in values.items():
             setattr(row, key, value)
 

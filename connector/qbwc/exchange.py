@@ -9,12 +9,12 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from connector.qbwc.queue import enqueue
+from connector.qbwc.writeback import acknowledge_write, queue_refresh
 from connector.qbxml import builders
 from connector.qbxml.parse import QbxmlParseError, read_statuses
 from connector.qbxml.status import ResponseStatus, StatusKind
-from connector.qbwc.queue import enqueue
-from connector.qbwc.writeback import acknowledge_write, queue_refresh
-from connector.store import QueuedRequest, RawResponse, RequestState
+from connector.store import QueuedRequest, RawResponse, RequestKind, RequestState
 
 __all__ = ["Verdict", "record_response"]
 
@@ -31,7 +31,10 @@ class Verdict:
 
 def _own_status(statuses: list[ResponseStatus], row: QueuedRequest) -> ResponseStatus:
     mine = [st for st in statuses if st.request_id == str(row.id)]
-    ranked = sorted(mine or statuses, key=lambda st: (st.status_severity.lower() != "error", st.status_code == 0))
+    ranked = sorted(
+        mine or statuses,
+        key=lambda st: (st.status_severity.lower() != "error", st.status_code == 0),
+    )
     return ranked[0]
 
 
@@ -47,7 +50,7 @@ def _store(s: Session, row: QueuedRequest, session_id: int, body: str, now: date
         iterator_remaining=status.iterator_remaining if status else None,
         record_count=status.ret_count if status else 0,
         # The file check carries nothing to sync; the flows only see entity reads and writes.
-        processed_at=now if row.kind == "check" else None,
+        processed_at=now if row.kind == RequestKind.CHECK else None,
     ))
 
 
@@ -55,12 +58,20 @@ def _continue(s: Session, row: QueuedRequest, status: ResponseStatus) -> None:
     remaining = status.iterator_remaining or 0
     page_size = max(status.ret_count, 1)
     enqueue(
-        s, row.company_id, kind=row.kind, entity=row.entity, seq=row.seq,
-        session_id=row.session_id, root_id=row.root_id, page=row.page + 1,
+        s,
+        row.company_id,
+        kind=RequestKind(row.kind),
+        entity=row.entity,
+        seq=row.seq,
+        session_id=row.session_id,
+        root_id=row.root_id,
+        page=row.page + 1,
         pages_after=max(math.ceil(remaining / page_size) - 1, 0),
-        watermark_key=row.watermark_key, watermark_to=row.watermark_to,
-        build=lambda rid: builders.continue_iterator(row.qbxml, iterator_id=status.iterator_id or "",
-                                                    request_id=rid),
+        watermark_key=row.watermark_key,
+        watermark_to=row.watermark_to,
+        build=lambda rid: builders.continue_iterator(
+            row.qbxml, iterator_id=status.iterator_id or "", request_id=rid
+        ),
     )
 
 
@@ -90,14 +101,14 @@ def record_response(s: Session, row: QueuedRequest, session_id: int, response: s
     kind = status.kind
     if kind in (StatusKind.OK, StatusKind.NO_MATCH, StatusKind.WARNING):
         row.state, row.answered_at = RequestState.ANSWERED, now
-        if row.kind == "write":
+        if row.kind == RequestKind.WRITE:
             acknowledge_write(s, row, response)
         if status.iterator_remaining and status.iterator_id:
             _continue(s, row, status)
         return Verdict(ok=True)
     error = f"{status.rs_name} status {status.status_code}: {status.status_message}"
     _fail(row, now, error)
-    if kind is StatusKind.STALE and row.kind == "write":
+    if kind is StatusKind.STALE and row.kind == RequestKind.WRITE:
         queue_refresh(s, row)
     if kind is StatusKind.RETRIABLE:
         # A locked or busy company file fails every following request too: stop and retry later.

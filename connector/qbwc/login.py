@@ -14,7 +14,15 @@ from connector.qbwc.passwords import burn_verification_time, verify_password
 from connector.qbwc.planner import plan_session
 from connector.qbwc.queue import cancel_pending
 from connector.qbwc.tickets import hash_ticket, new_ticket
-from connector.store import Company, QbwcSession, QueuedRequest, RequestState, SessionState
+from connector.store import (
+    Company,
+    QbwcSession,
+    QueuedRequest,
+    RequestKind,
+    RequestState,
+    SessionState,
+)
+from connector.store.rows import require_id
 
 __all__ = ["LoginOutcome", "login", "release_lease", "NVU", "BUSY", "NONE"]
 
@@ -39,9 +47,12 @@ def _failed_login(company: Company, settings: Settings, now: datetime) -> None:
                     company.name, settings.lockout, settings.login_max_failures)
 
 
-def _take_lease(s: Session, company: Company, session_id: int, now: datetime, until: datetime) -> bool:
-    """Compare-and-set on the company row: the only thing that makes ``busy`` safe across processes."""
-    result = s.exec(  # type: ignore[call-overload]
+def _take_lease(
+    s: Session, company: Company, session_id: int, now: datetime, until: datetime
+) -> bool:
+    """Compare-and-set on the company row: the only thing that makes ``busy`` safe across
+    processes."""
+    result = s.exec(
         update(Company)
         .where(col(Company.id) == company.id)
         .where(col(Company.live_session_id).is_(None) | (col(Company.live_until) < now))
@@ -51,7 +62,7 @@ def _take_lease(s: Session, company: Company, session_id: int, now: datetime, un
 
 
 def release_lease(s: Session, company: Company, session_id: int) -> None:
-    s.exec(  # type: ignore[call-overload]
+    s.exec(
         update(Company)
         .where(col(Company.id) == company.id)
         .where(col(Company.live_session_id) == session_id)
@@ -73,13 +84,20 @@ def _recover_dropped(s: Session, company: Company, now: datetime, *, keep: int) 
     ).all()
     for old in stale:
         old.state, old.ended_at = SessionState.EXPIRED, now
-        old.last_error = old.last_error or "the Web Connector stopped calling before closeConnection"
-    cancel_pending(s, company.id or 0, kinds=("query", "check"), reason="superseded by a new session",
-                   bound_only=True)
-    s.exec(  # type: ignore[call-overload]
+        old.last_error = (
+            old.last_error or "the Web Connector stopped calling before closeConnection"
+        )
+    cancel_pending(
+        s,
+        company.id or 0,
+        kinds=(RequestKind.QUERY, RequestKind.CHECK),
+        reason="superseded by a new session",
+        bound_only=True,
+    )
+    s.exec(
         update(QueuedRequest)
         .where(col(QueuedRequest.company_id) == company.id)
-        .where(col(QueuedRequest.kind) == "write")
+        .where(col(QueuedRequest.kind) == RequestKind.WRITE)
         .where(col(QueuedRequest.state) == RequestState.SENT)
         .values(state=RequestState.PENDING, session_id=None)
     )
@@ -93,7 +111,9 @@ def _too_soon(s: Session, company: Company, settings: Settings, now: datetime) -
     writes = s.exec(
         select(QueuedRequest.id)
         .where(QueuedRequest.company_id == company.id)
-        .where((col(QueuedRequest.kind) == "write") | col(QueuedRequest.session_id).is_(None))
+        .where(
+            (col(QueuedRequest.kind) == RequestKind.WRITE) | col(QueuedRequest.session_id).is_(None)
+        )
         .where(QueuedRequest.state == RequestState.PENDING)
         .limit(1)
     ).first()
@@ -104,10 +124,16 @@ def _too_soon(s: Session, company: Company, settings: Settings, now: datetime) -
         .order_by(col(QbwcSession.ended_at).desc())
         .limit(1)
     ).first()
-    return writes is None and last is not None and now - last < timedelta(seconds=settings.min_poll_seconds)
+    return (
+        writes is None
+        and last is not None
+        and now - last < timedelta(seconds=settings.min_poll_seconds)
+    )
 
 
-def login(s: Session, username: str, password: str, settings: Settings, now: datetime) -> LoginOutcome:
+def login(
+    s: Session, username: str, password: str, settings: Settings, now: datetime
+) -> LoginOutcome:
     company = s.exec(select(Company).where(Company.qbwc_user == username)).first()
     if company is None:
         burn_verification_time(password)
@@ -117,7 +143,9 @@ def login(s: Session, username: str, password: str, settings: Settings, now: dat
         log.warning("company %s: QBWC login refused, company is disabled", company.name)
         return LoginOutcome("", NVU)
     if company.locked_until and company.locked_until > now:
-        log.warning("company %s: QBWC login refused, locked until %s", company.name, company.locked_until)
+        log.warning(
+            "company %s: QBWC login refused, locked until %s", company.name, company.locked_until
+        )
         return LoginOutcome("", NVU)
     if not verify_password(password, company.password_hash):
         _failed_login(company, settings, now)
@@ -135,11 +163,11 @@ def login(s: Session, username: str, password: str, settings: Settings, now: dat
                           started_at=now, last_seen_at=now)
     s.add(session)
     s.flush()
-    assert session.id is not None
-    if not _take_lease(s, company, session.id, now, now + settings.ticket_idle):
+    session_id = require_id(session)
+    if not _take_lease(s, company, session_id, now, now + settings.ticket_idle):
         s.rollback()
         return LoginOutcome("", BUSY)
-    _recover_dropped(s, company, now, keep=session.id)
+    _recover_dropped(s, company, now, keep=session_id)
     session.requests_planned = plan_session(s, company, session, settings, now)
-    return LoginOutcome(ticket, company.company_file or "", session.id)
+    return LoginOutcome(ticket, company.company_file or "", session_id)
 

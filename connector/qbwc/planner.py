@@ -14,12 +14,13 @@ from datetime import datetime
 from sqlmodel import Session
 
 from connector.config import Settings
-from connector.qbxml import builders
 from connector.qbwc.queue import Band, enqueue
 from connector.qbwc.watermarks import watermarks
-from connector.store import Company, QbwcSession
+from connector.qbxml import builders
+from connector.store import Company, QbwcSession, RequestKind
+from connector.store.rows import require_id
 
-__all__ = ["ReadSpec", "READ_PLAN", "CHECK_ENTITY", "plan_session"]
+__all__ = ["ReadSpec", "READ_PLAN", "CHECK_ENTITY", "plan_session", "reader"]
 
 CHECK_ENTITY = "Check"
 
@@ -31,30 +32,50 @@ class ReadSpec:
 
 
 READ_PLAN: tuple[ReadSpec, ...] = (
-    ReadSpec("Customer", lambda rid, since, st: builders.customer_query(
-        rid, from_modified=since, max_returned=st.max_returned_customers)),
-    ReadSpec("Item", lambda rid, since, st: builders.item_query(
-        rid, from_modified=since, max_returned=st.max_returned_items)),
-    ReadSpec("Invoice", lambda rid, since, st: builders.invoice_query(
-        rid, from_modified=since, max_returned=st.max_returned_invoices)),
-    ReadSpec("ListDeleted", lambda rid, since, st: builders.list_deleted_query(rid, from_deleted=since)),
-    ReadSpec("TxnDeleted", lambda rid, since, st: builders.txn_deleted_query(rid, from_deleted=since)),
+    ReadSpec(
+        "Customer",
+        lambda rid, since, st: builders.customer_query(
+            rid, from_modified=since, max_returned=st.max_returned_customers
+        ),
+    ),
+    ReadSpec(
+        "Item",
+        lambda rid, since, st: builders.item_query(
+            rid, from_modified=since, max_returned=st.max_returned_items
+        ),
+    ),
+    ReadSpec(
+        "Invoice",
+        lambda rid, since, st: builders.invoice_query(
+            rid, from_modified=since, max_returned=st.max_returned_invoices
+        ),
+    ),
+    ReadSpec(
+        "ListDeleted", lambda rid, since, st: builders.list_deleted_query(rid, from_deleted=since)
+    ),
+    ReadSpec(
+        "TxnDeleted", lambda rid, since, st: builders.txn_deleted_query(rid, from_deleted=since)
+    ),
 )
 
 
 def plan_session(s: Session, company: Company, session: QbwcSession, settings: Settings,
                  now: datetime) -> int:
     """Queue this session's check and reads; returns how many requests were queued."""
-    assert company.id is not None and session.id is not None
-    enqueue(s, company.id, kind="check", entity=CHECK_ENTITY, seq=Band.CHECK,
-            session_id=session.id, build=builders.host_company_query)
-    marks = watermarks(s, company.id)
+    company_id, session_id = require_id(company), require_id(session)
+    enqueue(s, company_id, kind=RequestKind.CHECK, entity=CHECK_ENTITY, seq=Band.CHECK,
+            session_id=session_id, build=builders.host_company_query)
+    marks = watermarks(s, company_id)
     for position, spec in enumerate(READ_PLAN):
         mark = marks.get(spec.entity)
-        since = mark - settings.overlap if mark else None
         enqueue(
-            s, company.id, kind="query", entity=spec.entity, seq=Band.QUERY + position,
-            session_id=session.id, watermark_key=spec.entity, watermark_to=now,
-            build=lambda rid, spec=spec, since=since: spec.build(rid, since, settings),  # type: ignore[misc]
+            s, company_id, kind=RequestKind.QUERY, entity=spec.entity, seq=Band.QUERY + position,
+            session_id=session_id, watermark_key=spec.entity, watermark_to=now,
+            build=reader(spec, mark - settings.overlap if mark else None, settings),
         )
     return 1 + len(READ_PLAN)
+
+
+def reader(spec: ReadSpec, since: datetime | None, settings: Settings) -> Callable[[str], str]:
+    """``spec``'s request reading changes since ``since``, built once its requestID is known."""
+    return lambda request_id: spec.build(request_id, since, settings)

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from enum import IntEnum
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from connector.store import Database, QueuedRequest, RequestState
+from connector.store import Database, QueuedRequest, RequestKind, RequestState
+from connector.store.rows import require_id
 
 __all__ = ["Band", "enqueue", "claim_next", "outstanding", "session_progress", "cancel_pending"]
 
 
-class Band:
+class Band(IntEnum):
     """Priority bands for ``seq``: the file check first, then Zoho->QBD writes, then reads."""
 
     CHECK = 0
@@ -29,7 +31,7 @@ def enqueue(
     s: Session,
     company_id: int,
     *,
-    kind: str,
+    kind: RequestKind,
     entity: str,
     seq: int,
     build: Callable[[str], str],
@@ -49,15 +51,17 @@ def enqueue(
     )
     s.add(row)
     s.flush()
-    assert row.id is not None
-    row.qbxml = build(str(row.id))
+    row_id = require_id(row)
+    row.qbxml = build(str(row_id))
     if row.root_id is None:
-        row.root_id = row.id
+        row.root_id = row_id
     s.flush()
     return row
 
 
-def claim_next(db: Database, company_id: int, session_id: int, now: datetime) -> QueuedRequest | None:
+def claim_next(
+    db: Database, company_id: int, session_id: int, now: datetime
+) -> QueuedRequest | None:
     """Atomically move the next pending request of the company to ``sent`` for this session."""
     for _ in range(20):
         with db.session() as s:
@@ -65,13 +69,16 @@ def claim_next(db: Database, company_id: int, session_id: int, now: datetime) ->
                 select(QueuedRequest.id)
                 .where(QueuedRequest.company_id == company_id)
                 .where(QueuedRequest.state == RequestState.PENDING)
-                .where((col(QueuedRequest.session_id).is_(None)) | (QueuedRequest.session_id == session_id))
+                .where(
+                    (col(QueuedRequest.session_id).is_(None))
+                    | (QueuedRequest.session_id == session_id)
+                )
                 .order_by(col(QueuedRequest.seq), col(QueuedRequest.id))
                 .limit(1)
             ).first()
             if candidate is None:
                 return None
-            claimed = s.exec(  # type: ignore[call-overload]
+            claimed = s.exec(
                 update(QueuedRequest)
                 .where(col(QueuedRequest.id) == candidate)
                 .where(col(QueuedRequest.state) == RequestState.PENDING)
@@ -111,7 +118,7 @@ def session_progress(s: Session, company_id: int, session_id: int) -> tuple[int,
     return int(done), int(done) + pending + pages_after
 
 
-def cancel_pending(s: Session, company_id: int, *, kinds: tuple[str, ...], reason: str,
+def cancel_pending(s: Session, company_id: int, *, kinds: tuple[RequestKind, ...], reason: str,
                    session_id: int | None = None, bound_only: bool = False) -> int:
     """Cancel pending reads (iterators die with their QBWC session); writes are kept.
 
@@ -129,4 +136,4 @@ def cancel_pending(s: Session, company_id: int, *, kinds: tuple[str, ...], reaso
         stmt = stmt.where(col(QueuedRequest.session_id) == session_id)
     if bound_only:
         stmt = stmt.where(col(QueuedRequest.session_id).is_not(None))
-    return int(s.exec(stmt).rowcount)  # type: ignore[call-overload]
+    return int(s.exec(stmt).rowcount)

@@ -19,11 +19,15 @@ def check_app_url(url: str) -> str:
     """QBWC refuses plain http except for localhost; say so before the user finds out in QBWC."""
     parts = urlsplit(url.strip())
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ConfigError(f"--url must be an absolute http(s) URL such as https://sync.example.com/qbwc, got {url!r}")
+        raise ConfigError(
+            "--url must be an absolute http(s) URL such as https://sync.example.com/qbwc, "
+            f"got {url!r}"
+        )
     if parts.scheme == "http" and parts.hostname not in _LOCAL_HOSTS:
         raise ConfigError(
             f"the Web Connector only accepts https URLs except for localhost; {url!r} would be "
-            "refused. Put the bridge behind an https reverse proxy (see README) and use its https URL."
+            "refused. Put the bridge behind an https reverse proxy (see README) and use its "
+            "https URL."
         )
     return urlunsplit(parts)
 
@@ -46,4 +50,6 @@ def render_qwc(company: Company, app_url: str) -> str:
         E.Scheduler(E.RunEveryNMinutes(str(company.poll_minutes))),
         E.IsReadOnly("false"),
     )
-    return etree.tostring(doc, xml_declaration=True, encoding="utf-8", pretty_print=True).decode("utf-8")
+    return etree.tostring(doc, xml_declaration=True, encoding="utf-8", pretty_print=True).decode(
+        "utf-8"
+    )

@@ -24,7 +24,8 @@ from connector.qbwc.summary import session_summary
 from connector.qbwc.tickets import hash_ticket, ticket_prefix
 from connector.qbwc.watermarks import advance_completed
 from connector.runs.requests import request_sync
-from connector.store import Company, Database, QbwcSession, SessionState
+from connector.store import Company, Database, QbwcSession, RequestKind, SessionState
+from connector.store.rows import require_row
 from connector.store.types import utcnow
 
 __all__ = ["QbwcService", "MIN_CLIENT_VERSION", "MIN_QBXML_MAJOR", "UNKNOWN_TICKET"]
@@ -37,7 +38,7 @@ UNKNOWN_TICKET = (
     "ml-connector: unknown or expired ticket. The session timed out or was never opened; "
     "the Web Connector will start a new one at its next scheduled run."
 )
-_READS = ("query", "check")
+_READS = (RequestKind.QUERY, RequestKind.CHECK)
 
 
 def _version_tuple(version: str) -> tuple[int, ...] | None:
@@ -93,8 +94,7 @@ class QbwcService:
             session_id, company_id = session.id or 0, company.id or 0
         row = claim_next(self.db, company_id, session_id, now)
         with self.db.session() as s:
-            current = s.get(QbwcSession, session_id)
-            assert current is not None
+            current = require_row(s, QbwcSession, session_id)
             if row is None:
                 current.last_error = "ml-connector: nothing left to send in this session"
                 return ""
@@ -167,26 +167,30 @@ class QbwcService:
                 request_sync(s, company.id, session.id, now)
             s.flush()
             session.summary = session_summary(s, company, session, advanced)
-        log.info("company %s: session %s closed: %s", company.name, ticket_prefix(ticket), session.summary)
+        log.info("company %s: session %s closed: %s", company.name, ticket_prefix(ticket),
+                 session.summary)
         return session.summary
 
     # -- helpers -----------------------------------------------------------------------------
     def _session(self, s: Session, ticket: str) -> QbwcSession | None:
         if not ticket:
             return None
-        return s.exec(select(QbwcSession).where(QbwcSession.ticket_hash == hash_ticket(ticket))).first()
+        return s.exec(select(QbwcSession)
+                      .where(QbwcSession.ticket_hash == hash_ticket(ticket))).first()
 
-    def _resolve(self, s: Session, ticket: str, now: datetime) -> tuple[QbwcSession, Company] | None:
+    def _resolve(self, s: Session, ticket: str,
+                 now: datetime) -> tuple[QbwcSession, Company] | None:
         """The ticket's session and company, touched; an idle session expires here."""
         session = self._session(s, ticket)
         if session is None:
             log.warning("QBWC call with unknown ticket %s", ticket_prefix(ticket))
             return None
-        company = s.get(Company, session.company_id)
-        assert company is not None
-        if session.state == SessionState.OPEN and now - session.last_seen_at > self.settings.ticket_idle:
+        company = require_row(s, Company, session.company_id)
+        idle = now - session.last_seen_at > self.settings.ticket_idle
+        if session.state == SessionState.OPEN and idle:
             self._stop(s, session, company, "ml-connector: the ticket expired after "
-                       f"{self.settings.ticket_idle_minutes} idle minutes", now, state=SessionState.EXPIRED)
+                       f"{self.settings.ticket_idle_minutes} idle minutes", now,
+                       state=SessionState.EXPIRED)
         elif session.state == SessionState.OPEN:
             session.last_seen_at = now
             if company.live_session_id == session.id:

@@ -18,40 +18,21 @@ from collections.abc import Callable
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from connector.qbxml.document import QbxmlRequest, RequestBuilder
-from connector.qbxml.parse import QbxmlParseError, ResponseStream
 from connector.qbwc.queue import Band, enqueue
-from connector.store import QueuedRequest, RecordLink
+from connector.qbxml.builders import customer_query_by_id, invoice_query_by_id
+from connector.qbxml.document import QbxmlRequest
+from connector.qbxml.parse import QbxmlParseError, ResponseStream
+from connector.store import QueuedRequest, RecordLink, RequestKind
 from connector.xmlsafe import UnsafeXmlError, parse_xml
 
-__all__ = ["REFRESH_KIND", "refresh_request", "queue_refresh", "acknowledge_write"]
+__all__ = ["refresh_request", "queue_refresh", "acknowledge_write"]
 
 log = logging.getLogger(__name__)
 
-REFRESH_KIND = "refresh"
-
-
-def _by_list_id(name: str) -> Callable[[str, str], QbxmlRequest]:
-    def build(request_id: str, list_id: str) -> QbxmlRequest:
-        builder = RequestBuilder()
-        rq = builder.request(name, request_id)
-        builder.add_raw(rq, "ListID", list_id)
-        return builder.finish()
-    return build
-
-
-def _invoice_by_txn_id(request_id: str, txn_id: str) -> QbxmlRequest:
-    builder = RequestBuilder()
-    rq = builder.request("InvoiceQueryRq", request_id)
-    builder.add_raw(rq, "TxnID", txn_id)
-    builder.add_bool(rq, "IncludeLineItems", True)
-    return builder.finish()
-
-
 # Entity of a write -> the query that reads its one record back.
 _REFRESH: dict[str, Callable[[str, str], QbxmlRequest]] = {
-    "Customer": _by_list_id("CustomerQueryRq"),
-    "Invoice": _invoice_by_txn_id,
+    "Customer": customer_query_by_id,
+    "Invoice": invoice_query_by_id,
 }
 
 
@@ -72,7 +53,7 @@ def queue_refresh(s: Session, row: QueuedRequest) -> QueuedRequest | None:
                     "re-read", row.company_id, row.id)
         return None
     ref, entity = row.record_ref, row.entity
-    return enqueue(s, row.company_id, kind=REFRESH_KIND, entity=entity, seq=Band.WRITE,
+    return enqueue(s, row.company_id, kind=RequestKind.REFRESH, entity=entity, seq=Band.WRITE,
                    record_ref=ref, build=lambda rid: refresh_request(entity, rid, ref))
 
 

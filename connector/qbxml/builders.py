@@ -15,7 +15,7 @@ from lxml import etree
 
 from connector.qbxml.document import QbxmlRequest, RequestBuilder, finish_document
 from connector.qbxml.models import ITEM_TYPES
-from connector.qbxml.writes import customer_add, customer_mod, invoice_mod
+from connector.qbxml.writes import customer_mod, txn_void
 from connector.xmlsafe import UnsafeXmlError, parse_xml
 
 __all__ = [
@@ -26,10 +26,11 @@ __all__ = [
     "list_deleted_query",
     "txn_deleted_query",
     "host_company_query",
+    "customer_query_by_id",
+    "invoice_query_by_id",
     "continue_iterator",
-    "customer_add",
     "customer_mod",
-    "invoice_mod",
+    "txn_void",
 ]
 
 # Customers and every item kind ItemQuery returns: a deleted item of any kind must reach Zoho.
@@ -121,6 +122,29 @@ def host_company_query(request_id: str) -> QbxmlRequest:
     builder = RequestBuilder()
     builder.request("HostQueryRq", request_id)
     builder.request("CompanyQueryRq", request_id)
+    return builder.finish()
+
+
+def customer_query_by_id(request_id: str, list_id: str) -> QbxmlRequest:
+    """CustomerQueryRq for the one customer with ``list_id``, e.g. to re-read it afresh after
+    QuickBooks refused a Mod for a stale EditSequence (3200)."""
+    if not list_id:
+        raise ValueError("CustomerQuery: ListID must not be empty")
+    builder = RequestBuilder()
+    rq = builder.request("CustomerQueryRq", request_id)
+    builder.add_raw(rq, "ListID", list_id)
+    return builder.finish()
+
+
+def invoice_query_by_id(request_id: str, txn_id: str, *,
+                        include_line_items: bool = True) -> QbxmlRequest:
+    """InvoiceQueryRq for the one invoice with ``txn_id``, with its lines by default."""
+    if not txn_id:
+        raise ValueError("InvoiceQuery: TxnID must not be empty")
+    builder = RequestBuilder()
+    rq = builder.request("InvoiceQueryRq", request_id)
+    builder.add_raw(rq, "TxnID", txn_id)
+    builder.add_bool(rq, "IncludeLineItems", include_line_items)
     return builder.finish()
 
 

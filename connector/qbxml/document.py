@@ -11,18 +11,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from lxml import etree
 
 from connector.qbxml.models import Address, Ref
 from connector.qbxml.schema import validate
-from connector.qbxml.text import (
-    FIELD_LIMITS, TextWarning, clean_text, format_amount, format_bool, format_date,
-    format_datetime, format_decimal,
-)
+from connector.qbxml.text import FIELD_LIMITS, TextWarning, clean_text, format_bool, format_datetime
 
 __all__ = ["QBXML_VERSION", "ON_ERROR", "FieldSpec", "QbxmlRequest", "RequestBuilder",
            "finish_document"]
@@ -57,11 +53,10 @@ class QbxmlRequest(str):
 def _path(parent: etree._Element, tag: str) -> str:
     """Where a value sits below its *Rq element, e.g. "CustomerAdd/BillAddress/Addr1"."""
     names = [tag]
-    node: etree._Element | None = parent
-    while node is not None and node.getparent() is not None \
-            and node.getparent().tag != "QBXMLMsgsRq":
-        names.append(node.tag)
-        node = node.getparent()
+    node, above = parent, parent.getparent()
+    while above is not None and above.tag != "QBXMLMsgsRq":
+        names.append(str(node.tag))  # builders only ever set str tags
+        node, above = above, above.getparent()
     return "/".join(reversed(names))
 
 
@@ -87,8 +82,7 @@ class RequestBuilder:
         self.messages = etree.SubElement(self.root, "QBXMLMsgsRq", onError=ON_ERROR)
         self.warnings: list[TextWarning] = []
         self._writers: dict[str, Callable[[etree._Element, str, Any], None]] = {
-            "text": self.add_text, "bool": self.add_bool, "date": self.add_date,
-            "amount": self.add_amount, "decimal": self.add_decimal, "ref": self.add_ref,
+            "text": self.add_text, "bool": self.add_bool, "ref": self.add_ref,
             "address": self.add_address,
         }
 
@@ -117,26 +111,9 @@ class RequestBuilder:
         if value is not None:
             self.add_raw(parent, tag, str(int(value)))
 
-    def add_date(self, parent: etree._Element, tag: str, value: date | None) -> None:
-        if value is None:
-            return
-        if isinstance(value, datetime):
-            raise TypeError(f"{_path(parent, tag)}: expected a date, got a datetime")
-        self.add_raw(parent, tag, format_date(value))
-
     def add_datetime(self, parent: etree._Element, tag: str, value: datetime | None) -> None:
         if value is not None:
             self.add_raw(parent, tag, format_datetime(value, field=_path(parent, tag)))
-
-    def add_amount(self, parent: etree._Element, tag: str, value: Decimal | None) -> None:
-        if value is not None:
-            self.add_raw(parent, tag, format_amount(value, field=_path(parent, tag),
-                                                    warnings=self.warnings))
-
-    def add_decimal(self, parent: etree._Element, tag: str, value: Decimal | None) -> None:
-        if value is not None:
-            self.add_raw(parent, tag, format_decimal(value, field=_path(parent, tag),
-                                                     warnings=self.warnings))
 
     def add_ref(self, parent: etree._Element, tag: str, ref: Ref | None) -> None:
         if ref is None:

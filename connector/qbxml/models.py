@@ -9,7 +9,7 @@ Unknown elements are ignored, so newer or hand-made responses still parse.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -41,7 +41,7 @@ ITEM_TYPES: tuple[str, ...] = (
 
 
 def _assume_utc(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 QbDateTime = Annotated[datetime, AfterValidator(_assume_utc)]

@@ -15,23 +15,32 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import IO, Any, Union
+from typing import IO, Any, Union, cast
 
 from lxml import etree
 from pydantic import ValidationError
 
 from connector.errors import RecordError
 from connector.qbxml.models import (
-    INVOICE_LINES_KEY, ITEM_TYPES, LINE_KIND, CompanyInfo, Customer, DeletedListRecord,
-    DeletedTxnRecord, HostInfo, Invoice, Item, QbModel,
+    INVOICE_LINES_KEY,
+    ITEM_TYPES,
+    LINE_KIND,
+    CompanyInfo,
+    Customer,
+    DeletedListRecord,
+    DeletedTxnRecord,
+    HostInfo,
+    Invoice,
+    Item,
+    QbModel,
 )
 from connector.qbxml.status import ResponseStatus
 
 __all__ = ["QbxmlParseError", "Record", "Source", "ResponseStream", "iter_records",
            "read_statuses"]
 
-Record = Union[Customer, Item, Invoice, DeletedListRecord, DeletedTxnRecord, HostInfo,
-               CompanyInfo]
+Record = (Customer | Item | Invoice | DeletedListRecord | DeletedTxnRecord | HostInfo
+          | CompanyInfo)
 Source = Union[str, bytes, "os.PathLike[str]", IO[bytes]]
 
 # *Ret element -> (model, fields the element name implies). Other *Ret kinds are counted in
@@ -82,7 +91,10 @@ class QbxmlParseError(RecordError):
         self.line = line
 
 
-def _local(tag: str) -> str:
+# A parsed element's tag is always a str; lxml's stubs type ``.tag`` loosely (bytes and QName
+# can be assigned), hence the casts.
+def _local(element: etree._Element) -> str:
+    tag = cast(str, element.tag)
     return tag.rpartition("}")[2] if tag[0] == "{" else tag
 
 
@@ -90,7 +102,7 @@ def _to_dict(element: etree._Element) -> dict[str, Any]:
     out: dict[str, Any] = {}
     # Slicing hands over all children in one C call: measurably faster than iterating.
     for child in element[:]:
-        tag = child.tag
+        tag = cast(str, child.tag)
         if tag[0] == "{":
             tag = tag.rpartition("}")[2]
         value: Any = _to_dict(child) if len(child) else child.text
@@ -108,7 +120,7 @@ def _to_dict(element: etree._Element) -> dict[str, Any]:
 
 def _header(rs: etree._Element) -> ResponseStatus:
     attrib = rs.attrib
-    name = _local(rs.tag)
+    name = _local(rs)
     request_id = attrib.get("requestID") or None
     try:
         code = int(attrib["statusCode"])
@@ -198,7 +210,7 @@ class ResponseStream:
                                   line=element.sourceline)
 
     def _on_end(self, element: etree._Element) -> Iterator[Record]:
-        name = _local(element.tag)
+        name = _local(element)
         if name == _MSGS_RS:
             self._close_messages(element)
         elif name == _SOAP_RESPONSE:
@@ -211,7 +223,7 @@ class ResponseStream:
     def _on_record(self, name: str, element: etree._Element) -> Record | None:
         rs = element.getparent()
         grand = rs.getparent() if rs is not None else None
-        if grand is None or _local(grand.tag) != _MSGS_RS:
+        if rs is None or grand is None or _local(grand) != _MSGS_RS:
             return None  # a record-named element somewhere unexpected: not ours to read
         header = self._headers.get(rs)
         if header is None:
@@ -234,6 +246,7 @@ class ResponseStream:
         data = _to_dict(element)
         data.update(implied)
         try:
+            # _RECORDS maps every name to one of Record's models; its value type cannot say so.
             return model.model_validate(data)  # type: ignore[return-value]
         except ValidationError as exc:
             ident = data.get("ListID") or data.get("TxnID")

@@ -1,9 +1,9 @@
-"""qbXML status codes as data, sorted once into the connector's three kinds of error.
+"""qbXML status codes as data, sorted once into what they mean for the connector.
 
 QuickBooks reports failures inside otherwise successful responses (statusCode/statusSeverity
-on each *Rs). ``classify`` names what a code means for us; ``error_for_status`` turns a
-response's status into the matching ``connector.errors`` exception (or ``None`` when the
-response is usable), and ``raise_for_status`` raises it.
+on each *Rs). ``classify`` names what a code means for us: usable (ok, no match, warning), a
+stale EditSequence, a lost iterator, or one of the three kinds of error (retriable, about one
+record, fatal); the bridge acts on that kind alone.
 """
 
 from __future__ import annotations
@@ -11,17 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from connector.errors import ConnectorError, FatalError, RecordError, RetriableError
-
 __all__ = [
     "StatusKind",
     "ResponseStatus",
     "STATUS_CODES",
-    "StaleEditSequenceError",
-    "IteratorLostError",
     "classify",
-    "error_for_status",
-    "raise_for_status",
 ]
 
 
@@ -99,23 +93,6 @@ STATUS_CODES: dict[int, tuple[StatusKind, str]] = {
 }
 
 
-class StaleEditSequenceError(RecordError):
-    """3200: the record changed in QuickBooks since we read it. Re-query, re-apply, retry."""
-
-
-class IteratorLostError(RetriableError):
-    """3391: the iterator died with its session. Retry by starting the query again."""
-
-
-_ERROR_CLASSES: dict[StatusKind, type[ConnectorError]] = {
-    StatusKind.STALE: StaleEditSequenceError,
-    StatusKind.ITERATOR_LOST: IteratorLostError,
-    StatusKind.RETRIABLE: RetriableError,
-    StatusKind.RECORD: RecordError,
-    StatusKind.FATAL: FatalError,
-}
-
-
 def classify(code: int) -> StatusKind:
     """Kind of a status code; unknown codes fall back on Intuit's documented ranges."""
     known = STATUS_CODES.get(code)
@@ -127,23 +104,3 @@ def classify(code: int) -> StatusKind:
         return StatusKind.WARNING
     # An unknown error concerns the request at hand: record it and let the batch go on.
     return StatusKind.RECORD
-
-
-def error_for_status(status: ResponseStatus) -> ConnectorError | None:
-    """The exception ``status`` stands for, or ``None`` when its data can be used."""
-    error_class = _ERROR_CLASSES.get(status.kind)
-    if error_class is None:
-        return None
-    meaning = STATUS_CODES.get(status.status_code, (None, "unlisted status"))[1]
-    request = f" requestID={status.request_id}" if status.request_id is not None else ""
-    message = (f"{status.rs_name}{request}: {status.status_message or meaning} "
-               f"(qbXML {status.status_code}, {meaning})")
-    return error_class(message, code=status.status_code, details=status)
-
-
-def raise_for_status(status: ResponseStatus) -> StatusKind:
-    """Raise the mapped error, or return OK / NO_MATCH / WARNING for usable responses."""
-    error = error_for_status(status)
-    if error is not None:
-        raise error
-    return status.kind

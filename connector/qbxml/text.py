@@ -1,8 +1,8 @@
-"""Text and number rules for what we send QuickBooks: length limits, characters, decimals.
+"""Text rules for what we send QuickBooks: length limits, characters, dates, booleans.
 
-QuickBooks Desktop refuses (or silently cuts) text longer than its field limits, stores text as
-ISO-8859-1, and wants amounts with exactly two decimals. Every change we make to a value on the
-way out is recorded as a ``TextWarning`` so nothing is altered silently.
+QuickBooks Desktop refuses (or silently cuts) text longer than its field limits and stores text
+as ISO-8859-1. Every change we make to a value on the way out is recorded as a ``TextWarning``
+so nothing is altered silently.
 """
 
 from __future__ import annotations
@@ -10,18 +10,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from datetime import datetime
 
 __all__ = [
     "FIELD_LIMITS",
     "TextWarning",
     "clean_text",
-    "format_amount",
     "format_bool",
-    "format_date",
     "format_datetime",
-    "format_decimal",
 ]
 
 # Maximum lengths QuickBooks Desktop (US) accepts, by element name, from the "max length = N
@@ -65,8 +61,6 @@ FIELD_LIMITS: dict[str, int] = {
 # Characters XML 1.0 cannot carry at all (C0 controls except tab, LF, CR; lone surrogates;
 # U+FFFE/U+FFFF). lxml refuses them, QuickBooks would too.
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_CENT = Decimal("0.01")
-_PLACES = 5  # PRICETYPE, QUANTYPE and PERCENTTYPE allow up to five decimals
 
 
 @dataclass(frozen=True)
@@ -74,7 +68,7 @@ class TextWarning:
     """One value we changed (or flagged) on its way to QuickBooks."""
 
     field: str  # path such as "CustomerAdd/BillAddress/Addr1"
-    kind: str  # "truncated" | "control_chars_removed" | "non_latin1" | "rounded"
+    kind: str  # "truncated" | "control_chars_removed" | "non_latin1"
     original: str
     sent: str
 
@@ -106,49 +100,12 @@ def clean_text(value: str, *, field: str, limit: int | None,
     return text
 
 
-def _as_decimal(value: Decimal | int, field: str) -> Decimal:
-    # bool is an int subclass and float loses cents: both are caller bugs, not amounts.
-    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
-        raise TypeError(f"{field}: amounts must be Decimal (or int), got {type(value).__name__}")
-    number = Decimal(value)
-    if not number.is_finite():
-        raise ValueError(f"{field}: {value} is not a finite amount")
-    return number
-
-
-def format_amount(value: Decimal | int, *, field: str, warnings: list[TextWarning]) -> str:
-    """An AMTTYPE: exactly two decimals, half-up; a rounding that changes cents is recorded."""
-    number = _as_decimal(value, field)
-    rounded = number.quantize(_CENT, rounding=ROUND_HALF_UP)
-    if rounded != number:
-        warnings.append(TextWarning(field, "rounded", str(number), str(rounded)))
-    return str(rounded + 0)  # "+ 0" turns -0.00 into 0.00
-
-
-def format_decimal(value: Decimal | int, *, field: str, warnings: list[TextWarning]) -> str:
-    """A PRICETYPE/QUANTYPE/PERCENTTYPE: as given, rounded to five decimals if it has more."""
-    number = _as_decimal(value, field)
-    exponent = number.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -_PLACES:
-        try:
-            rounded = number.quantize(Decimal(1).scaleb(-_PLACES), rounding=ROUND_HALF_UP)
-        except InvalidOperation as exc:
-            raise ValueError(f"{field}: {value} is too large") from exc
-        warnings.append(TextWarning(field, "rounded", str(number), str(rounded)))
-        number = rounded
-    return format(number + 0, "f")
-
-
 def format_datetime(value: datetime, *, field: str) -> str:
     """ISO 8601 with an explicit offset and whole seconds, as DATETIMETYPE's pattern wants."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{field}: datetime {value.isoformat()} has no timezone; "
                          "pass an aware datetime (UTC or the company's local offset)")
     return value.replace(microsecond=0).isoformat()
-
-
-def format_date(value: date) -> str:
-    return value.isoformat()
 
 
 def format_bool(value: bool) -> str:

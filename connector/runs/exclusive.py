@@ -50,7 +50,7 @@ def run_exclusive(env: RunEnv, use_case: UseCase, *, scope: str, target: str,
                          company_id=company_id, external_run_id=env.run_id, holder=holder,
                          attempt=env.attempt, clock=env.clock) as audit:
                 body(audit, keeper.check)
-        except Exception as exc:  # noqa: BLE001 - audited as failed; the caller decides
+        except Exception as exc:
             if audit is None:  # not even the audit row could be written
                 raise
             log.error("%s %s stopped: %s: %s", use_case, target, type(exc).__name__, exc)

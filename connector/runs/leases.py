@@ -27,8 +27,8 @@ from connector.errors import FatalError
 from connector.store import Database, Lease
 from connector.store.types import utcnow
 
-__all__ = ["Held", "LeaseLost", "LeaseKeeper", "acquire", "renew", "release", "live_holders", "live_keys",
-           "new_holder", "process_info"]
+__all__ = ["Held", "LeaseLost", "LeaseKeeper", "acquire", "renew", "release", "live_holders",
+           "live_keys", "new_holder", "process_info"]
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class LeaseKeeper:
                     log.error("lease %s was taken over by another process", self.key)
                     self._lost.set()
                     return
-            except Exception:  # noqa: BLE001 - a database hiccup: try again next beat
+            except Exception:
                 log.warning("lease %s: renewal failed; retrying", self.key, exc_info=True)
 
     def check(self) -> None:

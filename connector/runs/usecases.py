@@ -110,11 +110,11 @@ class BackfillResult:
     responses_waiting: int  # stored responses the sync has not processed yet
 
     def lines(self) -> list[str]:
-        return [f"queued {self.reads_queued} QuickBooks read(s) for the next Web Connector "
-                "session",
+        return [(f"queued {self.reads_queued} QuickBooks read(s) for the next Web Connector "
+                 "session"),
                 f"reopened {self.responses_reopened} stored response(s) for a forced re-sync",
-                f"waiting: {self.reads_waiting} QuickBooks read(s) for the next session, "
-                f"{self.responses_waiting} stored response(s) for the next sync"]
+                (f"waiting: {self.reads_waiting} QuickBooks read(s) for the next session, "
+                 f"{self.responses_waiting} stored response(s) for the next sync")]
 
 
 def backfill(env: RunEnv, company: str, *, since: datetime | None = None,

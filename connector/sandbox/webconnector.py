@@ -192,7 +192,9 @@ class WebConnector:
 
     def call_strings(self, op: str, **params: str | int) -> list[str]:
         result = self.call(op, **params)
-        return [] if result is None else [el.text or "" for el in result.iterfind(f"{{{TNS}}}string")]
+        return (
+            [] if result is None else [el.text or "" for el in result.iterfind(f"{{{TNS}}}string")]
+        )
 
     # -- sessions -----------------------------------------------------------------------------
     def run_schedule(self, sessions: int, *, every_seconds: float = 0,
@@ -221,7 +223,9 @@ class WebConnector:
         """
         report = SessionReport()
         report.server_version = self.call_text("serverVersion")
-        report.client_version_reply = self.call_text("clientVersion", strVersion=self.client_version)
+        report.client_version_reply = self.call_text(
+            "clientVersion", strVersion=self.client_version
+        )
         if report.client_version_reply[:2] in ("E:", "O:"):
             return report
         ticket = self._authenticate(report)
@@ -239,9 +243,13 @@ class WebConnector:
         return report
 
     def _authenticate(self, report: SessionReport) -> str:
-        answer = self.call_strings("authenticate", strUserName=self.username, strPassword=self._password)
+        answer = self.call_strings(
+            "authenticate", strUserName=self.username, strPassword=self._password
+        )
         if len(answer) < 2:
-            raise BridgeCallError(f"authenticate answered {len(answer)} element(s); QBWC needs at least 2")
+            raise BridgeCallError(
+                f"authenticate answered {len(answer)} element(s); QBWC needs at least 2"
+            )
         ticket, report.auth_result = answer[0], answer[1]
         report.ticket_prefix = _ticket_prefix(ticket)
         report.postpone_seconds = _optional_int(answer, 2)
@@ -270,8 +278,10 @@ class WebConnector:
             raise CompanyFileUnavailable(CANNOT_OPEN_FILE, "Could not start QuickBooks.")
         if wanted.casefold() != self.qb.company_file.casefold():
             raise CompanyFileUnavailable(
-                CANNOT_OPEN_FILE, f"A QuickBooks company data file is already open ({self.qb.company_file}) "
-                f"and it is different from the one requested ({wanted}).")
+                CANNOT_OPEN_FILE,
+                f"A QuickBooks company data file is already open ({self.qb.company_file}) "
+                f"and it is different from the one requested ({wanted}).",
+            )
         self.qb.begin_session()
 
     def _exchange(self, ticket: str, company_file: str, report: SessionReport,
@@ -280,8 +290,14 @@ class WebConnector:
         hcp, noops = self._hcp_response(), 0
         while drop_after is None or report.requests < drop_after:
             request = self.call_text(
-                "sendRequestXML", ticket=ticket, strHCPResponse=hcp, strCompanyFileName=company_file,
-                qbXMLCountry=self.country, qbXMLMajorVers=major, qbXMLMinorVers=minor)
+                "sendRequestXML",
+                ticket=ticket,
+                strHCPResponse=hcp,
+                strCompanyFileName=company_file,
+                qbXMLCountry=self.country,
+                qbXMLMajorVers=major,
+                qbXMLMinorVers=minor,
+            )
             hcp = ""  # QBWC sends the host/company answer with the first call only
             if not request:
                 error = self.call_text("getLastError", ticket=ticket)

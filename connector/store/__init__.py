@@ -9,28 +9,28 @@ from connector.store.models import (
     QueuedRequest,
     RawResponse,
     RecordLink,
+    RequestKind,
     RequestState,
     ResponseSync,
     ReviewItem,
+    ReviewStatus,
     SchemaVersion,
     SessionState,
-    Watermark,
-    ZohoConnection,
-    ZohoCreditUsage,
-)
-from connector.store.run_models import Lease, SyncRequest
-from connector.store.models import (
     SyncBackPolicy,
+    Watermark,
     WriteBack,
     WriteBackState,
     ZohoChannel,
+    ZohoConnection,
+    ZohoCreditUsage,
     ZohoNotification,
 )
+from connector.store.run_models import Lease, SyncRequest
 
 __all__ = [
     "SCHEMA_VERSION", "Database", "SchemaTooNewError", "AuditEvent", "AuditRun", "Company",
     "QbwcSession", "QueuedRequest", "RawResponse", "RecordLink", "RequestState", "ResponseSync",
     "ReviewItem", "SchemaVersion", "SessionState", "Watermark", "ZohoConnection", "ZohoCreditUsage",
     "SyncBackPolicy", "WriteBack", "WriteBackState", "ZohoChannel", "ZohoNotification",
-    "Lease", "SyncRequest",
+    "Lease", "SyncRequest", "RequestKind", "ReviewStatus",
 ]

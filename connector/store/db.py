@@ -23,7 +23,8 @@ SCHEMA_VERSION = 3
 
 
 class SchemaTooNewError(ConfigError):
-    """The database was written by a newer ml-connector; running older code on it could corrupt it."""
+    """The database was written by a newer ml-connector; running older code on it could corrupt
+    it."""
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -37,7 +38,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 def _sql_literal(value: bool | int | str, dialect: Any) -> str:
     if isinstance(value, bool):
-        return ("1" if value else "0") if dialect.name == "sqlite" else ("TRUE" if value else "FALSE")
+        return (
+            ("1" if value else "0") if dialect.name == "sqlite" else ("TRUE" if value else "FALSE")
+        )
     if isinstance(value, int):
         return str(value)
     return "'" + value.replace("'", "''") + "'"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
@@ -13,7 +14,7 @@ from connector.store.types import UTCDateTime, utcnow
 __all__ = [
     "SchemaVersion", "Company", "QbwcSession", "QueuedRequest", "RawResponse", "Watermark",
     "RecordLink", "AuditRun", "AuditEvent", "ZohoConnection", "ZohoCreditUsage",
-    "RequestState", "SessionState",
+    "RequestKind", "RequestState", "SessionState", "ReviewStatus",
     "ZohoChannel", "ZohoNotification", "WriteBack", "WriteBackState", "SyncBackPolicy",
 ]
 
@@ -26,7 +27,20 @@ def _now_ts() -> Any:
     return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
 
-class RequestState:
+# The enums below are StrEnums: their members are the very strings stored in the (plain
+# string) columns, so rows written before they existed compare equal.
+
+
+class RequestKind(StrEnum):
+    """What a queued qbXML request is for; it decides its band and its fate at session end."""
+
+    WRITE = "write"  # a Zoho -> QuickBooks change (Mod, void): survives the session
+    QUERY = "query"  # a delta read; its iterator dies with the session
+    CHECK = "check"  # which QuickBooks and company file are open
+    REFRESH = "refresh"  # re-reads one record after a stale EditSequence (3200)
+
+
+class RequestState(StrEnum):
     PENDING = "pending"
     SENT = "sent"
     ANSWERED = "answered"
@@ -34,11 +48,16 @@ class RequestState:
     CANCELLED = "cancelled"
 
 
-class SessionState:
+class SessionState(StrEnum):
     OPEN = "open"
     CLOSED = "closed"
     ERROR = "error"
     EXPIRED = "expired"
+
+
+class ReviewStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
 
 
 class SchemaVersion(SQLModel, table=True):
@@ -104,7 +123,7 @@ class QueuedRequest(SQLModel, table=True):
     company_id: int = Field(foreign_key="mlc_company.id")
     session_id: int | None = Field(default=None, foreign_key="mlc_qbwc_session.id", index=True)
     seq: int = 0
-    kind: str  # "write" (Zoho -> QBD), "query" (delta read), "check" (host/company)
+    kind: str  # a RequestKind
     entity: str  # Customer, Item, Invoice, ListDeleted, TxnDeleted, Host, ...
     state: str = Field(default=RequestState.PENDING)
     qbxml: str = Field(sa_column=Column(Text, nullable=False))
@@ -167,7 +186,9 @@ class RecordLink(SQLModel, table=True):
     content_hash: str | None = None
     # A short hash per field we last wrote: tells which fields changed, and lets the Zoho ->
     # QuickBooks direction recognise its own echo.
-    field_hashes: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=True))
+    field_hashes: dict[str, str] = Field(
+        default_factory=dict, sa_column=Column(JSON, nullable=True)
+    )
     deleted: bool = False
     last_synced_at: datetime | None = _optional_ts()
 
@@ -198,7 +219,7 @@ class ReviewItem(SQLModel, table=True):
     reason: str
     zoho_module: str
     candidates: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    status: str = "open"
+    status: str = ReviewStatus.OPEN
     created_at: datetime = _now_ts()
     resolved_at: datetime | None = _optional_ts()
 
@@ -312,7 +333,7 @@ class ZohoNotification(SQLModel, table=True):
     processed_at: datetime | None = _optional_ts()
 
 
-class WriteBackState:
+class WriteBackState(StrEnum):
     QUEUED = "queued"  # the Mod waits in the QBWC queue (or was sent)
     STALE = "stale"  # QuickBooks answered 3200; a re-query is queued, the next run retries
     APPLIED = "applied"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime
@@ -12,11 +12,12 @@ __all__ = ["UTCDateTime", "utcnow"]
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
-    """Stored as naive UTC, returned as aware UTC: SQLite keeps no offset, so we never rely on one."""
+    """Stored as naive UTC, returned as aware UTC: SQLite keeps no offset, so we never rely on
+    one."""
 
     impl = DateTime(timezone=False)
     cache_ok = True
@@ -25,10 +26,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} reached the database; pass an aware UTC time")
-        return value.astimezone(timezone.utc).replace(tzinfo=None)
+            raise ValueError(
+                f"naive datetime {value!r} reached the database; pass an aware UTC time"
+            )
+        return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)

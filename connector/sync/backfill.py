@@ -17,9 +17,18 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from connector.config import Settings
-from connector.qbwc.planner import READ_PLAN
+from connector.qbwc.planner import READ_PLAN, reader
 from connector.qbwc.queue import Band, enqueue
-from connector.store import Company, Database, QueuedRequest, RawResponse, RequestState, ResponseSync
+from connector.store import (
+    Company,
+    Database,
+    QueuedRequest,
+    RawResponse,
+    RequestKind,
+    RequestState,
+    ResponseSync,
+)
+from connector.store.rows import require_id
 
 __all__ = ["BACKFILL_SEQ", "BackfillStatus", "queue_reads", "mark_for_resync", "backfill_status"]
 
@@ -30,7 +39,7 @@ _SYNCED_ENTITIES = tuple(spec.entity for spec in READ_PLAN)
 
 def _standing(company_id: int) -> object:
     return (select(QueuedRequest).where(QueuedRequest.company_id == company_id)
-            .where(QueuedRequest.kind == "query")
+            .where(QueuedRequest.kind == RequestKind.QUERY)
             .where(col(QueuedRequest.session_id).is_(None))
             .where(QueuedRequest.state == RequestState.PENDING))
 
@@ -39,16 +48,16 @@ def queue_reads(db: Database, company: Company, settings: Settings, *,
                 since: datetime | None = None) -> int:
     """Queue one read per entity (modified since ``since``, else everything) for the next
     session; an entity that already has one waiting is left alone. Returns how many."""
-    assert company.id is not None
+    company_id = require_id(company)
     with db.session() as s:
-        waiting = {r.entity for r in s.exec(_standing(company.id)).all()}  # type: ignore[call-overload]
+        waiting = {r.entity for r in s.exec(_standing(company_id)).all()}  # type: ignore[call-overload]
         queued = 0
         for position, spec in enumerate(READ_PLAN):
             if spec.entity in waiting:
                 continue
-            enqueue(s, company.id, kind="query", entity=spec.entity,
+            enqueue(s, company_id, kind=RequestKind.QUERY, entity=spec.entity,
                     seq=BACKFILL_SEQ + position, session_id=None,
-                    build=lambda rid, spec=spec: spec.build(rid, since, settings))  # type: ignore[misc]
+                    build=reader(spec, since, settings))
             queued += 1
     return queued
 

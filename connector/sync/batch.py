@@ -17,11 +17,14 @@ from sqlmodel import col, select
 from connector.qbxml.models import Customer, DeletedListRecord, DeletedTxnRecord, Invoice, Item
 from connector.qbxml.parse import QbxmlParseError, ResponseStream
 from connector.store import Database, RawResponse, ResponseSync
+from connector.store.rows import require_id
 
 __all__ = ["Entry", "Batch", "Chunk", "read_chunks"]
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
+# The records that carry a TimeModified and replace older versions of themselves.
+Versioned = TypeVar("Versioned", Customer, Item, Invoice)
 
 
 @dataclass(frozen=True)
@@ -33,8 +36,7 @@ class Entry(Generic[R]):
     force: bool = False
 
 
-def _newer(old: Entry[Customer] | Entry[Item] | Entry[Invoice] | None,
-           new: Entry[Customer] | Entry[Item] | Entry[Invoice]) -> bool:
+def _newer(old: Entry[Versioned] | None, new: Entry[Versioned]) -> bool:
     if old is None:
         return True
     return (new.record.time_modified, new.response_id) >= (old.record.time_modified,
@@ -66,8 +68,8 @@ class Batch:
             self.read -= 1  # host and company info: nothing to sync
 
     @staticmethod
-    def _keep(into: dict[str, Entry[R]], key: str, entry: Entry[R]) -> None:
-        if _newer(into.get(key), entry):  # type: ignore[arg-type]
+    def _keep(into: dict[str, Entry[Versioned]], key: str, entry: Entry[Versioned]) -> None:
+        if _newer(into.get(key), entry):
             into[key] = entry
 
     def settle_deletions(self) -> None:
@@ -101,17 +103,16 @@ def _load(db: Database, company_id: int, after: int,
         return list(s.exec(query).all())
 
 
-def _parse(row: RawResponse, force: bool, chunk: Chunk) -> None:
-    assert row.id is not None
+def _parse(row: RawResponse, response_id: int, force: bool, chunk: Chunk) -> None:
     if row.hresult or not row.body.strip():
         return  # QuickBooks refused the request: there is nothing in it to sync
     stream = ResponseStream(row.body, strict=False)
     try:
         for record in stream:
-            chunk.batch.add(record, row.id, force)
+            chunk.batch.add(record, response_id, force)
     except QbxmlParseError as exc:
-        chunk.rejected.append((row.id, exc))
-    chunk.rejected.extend((row.id, exc) for exc in stream.rejected)
+        chunk.rejected.append((response_id, exc))
+    chunk.rejected.extend((response_id, exc) for exc in stream.rejected)
 
 
 def read_chunks(db: Database, company_id: int, *, size: int) -> Iterator[Chunk]:
@@ -123,10 +124,10 @@ def read_chunks(db: Database, company_id: int, *, size: int) -> Iterator[Chunk]:
             return
         chunk = Chunk(responses=[], attempts={}, batch=Batch())
         for row, state in rows:
-            assert row.id is not None
-            chunk.responses.append(row.id)
-            chunk.attempts[row.id] = state.attempts if state else 0
-            _parse(row, bool(state and state.force), chunk)
+            response_id = require_id(row)
+            chunk.responses.append(response_id)
+            chunk.attempts[response_id] = state.attempts if state else 0
+            _parse(row, response_id, bool(state and state.force), chunk)
         chunk.batch.settle_deletions()
         after = chunk.responses[-1]
         log.debug("company #%s: read %d responses up to #%d, %d records", company_id,

@@ -52,7 +52,9 @@ def _resolve(ctx: SyncContext, entry: Entry[Invoice]) -> _Resolved | None:
 def _relate(ctx: SyncContext, saved: Sequence[Saved]) -> list[Saved]:
     wanted = {s.zoho_id: list(s.pending.mapped.related) for s in saved
               if s.pending.mapped.related}
-    answers = ctx.client.relate_many(DEAL.zoho_module, PRODUCT.zoho_module, wanted) if wanted else {}
+    answers = (
+        ctx.client.relate_many(DEAL.zoho_module, PRODUCT.zoho_module, wanted) if wanted else {}
+    )
     ok: list[Saved] = []
     for s in saved:
         failed = [r for r in answers.get(s.zoho_id, []) if isinstance(r, RecordFailed)]

@@ -79,7 +79,7 @@ class LinkBook:
                                  .where(col(RecordLink.qb_id).in_(
                                      wanted[start:start + _IN_BATCH])))
                 for values in rows.all():
-                    link = Link(**dict(zip(_COLUMNS, values)))
+                    link = Link(**dict(zip(_COLUMNS, values, strict=True)))
                     link.field_hashes = link.field_hashes or {}
                     self._rows[(link.qb_type, link.qb_id)] = link
 
@@ -154,6 +154,7 @@ class LinkBook:
         fresh = [r for r in rows if r.id is None]
         with self.db.session() as s:
             # Core statements: the ORM's bulk path costs more than the rows themselves.
+            # SQLModel sets __table__ on table models but does not declare it.
             table = RecordLink.__table__  # type: ignore[attr-defined]
             if updates:
                 s.connection().execute(

@@ -20,16 +20,25 @@ from sqlmodel import Session, col, select
 from connector.audit import AuditRecorder
 from connector.mapping.fields import DEAL_FIELDS
 from connector.mapping.keys import (
-    ACCOUNT, CONTACT, DEAL, PRODUCT, LinkKind, company_scope, parse_key,
+    ACCOUNT,
+    CONTACT,
+    DEAL,
+    PRODUCT,
+    LinkKind,
+    company_scope,
+    parse_key,
 )
 from connector.qbxml.models import Customer
 from connector.store import Company, Database, RecordLink, SyncBackPolicy
 from connector.sync.qb_state import latest_customers
 from connector.sync.write_backs import (
-    CustomerEdit, open_write_backs, queue_customer_edit, queue_txn_void,
+    CustomerEdit,
+    open_write_backs,
+    queue_customer_edit,
+    queue_txn_void,
 )
 from connector.sync.zoho_changes import decide, zoho_time
-from connector.sync.zoho_fields import MODIFIED_TIME, customer_changes, current_values, fetch_fields
+from connector.sync.zoho_fields import MODIFIED_TIME, current_values, customer_changes, fetch_fields
 from connector.zoho.client import ZohoClient
 from connector.zoho.fields import QBD_ACTIVE, QBD_KEY
 
@@ -140,18 +149,16 @@ def _customer_edit(s: Session, ctx: _Context, link: RecordLink, current_es: str 
     return ctx.edits[key]
 
 
-def _customer(s: Session, ctx: _Context, item: Work) -> None:
-    link = item.link
-    assert link is not None
+def _customer(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
     current = ctx.known.get((link.company_id, link.qb_id))
     modified: datetime | None
-    if item.deleted:
+    # A record Zoho no longer returns counts as deleted (``_resolve`` marks it so).
+    if item.deleted or item.record is None:
         if item.module != "Accounts" or link.deleted or (current and not current.is_active):
             ctx.audit.count("unchanged")
             return
         want, zoho, modified = {"is_active": False}, {}, ctx.now
     else:
-        assert item.record is not None
         scope = company_scope(ctx.companies[link.company_id].file_id)
         decision = decide(item.module, item.record, link.field_hashes or {}, current, scope,
                           affected=None if item.any_field else item.affected)
@@ -175,9 +182,7 @@ def _customer(s: Session, ctx: _Context, item: Work) -> None:
              current_values(current, want), modified)
 
 
-def _deal(s: Session, ctx: _Context, item: Work) -> None:
-    link = item.link
-    assert link is not None
+def _deal(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
     stage = None if item.record is None else item.record.get("Stage")
     lost = item.deleted or stage in LOST_STAGES
     kept = sorted((item.affected & _DEAL_FIELDS) - ({"Stage"} if lost else set()))
@@ -197,9 +202,7 @@ def _deal(s: Session, ctx: _Context, item: Work) -> None:
     ctx.event("invoice_kept", item, changed_fields=["deleted" if item.deleted else "Stage"])
 
 
-def _product(ctx: _Context, item: Work) -> None:
-    link = item.link
-    assert link is not None
+def _product(ctx: _Context, item: Work, link: RecordLink) -> None:
     if item.record is not None:
         decision = decide(item.module, item.record, link.field_hashes or {}, None, "",
                           affected=None if item.any_field else item.affected)
@@ -209,16 +212,17 @@ def _product(ctx: _Context, item: Work) -> None:
 
 
 def _decide(s: Session, ctx: _Context, item: Work) -> None:
-    if item.link is None:
+    link = item.link
+    if link is None:
         ctx.audit.count("unchanged")
         if not item.deleted:
             ctx.event("not_linked", item)
     elif item.module in ("Accounts", "Contacts"):
-        _customer(s, ctx, item)
+        _customer(s, ctx, item, link)
     elif item.module == "Deals":
-        _deal(s, ctx, item)
+        _deal(s, ctx, item, link)
     else:
-        _product(ctx, item)
+        _product(ctx, item, link)
 
 
 def _load_known(s: Session, ctx: _Context, items: list[Work]) -> None:

@@ -9,15 +9,23 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from connector.audit import AuditRecorder
-from connector.mapping.keys import CONTACT, LinkKind
 from connector.mapping.keys import ACCOUNT as ACCOUNT_KIND
+from connector.mapping.keys import CONTACT, LinkKind
+from connector.qbwc.writeback import queue_refresh
 from connector.qbxml.models import Customer
 from connector.qbxml.status import STATUS_CODES, StatusKind, classify
-from connector.qbwc.writeback import queue_refresh
 from connector.store import (
-    QbwcSession, QueuedRequest, RawResponse, RecordLink, RequestState, SessionState, WriteBack,
+    QbwcSession,
+    QueuedRequest,
+    RawResponse,
+    RecordLink,
+    RequestKind,
+    RequestState,
+    SessionState,
+    WriteBack,
     WriteBackState,
 )
+from connector.store.rows import require_row
 from connector.sync.qb_state import customer_in_response
 from connector.sync.write_backs import CUSTOMER_MOD, send_mod
 from connector.sync.zoho_changes import QBD, ZOHO
@@ -76,9 +84,9 @@ def _applied(s: Session, audit: AuditRecorder, row: WriteBack, answer: RawRespon
            edit_sequence=after.edit_sequence if after else None, changed_fields=_zoho_fields(row))
 
 
-def _refresh_lost(s: Session, refresh: QueuedRequest | None) -> bool:
+def _refresh_lost(s: Session, refresh: QueuedRequest) -> bool:
     """A re-query that will never be answered: cancelled, or sent in a session that ended."""
-    if refresh is None or refresh.state == RequestState.CANCELLED:
+    if refresh.state == RequestState.CANCELLED:
         return True
     if refresh.state != RequestState.SENT:
         return False
@@ -116,13 +124,10 @@ def _reapply(s: Session, audit: AuditRecorder, row: WriteBack, fresh: Customer,
 def _stale(s: Session, audit: AuditRecorder, row: WriteBack, max_attempts: int,
            now: datetime) -> None:
     refresh = s.get(QueuedRequest, row.refresh_request_id) if row.refresh_request_id else None
-    if _refresh_lost(s, refresh):
-        mod = s.get(QueuedRequest, row.request_id)
-        assert mod is not None
-        refresh = queue_refresh(s, mod)
-        row.refresh_request_id = refresh.id if refresh else None
+    if refresh is None or _refresh_lost(s, refresh):
+        requeued = queue_refresh(s, require_row(s, QueuedRequest, row.request_id))
+        row.refresh_request_id = requeued.id if requeued else None
         return
-    assert refresh is not None
     if refresh.state in _WAITING:
         return
     answer = _answer(s, refresh.id)
@@ -149,9 +154,13 @@ def _queued(s: Session, audit: AuditRecorder, row: WriteBack, now: datetime) -> 
     if code is not None and classify(code) is StatusKind.STALE and row.action == CUSTOMER_MOD:
         row.state, row.updated_at = WriteBackState.STALE, now
         row.refresh_request_id = s.exec(
-            select(QueuedRequest.id).where(QueuedRequest.company_id == row.company_id)
-            .where(QueuedRequest.kind == "refresh").where(QueuedRequest.record_ref == row.qb_id)
-            .where(col(QueuedRequest.id) > request.id).order_by(col(QueuedRequest.id)).limit(1)
+            select(QueuedRequest.id)
+            .where(QueuedRequest.company_id == row.company_id)
+            .where(QueuedRequest.kind == RequestKind.REFRESH)
+            .where(QueuedRequest.record_ref == row.qb_id)
+            .where(col(QueuedRequest.id) > request.id)
+            .order_by(col(QueuedRequest.id))
+            .limit(1)
         ).first()
         return
     meaning = STATUS_CODES.get(code, (None, ""))[1] if code is not None else ""

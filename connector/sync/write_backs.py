@@ -19,14 +19,21 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from connector.qbxml.builders import customer_mod
-from connector.qbxml.document import QbxmlRequest, RequestBuilder
 from connector.qbwc.queue import Band, enqueue
-from connector.store import QueuedRequest, RecordLink, RequestState, WriteBack, WriteBackState
+from connector.qbxml.builders import customer_mod, txn_void
+from connector.store import (
+    QueuedRequest,
+    RecordLink,
+    RequestKind,
+    RequestState,
+    WriteBack,
+    WriteBackState,
+)
+from connector.store.rows import require_id
 from connector.sync.zoho_fields import to_input
 
 __all__ = ["CUSTOMER_MOD", "TXN_VOID", "CustomerEdit", "open_write_backs", "queue_customer_edit",
-           "queue_txn_void", "txn_void", "send_mod"]
+           "queue_txn_void", "send_mod"]
 
 CUSTOMER_MOD, TXN_VOID = "CustomerMod", "TxnVoid"
 _SUPERSEDED = "superseded by a newer Zoho change"
@@ -56,19 +63,10 @@ class CustomerEdit:
         self.source = (module, zoho_id)
 
 
-def txn_void(request_id: str, txn_id: str) -> QbxmlRequest:
-    """TxnVoidRq for an invoice: amounts become zero, the transaction stays on the books."""
-    builder = RequestBuilder()
-    rq = builder.request("TxnVoidRq", request_id)
-    builder.add_raw(rq, "TxnVoidType", "Invoice")
-    builder.add_raw(rq, "TxnID", txn_id)
-    return builder.finish()
-
-
 def send_mod(s: Session, company_id: int, list_id: str, edit_sequence: str,
              want: dict[str, Any]) -> QueuedRequest:
     changes = to_input(want)
-    return enqueue(s, company_id, kind="write", entity="Customer", seq=Band.WRITE,
+    return enqueue(s, company_id, kind=RequestKind.WRITE, entity="Customer", seq=Band.WRITE,
                    record_ref=list_id,
                    build=lambda rid: customer_mod(rid, list_id, edit_sequence, changes))
 
@@ -114,19 +112,19 @@ def queue_customer_edit(s: Session, edit: CustomerEdit, now: datetime,
     """Queue ``edit`` as a CustomerMod, folding it into a write-back not yet sent
     (``waiting``: the link's open write-backs, from ``open_write_backs``)."""
     link = edit.link
-    assert link.id is not None
+    link_id = require_id(link)
     for row in waiting:
         if row.state == WriteBackState.STALE:
             _merge(row, edit, now)  # its re-apply after the re-query carries the new values
             return row
         if _withdraw(s, row.request_id):
             row.state, row.updated_at = WriteBackState.SUPERSEDED, now
-            merged = WriteBack(company_id=row.company_id, link_id=link.id, action=CUSTOMER_MOD,
+            merged = WriteBack(company_id=row.company_id, link_id=link_id, action=CUSTOMER_MOD,
                                qb_type=link.qb_type, qb_id=link.qb_id, zoho_module="",
                                changes=dict(row.changes), zoho_modified_at=row.zoho_modified_at)
             _merge(merged, edit, now)
             return _send(s, merged, edit.edit_sequence, now)
-    row = WriteBack(company_id=link.company_id, link_id=link.id, action=CUSTOMER_MOD,
+    row = WriteBack(company_id=link.company_id, link_id=link_id, action=CUSTOMER_MOD,
                     qb_type=link.qb_type, qb_id=link.qb_id, zoho_module="", changes={})
     _merge(row, edit, now)
     return _send(s, row, edit.edit_sequence, now)
@@ -142,17 +140,17 @@ def _send(s: Session, row: WriteBack, edit_sequence: str, now: datetime) -> Writ
 
 def queue_txn_void(s: Session, link: RecordLink, zoho_id: str, now: datetime) -> WriteBack | None:
     """Queue the void of a Deal's invoice, once (None when one is queued or done already)."""
-    assert link.id is not None
-    done = s.exec(select(WriteBack.id).where(WriteBack.link_id == link.id)
+    link_id = require_id(link)
+    done = s.exec(select(WriteBack.id).where(WriteBack.link_id == link_id)
                   .where(WriteBack.action == TXN_VOID)
                   .where(col(WriteBack.state).in_([WriteBackState.QUEUED, WriteBackState.APPLIED]))
                   ).first()
     if done is not None:
         return None
     txn_id = link.qb_id
-    request = enqueue(s, link.company_id, kind="write", entity="Invoice", seq=Band.WRITE,
+    request = enqueue(s, link.company_id, kind=RequestKind.WRITE, entity="Invoice", seq=Band.WRITE,
                       record_ref=txn_id, build=lambda rid: txn_void(rid, txn_id))
-    row = WriteBack(company_id=link.company_id, link_id=link.id, action=TXN_VOID,
+    row = WriteBack(company_id=link.company_id, link_id=link_id, action=TXN_VOID,
                     qb_type=link.qb_type, qb_id=txn_id, zoho_module="Deals", zoho_id=zoho_id,
                     request_id=request.id, created_at=now, updated_at=now)
     s.add(row)

@@ -19,6 +19,7 @@ from connector.audit import AuditRecorder
 from connector.config import Settings
 from connector.qbwc.companies import get_company
 from connector.store import Company, Database, SyncBackPolicy, ZohoChannel, ZohoNotification
+from connector.store.rows import require_id, require_row
 from connector.store.types import utcnow
 from connector.sync.records import Work, handle_batch
 from connector.sync.settle import settle_write_backs
@@ -37,10 +38,10 @@ class _Batch:
 
     def __post_init__(self) -> None:
         for note in self.notes:
-            assert note.id is not None
+            note_id = require_id(note)
             for record_id in note.ids:
                 item = self.work.setdefault((note.module, record_id), Work(note.module, record_id))
-                item.notes.add(note.id)
+                item.notes.add(note_id)
                 # The last operation wins: an edit after a delete cannot happen, the reverse can.
                 item.deleted = note.operation == "delete"
                 if note.source != "callback" or record_id not in note.affected_fields:
@@ -65,9 +66,7 @@ def _mark_processed(s: Session, batch: _Batch, now: datetime) -> None:
     left = {n for item in batch.work.values() if not item.done for n in item.notes}
     for note in batch.notes:
         if note.id not in left:
-            row = s.get(ZohoNotification, note.id)
-            assert row is not None
-            row.processed_at = now
+            require_row(s, ZohoNotification, note.id).processed_at = now
 
 
 def apply_notifications(db: Database, client: ZohoClient, settings: Settings,
@@ -92,8 +91,7 @@ def apply_notifications(db: Database, client: ZohoClient, settings: Settings,
 
 def set_void_closed_invoices(db: Database, company: str, void: bool) -> None:
     """Opt a company in (or out) of voiding the invoice of a Deal closed lost in Zoho."""
-    company_id = get_company(db, company).id
-    assert company_id is not None
+    company_id = require_id(get_company(db, company))
     with db.session() as s:
         policy = s.get(SyncBackPolicy, company_id) or SyncBackPolicy(company_id=company_id)
         policy.void_closed_invoices, policy.updated_at = void, utcnow()

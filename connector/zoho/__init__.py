@@ -3,11 +3,20 @@
 from connector.zoho.auth import MemoryTokenStore, TokenState, TokenStore, ZohoAuth
 from connector.zoho.client import ZohoClient
 from connector.zoho.connection import (
-    DbTokenStore, NewConnection, load_connection, open_client, save_connection,
+    DbTokenStore,
+    NewConnection,
+    load_connection,
+    open_client,
+    save_connection,
 )
 from connector.zoho.errors import CreditBudgetExceeded
 from connector.zoho.fields import (
-    QBD_KEY, REQUIRED_CUSTOM_FIELDS, CustomField, FieldCheck, FieldInfo, OrgInfo,
+    QBD_KEY,
+    REQUIRED_CUSTOM_FIELDS,
+    CustomField,
+    FieldCheck,
+    FieldInfo,
+    OrgInfo,
     required_custom_fields,
 )
 from connector.zoho.invoices import InvoiceLine, invoiced_items

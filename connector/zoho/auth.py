@@ -144,7 +144,9 @@ class ZohoAuth(httpx.Auth):
         domain = (self._current or self.store.read()).api_domain
         if not domain:
             domain = self.token().api_domain
-        assert domain is not None
+        if not domain:
+            raise FatalError("the stored Zoho token names no api_domain; " + CONNECT_AGAIN,
+                             code="NO_API_DOMAIN")
         return domain
 
     def _fresh(self, state: TokenState, stale: str | None) -> bool:

@@ -39,7 +39,7 @@ def redirect_uri_for(port: int) -> str:
 
 def _listener(port: int, state: str, found: dict[str, str]) -> HTTPServer:
     class Callback(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             query = {k: v[0] for k, v in parse_qs(parts.query).items()}
             if parts.path != "/callback" or query.get("state") != state:

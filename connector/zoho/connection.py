@@ -19,6 +19,7 @@ from connector.config import Settings
 from connector.crypto import SecretBox
 from connector.errors import ConfigError
 from connector.store import Database, ZohoConnection
+from connector.store.rows import require_id
 from connector.store.types import utcnow
 from connector.zoho.auth import TokenState, ZohoAuth
 from connector.zoho.client import ZohoClient
@@ -137,13 +138,13 @@ def open_client(settings: Settings, db: Database, secrets: SecretBox, *, name: s
                 clock: Callable[[], datetime] = utcnow) -> ZohoClient:
     """A client for the stored connection: its tokens, its edition's limits, its credit budget."""
     row = load_connection(db, name)
-    assert row.id is not None
+    connection_id = require_id(row)
     endpoint = TokenEndpoint(oauth_app(row, secrets), transport=accounts_transport, retry=retry,
                              clock=clock, timeout=settings.zoho_timeout_seconds)
     auth = ZohoAuth(endpoint, secrets.decrypt(row.refresh_token_enc),
-                    DbTokenStore(db, row.id, secrets), clock=clock)
+                    DbTokenStore(db, connection_id, secrets), clock=clock)
     limits = edition(row.edition)
     limiter = ConcurrencyLimiter(settings.zoho_concurrency or limits.concurrency)
-    credits = StoredCreditMeter(db, row.id, settings.zoho_daily_credit_budget, clock=clock)
+    credits = StoredCreditMeter(db, connection_id, settings.zoho_daily_credit_budget, clock=clock)
     return ZohoClient(auth, transport=transport, retry=retry, limiter=limiter, credits=credits,
                       clock=clock, timeout=settings.zoho_timeout_seconds)

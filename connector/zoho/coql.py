@@ -61,7 +61,8 @@ class CoqlApi(ApiBase):
         size = min(page_size, COQL_MAX_ROWS)
         offset = 0
         while True:
-            query = (f"select {select} from {module_path(module)} where {where} "
+            # COQL, not SQL: fields and module pass _field/module_path, values were quoted.
+            query = (f"select {select} from {module_path(module)} where {where} "  # noqa: S608
                      f"order by id asc limit {offset}, {size}")
             rows, more = self.coql(query)
             yield from rows

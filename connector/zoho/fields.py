@@ -17,8 +17,16 @@ from connector.zoho.limits import edition as edition_limits
 from connector.zoho.related import MAX_COMPOSITE, RelatedApi, SubRequest
 
 __all__ = [
-    "QBD_KEY", "QBD_ACTIVE", "SYNC_MODULES", "CustomField", "REQUIRED_CUSTOM_FIELDS", "required_custom_fields",
-    "FieldInfo", "FieldCheck", "OrgInfo", "MetadataApi",
+    "QBD_KEY",
+    "QBD_ACTIVE",
+    "SYNC_MODULES",
+    "CustomField",
+    "REQUIRED_CUSTOM_FIELDS",
+    "required_custom_fields",
+    "FieldInfo",
+    "FieldCheck",
+    "OrgInfo",
+    "MetadataApi",
 ]
 
 QBD_KEY = "QBD_Key"

@@ -99,7 +99,9 @@ class TokenEndpoint:
             try:
                 response = self._http.post(url, data=form)
             except httpx.TransportError as exc:
-                raise transport_error(exc, f"Zoho token request to {self.app.accounts_url}") from exc
+                raise transport_error(
+                    exc, f"Zoho token request to {self.app.accounts_url}"
+                ) from exc
             body = decode_json(response.content)
             if isinstance(body, dict) and "error" in body:
                 raise oauth_error(body, grant_type=grant_type, accounts_url=self.app.accounts_url,

@@ -17,6 +17,7 @@ from connector.config import Settings
 from connector.crypto import SecretBox
 from connector.errors import ConnectorError
 from connector.store import Company, Database
+from connector.store.rows import require_id
 from connector.store.types import utcnow
 from connector.zoho.client import ZohoClient
 from connector.zoho.connection import load_connection, open_client
@@ -149,7 +150,7 @@ def zoho_checks(settings: Settings, db: Database, secrets: SecretBox, *, name: s
     except ConnectorError as exc:
         return [Check("Zoho connection", FAIL, str(exc), CONNECT),
                 *_skipped([*_LATER, "API credits"])]
-    assert row.id is not None
+    connection_id = require_id(row)
     shown = row.client_id if len(row.client_id) <= 16 else row.client_id[:16] + "…"
     checks = [Check("Zoho connection", PASS, f"client {shown} at {row.accounts_url} "
                     f"({row.region or 'custom accounts server'})")]
@@ -167,7 +168,7 @@ def zoho_checks(settings: Settings, db: Database, secrets: SecretBox, *, name: s
                 done = {c.name for c in checks}
                 checks.extend(_skipped([n for n in _LATER if n not in done]))
                 break
-    checks.append(_credit_check(db, settings, row.id, clock()))
+    checks.append(_credit_check(db, settings, connection_id, clock()))
     return checks
 
 

@@ -125,7 +125,7 @@ class RelatedApi(ApiBase):
 
         out: dict[str, list[RecordResult]] = {}
         for batch, answers in zip(chunks(owners, MAX_COMPOSITE),
-                                  self.parallel(send, chunks(owners, MAX_COMPOSITE))):
+                                  self.parallel(send, chunks(owners, MAX_COMPOSITE)), strict=True):
             for i, owner in enumerate(batch):
                 answer = answers[i] if i < len(answers) else SubResponse(0, None)
                 out[owner] = walk_results(answer.reply, range(len(links[owner])), "relate")

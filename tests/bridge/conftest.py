@@ -89,7 +89,9 @@ def live(app: Flask) -> Iterator[LiveServer]:
 @pytest.fixture
 def inprocess_http(app: Flask) -> Iterator[httpx.Client]:
     """httpx straight into the WSGI app: same bytes as over the wire, no socket."""
-    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://bridge.test") as client:
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=app), base_url="http://bridge.test"
+    ) as client:
         yield client
 
 

@@ -23,7 +23,9 @@ def _free_port() -> int:
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> httpx.Response:
     for _ in range(200):
         if proc.poll() is not None:
-            raise AssertionError(f"bridge exited early: {proc.stdout.read().decode() if proc.stdout else ''}")
+            raise AssertionError(
+                f"bridge exited early: {proc.stdout.read().decode() if proc.stdout else ''}"
+            )
         try:
             return httpx.get(url, timeout=1)
         except httpx.TransportError:
@@ -31,7 +33,9 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> httpx.Response:
     raise AssertionError("bridge did not answer /healthz within 20 s")
 
 
-def test_bridge_command_serves_healthz_and_soap_with_waitress_and_caps_bodies(tmp_path: Path) -> None:
+def test_bridge_command_serves_healthz_and_soap_with_waitress_and_caps_bodies(
+    tmp_path: Path,
+) -> None:
     port = _free_port()
     env = {**os.environ, "MLC_DATA_DIR": str(tmp_path), "MLC_MAX_BODY_BYTES": "4096",
            "MLC_DATABASE_URL": f"sqlite:///{(tmp_path / 'cli.db').as_posix()}"}
@@ -52,8 +56,11 @@ def test_bridge_command_serves_healthz_and_soap_with_waitress_and_caps_bodies(tm
             headers={"Content-Type": "text/xml; charset=utf-8",
                      "SOAPAction": '"http://developer.intuit.com/authenticate"'})
         assert reply.status_code == 200 and "<tns:string>nvu</tns:string>" in reply.text
-        oversize = httpx.post(f"http://127.0.0.1:{port}/qbwc", content=b"<x>" + b" " * 5000 + b"</x>",
-                              headers={"Content-Type": "text/xml; charset=utf-8"})
+        oversize = httpx.post(
+            f"http://127.0.0.1:{port}/qbwc",
+            content=b"<x>" + b" " * 5000 + b"</x>",
+            headers={"Content-Type": "text/xml; charset=utf-8"},
+        )
         assert oversize.status_code == 413
     finally:
         proc.terminate()

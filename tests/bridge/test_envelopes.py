@@ -26,18 +26,22 @@ QBWC_ENVELOPE = """<?xml version="1.0" encoding="utf-8"?>
 
 AUTHENTICATE = (f'<authenticate xmlns="{TNS}"><strUserName>{USER}</strUserName>'
                 f"<strPassword>{PASSWORD}</strPassword></authenticate>")
-HCP_RESPONSE = ('<?xml version="1.0" ?><QBXML><QBXMLMsgsRs><HostQueryRs requestID="0" statusCode="0" '
-                'statusSeverity="Info" statusMessage="Status OK"><HostRet><ProductName>QuickBooks Pro 2024'
-                "</ProductName><MajorVersion>34</MajorVersion><MinorVersion>0</MinorVersion>"
-                "</HostRet></HostQueryRs></QBXMLMsgsRs></QBXML>")
+HCP_RESPONSE = (
+    '<?xml version="1.0" ?><QBXML><QBXMLMsgsRs><HostQueryRs requestID="0" statusCode="0" '
+    'statusSeverity="Info" statusMessage="Status OK"><HostRet><ProductName>QuickBooks Pro 2024'
+    "</ProductName><MajorVersion>34</MajorVersion><MinorVersion>0</MinorVersion>"
+    "</HostRet></HostQueryRs></QBXMLMsgsRs></QBXML>"
+)
 SEND_REQUEST = (f'<sendRequestXML xmlns="{TNS}"><ticket>{{ticket}}</ticket>'
                 f"<strHCPResponse>{escape(HCP_RESPONSE)}</strHCPResponse>"
                 f"<strCompanyFileName>{COMPANY_FILE}</strCompanyFileName><qbXMLCountry>US</qbXMLCountry>"
                 "<qbXMLMajorVers>13</qbXMLMajorVers><qbXMLMinorVers>0</qbXMLMinorVers></sendRequestXML>")
-RECEIVE_RESPONSE = (f'<receiveResponseXML xmlns="{TNS}"><ticket>{{ticket}}</ticket>'
-                    "<response></response><hresult>0x80040400</hresult>"
-                    "<message>QuickBooks found an error when parsing the provided XML text stream.</message>"
-                    "</receiveResponseXML>")
+RECEIVE_RESPONSE = (
+    f'<receiveResponseXML xmlns="{TNS}"><ticket>{{ticket}}</ticket>'
+    "<response></response><hresult>0x80040400</hresult>"
+    "<message>QuickBooks found an error when parsing the provided XML text stream.</message>"
+    "</receiveResponseXML>"
+)
 
 
 def _post(http: httpx.Client, op: str, body: str) -> etree._Element:
@@ -73,29 +77,48 @@ def test_authenticate_answers_authenticate_result_with_four_string_children(
     assert [child.text or "" for child in result][1:] == [COMPANY_FILE, "", ""]
 
 
-def test_send_request_xml_answers_escaped_qbxml_text(inprocess_http: httpx.Client, ticket: str) -> None:
+def test_send_request_xml_answers_escaped_qbxml_text(
+    inprocess_http: httpx.Client, ticket: str
+) -> None:
     # <tns:sendRequestXMLResponse><tns:sendRequestXMLResult>&lt;?xml …&lt;QBXML&gt;…
     result = _post(inprocess_http, "sendRequestXML", SEND_REQUEST.format(ticket=ticket))
     assert len(result) == 0, "qbXML travels as escaped text, never as child elements"
     assert etree.fromstring((result.text or "").encode()).tag == "QBXML"
 
 
-def test_receive_response_xml_answers_an_int_percent(inprocess_http: httpx.Client, ticket: str) -> None:
+def test_receive_response_xml_answers_an_int_percent(
+    inprocess_http: httpx.Client, ticket: str
+) -> None:
     # <tns:receiveResponseXMLResponse><tns:receiveResponseXMLResult>N</…>
     _post(inprocess_http, "sendRequestXML", SEND_REQUEST.format(ticket=ticket))
     result = _post(inprocess_http, "receiveResponseXML", RECEIVE_RESPONSE.format(ticket=ticket))
     assert -100 <= int(result.text or "") <= 100
 
 
-@pytest.mark.parametrize("op, body", [
-    ("serverVersion", f'<serverVersion xmlns="{TNS}" />'),
-    ("clientVersion", f'<clientVersion xmlns="{TNS}"><strVersion>2.3.0.215</strVersion></clientVersion>'),
-    ("getLastError", f'<getLastError xmlns="{TNS}"><ticket>{{ticket}}</ticket></getLastError>'),
-    ("connectionError", f'<connectionError xmlns="{TNS}"><ticket>{{ticket}}</ticket><hresult>0x80040408'
-                        "</hresult><message>Could not start QuickBooks.</message></connectionError>"),
-    ("closeConnection", f'<closeConnection xmlns="{TNS}"><ticket>{{ticket}}</ticket></closeConnection>'),
-])
-def test_string_operations_answer_one_text_result(inprocess_http: httpx.Client, ticket: str, op: str,
-                                                  body: str) -> None:
+@pytest.mark.parametrize(
+    "op, body",
+    [
+        ("serverVersion", f'<serverVersion xmlns="{TNS}" />'),
+        (
+            "clientVersion",
+            f'<clientVersion xmlns="{TNS}"><strVersion>2.3.0.215</strVersion></clientVersion>',
+        ),
+        ("getLastError", f'<getLastError xmlns="{TNS}"><ticket>{{ticket}}</ticket></getLastError>'),
+        (
+            "connectionError",
+            (
+                f'<connectionError xmlns="{TNS}"><ticket>{{ticket}}</ticket><hresult>0x80040408'
+                "</hresult><message>Could not start QuickBooks.</message></connectionError>"
+            ),
+        ),
+        (
+            "closeConnection",
+            f'<closeConnection xmlns="{TNS}"><ticket>{{ticket}}</ticket></closeConnection>',
+        ),
+    ],
+)
+def test_string_operations_answer_one_text_result(
+    inprocess_http: httpx.Client, ticket: str, op: str, body: str
+) -> None:
     result = _post(inprocess_http, op, body.format(ticket=ticket))
     assert len(result) == 0

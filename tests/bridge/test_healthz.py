@@ -17,7 +17,9 @@ def test_healthz_reports_ok_when_the_database_answers(live: LiveServer) -> None:
     assert reply.json()["status"] == "ok" and reply.json()["database"] == "ok"
 
 
-def test_healthz_reports_503_without_leaking_the_url_when_the_database_is_down(settings: Settings) -> None:
+def test_healthz_reports_503_without_leaking_the_url_when_the_database_is_down(
+    settings: Settings,
+) -> None:
     down = Database("postgresql+psycopg://mlc:pw-not-shown@127.0.0.1:1/nowhere?connect_timeout=2")
     app: Flask = create_app(settings, db=down)
     reply = app.test_client().get("/healthz")

@@ -36,11 +36,19 @@ XXE = """<?xml version="1.0" encoding="utf-8"?>
 </soap:Envelope>"""
 
 LAUGHS = "\n".join(
-    ['<?xml version="1.0"?>', '<!DOCTYPE lolz [', '<!ENTITY lol "lol">']
-    + [f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">' for i in range(1, 10)]
-    + [']>', '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
-       '<authenticate xmlns="http://developer.intuit.com/"><strUserName>&lol9;</strUserName>'
-       '</authenticate></soap:Body></soap:Envelope>']
+    ['<?xml version="1.0"?>', "<!DOCTYPE lolz [", '<!ENTITY lol "lol">']
+    + [
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'
+        for i in range(1, 10)
+    ]
+    + [
+        "]>",
+        (
+            '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+            '<authenticate xmlns="http://developer.intuit.com/"><strUserName>&lol9;</strUserName>'
+            "</authenticate></soap:Body></soap:Envelope>"
+        ),
+    ]
 )
 
 
@@ -98,13 +106,20 @@ def test_unsized_body_is_read_no_further_than_one_byte_past_the_cap() -> None:
     with pytest.raises(BodyRefusedError, match="exceeds the 4096-byte cap"):
         read_capped({"wsgi.input": stream, "wsgi.input_terminated": True}, 4096)
     assert stream.consumed == 4097
-    assert read_capped({"wsgi.input": io.BytesIO(b"<a/>"), "wsgi.input_terminated": True}, 4096) == b"<a/>"
-    assert read_capped({"wsgi.input": io.BytesIO(b"<a/>")}, 4096) == b"", "no length, no terminator: no body"
+    assert (
+        read_capped({"wsgi.input": io.BytesIO(b"<a/>"), "wsgi.input_terminated": True}, 4096)
+        == b"<a/>"
+    )
+    assert read_capped({"wsgi.input": io.BytesIO(b"<a/>")}, 4096) == b"", (
+        "no length, no terminator: no body"
+    )
 
 
 def test_chunked_body_under_the_cap_is_served(small_live: LiveServer, company: object) -> None:
     body = AUTHENTICATE.format(user=USER, password="wrong").encode()
-    reply = httpx.post(small_live.qbwc_url, content=iter([body[:100], body[100:]]), headers=SOAP_HEADERS)
+    reply = httpx.post(
+        small_live.qbwc_url, content=iter([body[:100], body[100:]]), headers=SOAP_HEADERS
+    )
     assert reply.status_code == 200 and "<tns:string>nvu</tns:string>" in reply.text
 
 
@@ -128,19 +143,39 @@ def test_billion_laughs_is_refused_fast_with_bounded_memory(inprocess_http: http
     assert grown < 50 * 1024 * 1024
 
 
-@pytest.mark.parametrize("body, code, reason", [
-    ("this is not xml", "Client.XmlRefused", "malformed XML"),
-    ('<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
-     "<soap:Body><authenticate>", "Client.XmlRefused", "malformed XML"),
-    ('<?xml version="1.0"?><notsoap/>', "Client", "Envelope"),
-    ('<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
-     '<soap:Body><launchMissiles xmlns="http://developer.intuit.com/"/></soap:Body></soap:Envelope>',
-     "Client.SchemaValidationError", "launchMissiles"),
-    ('<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
-     '<soap:Body><sendRequestXML xmlns="http://developer.intuit.com/"><ticket>t</ticket>'
-     "<qbXMLMajorVers>thirteen</qbXMLMajorVers><qbXMLMinorVers>0</qbXMLMinorVers>"
-     "</sendRequestXML></soap:Body></soap:Envelope>", "Client.SchemaValidationError", "qbXMLMajorVers"),
-])
+@pytest.mark.parametrize(
+    "body, code, reason",
+    [
+        ("this is not xml", "Client.XmlRefused", "malformed XML"),
+        (
+            (
+                '<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+                "<soap:Body><authenticate>"
+            ),
+            "Client.XmlRefused",
+            "malformed XML",
+        ),
+        ('<?xml version="1.0"?><notsoap/>', "Client", "Envelope"),
+        (
+            (
+                '<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+                '<soap:Body><launchMissiles xmlns="http://developer.intuit.com/"/></soap:Body></soap:Envelope>'
+            ),
+            "Client.SchemaValidationError",
+            "launchMissiles",
+        ),
+        (
+            (
+                '<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
+                '<soap:Body><sendRequestXML xmlns="http://developer.intuit.com/"><ticket>t</ticket>'
+                "<qbXMLMajorVers>thirteen</qbXMLMajorVers><qbXMLMinorVers>0</qbXMLMinorVers>"
+                "</sendRequestXML></soap:Body></soap:Envelope>"
+            ),
+            "Client.SchemaValidationError",
+            "qbXMLMajorVers",
+        ),
+    ],
+)
 def test_malformed_or_wrong_soap_gets_a_clear_fault_not_a_stack_trace(
     inprocess_http: httpx.Client, body: str, code: str, reason: str
 ) -> None:
@@ -167,14 +202,20 @@ def test_passwords_and_full_tickets_never_reach_the_logs(
 
 
 
-def test_an_internal_failure_answers_a_server_fault_without_details(settings: Settings, tmp_path: object,
-                                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_an_internal_failure_answers_a_server_fault_without_details(
+    settings: Settings, tmp_path: object, caplog: pytest.LogCaptureFixture
+) -> None:
     tableless = Database(f"sqlite:///{tmp_path}/no-tables.db")
     app = create_app(settings, db=tableless)
-    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://bridge.test") as http:
+    with httpx.Client(
+        transport=httpx.WSGITransport(app=app), base_url="http://bridge.test"
+    ) as http:
         reply = http.post("/qbwc", headers=SOAP_HEADERS,
                           content=AUTHENTICATE.format(user=USER, password=PASSWORD).encode())
     assert reply.status_code == 500
     fault = _fault(reply)
-    assert "<faultcode>soap11env:Server</faultcode>" in fault and "<faultstring>Internal Error<" in fault
+    assert (
+        "<faultcode>soap11env:Server</faultcode>" in fault
+        and "<faultstring>Internal Error<" in fault
+    )
     assert "mlc_company" not in fault and PASSWORD not in caplog.text

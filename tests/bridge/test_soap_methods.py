@@ -19,22 +19,34 @@ def _login(soap: WebConnector) -> str:
 
 
 def _send(soap: WebConnector, ticket: str, company_file: str = COMPANY_FILE) -> str:
-    return soap.call_text("sendRequestXML", ticket=ticket, strHCPResponse="", strCompanyFileName=company_file,
-                          qbXMLCountry="US", qbXMLMajorVers=13, qbXMLMinorVers=0)
+    return soap.call_text(
+        "sendRequestXML",
+        ticket=ticket,
+        strHCPResponse="",
+        strCompanyFileName=company_file,
+        qbXMLCountry="US",
+        qbXMLMajorVers=13,
+        qbXMLMinorVers=0,
+    )
 
 
 def test_server_version_names_ml_connector(soap: WebConnector) -> None:
     assert soap.call_text("serverVersion").startswith("ml-connector ")
 
 
-@pytest.mark.parametrize("version, answer", [("2.3.0.215", ""), ("2.1.0.30", ""), ("2.0.1.5", "W:")])
-def test_client_version_accepts_current_and_warns_before_2_1(soap: WebConnector, version: str,
-                                                             answer: str) -> None:
+@pytest.mark.parametrize(
+    "version, answer", [("2.3.0.215", ""), ("2.1.0.30", ""), ("2.0.1.5", "W:")]
+)
+def test_client_version_accepts_current_and_warns_before_2_1(
+    soap: WebConnector, version: str, answer: str
+) -> None:
     assert soap.call_text("clientVersion", strVersion=version).startswith(answer)
     assert (soap.call_text("clientVersion", strVersion=version) == "") == (answer == "")
 
 
-def test_authenticate_hands_out_a_long_random_ticket_and_the_company_file(soap: WebConnector) -> None:
+def test_authenticate_hands_out_a_long_random_ticket_and_the_company_file(
+    soap: WebConnector,
+) -> None:
     first = soap.call_strings("authenticate", strUserName=USER, strPassword=PASSWORD)
     assert len(first) == 4 and len(first[0]) >= 22
     assert first[1:] == [COMPANY_FILE, "", ""]
@@ -46,8 +58,15 @@ def test_authenticate_answers_busy_while_the_company_has_a_live_session(soap: We
 
 
 @pytest.mark.parametrize("user, password", [(USER, "wrong"), ("nobody", PASSWORD), ("", "")])
-def test_wrong_password_or_unknown_user_answers_nvu(soap: WebConnector, user: str, password: str) -> None:
-    assert soap.call_strings("authenticate", strUserName=user, strPassword=password) == ["", "nvu", "", ""]
+def test_wrong_password_or_unknown_user_answers_nvu(
+    soap: WebConnector, user: str, password: str
+) -> None:
+    assert soap.call_strings("authenticate", strUserName=user, strPassword=password) == [
+        "",
+        "nvu",
+        "",
+        "",
+    ]
 
 
 def test_send_request_xml_hands_out_a_qbxml_request(soap: WebConnector) -> None:
@@ -58,8 +77,13 @@ def test_send_request_xml_hands_out_a_qbxml_request(soap: WebConnector) -> None:
 def test_receive_response_xml_stores_and_reports_percent(soap: WebConnector) -> None:
     ticket = _login(soap)
     _send(soap, ticket)
-    percent = soap.call_int("receiveResponseXML", ticket=ticket, response="", hresult="0x80040400",
-                            message="QuickBooks found an error when parsing the provided XML text stream.")
+    percent = soap.call_int(
+        "receiveResponseXML",
+        ticket=ticket,
+        response="",
+        hresult="0x80040400",
+        message="QuickBooks found an error when parsing the provided XML text stream.",
+    )
     assert 0 <= percent <= 100
 
 
@@ -74,7 +98,10 @@ def test_unknown_ticket_gets_nothing_and_a_clear_last_error(soap: WebConnector, 
     if op == "sendRequestXML":
         assert _send(soap, "forged-ticket") == ""
     else:
-        assert soap.call_int(op, ticket="forged-ticket", response="<QBXML/>", hresult="", message="") < 0
+        assert (
+            soap.call_int(op, ticket="forged-ticket", response="<QBXML/>", hresult="", message="")
+            < 0
+        )
     assert soap.call_text("getLastError", ticket="forged-ticket") == UNKNOWN_TICKET
 
 

@@ -50,8 +50,13 @@ class WsdlShape:
         if complex_type is None:
             return []
         return [
-            (el.get("name", ""), self._qname_local(el, el.get("type", "")), el.get("minOccurs", "1"),
-             el.get("maxOccurs", "1"), el.get("nillable", "false"))
+            (
+                el.get("name", ""),
+                self._qname_local(el, el.get("type", "")),
+                el.get("minOccurs", "1"),
+                el.get("maxOccurs", "1"),
+                el.get("nillable", "false"),
+            )
             for el in complex_type.iterfind("xs:sequence/xs:element", NS)
         ]
 
@@ -131,7 +136,9 @@ def zeep_client(live: LiveServer) -> Iterator[zeep.Client]:
     client.transport.session.close()
 
 
-def test_zeep_reads_our_wsdl_and_calls_it(live: LiveServer, zeep_client: zeep.Client, company: object) -> None:
+def test_zeep_reads_our_wsdl_and_calls_it(
+    live: LiveServer, zeep_client: zeep.Client, company: object
+) -> None:
     client = zeep_client
     service = client.create_service(
         "{http://developer.intuit.com/}QBWebConnectorSvc", live.qbwc_url)

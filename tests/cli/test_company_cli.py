@@ -29,7 +29,11 @@ def test_add_list_disable_and_enable_a_company(run) -> None:  # type: ignore[no-
     assert added.exit_code == 0, added.output
     assert "added company 'Acme Ltd'" in added.output and "s3cret" not in added.output
     listed = run("company", "list")
-    assert "Acme Ltd" in listed.output and r"C:\QB\acme.qbw" in listed.output and "never" in listed.output
+    assert (
+        "Acme Ltd" in listed.output
+        and r"C:\QB\acme.qbw" in listed.output
+        and "never" in listed.output
+    )
     assert run("company", "disable", "Acme Ltd").exit_code == 0
     assert " no " in run("company", "list").output
     assert run("company", "enable", "Acme Ltd").exit_code == 0
@@ -44,7 +48,9 @@ def test_the_password_is_prompted_twice_when_not_piped(run) -> None:  # type: ig
 
 def test_mistakes_exit_non_zero_with_a_clear_message(run) -> None:  # type: ignore[no-untyped-def]
     run("company", "add", "Acme", "--qbwc-user", "acme", "--password-stdin", stdin="pw\n")
-    duplicate = run("company", "add", "Acme", "--qbwc-user", "other", "--password-stdin", stdin="pw\n")
+    duplicate = run(
+        "company", "add", "Acme", "--qbwc-user", "other", "--password-stdin", stdin="pw\n"
+    )
     assert duplicate.exit_code == 1 and "already exists" in duplicate.output
     empty = run("company", "add", "Beta", "--qbwc-user", "beta", "--password-stdin", stdin="\n")
     assert empty.exit_code == 2 and "must not be empty" in empty.output

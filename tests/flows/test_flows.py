@@ -15,9 +15,9 @@ from prefect.states import Completed, Failed
 
 from connector.audit import list_runs
 from connector.errors import FatalError, RetriableError
+from connector.runs.result import artifact_slug
 from connector.store import AuditRun, Database
 from flows.backfill import backfill
-from connector.runs.result import artifact_slug
 from flows.common import retry_only_retriable
 from flows.qb_to_zoho import qb_to_zoho
 from tests.sync.conftest import World
@@ -87,7 +87,8 @@ def test_a_qb_to_zoho_run_with_nothing_to_do_ends_at_once_and_says_so(
         served_world: World) -> None:
     served_world.add_books("Acme")
     state = qb_to_zoho(return_state=True)
-    assert state.is_completed() and state.message == "nothing to sync: no QuickBooks responses waiting"
+    assert state.is_completed()
+    assert state.message == "nothing to sync: no QuickBooks responses waiting"
 
 
 async def _logs(flow_run_id: str) -> list[tuple[str, str]]:

@@ -7,7 +7,13 @@ from decimal import Decimal
 import pytest
 
 from connector.mapping import (
-    ACCOUNT_FIELDS, FIELD_MAPS, Owner, is_product, map_account, map_contact, map_product,
+    ACCOUNT_FIELDS,
+    FIELD_MAPS,
+    Owner,
+    is_product,
+    map_account,
+    map_contact,
+    map_product,
     primary_email,
 )
 from connector.qbxml import Address, Customer, Item

@@ -6,7 +6,12 @@ from decimal import Decimal
 from typing import Any
 
 from connector.mapping import (
-    DealContext, OrgCurrency, deal_name, is_product, map_deal, map_invoice,
+    DealContext,
+    OrgCurrency,
+    deal_name,
+    is_product,
+    map_deal,
+    map_invoice,
 )
 from connector.qbxml import Invoice
 

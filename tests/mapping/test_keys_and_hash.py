@@ -7,7 +7,15 @@ from decimal import Decimal
 import pytest
 
 from connector.mapping import (
-    ACCOUNT, CONTACT, DEAL, LINK_KINDS, QbdKey, company_scope, content_hash, parse_key, qbd_key,
+    ACCOUNT,
+    CONTACT,
+    DEAL,
+    LINK_KINDS,
+    QbdKey,
+    company_scope,
+    content_hash,
+    parse_key,
+    qbd_key,
 )
 
 from .conftest import SCOPE

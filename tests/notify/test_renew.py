@@ -7,10 +7,9 @@ from datetime import timedelta
 
 from sqlmodel import col, select
 
-from connector.audit import run_events
-from connector.config import Settings
 from connector import runs
-from connector.audit import AuditSummary
+from connector.audit import AuditSummary, run_events
+from connector.config import Settings
 from connector.notify import watch
 from connector.sandbox.zoho import ZohoSimulator
 from connector.store import Database, ZohoChannel, ZohoConnection, ZohoNotification

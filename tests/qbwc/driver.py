@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from connector.qbwc.service import QbwcService
 from connector.sandbox.qbd import QuickBooksSimulator
 
 
 class Clock:
-    def __init__(self, start: datetime = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)):
+    def __init__(self, start: datetime = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)):
         self.now = start
 
     def __call__(self) -> datetime:
@@ -41,7 +41,9 @@ def run_session(service: QbwcService, qb: QuickBooksSimulator, user: str, passwo
     qb.begin_session()
     try:
         while drop_after is None or len(run.requests) < drop_after:
-            request = service.send_request_xml(ticket, "", company_file or qb.company_file, "US", major, 0)
+            request = service.send_request_xml(
+                ticket, "", company_file or qb.company_file, "US", major, 0
+            )
             if not request:
                 run.last_error = service.get_last_error(ticket)
                 break

@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+from datetime import UTC
+
 import pytest
 from lxml import etree
 
 from connector.errors import ConfigError
-from connector.qbwc import add_company, get_company, list_companies, render_qwc, set_active, set_password
+from connector.qbwc import (
+    add_company,
+    get_company,
+    list_companies,
+    render_qwc,
+    set_active,
+    set_password,
+)
 from connector.qbwc.companies import same_company_file
 from connector.qbwc.passwords import hash_password, verify_password
 from connector.store import Database
@@ -43,12 +52,12 @@ def test_unknown_company_names_the_list_command(db: Database) -> None:
 
 
 def test_set_password_lifts_a_lockout(db: Database) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     add_company(db, "Acme", "acme", "old")
     with db.session() as s:
         row = s.get(type(get_company(db, "Acme")), get_company(db, "Acme").id)
-        row.locked_until = datetime(2030, 1, 1, tzinfo=timezone.utc)  # type: ignore[union-attr]
+        row.locked_until = datetime(2030, 1, 1, tzinfo=UTC)  # type: ignore[union-attr]
     set_password(db, "Acme", "new")
     company = get_company(db, "Acme")
     assert company.locked_until is None and verify_password("new", company.password_hash)
@@ -90,7 +99,9 @@ def test_qwc_guids_are_stable_for_a_company(db: Database) -> None:
     assert render_qwc(get_company(db, "Acme"), "https://h/qbwc") == first
 
 
-@pytest.mark.parametrize("url", ["http://sync.example.com/qbwc", "ftp://x/qbwc", "sync.example.com"])
+@pytest.mark.parametrize(
+    "url", ["http://sync.example.com/qbwc", "ftp://x/qbwc", "sync.example.com"]
+)
 def test_qwc_refuses_urls_the_web_connector_would_refuse(db: Database, url: str) -> None:
     company = add_company(db, "Acme", "acme", "pw")
     with pytest.raises(ConfigError):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
+from connector.config import Settings
 from connector.qbwc import add_company
 from connector.qbwc.queue import Band, claim_next, enqueue
 from connector.qbwc.service import QbwcService
-from connector.config import Settings
-from connector.store import Database, QbwcSession
+from connector.store import Database, QbwcSession, RequestKind
 from connector.store.types import utcnow
 from tests.qbwc.claim_worker import claim_all
 
@@ -20,8 +20,8 @@ def _fill(db: Database, n: int) -> tuple[int, list[int]]:
         sessions = [QbwcSession(ticket_hash=f"h{i}", company_id=company.id or 0) for i in range(2)]
         s.add_all(sessions)
         s.flush()
-        for i in range(n):
-            enqueue(s, company.id or 0, kind="write", entity="Customer", seq=Band.WRITE,
+        for _ in range(n):
+            enqueue(s, company.id or 0, kind=RequestKind.WRITE, entity="Customer", seq=Band.WRITE,
                     build=lambda rid: f"<QBXML>{rid}</QBXML>")
         return company.id or 0, [x.id or 0 for x in sessions]
 
@@ -42,12 +42,13 @@ def test_checks_come_before_writes_before_reads(db: Database) -> None:
         session = QbwcSession(ticket_hash="h", company_id=company.id or 0)
         s.add(session)
         s.flush()
-        for band, name in ((Band.QUERY, "read"), (Band.WRITE, "write"), (Band.CHECK, "check")):
-            enqueue(s, company.id or 0, kind=name, entity=name, seq=band, session_id=session.id,
+        for band, kind in ((Band.QUERY, RequestKind.QUERY), (Band.WRITE, RequestKind.WRITE),
+                           (Band.CHECK, RequestKind.CHECK)):
+            enqueue(s, company.id or 0, kind=kind, entity=kind, seq=band, session_id=session.id,
                     build=lambda rid: rid)
         sid = session.id or 0
     order = [claim_next(db, company.id or 0, sid, utcnow()) for _ in range(3)]
-    assert [r.kind for r in order if r] == ["check", "write", "read"]
+    assert [r.kind for r in order if r] == [RequestKind.CHECK, RequestKind.WRITE, RequestKind.QUERY]
     assert claim_next(db, company.id or 0, sid, utcnow()) is None
 
 
@@ -58,7 +59,9 @@ def test_a_ticket_works_in_whichever_bridge_process_receives_the_call(
     try:
         ticket, status, *_ = QbwcService(first, settings).authenticate("acme", "pw")
         assert status == ""
-        request = QbwcService(second, settings).send_request_xml(ticket, "", r"C:\x.qbw", "US", 13, 0)
+        request = QbwcService(second, settings).send_request_xml(
+            ticket, "", r"C:\x.qbw", "US", 13, 0
+        )
         assert "HostQueryRq" in request
     finally:
         first.dispose()

@@ -12,7 +12,16 @@ from connector.config import Settings
 from connector.qbwc import add_company
 from connector.qbwc.service import UNKNOWN_TICKET, QbwcService
 from connector.sandbox.qbd import QuickBooksSimulator, seed_company
-from connector.store import Company, Database, QbwcSession, QueuedRequest, RawResponse, Watermark
+from connector.store import (
+    Company,
+    Database,
+    QbwcSession,
+    QueuedRequest,
+    RawResponse,
+    RequestState,
+    SessionState,
+    Watermark,
+)
 from tests.qbwc.driver import Clock, run_session
 
 QBW = r"C:\Users\Public\Documents\Intuit\QuickBooks\Company Files\Acme.qbw"
@@ -60,8 +69,9 @@ def test_server_and_client_versions(service: QbwcService) -> None:
     assert service.client_version("garbled") == ""
 
 
-def test_a_whole_session_sends_every_request_once_in_order(service: QbwcService, qb: QuickBooksSimulator,
-                                                           db: Database) -> None:
+def test_a_whole_session_sends_every_request_once_in_order(
+    service: QbwcService, qb: QuickBooksSimulator, db: Database
+) -> None:
     run = run_session(service, qb, "acme", "pw")
     assert run.status == QBW
     ops = [_ops(r) for r in run.requests]
@@ -75,7 +85,9 @@ def test_a_whole_session_sends_every_request_once_in_order(service: QbwcService,
     assert "up to date: Customer, Invoice, Item, ListDeleted, TxnDeleted" in (run.close or "")
     with db.session() as s:
         sent = s.exec(select(QueuedRequest)).all()
-        assert {r.state for r in sent} == {"answered"} and all(r.attempts == 1 for r in sent)
+        assert {r.state for r in sent} == {RequestState.ANSWERED} and all(
+            r.attempts == 1 for r in sent
+        )
         raw = s.exec(select(RawResponse).where(col(RawResponse.processed_at).is_(None))).all()
         assert len(raw) == len(run.requests) - 1  # everything but the file check awaits the sync
 
@@ -94,13 +106,16 @@ def test_the_second_session_reads_only_changes_since_the_watermark_minus_overlap
     assert len(second.requests) == 6  # nothing changed: one page per read
 
 
-def test_wrong_password_and_unknown_user_get_nvu(service: QbwcService, qb: QuickBooksSimulator) -> None:
+def test_wrong_password_and_unknown_user_get_nvu(
+    service: QbwcService, qb: QuickBooksSimulator
+) -> None:
     assert run_session(service, qb, "acme", "wrong").status == "nvu"
     assert run_session(service, qb, "nobody", "pw").status == "nvu"
 
 
-def test_five_failures_lock_the_user_for_fifteen_minutes(service: QbwcService, qb: QuickBooksSimulator,
-                                                         clock: Clock) -> None:
+def test_five_failures_lock_the_user_for_fifteen_minutes(
+    service: QbwcService, qb: QuickBooksSimulator, clock: Clock
+) -> None:
     for _ in range(5):
         assert service.authenticate("acme", "wrong")[1] == "nvu"
     assert service.authenticate("acme", "pw")[1] == "nvu"
@@ -108,7 +123,9 @@ def test_five_failures_lock_the_user_for_fifteen_minutes(service: QbwcService, q
     assert run_session(service, qb, "acme", "pw").status == QBW
 
 
-def test_disabled_company_gets_nvu(service: QbwcService, db: Database, qb: QuickBooksSimulator) -> None:
+def test_disabled_company_gets_nvu(
+    service: QbwcService, db: Database, qb: QuickBooksSimulator
+) -> None:
     from connector.qbwc import set_active
 
     set_active(db, "Acme", False)
@@ -144,10 +161,15 @@ def test_the_wrong_company_file_stops_the_session_before_anything_is_sent(
         service: QbwcService, qb: QuickBooksSimulator, db: Database) -> None:
     run = run_session(service, qb, "acme", "pw", company_file=r"C:\QB\Other Co.qbw")
     assert run.requests == []
-    assert "Other Co.qbw" in (run.last_error or "") and "Nothing was read or written" in (run.last_error or "")
+    assert "Other Co.qbw" in (run.last_error or "") and "Nothing was read or written" in (
+        run.last_error or ""
+    )
     with db.session() as s:
         company = s.exec(select(Company)).one()
-        assert company.last_file_matched is False and company.last_company_file_seen == r"C:\QB\Other Co.qbw"
+        assert (
+            company.last_file_matched is False
+            and company.last_company_file_seen == r"C:\QB\Other Co.qbw"
+        )
         assert s.exec(select(Watermark)).all() == []
 
 
@@ -168,7 +190,7 @@ def test_a_dropped_session_is_read_again_from_the_old_watermark(
     assert all(_from_date(r) is None for r in again.requests[1:])  # no watermark had moved
     with db.session() as s:
         states = {row.state for row in s.exec(select(QbwcSession)).all()}
-        assert states == {"expired", "closed"}
+        assert states == {SessionState.EXPIRED, SessionState.CLOSED}
         assert len(s.exec(select(Watermark)).all()) == 5
 
 
@@ -176,7 +198,11 @@ def test_quickbooks_refusing_one_request_keeps_that_watermark_only(
         service: QbwcService, qb: QuickBooksSimulator, db: Database) -> None:
     def answer(request: str) -> tuple[str, str, str]:
         if "ItemQueryRq" in request:
-            return "", "0x80040400", "QuickBooks found an error when parsing the provided XML text stream."
+            return (
+                "",
+                "0x80040400",
+                "QuickBooks found an error when parsing the provided XML text stream.",
+            )
         return qb.handle(request), "", ""
 
     run = run_session(service, qb, "acme", "pw", answer=answer)

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
 from connector.errors import RecordError
 from connector.qbxml import (
-    CompanyInfo, Customer, DeletedListRecord, DeletedTxnRecord, HostInfo, Invoice, Item,
-    QbxmlParseError, ResponseStream, iter_records, read_statuses,
+    CompanyInfo,
+    Customer,
+    DeletedListRecord,
+    DeletedTxnRecord,
+    HostInfo,
+    Invoice,
+    Item,
+    QbxmlParseError,
+    ResponseStream,
+    iter_records,
+    read_statuses,
 )
 from tests.qbxml.conftest import QBXML_FIXTURES
 
@@ -137,7 +146,7 @@ def test_out_of_order_invoice_reads_every_field() -> None:
         ("L-1", Decimal("10"), Decimal("25.00"), Decimal("250.00")),
         ("L-2", Decimal("1"), Decimal("35.00"), Decimal("35.00"))]
     assert second.subtotal == second.total == Decimal("285.00")
-    assert second.time_modified == datetime(2025, 5, 2, 18, 0, tzinfo=timezone.utc)
+    assert second.time_modified == datetime(2025, 5, 2, 18, 0, tzinfo=UTC)
 
 
 def test_jobs_carry_their_parent_and_sublevel() -> None:
@@ -176,7 +185,7 @@ def test_datetimes_without_offset_are_taken_as_utc() -> None:
     cable = next(i for i in iter_records(QBXML_FIXTURES / "handmade/item_query_mixed.xml")
                  if getattr(i, "item_type", None) == "NonInventory")
     assert cable.time_created == datetime(  # type: ignore[union-attr]
-        2026, 1, 5, 10, 11, 12, tzinfo=timezone.utc)
+        2026, 1, 5, 10, 11, 12, tzinfo=UTC)
 
 
 def test_invoice_line_groups_are_flattened_in_document_order() -> None:

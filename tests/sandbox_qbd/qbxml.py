@@ -26,7 +26,9 @@ def read(response: str) -> list[etree._Element]:
     return list(root.find("QBXMLMsgsRs"))
 
 
-def ask(qb: QuickBooksSimulator, *requests: str, on_error: str = "stopOnError") -> list[etree._Element]:
+def ask(
+    qb: QuickBooksSimulator, *requests: str, on_error: str = "stopOnError"
+) -> list[etree._Element]:
     return read(qb.handle(document(*requests, on_error=on_error)))
 
 

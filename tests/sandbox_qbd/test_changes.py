@@ -46,7 +46,9 @@ def test_from_modified_date_without_offset_is_read_in_the_pcs_local_zone(qb, clo
 
 def test_to_modified_date_given_as_a_date_covers_that_whole_day(qb, clock):
     qb.company.add_customer("Late that day")
-    reply = ask_one(qb, "<CustomerQueryRq><ToModifiedDate>2024-05-01</ToModifiedDate></CustomerQueryRq>")
+    reply = ask_one(
+        qb, "<CustomerQueryRq><ToModifiedDate>2024-05-01</ToModifiedDate></CustomerQueryRq>"
+    )
     assert names(reply) == ["Late that day"]
 
 
@@ -96,11 +98,20 @@ def test_deleted_customers_and_items_appear_in_list_deleted_query(qb, clock):
     qb.company.delete_item(item.list_id)
     reply = ask_one(qb, "<ListDeletedQueryRq><ListDelType>Customer</ListDelType>"
                         "<ListDelType>ItemService</ListDelType></ListDeletedQueryRq>")
-    entries = {(r.findtext("ListDelType"), r.findtext("ListID"), r.findtext("FullName")) for r in reply}
+    entries = {
+        (r.findtext("ListDelType"), r.findtext("ListID"), r.findtext("FullName")) for r in reply
+    }
     assert entries == {("Customer", customer.list_id, "Short-lived"),
                        ("ItemService", item.list_id, "Old service")}
     assert reply[0].findtext("TimeDeleted") == "2024-05-01T11:00:00-05:00"
-    assert status(ask_one(qb, "<ListDeletedQueryRq><ListDelType>Vendor</ListDelType></ListDeletedQueryRq>")) == 1
+    assert (
+        status(
+            ask_one(
+                qb, "<ListDeletedQueryRq><ListDelType>Vendor</ListDelType></ListDeletedQueryRq>"
+            )
+        )
+        == 1
+    )
 
 
 def test_deleted_date_range_filter_limits_the_deletions(qb, clock):
@@ -109,19 +120,29 @@ def test_deleted_date_range_filter_limits_the_deletions(qb, clock):
     qb.company.delete_customer(early.list_id)
     clock.advance(days=1)
     qb.company.delete_customer(late.list_id)
-    reply = ask_one(qb, "<ListDeletedQueryRq><ListDelType>Customer</ListDelType><DeletedDateRangeFilter>"
-                        "<FromDeletedDate>2024-05-02</FromDeletedDate></DeletedDateRangeFilter>"
-                        "</ListDeletedQueryRq>")
+    reply = ask_one(
+        qb,
+        "<ListDeletedQueryRq><ListDelType>Customer</ListDelType><DeletedDateRangeFilter>"
+        "<FromDeletedDate>2024-05-02</FromDeletedDate></DeletedDateRangeFilter>"
+        "</ListDeletedQueryRq>",
+    )
     assert [r.findtext("FullName") for r in reply] == ["Late"]
 
 
 def test_deleted_invoices_appear_in_txn_deleted_query(qb, clock):
     customer = qb.company.add_customer("Acme")
-    invoice = qb.company.add_invoice(customer.list_id, [{"Desc": "x", "Amount": 1}], RefNumber="5001")
+    invoice = qb.company.add_invoice(
+        customer.list_id, [{"Desc": "x", "Amount": 1}], RefNumber="5001"
+    )
     qb.company.delete_invoice(invoice.txn_id)
     reply = ask_one(qb, "<TxnDeletedQueryRq><TxnDelType>Invoice</TxnDelType></TxnDeletedQueryRq>")
-    assert [(r.findtext("TxnID"), r.findtext("RefNumber")) for r in reply] == [(invoice.txn_id, "5001")]
-    assert status(ask_one(qb, f"<InvoiceQueryRq><TxnID>{invoice.txn_id}</TxnID></InvoiceQueryRq>")) == 500
+    assert [(r.findtext("TxnID"), r.findtext("RefNumber")) for r in reply] == [
+        (invoice.txn_id, "5001")
+    ]
+    assert (
+        status(ask_one(qb, f"<InvoiceQueryRq><TxnID>{invoice.txn_id}</TxnID></InvoiceQueryRq>"))
+        == 500
+    )
 
 
 def test_a_customer_with_invoices_or_jobs_cannot_be_deleted(qb):

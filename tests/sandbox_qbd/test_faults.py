@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from connector.sandbox.qbd import CompanyFileUnavailable, QuickBooksHResultError, QuickBooksSimulator
+from connector.sandbox.qbd import (
+    CompanyFileUnavailable,
+    QuickBooksHResultError,
+    QuickBooksSimulator,
+)
 from tests.sandbox_qbd.qbxml import ask, ask_one, document, read, status
 
 
@@ -22,14 +26,18 @@ def test_locked_file_answers_the_lock_code_for_the_next_n_documents(filled, code
         replies = ask(filled, '<CustomerQueryRq requestID="1"/>',
                       "<CustomerAddRq><CustomerAdd><Name>Delta</Name></CustomerAdd></CustomerAddRq>",
                       on_error="continueOnError")
-        assert [(status(r), r.get("statusSeverity"), len(r)) for r in replies] == [(code, "Error", 0)] * 2
+        assert [(status(r), r.get("statusSeverity"), len(r)) for r in replies] == [
+            (code, "Error", 0)
+        ] * 2
     assert filled.company.find("Customer", "Delta") is None
     assert status(ask_one(filled, "<CustomerQueryRq/>")) == 0
 
 
 def test_lock_message_reads_like_quickbooks(filled):
     filled.faults.lock_file(code=3180)
-    reply = ask_one(filled, "<CustomerAddRq><CustomerAdd><Name>Delta</Name></CustomerAdd></CustomerAddRq>")
+    reply = ask_one(
+        filled, "<CustomerAddRq><CustomerAdd><Name>Delta</Name></CustomerAdd></CustomerAddRq>"
+    )
     assert reply.get("statusMessage", "").startswith("There was an error when saving a Customer.")
 
 

@@ -9,7 +9,8 @@ import pytest
 from connector.sandbox.qbd import QuickBooksSimulator
 from tests.sandbox_qbd.qbxml import ask_one, names, status
 
-START = '<CustomerQueryRq requestID="1" iterator="Start"><MaxReturned>{n}</MaxReturned></CustomerQueryRq>'
+START = ('<CustomerQueryRq requestID="1" iterator="Start"><MaxReturned>{n}</MaxReturned>'
+         "</CustomerQueryRq>")
 CONTINUE = ('<CustomerQueryRq requestID="1" iterator="Continue" iteratorID="{id}">'
             "<MaxReturned>{n}</MaxReturned></CustomerQueryRq>")
 
@@ -58,7 +59,9 @@ def test_an_exhausted_iterator_is_released(qb, seven):
 
 def test_an_iterator_belongs_to_the_query_type_that_started_it(qb, seven):
     first = ask_one(qb, START.format(n=2))
-    wrong = ask_one(qb, f'<ItemQueryRq iterator="Continue" iteratorID="{first.get("iteratorID")}"/>')
+    wrong = ask_one(
+        qb, f'<ItemQueryRq iterator="Continue" iteratorID="{first.get("iteratorID")}"/>'
+    )
     assert status(wrong) == 3391
 
 
@@ -80,7 +83,9 @@ def test_records_added_after_start_are_not_in_the_running_iterator(qb, seven):
 
 def test_stop_releases_the_iterator(qb, seven):
     first = ask_one(qb, START.format(n=2))
-    stopped = ask_one(qb, f'<CustomerQueryRq iterator="Stop" iteratorID="{first.get("iteratorID")}"/>')
+    stopped = ask_one(
+        qb, f'<CustomerQueryRq iterator="Stop" iteratorID="{first.get("iteratorID")}"/>'
+    )
     assert status(stopped) == 0
     assert status(ask_one(qb, CONTINUE.format(id=first.get("iteratorID"), n=2))) == 3391
 
@@ -105,6 +110,13 @@ def test_invoice_iterator_keeps_include_line_items_across_pages(qb):
                                RefNumber=f"L{n}")
     first = ask_one(qb, '<InvoiceQueryRq iterator="Start"><MaxReturned>2</MaxReturned>'
                         "<IncludeLineItems>true</IncludeLineItems></InvoiceQueryRq>")
-    rest = ask_one(qb, f'<InvoiceQueryRq iterator="Continue" iteratorID="{first.get("iteratorID")}">'
-                       "<MaxReturned>2</MaxReturned></InvoiceQueryRq>")
-    assert [r.findtext("InvoiceLineRet/Desc") for r in [*first, *rest]] == ["Work 0", "Work 1", "Work 2"]
+    rest = ask_one(
+        qb,
+        f'<InvoiceQueryRq iterator="Continue" iteratorID="{first.get("iteratorID")}">'
+        "<MaxReturned>2</MaxReturned></InvoiceQueryRq>",
+    )
+    assert [r.findtext("InvoiceLineRet/Desc") for r in [*first, *rest]] == [
+        "Work 0",
+        "Work 1",
+        "Work 2",
+    ]

@@ -8,11 +8,14 @@ from connector.sandbox.qbd import QuickBooksSimulator, seed_company
 from tests.sandbox_qbd.conftest import FakeClock
 from tests.sandbox_qbd.qbxml import document
 
-EVERYTHING = document("<CustomerQueryRq><ActiveStatus>All</ActiveStatus></CustomerQueryRq>",
-                      "<ItemQueryRq/>", "<InvoiceQueryRq><IncludeLineItems>true</IncludeLineItems></InvoiceQueryRq>",
-                      "<ListDeletedQueryRq><ListDelType>Customer</ListDelType></ListDeletedQueryRq>",
-                      "<TxnDeletedQueryRq><TxnDelType>Invoice</TxnDelType></TxnDeletedQueryRq>",
-                      on_error="continueOnError")
+EVERYTHING = document(
+    "<CustomerQueryRq><ActiveStatus>All</ActiveStatus></CustomerQueryRq>",
+    "<ItemQueryRq/>",
+    "<InvoiceQueryRq><IncludeLineItems>true</IncludeLineItems></InvoiceQueryRq>",
+    "<ListDeletedQueryRq><ListDelType>Customer</ListDelType></ListDeletedQueryRq>",
+    "<TxnDeletedQueryRq><TxnDelType>Invoice</TxnDelType></TxnDeletedQueryRq>",
+    on_error="continueOnError",
+)
 
 
 def test_a_saved_company_answers_exactly_as_before(tmp_path, clock: FakeClock):

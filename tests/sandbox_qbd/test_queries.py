@@ -40,7 +40,11 @@ def shop(qb: QuickBooksSimulator) -> Shop:
                SalesOrPurchase={"Price": Decimal("30"), "AccountRef": "Sales"})
     c.add_item("ItemInventory", "Panel", SalesPrice=Decimal("80"), IncomeAccountRef="Sales",
                COGSAccountRef="Cost of Goods Sold", AssetAccountRef="Inventory Asset")
-    c.add_item("ItemOtherCharge", "Freight", SalesOrPurchase={"Price": Decimal("25"), "AccountRef": "Sales"})
+    c.add_item(
+        "ItemOtherCharge",
+        "Freight",
+        SalesOrPurchase={"Price": Decimal("25"), "AccountRef": "Sales"},
+    )
     c.add_item("ItemDiscount", "Promo", DiscountRate=Decimal("15"), AccountRef="Discounts Given")
     invoice = c.add_invoice(acme.list_id, [{"ItemRef": "Consulting", "Quantity": Decimal(2)},
                                            {"ItemRef": "Paint", "Quantity": Decimal(3)},
@@ -61,7 +65,9 @@ def test_customer_query_defaults_to_active_customers_with_jobs_under_parents(qb,
 def test_active_status_all_includes_the_inactive_customer(qb, shop):
     reply = ask_one(qb, "<CustomerQueryRq><ActiveStatus>All</ActiveStatus></CustomerQueryRq>")
     assert "Old Client" in names(reply)
-    inactive = ask_one(qb, "<CustomerQueryRq><ActiveStatus>InactiveOnly</ActiveStatus></CustomerQueryRq>")
+    inactive = ask_one(
+        qb, "<CustomerQueryRq><ActiveStatus>InactiveOnly</ActiveStatus></CustomerQueryRq>"
+    )
     assert names(inactive) == ["Old Client"]
     assert inactive[0].findtext("IsActive") == "false"
 
@@ -71,7 +77,9 @@ def test_query_matching_nothing_answers_status_1(qb, shop):
                         "<Name>Nobody</Name></NameFilter></CustomerQueryRq>")
     assert status(reply) == 1
     assert reply.get("statusSeverity") == "Info"
-    assert reply.get("statusMessage") == "A query request did not find a matching object in QuickBooks"
+    assert (
+        reply.get("statusMessage") == "A query request did not find a matching object in QuickBooks"
+    )
     assert len(reply) == 0
 
 

@@ -20,7 +20,9 @@ EVERYTHING = ("<CustomerQueryRq><ActiveStatus>All</ActiveStatus></CustomerQueryR
 
 def seeded(seed: int = 0, **counts: int) -> QuickBooksSimulator:
     qb = QuickBooksSimulator(clock=FakeClock(datetime(2024, 5, 1, 15, 0, tzinfo=UTC)))
-    seed_company(qb, **({"customers": 40, "invoices": 30, "lines_per_invoice": 5} | counts), seed=seed)
+    seed_company(
+        qb, **({"customers": 40, "invoices": 30, "lines_per_invoice": 5} | counts), seed=seed
+    )
     return qb
 
 
@@ -48,7 +50,9 @@ def test_seeded_customers_hold_the_cases_real_files_have(company):
     assert [r.findtext("IsActive") for r in rets].count("false") == 1
     assert all("@" in (r.findtext("Email") or "@") for r in rets)
     assert any(r.findtext("Phone") for r in rets)
-    latin1 = [r.findtext("Name") for r in rets if any(ord(ch) > 127 for ch in r.findtext("Name") or "")]
+    latin1 = [
+        r.findtext("Name") for r in rets if any(ord(ch) > 127 for ch in r.findtext("Name") or "")
+    ]
     beyond = [name for name in latin1 if any(ord(ch) > 255 for ch in name)]
     assert latin1 and beyond
     assert any(ord(ch) > 127 for r in rets for ch in r.findtext("BillAddress/City") or "")
@@ -62,15 +66,28 @@ def test_seeded_invoices_have_exact_line_counts_with_discount_and_tax_lines(comp
     items = {r.findtext("ListID"): r.tag for r in ask_one(company, EVERYTHING[1])}
     line_kinds = {items[line.findtext("ItemRef/ListID")] for inv in invoices
                   for line in inv.iterfind("InvoiceLineRet")}
-    assert {"ItemDiscountRet", "ItemSalesTaxRet", "ItemServiceRet", "ItemInventoryRet"} <= line_kinds
-    assert any(Decimal(line.findtext("Amount") or "0") < 0 for inv in invoices for line in inv.iterfind("InvoiceLineRet"))
+    assert {
+        "ItemDiscountRet",
+        "ItemSalesTaxRet",
+        "ItemServiceRet",
+        "ItemInventoryRet",
+    } <= line_kinds
+    assert any(
+        Decimal(line.findtext("Amount") or "0") < 0
+        for inv in invoices
+        for line in inv.iterfind("InvoiceLineRet")
+    )
     assert any(inv.findtext("IsPaid") == "true" for inv in invoices)
     assert any(Decimal(inv.findtext("SalesTaxTotal") or "0") > 0 for inv in invoices)
     for inv in invoices:
         lines = sum(Decimal(a.text or "0") for a in inv.iterfind("InvoiceLineRet/Amount"))
-        total = Decimal(inv.findtext("Subtotal") or "0") + Decimal(inv.findtext("SalesTaxTotal") or "0")
+        total = Decimal(inv.findtext("Subtotal") or "0") + Decimal(
+            inv.findtext("SalesTaxTotal") or "0"
+        )
         assert lines == Decimal(inv.findtext("Subtotal") or "0")
-        assert total + Decimal(inv.findtext("AppliedAmount") or "0") == Decimal(inv.findtext("BalanceRemaining") or "")
+        assert total + Decimal(inv.findtext("AppliedAmount") or "0") == Decimal(
+            inv.findtext("BalanceRemaining") or ""
+        )
 
 
 def test_seeded_history_lies_in_the_year_before_the_clock(company):
@@ -97,8 +114,14 @@ def test_every_response_over_a_seeded_company_validates():
     checked = 3
     for ret in customers:
         ask_one(qb, f"<CustomerQueryRq><ListID>{ret.findtext('ListID')}</ListID></CustomerQueryRq>")
-        change = rng.choice(["<Phone>555-0000</Phone>", "<IsActive>false</IsActive>",
-                             "<BillAddress><Addr2>Suite &#8470; 5</Addr2></BillAddress>", "<Notes>n</Notes>"])
+        change = rng.choice(
+            [
+                "<Phone>555-0000</Phone>",
+                "<IsActive>false</IsActive>",
+                "<BillAddress><Addr2>Suite &#8470; 5</Addr2></BillAddress>",
+                "<Notes>n</Notes>",
+            ]
+        )
         ask_one(qb, f"<CustomerModRq><CustomerMod><ListID>{ret.findtext('ListID')}</ListID>"
                     f"<EditSequence>{ret.findtext('EditSequence')}</EditSequence>{change}</CustomerMod></CustomerModRq>")
         checked += 2
@@ -112,8 +135,11 @@ def test_every_response_over_a_seeded_company_validates():
     start = ask_one(qb, '<InvoiceQueryRq iterator="Start"><MaxReturned>7</MaxReturned>'
                         "<IncludeLineItems>true</IncludeLineItems></InvoiceQueryRq>")
     while start.get("iteratorRemainingCount") != "0":
-        start = ask_one(qb, f'<InvoiceQueryRq iterator="Continue" iteratorID="{start.get("iteratorID")}">'
-                            "<MaxReturned>7</MaxReturned></InvoiceQueryRq>")
+        start = ask_one(
+            qb,
+            f'<InvoiceQueryRq iterator="Continue" iteratorID="{start.get("iteratorID")}">'
+            "<MaxReturned>7</MaxReturned></InvoiceQueryRq>",
+        )
         checked += 1
     ask(qb, *EVERYTHING, "<HostQueryRq/>", "<CompanyQueryRq/>",
         "<ListDeletedQueryRq><ListDelType>Customer</ListDelType></ListDeletedQueryRq>",
@@ -135,6 +161,15 @@ def test_random_names_and_addresses_round_trip_exactly():
         reply = ask_one(qb, f"<CustomerAddRq><CustomerAdd><Name>{encoded}</Name><BillAddress>"
                             f"<City>{escape(city)}</City></BillAddress></CustomerAdd></CustomerAddRq>")
         assert status(reply) == 0, reply.get("statusMessage")
-        fetched = read(qb.handle(document(f"<CustomerQueryRq><ListID>{reply.findtext('CustomerRet/ListID')}"
-                                          "</ListID></CustomerQueryRq>")))[0]
-        assert (fetched.findtext("CustomerRet/Name"), fetched.findtext("CustomerRet/BillAddress/City")) == (name, city)
+        fetched = read(
+            qb.handle(
+                document(
+                    f"<CustomerQueryRq><ListID>{reply.findtext('CustomerRet/ListID')}"
+                    "</ListID></CustomerQueryRq>"
+                )
+            )
+        )[0]
+        assert (
+            fetched.findtext("CustomerRet/Name"),
+            fetched.findtext("CustomerRet/BillAddress/City"),
+        ) == (name, city)

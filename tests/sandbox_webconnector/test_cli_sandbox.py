@@ -29,10 +29,28 @@ def live(settings: Settings, db: Database) -> Iterator[LiveServer]:
 
 
 def _run(live: LiveServer, *extra: str, password: str = "sandbox-pw") -> tuple[int, str]:
-    result = CliRunner().invoke(cli, [
-        "sandbox", "qb", "--url", live.qbwc_url, "--user", "sandbox", "--password-stdin",
-        "--company-file", QBW, "--seed-customers", "9", "--seed-invoices", "2", "--lines", "2", *extra,
-    ], input=password + "\n")
+    result = CliRunner().invoke(
+        cli,
+        [
+            "sandbox",
+            "qb",
+            "--url",
+            live.qbwc_url,
+            "--user",
+            "sandbox",
+            "--password-stdin",
+            "--company-file",
+            QBW,
+            "--seed-customers",
+            "9",
+            "--seed-invoices",
+            "2",
+            "--lines",
+            "2",
+            *extra,
+        ],
+        input=password + "\n",
+    )
     return result.exit_code, result.output
 
 
@@ -47,7 +65,9 @@ def test_sandbox_qb_prints_what_each_session_did(live: LiveServer, tmp_path: Pat
     assert "CustomerQueryRq x" in output and json.loads(state.read_text())
 
 
-def test_sandbox_qb_restores_the_company_from_its_state_file(live: LiveServer, tmp_path: Path) -> None:
+def test_sandbox_qb_restores_the_company_from_its_state_file(
+    live: LiveServer, tmp_path: Path
+) -> None:
     state = tmp_path / "qb.json"
     assert _run(live, "--state-file", str(state))[0] == 0
     code, output = _run(live, "--state-file", str(state))
@@ -63,11 +83,32 @@ def test_sandbox_qb_shows_a_wrong_password_as_nvu(live: LiveServer) -> None:
 
 def test_sandbox_qb_can_drop_the_first_session(live: LiveServer) -> None:
     code, output = _run(live, "--drop-after", "2")
-    assert code == 0 and "2 request(s)" in output and "connection dropped before closeConnection" in output
+    assert (
+        code == 0
+        and "2 request(s)" in output
+        and "connection dropped before closeConnection" in output
+    )
 
 
 def test_sandbox_qb_reports_an_unreachable_bridge_clearly(tmp_path: Path) -> None:
-    result = CliRunner().invoke(cli, ["sandbox", "qb", "--url", "http://127.0.0.1:9/qbwc", "--user", "u",
-                                      "--password-stdin", "--seed-customers", "1", "--seed-invoices", "0"],
-                                input="pw\n")
-    assert result.exit_code == 1 and "cannot reach the bridge at http://127.0.0.1:9/qbwc" in result.output
+    result = CliRunner().invoke(
+        cli,
+        [
+            "sandbox",
+            "qb",
+            "--url",
+            "http://127.0.0.1:9/qbwc",
+            "--user",
+            "u",
+            "--password-stdin",
+            "--seed-customers",
+            "1",
+            "--seed-invoices",
+            "0",
+        ],
+        input="pw\n",
+    )
+    assert (
+        result.exit_code == 1
+        and "cannot reach the bridge at http://127.0.0.1:9/qbwc" in result.output
+    )

@@ -23,9 +23,11 @@ SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 OPEN_FILE = r"C:\QB\Acme.QBW"
 REQUEST = str(customer_query("1", max_returned=10))
 # MaxReturned after ActiveStatus breaks the schema's sequence: QuickBooks refuses to parse it.
-OUT_OF_ORDER = ('<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">'
-                '<CustomerQueryRq requestID="1"><ActiveStatus>All</ActiveStatus><MaxReturned>5</MaxReturned>'
-                "</CustomerQueryRq></QBXMLMsgsRq></QBXML>")
+OUT_OF_ORDER = (
+    '<?xml version="1.0"?><?qbxml version="13.0"?><QBXML><QBXMLMsgsRq onError="stopOnError">'
+    '<CustomerQueryRq requestID="1"><ActiveStatus>All</ActiveStatus><MaxReturned>5</MaxReturned>'
+    "</CustomerQueryRq></QBXMLMsgsRq></QBXML>"
+)
 
 Answer = str | int | list[str]
 
@@ -52,7 +54,9 @@ class ScriptedBridge:
         self.calls.append((op, params))
         answers = self.script[op]
         answer = answers.pop(0) if len(answers) > 1 else answers[0]
-        return httpx.Response(200, content=_envelope(op, answer), headers={"content-type": "text/xml"})
+        return httpx.Response(
+            200, content=_envelope(op, answer), headers={"content-type": "text/xml"}
+        )
 
     def ops(self) -> list[str]:
         return [op for op, _ in self.calls]
@@ -60,7 +64,9 @@ class ScriptedBridge:
 
 def _envelope(op: str, value: str | int | list[str]) -> bytes:
     env = etree.Element(f"{{{SOAP_ENV}}}Envelope")
-    response = etree.SubElement(etree.SubElement(env, f"{{{SOAP_ENV}}}Body"), f"{{{TNS}}}{op}Response")
+    response = etree.SubElement(
+        etree.SubElement(env, f"{{{SOAP_ENV}}}Body"), f"{{{TNS}}}{op}Response"
+    )
     result = etree.SubElement(response, f"{{{TNS}}}{op}Result")
     if isinstance(value, list):
         for text in value:
@@ -103,14 +109,23 @@ def test_first_send_request_carries_the_host_company_answer_and_the_version() ->
     bridge = ScriptedBridge(_script(sendRequestXML=[REQUEST], receiveResponseXML=[50, 100]))
     _connector(bridge, _qb(), qbxml_version=(13, 0), country="CA").run_session()
     sends = [params for op, params in bridge.calls if op == "sendRequestXML"]
-    assert "<HostQueryRs" in sends[0]["strHCPResponse"] and "<CompanyQueryRs" in sends[0]["strHCPResponse"]
+    assert (
+        "<HostQueryRs" in sends[0]["strHCPResponse"]
+        and "<CompanyQueryRs" in sends[0]["strHCPResponse"]
+    )
     assert sends[1]["strHCPResponse"] == ""
     assert sends[0]["strCompanyFileName"] == OPEN_FILE
-    assert (sends[0]["qbXMLCountry"], sends[0]["qbXMLMajorVers"], sends[0]["qbXMLMinorVers"]) == ("CA", "13", "0")
+    assert (sends[0]["qbXMLCountry"], sends[0]["qbXMLMajorVers"], sends[0]["qbXMLMinorVers"]) == (
+        "CA",
+        "13",
+        "0",
+    )
 
 
 def test_noop_last_error_waits_five_seconds_and_asks_again() -> None:
-    bridge = ScriptedBridge(_script(sendRequestXML=["", "", REQUEST], getLastError=["NoOp", "NoOp"]))
+    bridge = ScriptedBridge(
+        _script(sendRequestXML=["", "", REQUEST], getLastError=["NoOp", "NoOp"])
+    )
     sleeps: list[float] = []
     report = _connector(bridge, _qb(), sleeps).run_session()
     assert sleeps == [5.0, 5.0]
@@ -136,15 +151,23 @@ def test_a_request_quickbooks_cannot_parse_is_reported_with_hresult_and_empty_re
     _connector(bridge, _qb()).run_session()
     (received,) = [params for op, params in bridge.calls if op == "receiveResponseXML"]
     assert received["response"] == "" and received["hresult"] == "0x80040400"
-    assert received["message"] == "QuickBooks found an error when parsing the provided XML text stream."
+    assert (
+        received["message"]
+        == "QuickBooks found an error when parsing the provided XML text stream."
+    )
 
 
 @pytest.mark.parametrize("status", ["nvu", "none", "busy"])
-def test_stop_answers_from_authenticate_end_the_update_without_touching_quickbooks(status: str) -> None:
+def test_stop_answers_from_authenticate_end_the_update_without_touching_quickbooks(
+    status: str,
+) -> None:
     bridge, qb = ScriptedBridge(_script(authenticate=[["", status, "", ""]])), _qb()
     report = _connector(bridge, qb).run_session()
     assert report.auth_result == status and not report.authenticated
-    assert bridge.ops() == ["serverVersion", "clientVersion", "authenticate"] and qb.requests_handled == 0
+    assert (
+        bridge.ops() == ["serverVersion", "clientVersion", "authenticate"]
+        and qb.requests_handled == 0
+    )
 
 
 @pytest.mark.parametrize("reply", ["E:This server needs Web Connector 2.2", "O:2.2.0.0"])
@@ -172,8 +195,12 @@ def test_company_file_that_cannot_open_reports_connection_error_then_closes() ->
 
 
 def test_connection_error_reply_naming_a_file_is_tried_next() -> None:
-    bridge = ScriptedBridge(_script(authenticate=[["TICKET-1234567890", r"C:\QB\Other.QBW", "", ""]],
-                                    connectionError=[OPEN_FILE]))
+    bridge = ScriptedBridge(
+        _script(
+            authenticate=[["TICKET-1234567890", r"C:\QB\Other.QBW", "", ""]],
+            connectionError=[OPEN_FILE],
+        )
+    )
     report = _connector(bridge, _qb()).run_session()
     assert bridge.ops().count("connectionError") == 1
     assert report.requests == 1 and report.close_message == "bye"
@@ -202,7 +229,9 @@ def test_soap_fault_from_the_bridge_raises_a_clear_error() -> None:
 
     connector = WebConnector("http://bridge.test/qbwc", "u", "p", _qb(),
                              http=httpx.Client(transport=httpx.MockTransport(faulty)))
-    with pytest.raises(BridgeCallError, match="serverVersion: SOAP fault soap11env:Client.XmlRefused"):
+    with pytest.raises(
+        BridgeCallError, match=r"serverVersion: SOAP fault soap11env:Client\.XmlRefused"
+    ):
         connector.run_session()
 
 

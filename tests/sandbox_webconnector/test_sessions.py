@@ -14,9 +14,18 @@ from connector.config import Settings
 from connector.qbwc import add_company
 from connector.sandbox.qbd import QuickBooksSimulator, seed_company
 from connector.sandbox.webconnector import CANNOT_OPEN_FILE, SessionReport, WebConnector
-from connector.store import Company, Database, QbwcSession, QueuedRequest, RawResponse, Watermark
+from connector.store import (
+    Company,
+    Database,
+    QbwcSession,
+    QueuedRequest,
+    RawResponse,
+    RequestState,
+    SessionState,
+    Watermark,
+)
 from soap_bridge.app import create_app
-from tests.bridge.conftest import LiveServer, StepClock, clock  # noqa: F401 - the clock fixture
+from tests.bridge.conftest import LiveServer, StepClock
 
 QBW = r"C:\Users\Public\Documents\Intuit\QuickBooks\Company Files\Acme.qbw"
 PW = "acme-web-connector-pw"
@@ -40,7 +49,9 @@ def live(tuned: Settings, db: Database, clock: StepClock) -> Iterator[LiveServer
     server.stop()
 
 
-def _simulator(clock: StepClock, company_file: str, *, customers: int, seed: int) -> QuickBooksSimulator:
+def _simulator(
+    clock: StepClock, company_file: str, *, customers: int, seed: int
+) -> QuickBooksSimulator:
     # QuickBooks' PC clock runs a few minutes behind the bridge's, as real clocks do.
     qb = QuickBooksSimulator(company_file, clock=lambda: clock.now - timedelta(minutes=5))
     seed_company(qb, customers=customers, invoices=9, lines_per_invoice=3, seed=seed)
@@ -67,8 +78,13 @@ def _responses(db: Database, company: Company, session_index: int = -1) -> list[
     with db.session() as s:
         sessions = s.exec(select(QbwcSession).where(QbwcSession.company_id == company.id)
                           .order_by(col(QbwcSession.id))).all()
-        return list(s.exec(select(RawResponse).where(RawResponse.session_id == sessions[session_index].id)
-                           .order_by(col(RawResponse.id))).all())
+        return list(
+            s.exec(
+                select(RawResponse)
+                .where(RawResponse.session_id == sessions[session_index].id)
+                .order_by(col(RawResponse.id))
+            ).all()
+        )
 
 
 def _rets(responses: list[RawResponse], tag: str) -> list[etree._Element]:
@@ -96,7 +112,7 @@ def test_whole_session_sends_every_queued_request_once_in_order(
     with db.session() as s:
         sent = [s.get(QueuedRequest, raw.request_id) for raw in responses]
         assert [row.entity for row in sent if row] == READ_ORDER
-        assert all(row and row.state == "answered" and row.attempts == 1 for row in sent)
+        assert all(row and row.state == RequestState.ANSWERED and row.attempts == 1 for row in sent)
         assert len({raw.request_id for raw in responses}) == len(responses)
         pages = [row.page for row in sent if row and row.entity == "Customer"]
         assert pages == [1, 2, 3], "iterator continued right behind its first page"
@@ -153,7 +169,9 @@ def test_mid_session_drop_is_recovered_in_the_next_session(
 ) -> None:
     dropped = wc.run_session(drop_after=3)
     assert dropped.dropped and dropped.requests == 3 and dropped.close_message is None
-    assert wc.run_session().auth_result == "busy", "the dropped ticket holds the company until it idles out"
+    assert wc.run_session().auth_result == "busy", (
+        "the dropped ticket holds the company until it idles out"
+    )
     clock.advance(minutes=31)
     recovered = wc.run_session()
     _completed(recovered)
@@ -161,7 +179,7 @@ def test_mid_session_drop_is_recovered_in_the_next_session(
     assert len(_names(_responses(db, acme))) == CUSTOMERS
     with db.session() as s:
         assert [row.state for row in s.exec(select(QbwcSession).order_by(col(QbwcSession.id)))] == [
-            "expired", "closed"]
+            SessionState.EXPIRED, SessionState.CLOSED]
         assert len(s.exec(select(Watermark)).all()) == 5
 
 
@@ -185,7 +203,9 @@ def test_company_file_that_cannot_open_is_reported_and_frees_the_company(
     assert (report.last_error or "").startswith("0x8004") and report.close_message
     with db.session() as s:
         session = s.exec(select(QbwcSession)).one()
-        assert session.state == "error" and "could not open the company file" in (session.last_error or "")
+        assert session.state == SessionState.ERROR and "could not open the company file" in (
+            session.last_error or ""
+        )
     _completed(wc.run_session())
 
 
@@ -196,7 +216,9 @@ def test_a_different_company_file_open_in_quickbooks_reads_nothing(
     with WebConnector(live.qbwc_url, "acme", PW, other) as connector:
         report = connector.run_session()
     assert report.requests == 0 and other.requests_handled == 0
-    assert CANNOT_OPEN_FILE in (report.last_error or "") and "Someone Else.qbw" in (report.last_error or "")
+    assert CANNOT_OPEN_FILE in (report.last_error or "") and "Someone Else.qbw" in (
+        report.last_error or ""
+    )
     with db.session() as s:
         assert s.exec(select(RawResponse)).all() == [] and s.exec(select(Watermark)).all() == []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -22,7 +22,7 @@ ACCOUNTS = "http://zoho-accounts.sim"
 
 class ManualClock:
     def __init__(self) -> None:
-        self.now = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
+        self.now = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now

@@ -165,8 +165,8 @@ def test_coql_limit_offset_and_more_records(api: httpx.Client) -> None:
 
 @pytest.mark.parametrize(("query", "code"), [
     ("select Account_Name from Accounts", "SYNTAX_ERROR"),
-    ("select Account_Name from Accounts where Account_Name = 'a' and Phone = '1' "
-     "and Website = 'w'", "SYNTAX_ERROR"),
+    (("select Account_Name from Accounts where Account_Name = 'a' and Phone = '1' "
+      "and Website = 'w'"), "SYNTAX_ERROR"),
     ("select Nope from Accounts where Account_Name = 'a'", "INVALID_QUERY"),
     ("select Account_Name from Accounts where Account_Name = 'a' limit 2001", "LIMIT_EXCEEDED"),
     ("select id from Accounts where Phone in ("

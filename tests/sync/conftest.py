@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from connector import runs
 from connector.audit import AuditSummary
 from connector.config import Settings
 from connector.crypto import SecretBox
@@ -19,11 +20,9 @@ from connector.qbwc.service import QbwcService
 from connector.sandbox.qbd import QuickBooksSimulator, seed_company
 from connector.sandbox.zoho import ZohoSimulator
 from connector.store import Company, Database, RawResponse, Watermark
-from connector import runs
-from connector.zoho.client import ZohoClient
-from connector.zoho.connection import open_client
 from connector.zoho import OAuthApp, TokenEndpoint
-from connector.zoho.connection import NewConnection, save_connection
+from connector.zoho.client import ZohoClient
+from connector.zoho.connection import NewConnection, open_client, save_connection
 from tests.qbwc.driver import Clock, Run, run_session
 from tests.zoho.conftest import CLIENT_ID, FAST, SCOPE, SECRET, add_key_fields, endpoint_for
 

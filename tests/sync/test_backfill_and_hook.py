@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from connector.mapping.keys import parse_key
 from connector import runs
+from connector.mapping.keys import parse_key
 from connector.qbwc.service import QbwcService
 from connector.runs.requests import requested_company_ids
 from connector.store import QueuedRequest, RequestState, SyncRequest

@@ -8,7 +8,6 @@ from connector.audit import run_events
 from connector.mapping import company_scope, is_product
 from connector.mapping.keys import parse_key
 from connector.zoho.fields import QBD_ACTIVE, QBD_KEY
-
 from tests.mapping.conftest import read_books
 
 from .conftest import Books, World, zoho_writes

@@ -6,8 +6,8 @@ from click.testing import CliRunner
 
 from connector.audit import run_events
 from connector.cli import cli
-from connector.matching import normalise_email, normalise_phone, phone_variants
 from connector.mapping.keys import parse_key
+from connector.matching import normalise_email, normalise_phone, phone_variants
 from connector.qbxml import Customer
 from connector.reviews import list_reviews
 from connector.zoho.fields import QBD_KEY

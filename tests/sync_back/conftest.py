@@ -16,14 +16,14 @@ import httpx
 import pytest
 from sqlmodel import col, select
 
+from connector import runs
 from connector.audit import AuditEvent, AuditSummary, run_events
 from connector.config import Settings
 from connector.mapping.keys import parse_key
 from connector.notify import watch
 from connector.qbwc import add_company
 from connector.sandbox.qbd import ListRecord, QuickBooksSimulator
-from connector.store import Database, QueuedRequest, RecordLink, WriteBack
-from connector import runs
+from connector.store import Database, QueuedRequest, RecordLink, RequestKind, WriteBack
 from connector.zoho.connection import load_connection, open_client
 from connector.zoho.fields import QBD_KEY
 from soap_bridge.app import create_app
@@ -85,7 +85,7 @@ class Loop:
 
     def writes_queued(self) -> list[QueuedRequest]:
         with self.db.session() as s:
-            return list(s.exec(select(QueuedRequest).where(QueuedRequest.kind == "write")
+            return list(s.exec(select(QueuedRequest).where(QueuedRequest.kind == RequestKind.WRITE)
                                .order_by(col(QueuedRequest.id))).all())
 
     def events(self, summary: AuditSummary) -> list[AuditEvent]:
@@ -116,7 +116,8 @@ def _books(world: World) -> Books:
 @pytest.fixture
 def loop(db: Database, settings: Settings) -> Iterator[Loop]:
     holder: dict[str, World] = {}
-    app = create_app(settings, db=db, clock=lambda: holder["world"].clock())
+    # Late-bound: the world is made after the app it notifies.
+    app = create_app(settings, db=db, clock=lambda: holder["world"].clock())  # noqa: PLW0108
     world = holder["world"] = make_world(db, settings,
                                          notify_transport=httpx.WSGITransport(app=app))
     books = _books(world)

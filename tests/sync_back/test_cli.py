@@ -6,11 +6,11 @@ from click.testing import CliRunner, Result
 from sqlmodel import select
 
 from connector.cli import cli
+from connector.notify import watch
 from connector.store import Database, SyncBackPolicy, WriteBack
+from connector.store.types import utcnow
 from connector.zoho.connection import load_connection, open_client
 from connector.zoho.fields import QBD_KEY
-from connector.notify import watch
-from connector.store.types import utcnow
 from soap_bridge.app import create_app
 from tests.bridge.conftest import LiveServer
 from tests.sync.conftest import World, served_world  # noqa: F401 - fixture re-exported

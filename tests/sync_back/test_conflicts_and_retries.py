@@ -7,8 +7,7 @@ from sqlmodel import select
 
 from connector.audit import list_runs
 from connector.errors import RetriableError
-
-from connector.store import QueuedRequest, RawResponse, WriteBackState
+from connector.store import QueuedRequest, RawResponse, RequestKind, RequestState, WriteBackState
 
 from .conftest import Loop
 
@@ -119,8 +118,10 @@ def test_a_newer_zoho_edit_replaces_a_mod_still_waiting(loop: Loop) -> None:
     assert states == [(WriteBackState.SUPERSEDED, {"phone": "555-0601"}),
                       (WriteBackState.QUEUED, {"phone": "555-0601", "fax": "555-0602"})]
     with loop.db.session() as s:
-        writes = s.exec(select(QueuedRequest.state).where(QueuedRequest.kind == "write")).all()
-    assert sorted(writes) == ["cancelled", "pending"]
+        writes = s.exec(
+            select(QueuedRequest.state).where(QueuedRequest.kind == RequestKind.WRITE)
+        ).all()
+    assert sorted(writes) == [RequestState.CANCELLED, RequestState.PENDING]
     loop.session()
     fields = loop.customer("Acme Rockets").fields
     assert (fields["Phone"], fields["Fax"]) == ("555-0601", "555-0602")

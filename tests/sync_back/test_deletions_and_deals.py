@@ -99,7 +99,9 @@ def test_a_run_for_another_company_leaves_the_notifications_waiting(loop: Loop) 
 
 def test_a_zoho_rename_to_a_name_quickbooks_already_uses_fails_alone(loop: Loop) -> None:
     acme = loop.customer("Acme Rockets")
-    loop.sim.edit_record("Accounts", loop.zoho_id("Accounts", acme.list_id), Account_Name="Bolt Bikes")
+    loop.sim.edit_record(
+        "Accounts", loop.zoho_id("Accounts", acme.list_id), Account_Name="Bolt Bikes"
+    )
     loop.sync_back()
     loop.session()
     summary = loop.sync_back()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from connector import runs
 from connector.store import WriteBackState
-
 from tests.sync.conftest import zoho_writes
 
 from .conftest import Loop

@@ -56,8 +56,14 @@ def served(settings: Settings) -> Iterator[Served]:
 
 
 def _company(db: Database, **fields: Any) -> None:
-    values: dict[str, Any] = {"name": "Acme", "qbwc_user": "acme", "password_hash": "x", "owner_id": "{o}",
-              "file_id": "{f}", "company_file": r"C:\QB\acme.qbw"} | fields
+    values: dict[str, Any] = {
+        "name": "Acme",
+        "qbwc_user": "acme",
+        "password_hash": "x",
+        "owner_id": "{o}",
+        "file_id": "{f}",
+        "company_file": r"C:\QB\acme.qbw",
+    } | fields
     with db.session() as s:
         s.add(Company(**values))
 

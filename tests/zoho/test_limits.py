@@ -2,17 +2,22 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from connector.store import Database, ZohoConnection
 from connector.zoho.errors import CreditBudgetExceeded
 from connector.zoho.limits import (
-    ConcurrencyLimiter, StoredCreditMeter, coql_cost, credit_usage, edition, write_cost,
+    ConcurrencyLimiter,
+    StoredCreditMeter,
+    coql_cost,
+    credit_usage,
+    edition,
+    write_cost,
 )
 
-DAY = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)
+DAY = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
 def _connection(db: Database) -> int:

@@ -10,7 +10,6 @@ from connector.zoho import REQUIRED_CUSTOM_FIELDS, ZohoClient, required_custom_f
 from connector.zoho.fields import QBD_ACTIVE, QBD_KEY
 
 
-
 def test_org_reports_name_id_and_edition(client: ZohoClient, sim: ZohoSimulator) -> None:
     org = client.org()
     assert (org.id, org.name, org.edition, org.paid) == (sim.org_id, "Sandbox Org",

@@ -30,7 +30,7 @@ def test_expired_grant_code_says_how_long_codes_last(sim: ZohoSimulator,
                                                      clock: FakeClock) -> None:
     code = sim.grant_code(CLIENT_ID, scope=SCOPE)
     clock.advance(minutes=2)
-    with pytest.raises(FatalError, match="expired .*1-10 minutes") as info:
+    with pytest.raises(FatalError, match=r"expired .*1-10 minutes") as info:
         endpoint_for(sim, clock).exchange_code(code)
     assert info.value.code == "invalid_code"
 
@@ -47,7 +47,7 @@ def test_redirect_uri_mismatch_names_the_uri(clock: FakeClock) -> None:
     sim = ZohoSimulator(clock=clock)
     sim.register_client(CLIENT_ID, "s", redirect_uri="https://example.test/cb")
     endpoint = endpoint_for(sim, clock, secret="s", redirect_uri="http://127.0.0.1:1/cb")
-    with pytest.raises(FatalError, match="register http://127.0.0.1:1/cb") as info:
+    with pytest.raises(FatalError, match=r"register http://127\.0\.0\.1:1/cb") as info:
         endpoint.exchange_code(sim.grant_code(CLIENT_ID))
     assert info.value.code == "invalid_redirect_uri"
 

@@ -9,7 +9,12 @@ import pytest
 
 from connector.sandbox.zoho import ZohoSimulator
 from connector.zoho import (
-    InvoiceLine, RecordFailed, RecordResult, RecordSaved, ZohoClient, invoiced_items,
+    InvoiceLine,
+    RecordFailed,
+    RecordResult,
+    RecordSaved,
+    ZohoClient,
+    invoiced_items,
 )
 from connector.zoho.fields import QBD_KEY
 
@@ -17,7 +22,9 @@ from .conftest import FakeClock
 
 
 def _accounts(n: int, start: int = 0) -> list[dict[str, Any]]:
-    return [{"Account_Name": f"Customer {i}", QBD_KEY: f"1:{i:06d}"} for i in range(start, start + n)]
+    return [
+        {"Account_Name": f"Customer {i}", QBD_KEY: f"1:{i:06d}"} for i in range(start, start + n)
+    ]
 
 
 def _ids(results: list[RecordResult]) -> list[str]:

@@ -12,8 +12,12 @@ from connector.sandbox.qbd.records import Deleted, Invoice, InvoiceLine, ListRec
 from connector.sandbox.qbd.seed import seed_company
 from connector.sandbox.qbd.simulator import DEFAULT_COMPANY_FILE, QuickBooksSimulator
 from connector.sandbox.qbd.status import (
-    PARSE_ERROR_HRESULT, PARSE_ERROR_MESSAGE, CompanyFileUnavailable, QbStatus,
-    QbxmlRequestRejected, QuickBooksHResultError,
+    PARSE_ERROR_HRESULT,
+    PARSE_ERROR_MESSAGE,
+    CompanyFileUnavailable,
+    QbStatus,
+    QbxmlRequestRejected,
+    QuickBooksHResultError,
 )
 
 __all__ = [

@@ -16,7 +16,12 @@ from typing import Any
 
 from connector.sandbox.qbd.invoices import InvoiceBook
 from connector.sandbox.qbd.records import (
-    FAMILY_LABEL, FAMILY_OF_KIND, ITEM_KINDS, STATIC_LISTS, Deleted, ListRecord,
+    FAMILY_LABEL,
+    FAMILY_OF_KIND,
+    ITEM_KINDS,
+    STATIC_LISTS,
+    Deleted,
+    ListRecord,
 )
 from connector.sandbox.qbd.status import QbStatus
 from connector.sandbox.qbd.values import QbClock

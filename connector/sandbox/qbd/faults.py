@@ -88,7 +88,9 @@ class Faults:
 
     @staticmethod
     def lock_status(code: int, request: str) -> QbStatus:
-        target = request.removesuffix("Rq").removesuffix("Query").removesuffix("Add").removesuffix("Mod")
+        target = (
+            request.removesuffix("Rq").removesuffix("Query").removesuffix("Add").removesuffix("Mod")
+        )
         return QbStatus(code, object=target or "record", reason=LOCK_REASONS[code])
 
 

@@ -66,7 +66,9 @@ class InvoiceBook(Ledger):
         or no TxnLineID adds one, and lines not mentioned are removed."""
         invoice = self.invoice(txn_id)
         self.check_edit_sequence(invoice.edit_sequence, edit_sequence)
-        owner = self.resolve_ref("CustomerRef", customer, "Customer", "Invoice") if customer else None
+        owner = (
+            self.resolve_ref("CustomerRef", customer, "Customer", "Invoice") if customer else None
+        )
         header = self.normalise("InvoiceRet", _OWNER, fields, invoice.fields)
         current = {line.txn_line_id: line for line in invoice.lines}
         priced = None if lines is None else self._price_lines(lines, current)
@@ -142,10 +144,16 @@ class InvoiceBook(Ledger):
         terms = self.records.get(taken.get("TermsRef", ""))
         due_days = terms.fields.get("StdDueDays", 0) if terms else 0
         defaults: dict[str, Any] = {
-            "ARAccountRef": self.resolve_ref("ARAccountRef", "Accounts Receivable", "Account", "Invoice").list_id,
-            "TxnDate": txn_date, "RefNumber": str(self.next_ref_number),
-            "IsPending": False, "IsFinanceCharge": False, "DueDate": txn_date + timedelta(days=due_days),
-            "IsToBePrinted": False, "IsToBeEmailed": False,
+            "ARAccountRef": self.resolve_ref(
+                "ARAccountRef", "Accounts Receivable", "Account", "Invoice"
+            ).list_id,
+            "TxnDate": txn_date,
+            "RefNumber": str(self.next_ref_number),
+            "IsPending": False,
+            "IsFinanceCharge": False,
+            "DueDate": txn_date + timedelta(days=due_days),
+            "IsToBePrinted": False,
+            "IsToBeEmailed": False,
         }
         for key in ("BillAddress", "ShipAddress", "TermsRef", "ItemSalesTaxRef"):
             if key in taken:
@@ -187,7 +195,9 @@ class InvoiceBook(Ledger):
             if tax_code and "SalesTaxCodeRef" not in line:
                 line["SalesTaxCodeRef"] = tax_code
         if "Amount" not in explicit:
-            line["Amount"] = _amount(line, previous, negative=item is not None and item.kind == "ItemDiscount")
+            line["Amount"] = _amount(
+                line, previous, negative=item is not None and item.kind == "ItemDiscount"
+            )
 
     def _txn_id(self, stamp: Any) -> str:
         txn_id = f"{self.next_txn_number:X}-{int(stamp.timestamp())}"

@@ -11,7 +11,12 @@ from decimal import Decimal
 from typing import Any
 
 from connector.sandbox.qbd.records import (
-    FAMILY_LABEL, REF_KINDS, Deleted, Invoice, ListRecord, family_of_ref,
+    FAMILY_LABEL,
+    REF_KINDS,
+    Deleted,
+    Invoice,
+    ListRecord,
+    family_of_ref,
 )
 from connector.sandbox.qbd.status import QbStatus
 from connector.sandbox.qbd.values import QbClock
@@ -102,7 +107,8 @@ class Ledger:
 
     # ---- changes -----------------------------------------------------------------------------
     def touch(self, record: ListRecord | Invoice) -> None:
-        """Record a change: TimeModified from QuickBooks' (possibly skewed) clock, new EditSequence."""
+        """Record a change: TimeModified from QuickBooks' (possibly skewed) clock, a new
+        EditSequence."""
         record.time_modified = self.clock.stamp()
         record.edit_sequence = self.sequence(record.edit_sequence)
         self.dirty = True

@@ -18,6 +18,7 @@ from typing import Any
 from lxml import etree
 
 from connector.sandbox.qbd.context import Context, Outcome
+from connector.sandbox.qbd.iterators import Page
 from connector.sandbox.qbd.reading import included, moment, number, text, texts
 from connector.sandbox.qbd.records import Deleted, Invoice, ListRecord
 from connector.sandbox.qbd.status import QbStatus
@@ -51,15 +52,27 @@ class _Selection:
     missing: list[str] = field(default_factory=list)
 
 
+def _txn_date(keep: Callable[[Any, Any], bool], day: Any) -> Predicate:
+    return lambda i: "TxnDate" in i.fields and keep(i.fields["TxnDate"], day)
+
+
+def _ref_in(wanted: Collection[str], attr: str | None) -> Predicate:
+    return lambda i: (i.fields.get(attr) if attr else i.customer_id) in wanted
+
+
 def _refuse_unsupported(request: etree._Element) -> None:
     for path in _UNSUPPORTED:
         if request.find(path) is not None:
-            raise QbStatus(1030, value=f"{path} in {request.tag}")
+            raise QbStatus(1030, value=f"{path} in {request.tag!s}")
 
 
 # ---- selection ---------------------------------------------------------------------------
-def _by_keys(ctx: Context, request: etree._Element, family: str, options: _Options) -> _Selection | None:
-    keys = [(k, True) for k in texts(request, "ListID")] + [(k, False) for k in texts(request, "FullName")]
+def _by_keys(
+    ctx: Context, request: etree._Element, family: str, options: _Options
+) -> _Selection | None:
+    keys = [(k, True) for k in texts(request, "ListID")] + [
+        (k, False) for k in texts(request, "FullName")
+    ]
     if not keys:
         return None
     found: list[str] = []
@@ -85,7 +98,10 @@ def _list_predicates(ctx: Context, request: etree._Element) -> list[Predicate]:
     preds += _between(ctx, request, "FromModifiedDate", "ToModifiedDate", _modified)
     match = request.find("NameFilter")
     if match is not None:
-        how, wanted = _MATCH[match.findtext("MatchCriterion") or ""], (match.findtext("Name") or "").casefold()
+        how, wanted = (
+            _MATCH[match.findtext("MatchCriterion") or ""],
+            (match.findtext("Name") or "").casefold(),
+        )
         preds.append(lambda r: how(company.full_name(r).casefold(), wanted))
     span = request.find("NameRangeFilter")
     if span is not None:
@@ -93,7 +109,9 @@ def _list_predicates(ctx: Context, request: etree._Element) -> list[Predicate]:
         preds.append(lambda r: company.full_name(r).casefold() >= low)
         if high is not None:
             top = high.casefold()
-            preds.append(lambda r: (n := company.full_name(r).casefold()) <= top or n.startswith(top))
+            preds.append(
+                lambda r: (n := company.full_name(r).casefold()) <= top or n.startswith(top)
+            )
     return preds
 
 
@@ -158,8 +176,15 @@ def _select_invoices(ctx: Context, request: etree._Element) -> _Selection:
     refs = {r.casefold() for r in texts(request, "RefNumber")}
     exact = set(texts(request, "RefNumberCaseSensitive"))
     if refs or exact:
-        return _Selection([i.txn_id for i in ordered if i.fields.get("RefNumber", "").casefold() in refs
-                           or i.fields.get("RefNumber") in exact], options)
+        return _Selection(
+            [
+                i.txn_id
+                for i in ordered
+                if i.fields.get("RefNumber", "").casefold() in refs
+                or i.fields.get("RefNumber") in exact
+            ],
+            options,
+        )
     preds = _invoice_predicates(ctx, request)
     return _Selection((i.txn_id for i in ordered if all(p(i) for p in preds)), options)
 
@@ -176,12 +201,15 @@ def _invoice_predicates(ctx: Context, request: etree._Element) -> list[Predicate
             bound = text(dates, tag)
             if bound:
                 day = parse_value("DATETYPE", bound, company.clock)
-                preds.append(lambda i, d=day, k=keep: "TxnDate" in i.fields and k(i.fields["TxnDate"], d))
-    for path, family, attr in (("EntityFilter", "Customer", None), ("AccountFilter", "Account", "ARAccountRef")):
+                preds.append(_txn_date(keep, day))
+    for path, family, attr in (
+        ("EntityFilter", "Customer", None),
+        ("AccountFilter", "Account", "ARAccountRef"),
+    ):
         holder = request.find(path)
         if holder is not None:
             wanted = _ref_filter(ctx, holder, family)
-            preds.append(lambda i, w=wanted, a=attr: (i.fields.get(a) if a else i.customer_id) in w)
+            preds.append(_ref_in(wanted, attr))
     preds += _ref_number_predicates(request)
     paid = text(request, "PaidStatus") or "All"
     if paid != "All":
@@ -237,14 +265,16 @@ def _paged(select: Select, write: Write) -> Handler:
             ctx.iterators.stop(request.get("iteratorID"))
             return Outcome()
         if mode == "Continue":
-            page = ctx.iterators.resume(request.get("iteratorID"), request.tag, max_returned)
-            written = sum(write(ctx, response, key, page.options) for key in page.ids)
-            return Outcome(0 if written else 1, iterator=page)
+            resumed = ctx.iterators.resume(request.get("iteratorID"), str(request.tag),
+                                           max_returned)
+            written = sum(write(ctx, response, key, resumed.options) for key in resumed.ids)
+            return Outcome(0 if written else 1, iterator=resumed)
         chosen = select(ctx, request)
-        page = None
+        page: Page | None = None
         ids: Iterable[str] = itertools.islice(chosen.ids, max_returned)
         if mode == "Start":
-            page = ctx.iterators.start(request.tag, list(chosen.ids), max_returned, chosen.options)
+            page = ctx.iterators.start(str(request.tag), list(chosen.ids), max_returned,
+                                       chosen.options)
             ids = page.ids
         written = sum(write(ctx, response, key, chosen.options) for key in ids)
         if chosen.missing:

@@ -34,7 +34,9 @@ def number(element: etree._Element, tag: str) -> int | None:
     return int(value) if value else None
 
 
-def moment(element: etree._Element, tag: str, clock: QbClock, *, end_of_day: bool = False) -> datetime | None:
+def moment(
+    element: etree._Element, tag: str, clock: QbClock, *, end_of_day: bool = False
+) -> datetime | None:
     """A DATETIMETYPE child as an aware datetime (see ``QbClock.parse``), None when absent."""
     raw = text(element, tag)
     if not raw:

@@ -23,7 +23,7 @@ ITEM_KINDS = ("ItemService", "ItemNonInventory", "ItemInventory", "ItemOtherChar
 # Names are unique within a family (QuickBooks: items share one list; customers share theirs
 # with vendors, employees and other names, of which the simulator models customers).
 FAMILY_OF_KIND: dict[str, str] = {
-    "Customer": "Customer", **{kind: "Item" for kind in ITEM_KINDS},
+    "Customer": "Customer", **dict.fromkeys(ITEM_KINDS, "Item"),
     "StandardTerms": "Terms", "SalesTaxCode": "SalesTaxCode", "Account": "Account",
 }
 

@@ -1,4 +1,5 @@
-"""Ret writers: records -> ``*Ret`` elements in the XSD's sequence order, values as QuickBooks prints them.
+"""Ret writers: records -> ``*Ret`` elements in the XSD's sequence order, values as QuickBooks
+prints them.
 
 Each writer gathers a record's values under their qbXML names; ``Writer.emit`` then walks the
 element's children in schema order (``xsd.children``), so no writer can put an element out of
@@ -107,14 +108,21 @@ class Writer:
                     include: Collection[str] | None = None) -> etree._Element:
         totals = self.company.totals(invoice)
         values = dict(invoice.fields)
-        values.update(TxnID=invoice.txn_id, TimeCreated=invoice.time_created,
-                      TimeModified=invoice.time_modified, EditSequence=str(invoice.edit_sequence),
-                      TxnNumber=invoice.txn_number, CustomerRef=invoice.customer_id,
-                      Subtotal=totals.subtotal, SalesTaxPercentage=totals.tax_percent,
-                      SalesTaxTotal=totals.tax_total,
-                      # QuickBooks shows payments applied as a negative amount.
-                      AppliedAmount=-invoice.applied_amount if invoice.applied_amount else Decimal(0),
-                      BalanceRemaining=totals.balance, IsPaid=totals.balance <= 0)
+        values.update(
+            TxnID=invoice.txn_id,
+            TimeCreated=invoice.time_created,
+            TimeModified=invoice.time_modified,
+            EditSequence=str(invoice.edit_sequence),
+            TxnNumber=invoice.txn_number,
+            CustomerRef=invoice.customer_id,
+            Subtotal=totals.subtotal,
+            SalesTaxPercentage=totals.tax_percent,
+            SalesTaxTotal=totals.tax_total,
+            # QuickBooks shows payments applied as a negative amount.
+            AppliedAmount=-invoice.applied_amount if invoice.applied_amount else Decimal(0),
+            BalanceRemaining=totals.balance,
+            IsPaid=totals.balance <= 0,
+        )
         if lines:
             values["InvoiceLineRet"] = [{"TxnLineID": line.txn_line_id, **line.fields}
                                         for line in invoice.lines]
@@ -125,6 +133,7 @@ class Writer:
 
     def deleted_ret(self, parent: etree._Element, entry: Deleted, *, txn: bool,
                     include: Collection[str] | None = None) -> etree._Element:
+        values: dict[str, Any]
         if txn:
             values = {"TxnDelType": entry.del_type, "TxnID": entry.object_id,
                       "RefNumber": entry.name or None}
@@ -134,10 +143,14 @@ class Writer:
         values.update(TimeCreated=entry.time_created, TimeDeleted=entry.time_deleted)
         return self.emit(parent, "TxnDeletedRet" if txn else "ListDeletedRet", values, include)
 
-    def host_ret(self, parent: etree._Element, include: Collection[str] | None = None) -> etree._Element:
+    def host_ret(
+        self, parent: etree._Element, include: Collection[str] | None = None
+    ) -> etree._Element:
         return self.emit(parent, "HostRet", HOST, include)
 
-    def company_ret(self, parent: etree._Element, include: Collection[str] | None = None) -> etree._Element:
+    def company_ret(
+        self, parent: etree._Element, include: Collection[str] | None = None
+    ) -> etree._Element:
         name = self.company.company_name
         values = {**_COMPANY_PROFILE, "CompanyName": name, "LegalCompanyName": name}
         values["AddressBlock"] = address_block(values["Address"])

@@ -28,10 +28,24 @@ _LAST = ("Abercrombie", "Baker", "Castillo", "Dąbrowski", "Eriksen", "Fournier"
          "Hoffmann", "Ivanova", "Jensen", "Kowalski", "Lindqvist", "Müller", "Nakamura",
          "O'Brien", "Petrović")
 # Company names with characters QuickBooks stores as-is (é, ü, ø) and some it cannot (Ł, ř, ő).
-_COMPANIES = ("Café Olé", "Müller GmbH", "Łódź Trading Sp. z o.o.", "Søren & Co", "Dvořák Musik",
-              "Nuñez e Hijos", "Ångström Optics", "Erdős Consulting", "Cedar Valley Farms",
-              "Blue Harbor Marine", "Summit Dental Group", "Northwind Traders", "Pine Street Bakery",
-              "Redwood Analytics", "Golden Gate Florist", "Bayshore Auto Repair")
+_COMPANIES = (
+    "Café Olé",
+    "Müller GmbH",
+    "Łódź Trading Sp. z o.o.",
+    "Søren & Co",
+    "Dvořák Musik",
+    "Nuñez e Hijos",
+    "Ångström Optics",
+    "Erdős Consulting",
+    "Cedar Valley Farms",
+    "Blue Harbor Marine",
+    "Summit Dental Group",
+    "Northwind Traders",
+    "Pine Street Bakery",
+    "Redwood Analytics",
+    "Golden Gate Florist",
+    "Bayshore Auto Repair",
+)
 _JOBS = ("Kitchen remodel", "Office fit-out", "Roof repair", "Annual maintenance",
          "Warehouse expansion", "Website redesign", "Réfection façade")
 _PLACES = (("Hauptstraße 12", "München", "BY", "80331", "DE"),
@@ -47,17 +61,30 @@ _TERMS = ("Net 30", "Net 30", "Net 15", "Due on receipt")
 _CATALOGUE = (
     ("ItemService", "Consulting", "Consulting per hour", "150"),
     ("ItemNonInventory", "Cabinet hardware", "Cabinet pulls, brushed nickel", "12.5"),
-    ("ItemInventory", "Oak panel", "Oak panel 4×8 ft", "89.99"),
+    ("ItemInventory", "Oak panel", "Oak panel 4×8 ft", "89.99"),  # noqa: RUF001 - as printed on the label
     ("ItemService", "Installation", "Installation labour", "95"),
     ("ItemOtherCharge", "Freight", "Freight and handling", "35"),
     ("ItemService", "Design review", "Design review session", "220"),
     ("ItemNonInventory", "Crème wall paint", "Crème wall paint, 1 gal", "42"),
     ("ItemInventory", "Tile pack", "Ceramic tiles, pack of 20", "64.2"),
 )
-_SPECIAL = (("ItemDiscount", "Loyalty 10%", {"ItemDesc": "Loyalty discount", "DiscountRatePercent": Decimal("10"),
-                                            "AccountRef": "Discounts Given"}),
-            ("ItemSalesTax", "CA State Tax", {"ItemDesc": "California sales tax", "TaxRate": Decimal("7.25")}),
-            ("ItemSalesTax", "City Tax", {"ItemDesc": "City surcharge", "TaxRate": Decimal("1.0")}))
+_SPECIAL: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    (
+        "ItemDiscount",
+        "Loyalty 10%",
+        {
+            "ItemDesc": "Loyalty discount",
+            "DiscountRatePercent": Decimal("10"),
+            "AccountRef": "Discounts Given",
+        },
+    ),
+    (
+        "ItemSalesTax",
+        "CA State Tax",
+        {"ItemDesc": "California sales tax", "TaxRate": Decimal("7.25")},
+    ),
+    ("ItemSalesTax", "City Tax", {"ItemDesc": "City surcharge", "TaxRate": Decimal("1.0")}),
+)
 
 
 def seed_company(qb: QuickBooksSimulator, *, customers: int, invoices: int, lines_per_invoice: int,
@@ -124,7 +151,13 @@ def _add_customer(qb: QuickBooksSimulator, rng: random.Random, n: int,
     # 256 distinct first/last pairs before a name needs a number.
     first, last = _FIRST[k % 16], _LAST[(k // 16 + k * 7) % 16]
     addr1, city, state, postal, country = _PLACES[n % len(_PLACES)]
-    address = {"Addr1": addr1, "City": city, "State": state, "PostalCode": postal, "Country": country}
+    address = {
+        "Addr1": addr1,
+        "City": city,
+        "State": state,
+        "PostalCode": postal,
+        "Country": country,
+    }
     fields: dict[str, Any] = {
         "FirstName": first, "LastName": last, "BillAddress": address,
         "Phone": f"415-555-{1000 + n % 9000:04d}", "TermsRef": rng.choice(_TERMS),
@@ -133,7 +166,9 @@ def _add_customer(qb: QuickBooksSimulator, rng: random.Random, n: int,
     }
     if n % 2:
         name = _unique(_COMPANIES[k % len(_COMPANIES)], k // len(_COMPANIES))
-        fields.update(CompanyName=name, Contact=f"{first} {last}", Fax=f"415-555-{2000 + n % 8000:04d}")
+        fields.update(
+            CompanyName=name, Contact=f"{first} {last}", Fax=f"415-555-{2000 + n % 8000:04d}"
+        )
     else:
         name = _unique(f"{last}, {first}", k // 256)
     if n % 3 == 0:
@@ -188,7 +223,9 @@ def _maybe_pay(qb: QuickBooksSimulator, rng: random.Random, txn_id: str, moment:
     if paid_at >= qb.clock.now():
         return
     with qb.clock.at(paid_at):
-        qb.company.record_payment(txn_id, due if roll < 0.4 else (due / 2).quantize(Decimal("0.01")))
+        qb.company.record_payment(
+            txn_id, due if roll < 0.4 else (due / 2).quantize(Decimal("0.01"))
+        )
 
 
 def _unique(name: str, round_: int) -> str:

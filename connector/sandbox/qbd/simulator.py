@@ -104,6 +104,8 @@ class QuickBooksSimulator:
             too_long = self._too_long(root)
             lock, partial, pad_to = self.faults.on_document()
             messages = root.find("QBXMLMsgsRq")
+            if messages is None:  # the schema check above requires it; this narrows the type
+                raise _rejected("no QBXMLMsgsRq element")
             stop = messages.get("onError") != "continueOnError"
             answer = etree.Element("QBXML")
             replies = etree.SubElement(answer, "QBXMLMsgsRs")
@@ -150,23 +152,24 @@ class QuickBooksSimulator:
 
     def _answer(self, request: etree._Element, too_long: tuple[str, str] | None,
                 lock: int | None, partial: bool) -> etree._Element:
-        reply = etree.Element(request.tag.removesuffix("Rq") + "Rs")
+        name = str(request.tag)  # handle() skipped comments and PIs: a request's tag is a str
+        reply = etree.Element(name.removesuffix("Rq") + "Rs")
         if request.get("requestID") is not None:
             reply.set("requestID", request.get("requestID", ""))
         try:
             if too_long is not None:
                 raise QbStatus(3070, field=too_long[0], value=too_long[1])
             if lock is not None:
-                raise Faults.lock_status(lock, request.tag)
-            handler = _HANDLERS.get(request.tag)
+                raise Faults.lock_status(lock, name)
+            handler = _HANDLERS.get(name)
             if handler is None:
-                raise QbStatus(1030, value=request.tag)
+                raise QbStatus(1030, value=name)
             outcome = handler(self._context, request, reply)
         except QbStatus as status:
             del reply[:]
             _set_status(reply, status.code, status.severity, status.message)
             return reply
-        if partial and request.tag.endswith("QueryRq") and len(reply):
+        if partial and name.endswith("QueryRq") and len(reply):
             dropped = reply[-1]
             del reply[-1]
             outcome = Outcome(500, dropped[0].text or "", outcome.iterator)

@@ -23,15 +23,23 @@ Handler = Callable[[Context, etree._Element, etree._Element], Outcome]
 
 
 def _aggregate(ctx: Context, request: etree._Element, name: str) -> dict[str, Any]:
-    return read_aggregate(request.find(name), name, ctx.company.clock)
+    aggregate = request.find(name)
+    if aggregate is None:  # the schema check lets no such request through
+        raise QbStatus(3150, value=name)
+    return read_aggregate(aggregate, name, ctx.company.clock)
 
 
 def _list_add(kind: str) -> Handler:
     def handle(ctx: Context, request: etree._Element, response: etree._Element) -> Outcome:
         data = _aggregate(ctx, request, f"{kind}Add")
         active = data.pop("IsActive", True)
-        record = ctx.company.add_list(kind, data.pop("Name"), parent=data.pop("ParentRef", None) or None,
-                                      is_active=active if active != "" else True, fields=data)
+        record = ctx.company.add_list(
+            kind,
+            data.pop("Name"),
+            parent=data.pop("ParentRef", None) or None,
+            is_active=active if active != "" else True,
+            fields=data,
+        )
         ctx.writer.list_ret(response, record, included(request))
         return Outcome()
     return handle

@@ -7,7 +7,7 @@ requests; taking both from the XSD itself means a writer can never drift from th
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from lxml import etree
 
@@ -42,7 +42,7 @@ class _Index:
             for node in etree.parse(str(SCHEMA_DIR / file)).getroot():
                 name = node.get("name")
                 table = {f"{_XS}element": self.elements, f"{_XS}group": self.groups,
-                         f"{_XS}complexType": self.types}.get(node.tag)
+                         f"{_XS}complexType": self.types}.get(str(node.tag))
                 if table is not None and name:
                     table[name] = node
 
@@ -61,22 +61,22 @@ class _Index:
         if restriction is None:
             return None, None
         cap = restriction.find(f"{_XS}maxLength")
-        return restriction.get("base"), int(cap.get("value")) if cap is not None else None
+        return restriction.get("base"), int(cap.get("value", "0")) if cap is not None else None
 
     def walk(self, node: etree._Element, repeats: bool, out: dict[str, Child]) -> None:
         for item in node:
             many = repeats or item.get("maxOccurs", "1") != "1"
             if item.tag == f"{_XS}element":
-                name = item.get("name") or item.get("ref")
+                name = item.get("name") or item.get("ref") or ""
                 target = item if item.get("name") else self.elements[name]
                 simple, cap = self.simple_type(target)
                 out.setdefault(name, Child(name, simple, many, cap))
             elif item.tag == f"{_XS}group":
-                self.walk(self.groups[item.get("ref")], many, out)
+                self.walk(self.groups[item.get("ref", "")], many, out)
             elif item.tag in (f"{_XS}sequence", f"{_XS}choice", f"{_XS}complexContent"):
                 self.walk(item, many, out)
             elif item.tag == f"{_XS}extension":
-                base = self.types.get(item.get("base"))
+                base = self.types.get(item.get("base", ""))
                 if base is not None:
                     self.walk(base, many, out)
                 self.walk(item, many, out)
@@ -87,7 +87,7 @@ def _index() -> _Index:
     return _Index()
 
 
-@lru_cache(maxsize=None)
+@cache
 def children(element: str) -> dict[str, Child]:
     """Children of the global element (``CustomerRet``) or named complex type
     (``ListDelRsType``) ``element``, in schema order."""
@@ -102,15 +102,16 @@ def children(element: str) -> dict[str, Child]:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def positions(element: str) -> dict[str, tuple[int, Child]]:
     """Each child of ``element`` with its place in the schema's sequence."""
     return {name: (n, child) for n, (name, child) in enumerate(children(element).items())}
 
 
-@lru_cache(maxsize=None)
+@cache
 def is_list_ref(element: str) -> bool:
-    """True for reference aggregates (``TermsRef``), false for look-alikes (``AdditionalContactRef``)."""
+    """True for reference aggregates (``TermsRef``), false for look-alikes
+    (``AdditionalContactRef``)."""
     try:
         parts = children(element)
     except KeyError:

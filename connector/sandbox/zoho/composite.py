@@ -96,7 +96,7 @@ def composite(core: Core, req: Req, p: dict[str, str]) -> Resp:
                        {"api_name": "rollback_on_fail"})
     concurrent = bool(body.get("concurrent_execution"))
     done: dict[str, Any] = {}
-    answers = []
+    answers: list[dict[str, Any]] = []
     for index, item in enumerate(items):
         sub_id, resp = _sub_request(core, req, item, index, done, concurrent)
         if sub_id:

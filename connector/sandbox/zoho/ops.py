@@ -36,7 +36,8 @@ def _write(core: Core, module: str, row: dict[str, Any], mode: str) -> dict[str,
         raise ValueError(f"Zoho refused the {module} record: {item}")
     core.emit(result.events)
     rec = core.store.get(module, item["details"]["id"])
-    assert rec is not None
+    if rec is None:
+        raise LookupError(f"the {module} record just written is gone: {item}")
     return core.store.render(rec)
 
 

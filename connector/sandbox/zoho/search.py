@@ -56,7 +56,7 @@ def _split_unescaped(text: str, sep: str, limit: int = -1) -> list[str]:
         else:
             current += ch
         i += 1
-    return parts + [current]
+    return [*parts, current]
 
 
 def _unescape(text: str) -> str:
@@ -83,7 +83,7 @@ class _Parser:
         if not ops:
             return terms[0]
         groups: list[list[Node]] = [[terms[0]]]  # "and" binds tighter than "or"
-        for op, term in zip(ops, terms[1:]):
+        for op, term in zip(ops, terms[1:], strict=True):
             groups[-1].append(term) if op == "and" else groups.append([term])
         ors = [g[0] if len(g) == 1 else ("and", g) for g in groups]
         return ors[0] if len(ors) == 1 else ("or", ors)

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import itertools
 import threading
-from functools import lru_cache
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from connector.sandbox.zoho.schema import (

@@ -92,7 +92,7 @@ def _datetime(f: Field, value: Any, path: str) -> Any:
 CHECKS: dict[str, Callable[[Field, Any, str], Any]] = {
     "text": _text, "textarea": _text, "email": _text, "phone": _text, "website": _text,
     "picklist": _text, "boolean": _boolean, "date": _date, "datetime": _datetime,
-    **{t: _number for t in _NUMERIC},
+    **dict.fromkeys(_NUMERIC, _number),
 }
 
 

@@ -79,11 +79,11 @@ def _subform_row(store: Store, parent: Field, row: Any, path: str,
     item: dict[str, Any] = {"id": str(row["id"]) if str(row.get("id")) in known_ids
                             else store.new_id()}
     for name, value in row.items():
-        f = fields.get(name)
-        if f is None or f.read_only:
+        known = fields.get(name)
+        if known is None or known.read_only:
             continue
         try:
-            item[name] = coerce(f, value, f"{path}.{name}", store.exists)
+            item[name] = coerce(known, value, f"{path}.{name}", store.exists)
         except RecordFailure as exc:
             exc.details["parent_api_name"] = parent.api_name
             raise
