@@ -35,9 +35,24 @@ from connector.store.types import utcnow
 from tests.sync.conftest import connect_zoho
 from tests.zoho.conftest import CLIENT_ID, SECRET, add_key_fields
 
-__all__ = ["ROOT", "POOL", "HOST", "PREFECT", "Service", "Server", "ZohoOrg", "free_port",
-           "clean_env", "start_service", "start_server", "deploy", "due_soon_copy",
-           "start_worker", "start_bridge", "served_zoho_org"]
+__all__ = [
+    "HOST",
+    "POOL",
+    "PREFECT",
+    "ROOT",
+    "Server",
+    "Service",
+    "ZohoOrg",
+    "clean_env",
+    "deploy",
+    "due_soon_copy",
+    "free_port",
+    "served_zoho_org",
+    "start_bridge",
+    "start_server",
+    "start_service",
+    "start_worker",
+]
 
 ROOT = Path(__file__).resolve().parents[2]
 POOL = "ml-connector"

@@ -29,8 +29,15 @@ from connector.runs import UseCase
 from connector.store import AuditRun, ZohoChannel
 from connector.store.types import utcnow
 from connector.zoho.connection import load_connection, open_client
-from tests.flows.prefect_server import (HOST, ROOT, Server, ZohoOrg, due_soon_copy,
-                                        served_zoho_org, start_worker)
+from tests.flows.prefect_server import (
+    HOST,
+    ROOT,
+    Server,
+    ZohoOrg,
+    due_soon_copy,
+    served_zoho_org,
+    start_worker,
+)
 from tests.zoho.conftest import FAST
 
 pytestmark = pytest.mark.slow
