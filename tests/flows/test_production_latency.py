@@ -89,9 +89,9 @@ def _remaining_watch(run: dict[str, Any]) -> float:
 
 
 def test_a_change_read_by_the_web_connector_is_in_zoho_within_a_minute(
-        deployed: Server, tmp_path: Path, database_url: str,
+        deployed: Server, tmp_path: Path, production_database_url: str,
         record_property: Any) -> None:
-    with served_zoho_org(tmp_path, database_url) as org, \
+    with served_zoho_org(tmp_path, production_database_url) as org, \
             start_bridge(tmp_path, org.env | {"MLC_MIN_POLL_SECONDS": "0"}) as bridge:
         qb = QuickBooksSimulator(QBW, company_name="Latency Ltd")
         seed_company(qb, customers=12, invoices=4, lines_per_invoice=2, seed=5)
