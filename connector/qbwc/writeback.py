@@ -15,14 +15,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from connector.qbwc.queue import Band, enqueue
 from connector.qbxml.builders import customer_query_by_id, invoice_query_by_id
 from connector.qbxml.document import QbxmlRequest
 from connector.qbxml.parse import QbxmlParseError, ResponseStream
-from connector.store import QueuedRequest, RecordLink, RequestKind
+from connector.store import QueuedRequest, RequestKind
+from connector.sync.links import move_edit_sequence
 from connector.xmlsafe import UnsafeXmlError, parse_xml
 
 __all__ = ["refresh_request", "queue_refresh", "acknowledge_write"]
@@ -86,11 +86,4 @@ def acknowledge_write(s: Session, row: QueuedRequest, response: str) -> int:
     answered = _answered_edit_sequence(response, row.record_ref)
     if sent is None or answered is None or sent == answered:
         return 0
-    result = s.exec(
-        update(RecordLink)
-        .where(col(RecordLink.company_id) == row.company_id)
-        .where(col(RecordLink.qb_id) == row.record_ref)
-        .where(col(RecordLink.edit_sequence) == sent)
-        .values(edit_sequence=answered)
-    )
-    return int(result.rowcount)
+    return move_edit_sequence(s, row.company_id, row.record_ref, sent, answered)

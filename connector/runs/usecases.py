@@ -23,8 +23,9 @@ from connector.runs.leases import live_keys
 from connector.runs.requests import requested_company_ids, take_requests
 from connector.runs.result import RunResult
 from connector.store import Company, ZohoConnection
-from connector.sync.backfill import backfill_status, mark_for_resync, queue_reads
-from connector.sync.qb_to_zoho import Progress, SyncOptions, pending_companies, sync_company
+from connector.sync.backfill import backfill_status, queue_reads
+from connector.sync.qb_to_zoho import Progress, SyncOptions, sync_company
+from connector.sync.responses import mark_for_resync, pending_companies
 from connector.sync.zoho_to_qb import apply_notifications
 from connector.zoho.connection import load_connection
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import func
 from sqlmodel import col, select
 
 from connector.config import Settings
@@ -26,15 +26,13 @@ from connector.store import (
     RawResponse,
     RequestKind,
     RequestState,
-    ResponseSync,
 )
 from connector.store.rows import require_id
 
-__all__ = ["BACKFILL_SEQ", "BackfillStatus", "queue_reads", "mark_for_resync", "backfill_status"]
+__all__ = ["BACKFILL_SEQ", "BackfillStatus", "queue_reads", "backfill_status"]
 
 # After the session's own delta reads: a backfill never delays the regular cycle.
 BACKFILL_SEQ = Band.QUERY + 50
-_SYNCED_ENTITIES = tuple(spec.entity for spec in READ_PLAN)
 
 
 def _standing(company_id: int) -> object:
@@ -60,30 +58,6 @@ def queue_reads(db: Database, company: Company, settings: Settings, *,
                     build=reader(spec, since, settings))
             queued += 1
     return queued
-
-
-def mark_for_resync(db: Database, company_id: int, *, since: datetime | None = None,
-                    until: datetime | None = None) -> int:
-    """Reopen the stored responses received in [since, until] for a forced sync."""
-    with db.session() as s:
-        query = (select(RawResponse.id).where(RawResponse.company_id == company_id)
-                 .where(col(RawResponse.entity).in_(_SYNCED_ENTITIES)))
-        if since is not None:
-            query = query.where(col(RawResponse.received_at) >= since)
-        if until is not None:
-            query = query.where(col(RawResponse.received_at) <= until)
-        ids = [i for i in s.exec(query).all() if i is not None]
-        if not ids:
-            return 0
-        s.execute(update(RawResponse).where(col(RawResponse.id).in_(ids))
-                  .values(processed_at=None))
-        known = {r.response_id: r for r in s.exec(select(ResponseSync).where(
-            col(ResponseSync.response_id).in_(ids))).all()}
-        for response_id in ids:
-            state = known.get(response_id) or ResponseSync(response_id=response_id)
-            state.force, state.attempts, state.last_error = True, 0, None
-            s.add(state)
-    return len(ids)
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, insert, update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from connector.mapping.keys import LinkKind
 from connector.mapping.payload import Mapped
 from connector.store import Database, RecordLink
 
-__all__ = ["Link", "LinkBook", "NOT_WRITTEN", "is_older"]
+__all__ = ["Link", "LinkBook", "NOT_WRITTEN", "is_older", "move_edit_sequence"]
 
 # Bound parameters per IN list, well inside SQLite's and PostgreSQL's limits.
 _IN_BATCH = 500
@@ -170,3 +170,13 @@ class LinkBook:
                 for link_id, qb_type, qb_id in made.all():
                     self._rows[(qb_type, qb_id)].id = link_id
         self._dirty.clear()
+
+
+def move_edit_sequence(s: Session, company_id: int, qb_id: str, sent: str, answered: str) -> int:
+    """A Mod QuickBooks accepted: the record's links that were at the EditSequence we sent move
+    on to the one QuickBooks answered (so our own write is not read back as a change)."""
+    result = s.exec(update(RecordLink).where(col(RecordLink.company_id) == company_id)
+                    .where(col(RecordLink.qb_id) == qb_id)
+                    .where(col(RecordLink.edit_sequence) == sent)
+                    .values(edit_sequence=answered))
+    return int(result.rowcount)

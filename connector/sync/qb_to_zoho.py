@@ -13,28 +13,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
-from sqlmodel import col, select
-
 from connector.audit import AuditRecorder
 from connector.config import Settings
 from connector.mapping.currency import OrgCurrency
 from connector.mapping.deals import DEFAULT_OPEN_STAGE
 from connector.mapping.keys import ACCOUNT, CONTACT, DEAL, INVOICE, JOB, PRODUCT, company_scope
-from connector.store import Company, Database, RawResponse, ResponseSync
+from connector.store import Company, Database
 from connector.store.types import utcnow
 from connector.sync.batch import Batch, Chunk, read_chunks
 from connector.sync.context import SyncContext
 from connector.sync.customers import sync_customers
 from connector.sync.deals import sync_deals
 from connector.sync.deletions import sync_deletions
-from connector.sync.journal import Journal, Settled
+from connector.sync.journal import Journal
 from connector.sync.links import LinkBook
 from connector.sync.products import sync_products
+from connector.sync.responses import pending_count, settle_responses
 from connector.zoho.client import ZohoClient
 
-__all__ = ["STAGES", "SyncOptions", "Progress", "pending_count", "pending_companies",
-           "sync_company"]
+__all__ = ["STAGES", "SyncOptions", "Progress", "sync_company"]
 
 STAGES: tuple[Callable[[SyncContext, Batch], None], ...] = (
     sync_customers, sync_products, sync_deals, sync_deletions)
@@ -53,28 +50,6 @@ class SyncOptions:
                    settings.sync_open_deal_stage)
 
 
-def _unprocessed(company_id: int | None = None) -> object:
-    query = select(RawResponse.company_id).where(col(RawResponse.processed_at).is_(None))
-    return query if company_id is None else query.where(RawResponse.company_id == company_id)
-
-
-def pending_count(db: Database, company_id: int) -> int:
-    """Stored responses of the company the sync has not processed yet."""
-    with db.session() as s:
-        return int(s.exec(select(func.count()).select_from(RawResponse)
-                          .where(RawResponse.company_id == company_id)
-                          .where(col(RawResponse.processed_at).is_(None))).one())
-
-
-def pending_companies(db: Database) -> list[Company]:
-    """Active companies with stored responses the sync has not processed yet."""
-    with db.session() as s:
-        ids = set(s.exec(_unprocessed().distinct()).all())  # type: ignore[attr-defined]
-        rows = s.exec(select(Company).where(col(Company.id).in_(ids))
-                      .where(col(Company.active).is_(True)).order_by(Company.name)).all()
-        return list(rows)
-
-
 def _load_links(links: LinkBook, batch: Batch) -> None:
     invoices = [e.record for e in batch.invoices.values()]
     parents = [e.record.parent.list_id or "" for e in batch.customers.values() if e.record.parent]
@@ -84,29 +59,6 @@ def _load_links(links: LinkBook, batch: Batch) -> None:
                             *(line.item.list_id or "" for i in invoices for line in i.lines
                               if line.item)])
     links.load((DEAL, INVOICE), [*batch.invoices, *batch.deleted_txns])
-
-
-def _settle(db: Database, settled: Settled, now: datetime) -> None:
-    closed = settled.done + list(settled.given_up)
-    failing = {**settled.retry, **settled.given_up}
-    touched = closed + list(settled.retry)
-    with db.session() as s:
-        if closed:
-            s.execute(update(RawResponse).where(col(RawResponse.id).in_(closed))
-                      .values(processed_at=now))
-        states = {r.response_id: r for r in s.exec(select(ResponseSync).where(
-            col(ResponseSync.response_id).in_(touched))).all()}
-        for response_id in touched:
-            state = states.get(response_id)
-            if response_id in failing:
-                state = state or ResponseSync(response_id=response_id)
-                state.attempts += 1
-                state.last_error = failing[response_id]
-            elif state is None:
-                continue
-            if response_id in closed:
-                state.force = False
-            s.add(state)
 
 
 def _run_chunk(ctx: SyncContext, chunk: Chunk) -> None:
@@ -148,7 +100,7 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
                           has_invoices="Invoices" in modules, open_stage=options.open_stage)
         _run_chunk(ctx, chunk)
         settled = journal.settle(chunk.responses, chunk.attempts)
-        _settle(db, settled, clock())
+        settle_responses(db, settled, clock())
         recorder.flush()
         done += len(chunk.responses)
         if progress is not None:

@@ -10,7 +10,8 @@ from connector.mapping.keys import parse_key
 from connector.qbwc.service import QbwcService
 from connector.runs.requests import requested_company_ids
 from connector.store import QueuedRequest, RequestState, SyncRequest
-from connector.sync.backfill import backfill_status, mark_for_resync, queue_reads
+from connector.sync.backfill import backfill_status, queue_reads
+from connector.sync.responses import mark_for_resync
 from connector.zoho.fields import QBD_KEY
 from tests.qbwc.driver import run_session
 
