@@ -36,7 +36,7 @@ class MatchRequest:
 
 @dataclass(frozen=True)
 class Match:
-    how: str  # "link", "key", "email", "phone", NEW or AMBIGUOUS
+    how: str  # "link", "key", "email", "phone", "review" (a person chose), NEW or AMBIGUOUS
     account_id: str | None = None
     contact_id: str | None = None  # the Contact an e-mail match found, to adopt as primary
     candidates: tuple[str, ...] = ()
@@ -44,7 +44,7 @@ class Match:
     @property
     def adopts(self) -> bool:
         """True when an existing, unkeyed Account takes our key (an update, not an upsert)."""
-        return self.how in ("email", "phone")
+        return self.how in ("email", "phone", "review")
 
 
 def normalise_email(text: str | None) -> str | None:

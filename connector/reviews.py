@@ -7,9 +7,18 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from connector.store import Database, ReviewItem, ReviewStatus
+from connector.errors import ConfigError
+from connector.store import Database, ReviewDecision, ReviewItem, ReviewStatus
 
-__all__ = ["open_review", "close_reviews", "list_reviews"]
+__all__ = ["ReviewRefused", "open_review", "close_reviews", "list_reviews", "decide",
+           "decisions"]
+
+# Still waiting for the sync: a decided item is applied by the next run, then resolved.
+_UNSETTLED = (ReviewStatus.OPEN, ReviewStatus.DECIDED)
+
+
+class ReviewRefused(ConfigError):
+    """A decision that cannot be taken (unknown item, already resolved, not a candidate)."""
 
 def open_review(s: Session, *, company_id: int, qb_type: str, qb_id: str, qb_name: str | None,
                 reason: str, zoho_module: str, candidates: Sequence[str],
@@ -17,7 +26,7 @@ def open_review(s: Session, *, company_id: int, qb_type: str, qb_id: str, qb_nam
     """One open item per record: seeing the record again refreshes it instead of adding one."""
     item = s.exec(select(ReviewItem).where(ReviewItem.company_id == company_id)
                   .where(ReviewItem.qb_type == qb_type).where(ReviewItem.qb_id == qb_id)
-                  .where(ReviewItem.status == ReviewStatus.OPEN)).first()
+                  .where(col(ReviewItem.status).in_(_UNSETTLED))).first()
     if item is None:
         item = ReviewItem(company_id=company_id, qb_type=qb_type, qb_id=qb_id,
                           zoho_module=zoho_module, reason=reason, created_at=now)
@@ -34,7 +43,7 @@ def close_reviews(s: Session, company_id: int, qb_type: str, qb_ids: Sequence[st
     for item in s.exec(select(ReviewItem).where(ReviewItem.company_id == company_id)
                        .where(ReviewItem.qb_type == qb_type)
                        .where(col(ReviewItem.qb_id).in_(list(qb_ids)))
-                       .where(ReviewItem.status == ReviewStatus.OPEN)).all():
+                       .where(col(ReviewItem.status).in_(_UNSETTLED))).all():
         item.status, item.resolved_at = ReviewStatus.RESOLVED, now
 
 
@@ -42,13 +51,48 @@ def list_reviews(
     db: Database,
     *,
     company_id: int | None = None,
-    status: ReviewStatus | None = ReviewStatus.OPEN,
+    status: ReviewStatus | tuple[ReviewStatus, ...] | None = _UNSETTLED,
     limit: int = 200,
 ) -> list[ReviewItem]:
+    """Items by id; by default those still waiting (open, or decided and not yet applied)."""
     with db.session() as s:
         query = select(ReviewItem).order_by(col(ReviewItem.id)).limit(limit)
         if company_id is not None:
             query = query.where(ReviewItem.company_id == company_id)
         if status is not None:
-            query = query.where(ReviewItem.status == status)
+            wanted = (status,) if isinstance(status, ReviewStatus) else status
+            query = query.where(col(ReviewItem.status).in_(wanted))
         return list(s.exec(query).all())
+
+
+def decide(db: Database, item_id: int, *, link_to: str | None, now: datetime) -> ReviewItem:
+    """Settle an item: adopt the Zoho record ``link_to`` (one of its candidates), or, with
+    None, create a new one. The next sync applies the decision and resolves the item."""
+    with db.session() as s:
+        item = s.get(ReviewItem, item_id)
+        if item is None:
+            raise ReviewRefused(f"no review item #{item_id}; see `ml-connector review list`")
+        if item.status == ReviewStatus.RESOLVED:
+            raise ReviewRefused(f"review item #{item_id} is already resolved")
+        if link_to is not None and link_to not in item.candidates:
+            raise ReviewRefused(
+                f"{item.zoho_module} {link_to} is not a candidate of review item #{item_id} "
+                f"(candidates: {', '.join(item.candidates) or 'none'})")
+        item.decision = ReviewDecision.LINK if link_to else ReviewDecision.CREATE
+        item.decision_zoho_id, item.decided_at = link_to, now
+        item.status = ReviewStatus.DECIDED
+        s.add(item)
+        return item
+
+
+def decisions(db: Database, company_id: int, qb_type: str,
+              qb_ids: Sequence[str]) -> dict[str, ReviewItem]:
+    """The decided, not yet applied items of these records, by QuickBooks id."""
+    if not qb_ids:
+        return {}
+    with db.session() as s:
+        rows = s.exec(select(ReviewItem).where(ReviewItem.company_id == company_id)
+                      .where(ReviewItem.qb_type == qb_type)
+                      .where(col(ReviewItem.qb_id).in_(list(qb_ids)))
+                      .where(ReviewItem.status == ReviewStatus.DECIDED)).all()
+    return {row.qb_id: row for row in rows}

@@ -13,8 +13,11 @@ import click
 from connector import runs
 from connector.cli.common import AppContext, pass_app
 from connector.qbwc import get_company
-from connector.reviews import list_reviews
-from connector.store import ReviewStatus
+from connector.reviews import decide, list_reviews
+from connector.store import Company
+from connector.store.rows import require_row
+from connector.store.types import utcnow
+from connector.sync.responses import reopen_record
 
 __all__ = ["sync", "backfill", "review", "echo_result"]
 
@@ -87,8 +90,8 @@ def review() -> None:
 def review_list(app: AppContext, company: str | None, show_all: bool) -> None:
     """List open review items (e.g. customers that match several Zoho Accounts)."""
     company_id = get_company(app.db, company).id if company else None
-    items = list_reviews(app.db, company_id=company_id,
-                         status=None if show_all else ReviewStatus.OPEN)
+    items = (list_reviews(app.db, company_id=company_id, status=None) if show_all
+             else list_reviews(app.db, company_id=company_id))
     if not items:
         click.echo("nothing to review")
         return
@@ -97,3 +100,26 @@ def review_list(app: AppContext, company: str | None, show_all: bool) -> None:
                    f"{item.qb_name or ''!s}: {len(item.candidates)} candidates in "
                    f"{item.zoho_module} ({', '.join(item.candidates)})")
         click.echo(f"    {item.reason}")
+        if item.decision:
+            click.echo(f"    decided: {item.decision} {item.decision_zoho_id or ''}".rstrip())
+
+
+@review.command("resolve")
+@click.argument("item_id", type=int)
+@click.option("--link", "link_to", default=None, metavar="ZOHO_ID",
+              help="Adopt this candidate: the existing Zoho record takes the QuickBooks record.")
+@click.option("--create", is_flag=True, help="None of the candidates: create a new record.")
+@pass_app
+def review_resolve(app: AppContext, item_id: int, link_to: str | None, create: bool) -> None:
+    """Settle a review item; the next sync applies the decision."""
+    if bool(link_to) == create:
+        raise click.UsageError("give exactly one of --link ZOHO_ID or --create")
+    item = decide(app.db, item_id, link_to=link_to, now=utcnow())
+    with app.db.session() as s:
+        company = require_row(s, Company, item.company_id)
+    reopened = reopen_record(app.db, item.company_id, item.qb_type, "ListID", item.qb_id)
+    what = (f"adopts {item.zoho_module} {link_to}" if link_to
+            else f"gets a new {item.zoho_module} record")
+    click.echo(f"#{item.id}: {item.qb_type} {item.qb_name or item.qb_id} {what}")
+    click.echo(f"applied by the next sync (`ml-connector sync --company {company.name!r}`)"
+               if reopened else "applied when the next Web Connector session reads it again")

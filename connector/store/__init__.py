@@ -12,6 +12,7 @@ from connector.store.models import (
     RequestKind,
     RequestState,
     ResponseSync,
+    ReviewDecision,
     ReviewItem,
     ReviewStatus,
     SchemaVersion,
@@ -32,5 +33,5 @@ __all__ = [
     "QbwcSession", "QueuedRequest", "RawResponse", "RecordLink", "RequestState", "ResponseSync",
     "ReviewItem", "SchemaVersion", "SessionState", "Watermark", "ZohoConnection", "ZohoCreditUsage",
     "SyncBackPolicy", "WriteBack", "WriteBackState", "ZohoChannel", "ZohoNotification",
-    "Lease", "SyncRequest", "RequestKind", "ReviewStatus",
+    "Lease", "SyncRequest", "RequestKind", "ReviewStatus", "ReviewDecision",
 ]

@@ -14,7 +14,7 @@ from connector.store.types import UTCDateTime, utcnow
 __all__ = [
     "SchemaVersion", "Company", "QbwcSession", "QueuedRequest", "RawResponse", "Watermark",
     "RecordLink", "AuditRun", "AuditEvent", "ZohoConnection", "ZohoCreditUsage",
-    "RequestKind", "RequestState", "SessionState", "ReviewStatus",
+    "RequestKind", "RequestState", "SessionState", "ReviewStatus", "ReviewDecision",
     "ZohoChannel", "ZohoNotification", "WriteBack", "WriteBackState", "SyncBackPolicy",
 ]
 
@@ -57,7 +57,14 @@ class SessionState(StrEnum):
 
 class ReviewStatus(StrEnum):
     OPEN = "open"
+    # A person decided (``review resolve``); the next sync applies it, then it is resolved.
+    DECIDED = "decided"
     RESOLVED = "resolved"
+
+
+class ReviewDecision(StrEnum):
+    LINK = "link"  # adopt this existing Zoho record (it takes the QuickBooks key)
+    CREATE = "create"  # none of the candidates: create a new record
 
 
 class SchemaVersion(SQLModel, table=True):
@@ -222,6 +229,9 @@ class ReviewItem(SQLModel, table=True):
     status: str = ReviewStatus.OPEN
     created_at: datetime = _now_ts()
     resolved_at: datetime | None = _optional_ts()
+    decision: str | None = None
+    decision_zoho_id: str | None = None
+    decided_at: datetime | None = _optional_ts()
 
 
 class AuditRun(SQLModel, table=True):

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from connector.mapping.accounts import map_account, map_contact, primary_email
 from connector.mapping.keys import ACCOUNT, CONTACT, JOB, qbd_key
 from connector.mapping.payload import Mapped
-from connector.matching import AMBIGUOUS, Match, MatchRequest, match_accounts
+from connector.matching import AMBIGUOUS, NEW, Match, MatchRequest, match_accounts
 from connector.qbxml.models import Customer
-from connector.reviews import close_reviews, open_review
+from connector.reviews import close_reviews, decisions, open_review
+from connector.store import ReviewDecision
 from connector.sync.batch import Batch, Entry
 from connector.sync.context import Pending, SyncContext
 
@@ -32,9 +33,14 @@ def _matches(ctx: SyncContext, entries: Sequence[Entry[Customer]]) -> dict[str, 
                 if ctx.links.zoho_id([ACCOUNT], e.record.list_id) is None]
     if not unlinked:
         return {}
-    return match_accounts(ctx.client, [
+    # What a person decided in `review resolve` comes before any lookup.
+    decided = {qb_id: (Match("review", item.decision_zoho_id)
+                       if item.decision == ReviewDecision.LINK else Match(NEW))
+               for qb_id, item in decisions(ctx.db, ctx.company_id, ACCOUNT.qb_type,
+                                            [c.list_id for c in unlinked]).items()}
+    return decided | match_accounts(ctx.client, [
         MatchRequest(c.list_id, qbd_key(ctx.scope, c.list_id, ACCOUNT), primary_email(c), c.phone)
-        for c in unlinked])
+        for c in unlinked if c.list_id not in decided])
 
 
 def _hold(ctx: SyncContext, entry: Entry[Customer], match: Match) -> None:

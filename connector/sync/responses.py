@@ -4,17 +4,18 @@ backfill reopens. The only writer of a response's processing state (``processed_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, update
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from connector.qbwc.planner import READ_PLAN
 from connector.store import Company, Database, RawResponse, ResponseSync
 from connector.sync.journal import Settled
 
 __all__ = ["SYNCED_ENTITIES", "pending_count", "pending_companies", "settle_responses",
-           "mark_for_resync"]
+           "mark_for_resync", "reopen_record"]
 
 # The entities whose responses the sync reads (not host checks or write answers).
 SYNCED_ENTITIES = tuple(spec.entity for spec in READ_PLAN)
@@ -80,12 +81,31 @@ def mark_for_resync(db: Database, company_id: int, *, since: datetime | None = N
         ids = [i for i in s.exec(query).all() if i is not None]
         if not ids:
             return 0
-        s.execute(update(RawResponse).where(col(RawResponse.id).in_(ids))
-                  .values(processed_at=None))
-        known = {r.response_id: r for r in s.exec(select(ResponseSync).where(
-            col(ResponseSync.response_id).in_(ids))).all()}
-        for response_id in ids:
-            state = known.get(response_id) or ResponseSync(response_id=response_id)
-            state.force, state.attempts, state.last_error = True, 0, None
-            s.add(state)
+        _force(s, ids)
     return len(ids)
+
+
+def _force(s: Session, ids: Sequence[int]) -> None:
+    s.execute(update(RawResponse).where(col(RawResponse.id).in_(ids)).values(processed_at=None))
+    known = {r.response_id: r for r in s.exec(select(ResponseSync).where(
+        col(ResponseSync.response_id).in_(ids))).all()}
+    for response_id in ids:
+        state = known.get(response_id) or ResponseSync(response_id=response_id)
+        state.force, state.attempts, state.last_error = True, 0, None
+        s.add(state)
+
+
+def reopen_record(db: Database, company_id: int, entity: str, id_tag: str, qb_id: str) -> int:
+    """Reopen, forced, the newest stored ``entity`` response that holds the record ``qb_id``
+    (its ``<ListID>``/``<TxnID>``): the next sync sends that record again. Returns 0 when no
+    stored response holds it (the next QuickBooks read of it will)."""
+    needle = f"<{id_tag}>{qb_id}</{id_tag}>"
+    with db.session() as s:
+        newest = s.exec(select(RawResponse.id).where(RawResponse.company_id == company_id)
+                        .where(RawResponse.entity == entity)
+                        .where(col(RawResponse.body).contains(needle, autoescape=True))
+                        .order_by(col(RawResponse.id).desc())).first()
+        if newest is None:
+            return 0
+        _force(s, [newest])
+    return 1

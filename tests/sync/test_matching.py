@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from click.testing import CliRunner
 
 from connector.audit import run_events
@@ -10,6 +12,7 @@ from connector.mapping.keys import parse_key
 from connector.matching import normalise_email, normalise_phone, phone_variants
 from connector.qbxml import Customer
 from connector.reviews import list_reviews
+from connector.store import ReviewStatus
 from connector.zoho.fields import QBD_KEY
 from tests.mapping.conftest import read_books
 
@@ -100,3 +103,64 @@ def test_a_link_already_recorded_needs_no_lookup(world: World, acme: Books) -> N
     world.session("Acme")
     world.sync("Acme")
     assert world.sim.call_count("POST", "/coql") == coql
+
+
+def _held(world: World) -> tuple[Customer, list[str]]:
+    """A customer whose e-mail two unkeyed Zoho Accounts share: held for review."""
+    c = _customer(world)
+    accounts = []
+    for n in (1, 2):
+        account = world.sim.create_record("Accounts", Account_Name=f"Duplicate {n}")
+        world.sim.create_record("Contacts", Last_Name="Dup", Email=c.email,
+                                Account_Name={"id": account["id"]})
+        accounts.append(str(account["id"]))
+    world.session("Acme")
+    world.sync("Acme")
+    return c, accounts
+
+
+def _cli(world: World, *args: str) -> Any:
+    return CliRunner().invoke(cli, list(args), env={
+        "MLC_DATABASE_URL": world.settings.resolved_database_url,
+        "MLC_DATA_DIR": str(world.settings.data_dir)})
+
+
+def test_a_person_resolves_a_review_by_linking_one_candidate(world: World) -> None:
+    c, (first, second) = _held(world)
+    (item,) = list_reviews(world.db)
+    result = _cli(world, "review", "resolve", str(item.id), "--link", second)
+    assert result.exit_code == 0, result.output
+    assert f"adopts Accounts {second}" in result.output and "next sync" in result.output
+    summary = world.sync("Acme")
+    assert parse_key(world.sim.record("Accounts", second)[QBD_KEY]).qb_id == c.list_id
+    assert not world.sim.record("Accounts", first).get(QBD_KEY)
+    assert [a for a in world.records("Accounts")
+            if a.get(QBD_KEY) and parse_key(a[QBD_KEY]).qb_id == c.list_id] != []
+    assert list_reviews(world.db) == []
+    (settled,) = list_reviews(world.db, status=ReviewStatus.RESOLVED)
+    assert settled.decision == "link" and settled.decision_zoho_id == second
+    assert any(e.action == "adopted" and e.zoho_id == second
+               for e in run_events(world.db, summary.run_id))
+
+
+def test_a_person_resolves_a_review_by_creating_a_new_account(world: World) -> None:
+    c, candidates = _held(world)
+    (item,) = list_reviews(world.db)
+    assert _cli(world, "review", "resolve", str(item.id), "--create").exit_code == 0
+    world.sync("Acme")
+    mine = [a for a in world.records("Accounts")
+            if a.get(QBD_KEY) and parse_key(a[QBD_KEY]).qb_id == c.list_id]
+    assert len(mine) == 1 and str(mine[0]["id"]) not in candidates
+    assert list_reviews(world.db) == []
+
+
+def test_a_review_decision_must_name_a_candidate(world: World) -> None:
+    _held(world)
+    (item,) = list_reviews(world.db)
+    refused = _cli(world, "review", "resolve", str(item.id), "--link", "999")
+    assert refused.exit_code == 1 and "not a candidate" in refused.output
+    both = _cli(world, "review", "resolve", str(item.id), "--link", "1", "--create")
+    assert both.exit_code == 2 and "exactly one" in both.output
+    unknown = _cli(world, "review", "resolve", "4242", "--create")
+    assert unknown.exit_code == 1 and "no review item #4242" in unknown.output
+    assert [i.status for i in list_reviews(world.db)] == ["open"]
