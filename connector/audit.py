@@ -8,8 +8,9 @@ the error's type and message; a run whose process died is closed as abandoned.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,13 +23,16 @@ from sqlmodel import col, select
 from connector.store import AuditEvent, AuditRun, Company, Database
 from connector.store.types import utcnow
 
-__all__ = ["COUNT_KEYS", "RunStatus", "AuditRecorder", "AuditSummary", "audited", "describe_error",
+__all__ = ["COUNT_KEYS", "RunStatus", "AuditRecorder", "AuditSummary", "audited", "changes_text",
+           "describe_error",
            "record_skipped", "close_abandoned", "get_run", "list_runs", "run_events"]
 
 COUNT_KEYS: tuple[str, ...] = ("read", "created", "updated", "unchanged", "deleted", "conflicts",
                                "failed")
 # Events are written in batches: a backfill touches tens of thousands of records.
 _FLUSH_EVERY = 500
+# Characters of one written value an audit event keeps.
+_VALUE_CHARS = 120
 # Rows of touched records an artifact shows; the rest is one `ml-connector audit show` away.
 ARTIFACT_RECORDS = 50
 
@@ -46,6 +50,21 @@ def describe_error(exc: BaseException) -> str:
     """What a failed run says: the error's type and message, never a traceback."""
     text = str(exc) or repr(exc)
     return f"{type(exc).__name__}: {text}"
+
+
+def _short(value: Any) -> Any:
+    """A value as the audit keeps it: scalars as they are, long text and structures cut."""
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
+    return text if len(text) <= _VALUE_CHARS else text[:_VALUE_CHARS - 1] + "…"
+
+
+def changes_text(event: AuditEvent) -> str:
+    """``Phone=555-0142, City=Tucson`` where values were kept, else the field names."""
+    values = event.values or {}
+    return ", ".join(f"{name}={values[name]}" if name in values else name
+                     for name in event.changed_fields)
 
 
 def _cell(value: object) -> str:
@@ -78,7 +97,7 @@ class AuditSummary:
             zoho = " ".join(filter(None, (e.zoho_module, e.zoho_id)))
             error = f"[{e.error_code}] {e.error_message or ''}" if e.error_code else e.error_message
             lines.append(f"| {_cell(qb)} | {_cell(zoho)} | {e.action} | "
-                         f"{_cell(', '.join(e.changed_fields))} | {_cell(error)} |")
+                         f"{_cell(changes_text(e))} | {_cell(error)} |")
         if self.records_total > ARTIFACT_RECORDS:
             lines += ["", (f"{self.records_total - ARTIFACT_RECORDS} more: "
                            f"`ml-connector audit show {self.run_id}`")]
@@ -136,8 +155,8 @@ class AuditRecorder:
     def event(self, action: str, *, qb_type: str | None = None, qb_id: str | None = None,
               qb_name: str | None = None, edit_sequence: str | None = None,
               zoho_module: str | None = None, zoho_id: str | None = None,
-              changed_fields: Sequence[str] = (), error_code: str | int | None = None,
-              error_message: str | None = None) -> None:
+              changed_fields: Sequence[str] = (), values: Mapping[str, Any] | None = None,
+              error_code: str | int | None = None, error_message: str | None = None) -> None:
         # Plain rows, inserted in bulk: building a validated model per event would cost more
         # than the sync's own work on a large backfill.
         self._pending.append({
@@ -145,6 +164,7 @@ class AuditRecorder:
             "qb_id": qb_id, "qb_name": qb_name, "edit_sequence": edit_sequence,
             "zoho_module": zoho_module, "zoho_id": zoho_id,
             "changed_fields": list(changed_fields),
+            "values": {k: _short(v) for k, v in values.items()} if values else None,
             "error_code": str(error_code) if error_code is not None else None,
             "error_message": error_message,
         })

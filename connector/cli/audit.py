@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from connector.audit import COUNT_KEYS, get_run, list_runs, run_events
+from connector.audit import COUNT_KEYS, changes_text, get_run, list_runs, run_events
 from connector.cli.common import AppContext, pass_app
 from connector.qbwc import get_company
 
@@ -50,9 +50,10 @@ def audit_show(app: AppContext, run_id: int, limit: int) -> None:
     click.echo(summary.markdown())
     click.echo("")
     for e in run_events(app.db, run_id, limit=limit):
-        record = f"{e.qb_type or ''} {e.qb_id or ''}".strip() or f"{e.zoho_module} {e.zoho_id}"
+        named = f"{e.qb_name!r} ({e.qb_id})" if e.qb_name else e.qb_id or ""
+        record = f"{e.qb_type or ''} {named}".strip() or f"{e.zoho_module} {e.zoho_id}"
         detail = f" [{e.error_code}] {e.error_message}" if e.error_code or e.error_message else ""
-        fields = f" ({', '.join(e.changed_fields)})" if e.changed_fields else ""
+        fields = f": {changes_text(e)}" if e.changed_fields else ""
         click.echo(
             f"{e.at:%H:%M:%S} {e.action:10} {record} -> {e.zoho_module or ''} {e.zoho_id or ''}"
             f"{fields}{detail}"

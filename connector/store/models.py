@@ -266,6 +266,9 @@ class AuditEvent(SQLModel, table=True):
     zoho_module: str | None = None
     zoho_id: str | None = None
     changed_fields: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The values written for the changed fields (shortened), so the audit says what, not only
+    # which.
+    values: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     error_code: str | None = None
     error_message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 

@@ -24,7 +24,17 @@ from connector.zoho.client import ZohoClient
 from connector.zoho.fields import QBD_KEY
 from connector.zoho.records import RecordFailed, RecordResult, RecordSaved
 
-__all__ = ["SyncContext", "Pending", "Saved"]
+__all__ = ["SyncContext", "Pending", "Saved", "record_name"]
+
+
+def record_name(record: object) -> str | None:
+    """What a person calls a QuickBooks record: a customer's or item's full name, an
+    invoice's number."""
+    name = getattr(record, "full_name", None)
+    if name:
+        return str(name)
+    number = getattr(record, "ref_number", None)
+    return f"#{number}" if number else None
 
 
 @dataclass
@@ -63,7 +73,7 @@ class SyncContext:
         edit_sequence = getattr(record, "edit_sequence", None)
         err = error if isinstance(error, (RecordError, ValueError)) else RecordError(str(error))
         self.journal.failed(entry.response_id, kind, qb_id, edit_sequence, err, retry=retry,
-                            action=action)
+                            action=action, name=record_name(record))
 
     def defer(self, entry: Entry[Any], kind: LinkKind, qb_id: str, reason: str) -> None:
         """A record whose dependency is not in Zoho yet: tried again next run."""
@@ -106,7 +116,9 @@ class SyncContext:
             changed = changed_fields(before, mapped.fields)
             self.links.record(mapped, s.zoho_id)
             self.journal.written(mapped.kind, mapped.qb_id, mapped.edit_sequence, s.zoho_id,
-                                 s.action, changed)
+                                 s.action, changed, name=mapped.label,
+                                 values={f: mapped.payload[f] for f in changed
+                                         if f in mapped.payload})
 
     def write_and_commit(self, module: str, pending: Sequence[Pending]) -> list[Saved]:
         saved = self.write(module, pending)

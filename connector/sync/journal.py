@@ -9,7 +9,7 @@ audit says so) and the response is closed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,13 +48,14 @@ class Journal:
         self.recorder.count("unchanged", n)
 
     def written(self, kind: LinkKind, qb_id: str, edit_sequence: str | None, zoho_id: str,
-                action: str, changed: Sequence[str]) -> None:
+                action: str, changed: Sequence[str], *, name: str | None = None,
+                values: Mapping[str, Any] | None = None) -> None:
         counted = _COUNTED.get(action)
         if counted:
             self.recorder.count(counted)
-        self.recorder.event(action, qb_type=kind.qb_type, qb_id=qb_id,
+        self.recorder.event(action, qb_type=kind.qb_type, qb_id=qb_id, qb_name=name or None,
                             edit_sequence=edit_sequence, zoho_module=kind.zoho_module,
-                            zoho_id=zoho_id, changed_fields=changed)
+                            zoho_id=zoho_id, changed_fields=changed, values=values)
 
     def deleted(self, kind: LinkKind, qb_id: str, zoho_id: str | None,
                 changed: Sequence[str] = ()) -> None:
@@ -64,7 +65,7 @@ class Journal:
 
     def failed(self, response_id: int, kind: LinkKind, qb_id: str, edit_sequence: str | None,
                error: ConnectorError | ValueError, *, retry: bool = True,
-               action: str = "failed") -> None:
+               action: str = "failed", name: str | None = None) -> None:
         """One record could not be written; ``retry`` keeps its response for the next run."""
         code: Any = getattr(error, "code", None) or type(error).__name__
         message = getattr(error, "message", None) or str(error)
@@ -74,7 +75,7 @@ class Journal:
         log.warning("company %s: %s %s %s: [%s] %s", self.company, action, kind.qb_type, qb_id,
                     code, message)
         self.recorder.count("failed")
-        self.recorder.event(action, qb_type=kind.qb_type, qb_id=qb_id,
+        self.recorder.event(action, qb_type=kind.qb_type, qb_id=qb_id, qb_name=name,
                             edit_sequence=edit_sequence, zoho_module=kind.zoho_module,
                             error_code=code, error_message=message)
         if retry:

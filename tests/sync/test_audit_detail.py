@@ -1,0 +1,31 @@
+"""The audit says what happened, not only how much: names and the values written."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from connector.audit import run_events
+from connector.cli import cli
+
+from .conftest import Books, World
+
+
+def test_audit_show_names_the_records_and_the_values_that_changed(world: World,
+                                                                   acme: Books) -> None:
+    world.sync("Acme")
+    customer = next(c for c in acme.qb.company.listed("Customer") if c.parent_id is None)
+    world.clock.advance(minutes=1)
+    acme.qb.company.modify_customer(customer.list_id, Phone="+1 555 0142")
+    world.session("Acme")
+    summary = world.sync("Acme")
+    (event,) = [e for e in run_events(world.db, summary.run_id)
+                if e.qb_id == customer.list_id and e.zoho_module == "Accounts"]
+    assert event.qb_name == customer.name and event.changed_fields == ["Phone"]
+    assert event.values == {"Phone": "+1 555 0142"}
+    assert "Phone=+1 555 0142" in summary.markdown()
+    shown = CliRunner().invoke(cli, ["audit", "show", str(summary.run_id)], env={
+        "MLC_DATABASE_URL": world.settings.resolved_database_url,
+        "MLC_DATA_DIR": str(world.settings.data_dir)})
+    assert shown.exit_code == 0, shown.output
+    assert f"Customer {customer.name!r} ({customer.list_id})" in shown.output
+    assert "Phone=+1 555 0142" in shown.output
