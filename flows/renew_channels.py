@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow, task
+from prefect.client.schemas.objects import State
+from prefect.states import Completed
 
 from connector import runs
 from flows.common import (
@@ -36,6 +38,7 @@ def renew_task(connection: str) -> dict[str, Any]:
 
 
 @flow(name="renew-channels", log_prints=False)
-def renew_channels(connection: str = "default") -> dict[str, Any]:
+def renew_channels(connection: str = "default") -> State[Any]:
     """Renew, re-open and catch up the notification channels of a Zoho connection."""
-    return renew_task(connection)
+    outcome = renew_task(connection)
+    return Completed(message=outcome["message"], data=outcome)

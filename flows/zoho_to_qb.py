@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow, task
+from prefect.client.schemas.objects import State
+from prefect.states import Completed
 
 from connector import runs
 from flows.common import RETRY_DELAYS, connector_logs, finish, retry_only_retriable, run_env
@@ -22,6 +24,7 @@ def sync_back_task(connection: str, company: str | None) -> dict[str, Any]:
 
 
 @flow(name="zoho-to-qb", log_prints=False)
-def zoho_to_qb(connection: str = "default", company: str | None = None) -> dict[str, Any]:
+def zoho_to_qb(connection: str = "default", company: str | None = None) -> State[Any]:
     """Apply the Zoho edits notified on ``connection``'s channels (one company's, if named)."""
-    return sync_back_task(connection, company)
+    outcome = sync_back_task(connection, company)
+    return Completed(message=outcome["message"], data=outcome)

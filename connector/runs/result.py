@@ -58,4 +58,5 @@ class RunResult:
         return self.summary.markdown()
 
     def outcome(self) -> dict[str, Any]:
-        return {"status": self.status, "audit_run": self.summary.run_id, **self.summary.counts}
+        return {"status": self.status, "audit_run": self.summary.run_id, "message": self.message,
+                **self.summary.counts}

@@ -68,6 +68,7 @@ def test_a_zoho_edit_travels_through_both_flows_into_quickbooks(
 
     renewed = renew_channels(return_state=True)
     assert renewed.result()["status"] == "completed" and renewed.result()["unchanged"] == 1
+    assert renewed.message == "default: completed (nothing to do)"
     assert "renew_channels" in asyncio.run(_artifact("renew-channels-default")).data
 
     account = next(a for a in sim.records("Accounts") if a.get(QBD_KEY))
