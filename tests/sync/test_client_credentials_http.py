@@ -20,6 +20,7 @@ from tests.zoho.conftest import CLIENT_ID, SECRET, add_key_fields
 
 from .conftest import World
 
+pytestmark = pytest.mark.slow
 TOKEN = "/oauth/v2/token"
 
 
