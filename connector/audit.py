@@ -17,14 +17,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import ColumnElement, func, insert, tuple_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
 from connector.store import AuditEvent, AuditRun, Company, Database
 from connector.store.types import utcnow
 
-__all__ = ["COUNT_KEYS", "RunStatus", "AuditRecorder", "AuditSummary", "audited", "changes_text",
-           "describe_error",
+__all__ = ["COUNT_KEYS", "RunStatus", "AuditRecorder", "AuditSummary", "FoundEvent", "audited",
+           "changes_text", "describe_error", "find_events",
            "record_skipped", "close_abandoned", "get_run", "list_runs", "run_events"]
 
 COUNT_KEYS: tuple[str, ...] = ("read", "created", "updated", "unchanged", "deleted", "conflicts",
@@ -286,3 +287,54 @@ def run_events(db: Database, run_id: int, *, limit: int = 1000) -> list[AuditEve
     with db.session() as s:
         return list(s.exec(select(AuditEvent).where(AuditEvent.run_id == run_id)
                            .order_by(col(AuditEvent.id)).limit(limit)).all())
+
+
+@dataclass(frozen=True)
+class FoundEvent:
+    """One event of a record's history, with the run it belongs to."""
+
+    event: AuditEvent
+    flow: str
+    company: str | None
+
+
+def _like_pattern(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _matches(event: type[AuditEvent], term: str) -> ColumnElement[bool]:
+    """The name contains the term (any case), or the QuickBooks or Zoho id is the term."""
+    lowered = term.lower()
+    return (func.lower(col(event.qb_name)).like(_like_pattern(lowered), escape="\\")
+            | (func.lower(col(event.qb_id)) == lowered)
+            | (func.lower(col(event.zoho_id)) == lowered))
+
+
+def find_events(db: Database, term: str, *, company_id: int | None = None,
+                limit: int = 50) -> list[FoundEvent]:
+    """A record's history across runs, newest first: every event whose QuickBooks name
+    contains ``term`` (any case) or whose QuickBooks or Zoho id is ``term``, and every other
+    event of the records those name (a deletion or a queued Mod carries ids but no name).
+    QuickBooks ids repeat across company files, so they are matched within one company."""
+    term = term.strip()
+    if not term:
+        raise ValueError("say what to look for: a name, a QuickBooks id or a Zoho id")
+    hit, hit_run = aliased(AuditEvent), aliased(AuditRun)
+    same_qb_record = (select(hit_run.company_id, hit.qb_id)
+                      .join(hit_run, col(hit_run.id) == col(hit.run_id))
+                      .where(_matches(hit, term), col(hit.qb_id).is_not(None)))
+    same_zoho_record = select(hit.zoho_id).where(_matches(hit, term),
+                                                 col(hit.zoho_id).is_not(None))
+    query = (select(AuditEvent, AuditRun.flow, Company.name)
+             .join(AuditRun, col(AuditRun.id) == col(AuditEvent.run_id))
+             .outerjoin(Company, col(Company.id) == col(AuditRun.company_id))
+             .where(_matches(AuditEvent, term)
+                    | tuple_(col(AuditRun.company_id), col(AuditEvent.qb_id)).in_(same_qb_record)
+                    | col(AuditEvent.zoho_id).in_(same_zoho_record))
+             .order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+             .limit(limit))
+    if company_id is not None:
+        query = query.where(AuditRun.company_id == company_id)
+    with db.session() as s:
+        return [FoundEvent(event, flow, company) for event, flow, company in s.exec(query).all()]

@@ -45,6 +45,7 @@ def zoho_sandbox(port_accounts: int, port_api: int, client_id: str | None,
         click.echo(f"accounts server : {urls.accounts_url}   (set MLC_ZOHO_ACCOUNTS_URL to this)")
         click.echo(f"API server      : {urls.api_url}   (the api_domain of every token)")
         click.echo(f"admin API       : {urls.api_url}/__admin/state")
+        click.echo(f"org id          : {sim.org_id}   (zoho connect --client-credentials --org-id)")
         if client_id and client_secret:
             sim.register_client(client_id, client_secret, redirect_uri)
             click.echo(f"client id       : {client_id}")

@@ -10,6 +10,7 @@ import click
 
 from connector.cli.common import AppContext, pass_app
 from connector.errors import ConfigError
+from connector.store import ZohoConnection
 from connector.zoho import (
     MemoryTokenStore,
     OAuthApp,
@@ -20,9 +21,11 @@ from connector.zoho import (
     edition,
     required_custom_fields,
 )
+from connector.zoho.auth import ClientCredentials, Credential
 from connector.zoho.browser import authorize_in_browser
-from connector.zoho.connection import NewConnection, open_client, save_connection
-from connector.zoho.fields import FieldCheck
+from connector.zoho.connection import NewConnection, describe_mode, open_client, save_connection
+from connector.zoho.fields import FieldCheck, OrgInfo
+from connector.zoho.oauth import CLIENT_CREDENTIALS, org_id_of
 from connector.zoho.ping import FAIL, PASS, SKIP, WARN, Check, ping_failed, run_ping
 from connector.zoho.regions import REGIONS, accounts_url_for, region_of_accounts_url
 from connector.zoho.retry import RetryPolicy
@@ -57,8 +60,13 @@ def _accounts_url(app: AppContext, region: str | None, accounts_url: str | None)
 
 
 def _obtain_grant(endpoint: TokenEndpoint, grant_code: str | None, refresh_token: str | None,
-                  browser: bool, port: int) -> tuple[TokenEndpoint, TokenGrant, str]:
-    """Exchange whatever the user brought for tokens; the endpoint may move data centre."""
+                  browser: bool, port: int,
+                  org_id: str | None) -> tuple[TokenEndpoint, TokenGrant, str | Credential]:
+    """Exchange whatever the user brought for tokens and what mints the next ones (a refresh
+    token or client credentials); the endpoint may move data centre."""
+    if org_id:
+        credential = ClientCredentials(org_id_of(org_id))
+        return endpoint, credential.mint(endpoint), credential
     if refresh_token:
         return endpoint, endpoint.refresh(refresh_token), refresh_token
     if browser:
@@ -91,6 +99,11 @@ def _obtain_grant(endpoint: TokenEndpoint, grant_code: str | None, refresh_token
 @click.option("--grant-code", default=None, help="A grant code (Self Client > Generate Code).")
 @click.option("--refresh-token", default=None, help="An existing refresh token for this client.")
 @click.option("--browser", is_flag=True, help="Authorise in the browser (local redirect listener).")
+@click.option("--client-credentials", is_flag=True,
+              help="Headless: a Self Client's own tokens for --org-id (no refresh token; a new "
+                   "access token is fetched whenever one is needed).")
+@click.option("--org-id", default=None,
+              help="--client-credentials: the Zoho CRM org id (profile picture > org id).")
 @click.option("--redirect-uri", default=None,
               help="Redirect URI registered for the client, if the grant code needs it.")
 @click.option("--port", default=8766, show_default=True, type=click.IntRange(1, 65535),
@@ -99,10 +112,15 @@ def _obtain_grant(endpoint: TokenEndpoint, grant_code: str | None, refresh_token
 @pass_app
 def connect(app: AppContext, region: str | None, accounts_url: str | None,
             client_id: str | None, grant_code: str | None, refresh_token: str | None,
-            browser: bool, redirect_uri: str | None, port: int, name: str) -> None:
+            browser: bool, client_credentials: bool, org_id: str | None,
+            redirect_uri: str | None, port: int, name: str) -> None:
     """Authorise ml-connector for a Zoho CRM org and store the connection (encrypted)."""
-    if sum(bool(x) for x in (grant_code, refresh_token, browser)) != 1:
-        raise click.UsageError("pass exactly one of --grant-code, --refresh-token, --browser")
+    if sum(bool(x) for x in (grant_code, refresh_token, browser, client_credentials)) != 1:
+        raise click.UsageError("pass exactly one of --grant-code, --refresh-token, --browser, "
+                               "--client-credentials")
+    if client_credentials != bool(org_id and org_id_of(org_id)):
+        raise click.UsageError("--client-credentials and --org-id go together (the org id is "
+                               "in Zoho CRM under your profile picture)")
     client_id = client_id or app.settings.zoho_client_id
     if not client_id:
         raise click.UsageError("--client-id is required (or set MLC_ZOHO_CLIENT_ID)")
@@ -111,15 +129,25 @@ def connect(app: AppContext, region: str | None, accounts_url: str | None,
                    else click.prompt("Zoho client secret", hide_input=True))
     app_cfg = OAuthApp(_accounts_url(app, region, accounts_url), client_id.strip(),
                        secret_text.strip(), redirect_uri)
-    endpoint, grant, refresh = _obtain_grant(TokenEndpoint(app_cfg, retry=_CONNECT_RETRY),
-                                             grant_code, refresh_token, browser, port)
-    auth = ZohoAuth(endpoint, refresh, MemoryTokenStore(grant))
+    endpoint, grant, credential = _obtain_grant(TokenEndpoint(app_cfg, retry=_CONNECT_RETRY),
+                                                grant_code, refresh_token, browser, port,
+                                                org_id if client_credentials else None)
+    auth = ZohoAuth(endpoint, credential, MemoryTokenStore(grant))
     with ZohoClient(auth) as client:
         org = client.org()
+        if isinstance(credential, ClientCredentials) and org.id != credential.org_id:
+            raise ConfigError(f"the token Zoho issued for org {credential.org_id} opens org "
+                              f"{org.id} ({org.name}); check --org-id")
         has_invoices = "Invoices" in client.module_names()
         row = save_connection(app.db, app.secrets, NewConnection(
             app=endpoint.app, region=region or region_of_accounts_url(endpoint.app.accounts_url),
-            refresh_token=refresh, grant=grant, org_id=org.id, edition=org.edition), name=name)
+            refresh_token=credential if isinstance(credential, str) else "", grant=grant,
+            org_id=org.id, edition=org.edition, mode=auth.credential.mode), name=name)
+    _report_connected(app, row, org, grant, has_invoices)
+
+
+def _report_connected(app: AppContext, row: ZohoConnection, org: OrgInfo, grant: TokenGrant,
+                      has_invoices: bool) -> None:
     limits = edition(org.edition)
     click.secho(f"Connected to Zoho CRM as connection {row.name!r}", fg="green", bold=True)
     click.echo(f"  organisation : {org.name} (org id {org.id})")
@@ -128,7 +156,15 @@ def connect(app: AppContext, region: str | None, accounts_url: str | None,
     click.echo(f"  api_domain   : {grant.api_domain}")
     click.echo(f"  accounts     : {row.accounts_url} ({row.region or 'custom'})")
     click.echo(f"  scopes       : {grant.scope or '(not reported)'}")
-    click.echo(f"  stored in    : {app.db.safe_url} (refresh token and secret encrypted)")
+    click.echo(f"  tokens       : {describe_mode(row)}")
+    if row.auth_mode == CLIENT_CREDENTIALS:
+        click.echo(f"  stored in    : {app.db.safe_url} (client secret and access token "
+                   "encrypted)")
+        # https://zoho.com/crm/developer/docs/api/v4/client-credentials.html
+        click.echo("  note         : Zoho recommends client credentials for one-off tasks "
+                   "(migrations, tests) and a grant code (--grant-code) for integrations")
+    else:
+        click.echo(f"  stored in    : {app.db.safe_url} (refresh token and secret encrypted)")
     click.echo("next: ml-connector zoho setup   (creates the custom fields the sync needs)")
 
 

@@ -284,6 +284,9 @@ class ZohoConnection(SQLModel, table=True):
     api_domain: str | None = None
     client_id: str
     client_secret_enc: str | None = None
+    # "authorization_code" (a refresh token mints access tokens) or "client_credentials" (a
+    # Self Client's id and secret do, for ``org_id``; ``refresh_token_enc`` is then empty).
+    auth_mode: str = "authorization_code"
     refresh_token_enc: str
     access_token_enc: str | None = None
     access_expires_at: datetime | None = _optional_ts()

@@ -71,7 +71,8 @@ class Journal:
         message = getattr(error, "message", None) or str(error)
         details = getattr(error, "details", None)
         if isinstance(details, dict) and details.get("api_name"):
-            message = f"{message} (field {details['api_name']})"
+            field = f"(field {details['api_name']})"
+            message = message if field in message else f"{message} {field}"
         log.warning("company %s: %s %s %s: [%s] %s", self.company, action, kind.qb_type, qb_id,
                     code, message)
         self.recorder.count("failed")

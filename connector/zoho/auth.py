@@ -5,6 +5,10 @@ one per process at a time (a process-wide lock per connection) and one across pr
 claim on the stored token's version: even = settled, odd = someone is refreshing). A process
 that finds a refresh under way waits for it and uses the winner's token instead of minting its
 own. A refresh that Zoho refuses is fatal, never retried in a loop.
+
+How a new token is minted is the connection's ``Credential``: a refresh token, or a Self
+Client's client credentials for one org (Zoho issues no refresh token for those, so the same
+grant is asked again on expiry and on a 401). Everything else is the same for both.
 """
 
 from __future__ import annotations
@@ -16,22 +20,30 @@ from collections import deque
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 import httpx
 
 from connector.errors import FatalError, RetriableError
 from connector.store.types import utcnow
 from connector.zoho.errors import CONNECT_AGAIN, decode_json
-from connector.zoho.oauth import TokenEndpoint, TokenGrant
+from connector.zoho.oauth import (
+    AUTHORIZATION_CODE,
+    CLIENT_CREDENTIALS,
+    DEFAULT_SCOPES,
+    TokenEndpoint,
+    TokenGrant,
+)
 
-__all__ = ["TokenState", "TokenStore", "MemoryTokenStore", "ZohoAuth", "process_lock"]
+__all__ = ["ClientCredentials", "Credential", "RefreshTokenCredential", "TokenState",
+           "TokenStore", "MemoryTokenStore", "ZohoAuth", "process_lock"]
 
 log = logging.getLogger(__name__)
 
 # Zoho answers 401 with one of these when the access token itself is the problem.
 _TOKEN_REJECTED = frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE"})
 # Our own ration, well under Zoho's 10 per 10 minutes, so a runaway never locks the user out.
+# Zoho documents no such quota for the client-credentials grant; the same ration applies.
 _MAX_REFRESHES = 5
 _REFRESH_WINDOW = timedelta(minutes=10)
 
@@ -66,6 +78,37 @@ class TokenStore(Protocol):
 
     def abandon(self, claimed: int, now: datetime) -> None:
         """Settle the version without a new token (the refresh failed)."""
+
+
+class Credential(Protocol):
+    """What mints a new access token for a connection."""
+
+    @property
+    def mode(self) -> str: ...
+
+    def mint(self, endpoint: TokenEndpoint) -> TokenGrant: ...
+
+
+@dataclass(frozen=True)
+class RefreshTokenCredential:
+    refresh_token: str = field(repr=False)
+    mode: ClassVar[str] = AUTHORIZATION_CODE
+
+    def mint(self, endpoint: TokenEndpoint) -> TokenGrant:
+        return endpoint.refresh(self.refresh_token)
+
+
+@dataclass(frozen=True)
+class ClientCredentials:
+    """A Self Client acting for one org (``soid=ZohoCRM.{org_id}``); the client id and secret
+    are the endpoint's. Every new access token is a new client-credentials grant."""
+
+    org_id: str
+    scopes: tuple[str, ...] = DEFAULT_SCOPES
+    mode: ClassVar[str] = CLIENT_CREDENTIALS
+
+    def mint(self, endpoint: TokenEndpoint) -> TokenGrant:
+        return endpoint.client_credentials(self.org_id, self.scopes)
 
 
 def _next_claim(version: int) -> int:
@@ -116,18 +159,23 @@ def process_lock(key: str) -> threading.Lock:
 
 
 class ZohoAuth(httpx.Auth):
-    """``Authorization: Zoho-oauthtoken ...``; refreshes ahead of expiry and once on a 401."""
+    """``Authorization: Zoho-oauthtoken ...``; refreshes ahead of expiry and once on a 401.
+
+    ``credential`` mints new tokens; a plain string is a refresh token.
+    """
 
     requires_response_body = True
 
-    def __init__(self, endpoint: TokenEndpoint, refresh_token: str, store: TokenStore, *,
+    def __init__(self, endpoint: TokenEndpoint, credential: str | Credential,
+                 store: TokenStore, *,
                  clock: Callable[[], datetime] = utcnow,
                  refresh_ahead: timedelta = timedelta(minutes=5),
                  claim_lease: timedelta = timedelta(seconds=30),
                  lock: threading.Lock | None = None,
                  sleep: Callable[[float], None] = time.sleep):
         self.endpoint = endpoint
-        self._refresh_token = refresh_token
+        self.credential: Credential = (RefreshTokenCredential(credential)
+                                       if isinstance(credential, str) else credential)
         self.store = store
         self._clock = clock
         self._ahead = refresh_ahead
@@ -167,7 +215,7 @@ class ZohoAuth(httpx.Auth):
             return self._current
 
     def force_refresh(self) -> TokenState:
-        """Mint a new access token now (``ping`` proves the refresh token still works)."""
+        """Mint a new access token now (``ping`` proves the credential still works)."""
         with self._lock:
             held = self._current.access_token if self._current else None
             self._current = self._settle(held or self.store.read().access_token or "")
@@ -195,14 +243,14 @@ class ZohoAuth(httpx.Auth):
     def _refresh(self, claimed: int) -> TokenState:
         self._ration()
         try:
-            grant = self.endpoint.refresh(self._refresh_token)
+            grant = self.credential.mint(self.endpoint)
         except BaseException:
             self.store.abandon(claimed, self._clock())
             raise
         self.store.publish(claimed, grant, self._clock())
         self.refresh_count += 1
-        log.info("refreshed the Zoho access token (store %s, version %d)", self.store.key,
-                 claimed + 1)
+        log.info("new Zoho access token by %s (store %s, version %d)", self.credential.mode,
+                 self.store.key, claimed + 1)
         return TokenState(grant.access_token, grant.expires_at, grant.api_domain, claimed + 1,
                           self._clock())
 
@@ -212,9 +260,9 @@ class ZohoAuth(httpx.Auth):
             self._recent.popleft()
         if len(self._recent) >= _MAX_REFRESHES:
             raise FatalError(
-                f"Zoho keeps refusing fresh access tokens ({_MAX_REFRESHES} refreshes in 10 "
-                "minutes); stopping before the refresh token's quota (10 per 10 minutes) runs "
-                f"out. Check the connection's scopes and org, then {CONNECT_AGAIN}",
+                f"Zoho keeps refusing fresh access tokens ({_MAX_REFRESHES} new tokens in 10 "
+                "minutes); stopping before Zoho's token quota (10 per 10 minutes for a refresh "
+                f"token) runs out. Check the connection's scopes and org, then {CONNECT_AGAIN}",
                 code="REFRESH_LOOP")
         self._recent.append(now)
 

@@ -3,6 +3,8 @@
 The refresh token and client secret (and the short-lived access token) are kept only as
 ``SecretBox`` ciphertext, so a copied database file alone opens nothing. The row's
 ``token_version`` is the compare-and-set that lets several processes share one access token.
+A connection made with client credentials (``auth_mode``) has no refresh token: its client
+secret and org id mint every access token.
 """
 
 from __future__ import annotations
@@ -21,14 +23,20 @@ from connector.errors import ConfigError
 from connector.store import Database, ZohoConnection
 from connector.store.rows import require_id
 from connector.store.types import utcnow
-from connector.zoho.auth import TokenState, ZohoAuth
+from connector.zoho.auth import ClientCredentials, Credential, TokenState, ZohoAuth
 from connector.zoho.client import ZohoClient
 from connector.zoho.limits import ConcurrencyLimiter, StoredCreditMeter, edition
-from connector.zoho.oauth import OAuthApp, TokenEndpoint, TokenGrant
+from connector.zoho.oauth import (
+    AUTHORIZATION_CODE,
+    CLIENT_CREDENTIALS,
+    OAuthApp,
+    TokenEndpoint,
+    TokenGrant,
+)
 from connector.zoho.retry import DEFAULT_RETRY, RetryPolicy
 
 __all__ = ["DbTokenStore", "NewConnection", "save_connection", "load_connection", "open_client",
-           "oauth_app"]
+           "oauth_app", "credential", "describe_mode"]
 
 
 class DbTokenStore:
@@ -76,7 +84,8 @@ class DbTokenStore:
 
 @dataclass(frozen=True)
 class NewConnection:
-    """What ``zoho connect`` learnt, ready to be stored."""
+    """What ``zoho connect`` learnt, ready to be stored (``refresh_token`` is empty for a
+    client-credentials connection)."""
 
     app: OAuthApp
     region: str | None
@@ -84,6 +93,7 @@ class NewConnection:
     grant: TokenGrant
     org_id: str | None = None
     edition: str | None = None
+    mode: str = AUTHORIZATION_CODE
 
 
 def save_connection(db: Database, secrets: SecretBox, new: NewConnection, *,
@@ -99,7 +109,8 @@ def save_connection(db: Database, secrets: SecretBox, new: NewConnection, *,
         row.accounts_url = new.app.accounts_url
         row.client_id = new.app.client_id
         row.client_secret_enc = secrets.encrypt(new.app.client_secret)
-        row.refresh_token_enc = secrets.encrypt(new.refresh_token)
+        row.auth_mode = new.mode
+        row.refresh_token_enc = secrets.encrypt(new.refresh_token) if new.refresh_token else ""
         row.access_token_enc = secrets.encrypt(new.grant.access_token)
         row.access_expires_at = new.grant.expires_at
         row.api_domain = new.grant.api_domain
@@ -131,6 +142,27 @@ def oauth_app(row: ZohoConnection, secrets: SecretBox) -> OAuthApp:
     return OAuthApp(row.accounts_url, row.client_id, secrets.decrypt(row.client_secret_enc))
 
 
+def credential(row: ZohoConnection, secrets: SecretBox) -> Credential | str:
+    """What mints the connection's access tokens: its refresh token, or its client credentials
+    for the stored org."""
+    if row.auth_mode == CLIENT_CREDENTIALS:
+        if not row.org_id:
+            raise ConfigError("the client-credentials connection names no org; run `ml-connector "
+                              "zoho connect --client-credentials --org-id ORG_ID` again")
+        return ClientCredentials(row.org_id)
+    if not row.refresh_token_enc:
+        raise ConfigError("the stored Zoho connection has no refresh token; "
+                          "run `ml-connector zoho connect` again")
+    return secrets.decrypt(row.refresh_token_enc)
+
+
+def describe_mode(row: ZohoConnection) -> str:
+    """How the connection gets its tokens, in the words ``ping`` and ``connect`` print."""
+    if row.auth_mode == CLIENT_CREDENTIALS:
+        return f"client credentials for org {row.org_id} (no refresh token)"
+    return "refresh token (authorization code grant)"
+
+
 def open_client(settings: Settings, db: Database, secrets: SecretBox, *, name: str = "default",
                 transport: httpx.BaseTransport | None = None,
                 accounts_transport: httpx.BaseTransport | None = None,
@@ -141,8 +173,8 @@ def open_client(settings: Settings, db: Database, secrets: SecretBox, *, name: s
     connection_id = require_id(row)
     endpoint = TokenEndpoint(oauth_app(row, secrets), transport=accounts_transport, retry=retry,
                              clock=clock, timeout=settings.zoho_timeout_seconds)
-    auth = ZohoAuth(endpoint, secrets.decrypt(row.refresh_token_enc),
-                    DbTokenStore(db, connection_id, secrets), clock=clock)
+    auth = ZohoAuth(endpoint, credential(row, secrets), DbTokenStore(db, connection_id, secrets),
+                    clock=clock)
     limits = edition(row.edition)
     limiter = ConcurrencyLimiter(settings.zoho_concurrency or limits.concurrency)
     credits = StoredCreditMeter(db, connection_id, settings.zoho_daily_credit_budget, clock=clock)

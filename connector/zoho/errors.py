@@ -87,6 +87,31 @@ _INVALID_CODE_HINTS = {
 }
 
 
+_RECONNECT_CC = ("`ml-connector zoho connect --client-credentials --org-id ORG_ID` (org id: Zoho "
+                 "CRM, profile picture > org id)")
+# The client-credentials grant fails for its own reasons: the Self Client is gone, or the org
+# in ``soid`` is not one it may act for. Only ``missing_org_info`` is a documented string
+# (https://zoho.com/accounts/protocol/oauth/self-client/client-credentials-flow.html: the
+# answer when ``soid`` is needed and absent); what Zoho says to an org the client cannot reach
+# is undocumented, so every refusal of this grant names the soid we sent.
+_CLIENT_CREDENTIALS_HINTS = {
+    "invalid_client": (
+        "Zoho does not know this client at {accounts_url}: the Self Client was deleted in the "
+        "Zoho API console (which also ends the tokens it issued), or it was created in another "
+        "data centre (pass --region). Create or check the Self Client, then run "
+        + _RECONNECT_CC
+    ),
+    "missing_org_info": (
+        "Zoho does not accept the org in soid={soid}: the org id is missing or wrong, or the "
+        "Self Client's user is not in that org. Run " + _RECONNECT_CC + " with the right id"
+    ),
+    "unauthorized_client": (
+        "Zoho allows the client-credentials grant only for a Self Client; create one in the "
+        "Zoho API console (Self Client) and connect with its client id and secret"
+    ),
+}
+
+
 def decode_json(content: bytes) -> Any:
     """Parse a Zoho body; amounts become Decimal so no cent is lost to float rounding."""
     if not content:
@@ -98,10 +123,20 @@ def decode_json(content: bytes) -> Any:
 
 
 def oauth_error(body: Any, *, grant_type: str, accounts_url: str,
-                redirect_uri: str | None = None) -> ConnectorError:
+                redirect_uri: str | None = None, soid: str | None = None) -> ConnectorError:
     """Map an accounts-server error body (HTTP 200!) to a clear, actionable error."""
     raw = str(body.get("error", "unknown")) if isinstance(body, dict) else "unknown"
     code = raw.strip().lower()
+    if grant_type == "client_credentials" and code != "access denied":
+        template = _CLIENT_CREDENTIALS_HINTS.get(code)
+        if template is not None:
+            text = template.format(accounts_url=accounts_url, soid=soid)
+        else:
+            known = OAUTH_ERRORS.get(code)
+            text = (known.hint.format(accounts_url=accounts_url, redirect_uri="it") if known
+                    else raw) + (f" (client-credentials grant for soid={soid}: check the org "
+                                 "id and that the client is a Self Client)")
+        return FatalError(f"Zoho token request failed: {text}", code=raw, details=body)
     if code == "invalid_code":
         hint = _INVALID_CODE_HINTS.get(grant_type, _INVALID_CODE_HINTS["authorization_code"])
         return FatalError(f"Zoho token request failed: {hint}", code=raw, details=body)

@@ -20,7 +20,7 @@ from connector.store import Company, Database
 from connector.store.rows import require_id
 from connector.store.types import utcnow
 from connector.zoho.client import ZohoClient
-from connector.zoho.connection import load_connection, open_client
+from connector.zoho.connection import describe_mode, load_connection, open_client
 from connector.zoho.fields import SYNC_MODULES, required_custom_fields
 from connector.zoho.limits import credit_usage
 from connector.zoho.regions import REGIONS
@@ -153,7 +153,7 @@ def zoho_checks(settings: Settings, db: Database, secrets: SecretBox, *, name: s
     connection_id = require_id(row)
     shown = row.client_id if len(row.client_id) <= 16 else row.client_id[:16] + "…"
     checks = [Check("Zoho connection", PASS, f"client {shown} at {row.accounts_url} "
-                    f"({row.region or 'custom accounts server'})")]
+                    f"({row.region or 'custom accounts server'}); {describe_mode(row)}")]
     trouble = "check Zoho's status page, the network, and the connection's scopes"
     steps: list[tuple[str, Callable[[], list[Check]], str]] = [
         ("Zoho token refresh", lambda: _refresh_check(client, row.region), CONNECT),

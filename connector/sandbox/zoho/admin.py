@@ -80,7 +80,8 @@ def _latency(core: Core, p: dict[str, str], body: Body, args: dict[str, str]) ->
 
 def _client(core: Core, p: dict[str, str], body: Body, args: dict[str, str]) -> Any:
     core.accounts.register_client(str(body["client_id"]), str(body["client_secret"]),
-                                  body.get("redirect_uri"))
+                                  body.get("redirect_uri"),
+                                  self_client=bool(body.get("self_client", True)))
     return {"status": "ok"}
 
 
@@ -114,6 +115,8 @@ ROUTES: list[tuple[str, str, AdminFn]] = [
     ("POST", "tokens/expire", lambda c, p, b, a: _ok(c.accounts.expire_access_tokens)),
     ("POST", "tokens/revoke", lambda c, p, b, a: _ok(lambda: c.accounts.revoke(b["token"]))),
     ("POST", "clients", _client),
+    ("DELETE", r"clients/(?P<client_id>[\w.]+)",
+     lambda c, p, b, a: _ok(lambda: c.accounts.delete_client(p["client_id"]))),
     ("POST", "grant-code", lambda c, p, b, a: {"code": c.accounts.grant_code(
         str(b["client_id"]), b.get("scope", DEFAULT_SCOPE))}),
     ("POST", "refresh-token", lambda c, p, b, a: {"refresh_token": c.accounts.issue_refresh_token(

@@ -84,7 +84,7 @@ class Core:
         self.store = Store(clock=clock, modules=present, multi_currency=multi_currency,
                            search_lag=search_lag)
         self.org_id = self.store.new_id()
-        self.accounts: Accounts = Accounts(clock, dc)
+        self.accounts: Accounts = Accounts(clock, dc, org_id=lambda: self.org_id)
         self.limiter = Limiter(clock, concurrency_limit or self.edition.concurrency,
                                sub_concurrency_limit,
                                daily_credits if daily_credits is not None else self._credits())

@@ -8,6 +8,15 @@ unknown, used or expired grant code *and* for an unknown or revoked refresh toke
 (then HTTP 400 "Access Denied"), keeps at most 10 live access tokens (the oldest is
 invalidated), and a user keeps at most 20 refresh tokens per client (the 21st silently
 evicts the oldest).
+
+A Self Client may also take ``grant_type=client_credentials`` with ``scope`` and
+``soid=ZohoCRM.{org id}`` (https://zoho.com/accounts/protocol/oauth/self-client/client-credentials-flow.html):
+the answer is an access token for an hour and no refresh token. Zoho documents one refusal,
+``missing_org_info`` for an absent ``soid``; the simulator's choices for the undocumented
+ones: ``missing_org_info`` too for a ``soid`` naming another org or service,
+``invalid_scope`` for no scope, ``unauthorized_client`` for a client that is not a Self Client
+(the grant is "self client only"). Deleting a client (as in the API console) ends every token
+it issued.
 """
 
 from __future__ import annotations
@@ -63,6 +72,7 @@ class Client:
     client_id: str
     secret: str
     redirect_uri: str | None
+    self_client: bool = True
 
 
 @dataclass
@@ -93,9 +103,11 @@ class AccessToken:
 
 
 class Accounts:
-    def __init__(self, clock: Callable[[], datetime], dc: str):
+    def __init__(self, clock: Callable[[], datetime], dc: str,
+                 org_id: Callable[[], str] = lambda: ""):
         self.clock = clock
         self.dc = dc
+        self.org_id = org_id
         self._lock = threading.Lock()
         self.clients: dict[str, Client] = {}
         self.codes: dict[str, GrantCode] = {}
@@ -103,9 +115,21 @@ class Accounts:
         self.access: dict[str, AccessToken] = {}
 
     # ---- helpers used by tests, the admin API and the consent page -------------------
-    def register_client(self, client_id: str, secret: str, redirect_uri: str | None) -> None:
+    def register_client(self, client_id: str, secret: str, redirect_uri: str | None, *,
+                        self_client: bool = True) -> None:
         with self._lock:
-            self.clients[client_id] = Client(client_id, secret, redirect_uri)
+            self.clients[client_id] = Client(client_id, secret, redirect_uri, self_client)
+
+    def delete_client(self, client_id: str) -> None:
+        """As in the API console: the client and every token and code it holds are gone."""
+        with self._lock:
+            self.clients.pop(client_id, None)
+            for token in [t for t, r in self.refresh.items() if r.client_id == client_id]:
+                self._drop_refresh(token)
+            for token in [t for t, a in self.access.items() if a.client_id == client_id]:
+                del self.access[token]
+            for code in [c for c, g in self.codes.items() if g.client_id == client_id]:
+                del self.codes[code]
 
     def grant_code(self, client_id: str, scope: str, *, offline: bool = True,
                    redirect_uri: str | None = None) -> str:
@@ -159,7 +183,20 @@ class Accounts:
                 return self._code_grant(client, params, api_domain)
             if grant == "refresh_token":
                 return self._refresh_grant(client, params.get("refresh_token", ""), api_domain)
+            if grant == "client_credentials":
+                return self._client_credentials_grant(client, params, api_domain)
             raise _err("unsupported_grant_type")
+
+    def _client_credentials_grant(self, client: Client, params: Mapping[str, str],
+                                  api_domain: str) -> dict[str, Any]:
+        if not client.self_client:
+            raise _err("unauthorized_client")
+        if params.get("soid", "").strip() != f"ZohoCRM.{self.org_id()}":
+            raise _err("missing_org_info")
+        scope = _scopes(params.get("scope", ""))
+        if not scope:
+            raise _err("invalid_scope")
+        return self._mint(client.client_id, scope, None, api_domain)
 
     def _code_grant(self, client: Client, params: Mapping[str, str],
                     api_domain: str) -> dict[str, Any]:

@@ -94,8 +94,14 @@ class ZohoSimulator:
 
     # ---- accounts --------------------------------------------------------------------
     def register_client(self, client_id: str, client_secret: str,
-                        redirect_uri: str | None = None) -> None:
-        self._core.accounts.register_client(client_id, client_secret, redirect_uri)
+                        redirect_uri: str | None = None, *, self_client: bool = True) -> None:
+        """``self_client=False`` is a server-based client: no client-credentials grant."""
+        self._core.accounts.register_client(client_id, client_secret, redirect_uri,
+                                            self_client=self_client)
+
+    def delete_client(self, client_id: str) -> None:
+        """Delete the client as in the API console: its tokens stop working too."""
+        self._core.accounts.delete_client(client_id)
 
     def grant_code(self, client_id: str, scope: str = DEFAULT_SCOPE) -> str:
         """A self-client grant code (offline access): works once, for 60 clock seconds."""
