@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from connector.errors import ConfigError
 from connector.qbwc.passwords import hash_password
+from connector.qbwc.throttle import forget_user
 from connector.store import Company, Database
 from connector.store.rows import require_row
 
@@ -91,7 +92,12 @@ def _update(db: Database, name: str, **values: object) -> None:
 
 
 def set_password(db: Database, name: str, password: str) -> None:
-    _update(db, name, password_hash=hash_password(password), failed_logins=0, locked_until=None)
+    """A new password; failed logins counted against the user so far are forgotten."""
+    company = get_company(db, name)
+    with db.session() as s:
+        row = require_row(s, Company, company.id)
+        row.password_hash = hash_password(password)
+        forget_user(s, row.qbwc_user)
 
 
 def set_active(db: Database, name: str, active: bool) -> None:

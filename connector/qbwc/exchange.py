@@ -10,11 +10,13 @@ from datetime import datetime
 from sqlmodel import Session
 
 from connector.qbwc.queue import enqueue
+from connector.qbwc.release import restart_standing
 from connector.qbwc.writeback import acknowledge_write, queue_refresh
 from connector.qbxml import builders
 from connector.qbxml.parse import QbxmlParseError, read_statuses
 from connector.qbxml.status import ResponseStatus, StatusKind
 from connector.store import QueuedRequest, RawResponse, RequestKind, RequestState
+from connector.store.rows import require_row
 
 __all__ = ["Verdict", "record_response"]
 
@@ -69,6 +71,7 @@ def _continue(s: Session, row: QueuedRequest, status: ResponseStatus) -> None:
         pages_after=max(math.ceil(remaining / page_size) - 1, 0),
         watermark_key=row.watermark_key,
         watermark_to=row.watermark_to,
+        standing=row.standing,
         build=lambda rid: builders.continue_iterator(
             row.qbxml, iterator_id=status.iterator_id or "", request_id=rid
         ),
@@ -112,5 +115,9 @@ def record_response(s: Session, row: QueuedRequest, session_id: int, response: s
         queue_refresh(s, row)
     if kind is StatusKind.RETRIABLE:
         # A locked or busy company file fails every following request too: stop and retry later.
+        # A planned read is planned again; a standing one (no session plans it) is queued again.
+        if row.standing:
+            root = require_row(s, QueuedRequest, row.root_id or row.id)
+            restart_standing(s, root, [], reason=f"QuickBooks was busy ({error})")
         return Verdict(ok=False, stop=f"QuickBooks is busy ({error}); the next poll will retry")
     return Verdict(ok=False)

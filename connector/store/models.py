@@ -81,6 +81,8 @@ class Company(SQLModel, table=True):
     owner_id: str
     file_id: str
     zoho_connection_id: int | None = Field(default=None, foreign_key="mlc_zoho_connection.id")
+    # Unused since schema 4, kept so older databases still load: failed logins are counted per
+    # user name and address in LoginThrottle (connector.qbwc.throttle).
     failed_logins: int = 0
     locked_until: datetime | None = _optional_ts()
     # Lease that makes "busy" true across bridge processes: at most one live session.
@@ -135,6 +137,9 @@ class QueuedRequest(SQLModel, table=True):
     watermark_key: str | None = None
     watermark_to: datetime | None = _optional_ts()
     record_ref: str | None = None  # ListID/TxnID a write is about, for 3200 re-queries
+    # A read queued for whichever session comes next (a backfill, a re-read after 3200), not
+    # planned by one session: a session that dies holding it gives it back to the queue.
+    standing: bool = False
     attempts: int = 0
     created_at: datetime = _now_ts()
     sent_at: datetime | None = _optional_ts()

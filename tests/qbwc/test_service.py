@@ -113,16 +113,6 @@ def test_wrong_password_and_unknown_user_get_nvu(
     assert run_session(service, qb, "nobody", "pw").status == "nvu"
 
 
-def test_five_failures_lock_the_user_for_fifteen_minutes(
-    service: QbwcService, qb: QuickBooksSimulator, clock: Clock
-) -> None:
-    for _ in range(5):
-        assert service.authenticate("acme", "wrong")[1] == "nvu"
-    assert service.authenticate("acme", "pw")[1] == "nvu"
-    clock.advance(minutes=15, seconds=1)
-    assert run_session(service, qb, "acme", "pw").status == QBW
-
-
 def test_disabled_company_gets_nvu(
     service: QbwcService, db: Database, qb: QuickBooksSimulator
 ) -> None:
