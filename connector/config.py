@@ -33,12 +33,13 @@ class Settings(BaseSettings):
     bridge_port: int = 8765
     max_body_bytes: int = 50 * 1024 * 1024
 
-    # QBWC security and pacing. Wrong passwords from one address are free this often, then
-    # each further try from there waits (first delay, doubling, at most lockout_minutes); other
-    # addresses are not slowed until the user's failures over all addresses reach
-    # login_user_max_failures, and the address the right password came from never is.
+    # QBWC security and pacing. Wrong passwords for a user from one address are free this
+    # often, then each further try from there waits (first delay, doubling, at most
+    # lockout_minutes); other addresses are not slowed until the user's failures over all
+    # addresses (or the address's over all user names) reach login_spread_max_failures, and a
+    # user is never slowed at an address its right password came from.
     login_max_failures: int = Field(default=5, ge=1)
-    login_user_max_failures: int = Field(default=20, ge=1)
+    login_spread_max_failures: int = Field(default=20, ge=1)
     login_first_delay_seconds: int = Field(default=30, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
     # Behind a reverse proxy: the header carrying the client's address (e.g. X-Forwarded-For),

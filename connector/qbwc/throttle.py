@@ -4,16 +4,17 @@ Every try is *reserved* before its password is checked: one atomic UPDATE counts
 the free tries, sets when the next try may be checked. Parallel guesses therefore cannot all
 slip through between a read and a write, on SQLite or PostgreSQL, across processes.
 
-Two counts are kept, both per user name as typed (unknown names are counted like known ones):
+Three counts are kept (user names as typed: unknown names are counted like known ones):
 
 * per user and source address: ``free_failures`` tries, then a growing wait between tries
   (``first_delay``, doubling, at most ``max_delay``). Guesses from one address slow only that
   address; the Web Connector on another one is not touched, and on the same one the right
   password still gets in once the wait is over.
-* per user over all addresses: ``user_free_failures`` tries, then the same growing wait for
-  every address that never logged in with the right password. It bounds guessing spread over
-  many addresses (an IPv6 prefix holds billions) without slowing the address the Web Connector
-  has already proven itself from.
+* per user over all addresses, and per address over all user names: ``spread_free_failures``
+  tries, then the same growing wait. They bound guessing spread over many addresses (an IPv6
+  prefix holds billions) or over many user names, and never slow a user at an address the
+  right password for that user came from: the Web Connector, once it has logged in, is out of
+  a stranger's reach.
 
 A right password refunds its reservation. A wrong or refused try simply stays counted; a quiet
 day forgets it.
@@ -34,7 +35,7 @@ from sqlmodel import Session, col, select
 
 from connector.config import Settings
 from connector.store import Database, LoginThrottle
-from connector.store.login_models import ANY_ADDRESS
+from connector.store.login_models import ANY_ADDRESS, ANY_USER
 from connector.store.types import UTCDateTime
 
 __all__ = ["ThrottlePolicy", "Attempt", "Throttle", "user_key", "forget_user"]
@@ -53,14 +54,14 @@ def user_key(username: str) -> str:
 @dataclass(frozen=True)
 class ThrottlePolicy:
     free_failures: int
-    user_free_failures: int
+    spread_free_failures: int
     first_delay: timedelta
     max_delay: timedelta
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ThrottlePolicy:
         return cls(free_failures=settings.login_max_failures,
-                   user_free_failures=settings.login_user_max_failures,
+                   spread_free_failures=settings.login_spread_max_failures,
                    first_delay=timedelta(seconds=settings.login_first_delay_seconds),
                    max_delay=settings.lockout)
 
@@ -82,7 +83,7 @@ class Attempt:
     key: str
     address: str
     allowed: bool
-    counted_for_user: bool = False
+    counted_spread: bool = False  # also counted per user and per address
     retry_at: datetime | None = None  # refused: when a try from this address is checked again
 
 
@@ -105,24 +106,30 @@ class Throttle:
                              .where(LoginThrottle.address == address)).one()
             if trusted:
                 return Attempt(key, address, True)
-            if not self._take(s, key, ANY_ADDRESS, self.policy.user_free_failures, now):
-                s.rollback()
-                return Attempt(key, address, False, retry_at=_retry_at(s, key, ANY_ADDRESS))
-            return Attempt(key, address, True, counted_for_user=True)
+            # Always in this order (this address, the user, the address): concurrent tries lock
+            # the rows in one order and never wait on each other in a circle.
+            for spread in ((key, ANY_ADDRESS), (ANY_USER, address)):
+                if not self._take(s, *spread, self.policy.spread_free_failures, now):
+                    s.rollback()
+                    return Attempt(key, address, False, retry_at=_retry_at(s, *spread))
+            return Attempt(key, address, True, counted_spread=True)
 
     def refund(self, db: Database, attempt: Attempt, now: datetime) -> None:
-        """The right password: this address is cleared and trusted, the user-wide try returned."""
+        """The right password: the user is cleared and trusted at this address, and the try
+        counted over all addresses and all user names is given back."""
         with db.session() as s:
             s.execute(update(LoginThrottle)
                       .where(col(LoginThrottle.user_key) == attempt.key)
                       .where(col(LoginThrottle.address) == attempt.address)
                       .values(failures=0, next_try_at=None, trusted=True, updated_at=now))
-            if attempt.counted_for_user:
+            if not attempt.counted_spread:
+                return
+            for key, address in ((attempt.key, ANY_ADDRESS), (ANY_USER, attempt.address)):
                 s.execute(update(LoginThrottle)
-                          .where(col(LoginThrottle.user_key) == attempt.key)
-                          .where(col(LoginThrottle.address) == ANY_ADDRESS)
+                          .where(col(LoginThrottle.user_key) == key)
+                          .where(col(LoginThrottle.address) == address)
                           .where(col(LoginThrottle.failures) > 0)
-                          .values(failures=LoginThrottle.failures - 1, updated_at=now))
+                          .values(failures=col(LoginThrottle.failures) - 1, updated_at=now))
 
     def _take(self, s: Session, key: str, address: str, free: int, now: datetime) -> bool:
         """The reservation itself: one UPDATE that counts the try and sets the next wait, and
@@ -165,8 +172,8 @@ def _at(moment: datetime) -> Any:
 
 
 def _ensure_rows(s: Session, key: str, address: str, now: datetime) -> None:
-    values = [{"user_key": key, "address": where, "failures": 0, "trusted": False,
-               "updated_at": now} for where in (address, ANY_ADDRESS)]
+    values = [{"user_key": k, "address": a, "failures": 0, "trusted": False, "updated_at": now}
+              for k, a in ((key, address), (key, ANY_ADDRESS), (ANY_USER, address))]
     bind = s.get_bind()
     insert = sqlite_insert if bind.dialect.name == "sqlite" else pg_insert
     s.execute(insert(LoginThrottle).values(values).on_conflict_do_nothing())

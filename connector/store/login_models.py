@@ -9,14 +9,15 @@ from sqlmodel import Field, SQLModel
 
 from connector.store.types import UTCDateTime, utcnow
 
-__all__ = ["LoginThrottle", "ANY_ADDRESS"]
+__all__ = ["LoginThrottle", "ANY_ADDRESS", "ANY_USER"]
 
-# The ``address`` of the row that counts a user name's failures over every address.
-ANY_ADDRESS = "*"
+# The ``address`` of the row that counts a user name's failures over every address, and the
+# ``user_key`` of the row that counts an address's failures over every user name.
+ANY_ADDRESS = ANY_USER = "*"
 
 
 class LoginThrottle(SQLModel, table=True):
-    """Failures of one user name from one address (or, ``address == "*"``, from all of them).
+    """Failures of one user name from one address (``"*"`` on either side: summed over all).
 
     Written only by ``connector.qbwc.throttle``. A try is counted here *before* its password is
     checked, so parallel guesses cannot all get through; a right password refunds it.

@@ -14,7 +14,7 @@ from connector.qbwc import add_company, set_active, set_password
 from connector.qbwc.client_address import client_address
 from connector.qbwc.passwords import DUMMY_HASH
 from connector.qbwc.service import QbwcService
-from connector.qbwc.throttle import ThrottlePolicy
+from connector.qbwc.throttle import ThrottlePolicy, user_key
 from connector.store import Company, Database, LoginThrottle
 from tests.qbwc.driver import Clock
 from tests.qbwc.hashing import CountingVerifier
@@ -141,7 +141,7 @@ def test_the_wait_doubles_per_failure_up_to_the_longest(
 def test_guesses_spread_over_many_addresses_slow_new_addresses_not_the_known_one(
         service: QbwcService, verifier: CountingVerifier, db: Database) -> None:
     assert _status(service, "pw", WEB_CONNECTOR) == ""  # the Web Connector's address is known
-    real, cap = _real_hash(db), service.settings.login_user_max_failures
+    real, cap = _real_hash(db), service.settings.login_spread_max_failures
     for i in range(cap + 10):
         service.authenticate("acme", f"guess-{i}", f"2001:db8::{i + 1:x}")
     assert verifier.against(real) == 1 + cap
@@ -150,12 +150,25 @@ def test_guesses_spread_over_many_addresses_slow_new_addresses_not_the_known_one
     assert verifier.against(real) == 1 + cap + 1
 
 
+def test_guesses_over_many_user_names_slow_the_address_not_its_known_users(
+        service: QbwcService, db: Database) -> None:
+    # Two companies' Web Connectors on one PC (one address); one of them has logged in before.
+    add_company(db, "Beta", "beta", "pw-b")
+    service.close_connection(service.authenticate("beta", "pw-b", WEB_CONNECTOR)[0])
+    for i in range(service.settings.login_spread_max_failures + 10):
+        assert _status(service, "guess", WEB_CONNECTOR, user=f"user-{i}") == "nvu"
+    assert _status(service, "pw", WEB_CONNECTOR) == "nvu"  # acme never logged in from here
+    assert _status(service, "pw", ATTACKER) == ""  # elsewhere acme is not slowed
+    assert _status(service, "pw-b", WEB_CONNECTOR, user="beta") == ""
+
+
 def test_a_new_password_forgets_the_failures(service: QbwcService, db: Database) -> None:
     for i in range(service.settings.login_max_failures):
         service.authenticate("acme", f"guess-{i}", WEB_CONNECTOR)
     set_password(db, "Acme", "new-pw")
     with db.session() as s:
-        assert s.exec(select(LoginThrottle)).all() == []
+        assert s.exec(select(LoginThrottle).where(LoginThrottle.user_key == user_key("acme"))
+                      ).all() == []
     assert _status(service, "new-pw", WEB_CONNECTOR) == ""
 
 
