@@ -9,13 +9,21 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from connector.qbwc.identity import confirm_company
 from connector.qbwc.queue import enqueue
 from connector.qbwc.release import restart_standing
 from connector.qbwc.writeback import acknowledge_write, queue_refresh
 from connector.qbxml import builders
 from connector.qbxml.parse import QbxmlParseError, read_statuses
 from connector.qbxml.status import ResponseStatus, StatusKind
-from connector.store import QueuedRequest, RawResponse, RequestKind, RequestState
+from connector.store import (
+    Company,
+    QbwcSession,
+    QueuedRequest,
+    RawResponse,
+    RequestKind,
+    RequestState,
+)
 from connector.store.rows import require_row
 
 __all__ = ["Verdict", "record_response"]
@@ -106,6 +114,12 @@ def record_response(s: Session, row: QueuedRequest, session_id: int, response: s
         row.state, row.answered_at = RequestState.ANSWERED, now
         if row.kind == RequestKind.WRITE:
             acknowledge_write(s, row, response)
+        if row.kind == RequestKind.CHECK:
+            # The file check is the first request of every session: nothing else was sent yet.
+            wrong = confirm_company(s, require_row(s, Company, row.company_id),
+                                    require_row(s, QbwcSession, session_id), response)
+            if wrong:
+                return Verdict(ok=True, stop=wrong)
         if status.iterator_remaining and status.iterator_id:
             _continue(s, row, status)
         return Verdict(ok=True)

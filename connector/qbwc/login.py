@@ -41,7 +41,7 @@ NVU, BUSY, NONE = "nvu", "busy", "none"
 @dataclass(frozen=True)
 class LoginOutcome:
     ticket: str
-    status: str  # "" or company file path: go; "nvu", "busy", "none": stop
+    status: str  # "" (the open file) or a pinned company file path: go; "nvu", "busy", "none": stop
     session_id: int | None = None
 
 
@@ -196,7 +196,10 @@ def _open_session(s: Session, company_id: int, settings: Settings, now: datetime
                     company.name, dead.id, dead.last_seen_at)
     _recover_dropped(s, company, now, keep=session_id)
     session.requests_planned = plan_session(s, company, session, settings, now)
-    return LoginOutcome(ticket, company.company_file or "", session_id)
+    # "" lets QBWC use the company file open in QuickBooks, under whatever path it knows it;
+    # the file check then says whether it is this company. A path is named only when pinned.
+    pinned = company.company_file if company.pin_company_file else None
+    return LoginOutcome(ticket, pinned or "", session_id)
 
 
 def _refusal(company: Company | None, attempt: Attempt, username: str) -> str:

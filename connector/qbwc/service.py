@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 from connector import __version__
 from connector.config import Settings
 from connector.qbwc.client_address import client_address
-from connector.qbwc.companies import same_company_file
 from connector.qbwc.exchange import record_response
+from connector.qbwc.identity import path_problem
 from connector.qbwc.login import login, release_lease
 from connector.qbwc.passwords import Verifier, verify_password
 from connector.qbwc.queue import claim_next, outstanding, session_progress
@@ -210,13 +210,10 @@ class QbwcService:
         session.company_file = company_file
         session.qbxml_version = f"{major}.{minor}"
         company.last_company_file_seen = company_file
-        if company.company_file:
-            company.last_file_matched = same_company_file(company.company_file, company_file)
-            if not company.last_file_matched:
-                return (f"ml-connector: the Web Connector has {company_file!r} open, but company "
-                        f"{company.name!r} is registered for {company.company_file!r}. Nothing was "
-                        "read or written. Open the right company file in QuickBooks, or fix the "
-                        "registration with `ml-connector company add/set-file`.")
+        problem = path_problem(company, company_file)
+        if problem:
+            company.last_file_matched = False
+            return problem
         if major and major < MIN_QBXML_MAJOR:
             return (f"ml-connector: this QuickBooks supports qbXML {major}.{minor}; ml-connector "
                     f"needs qbXML {MIN_QBXML_MAJOR}.0 (QuickBooks Desktop 2014 or later).")

@@ -75,6 +75,15 @@ class Company(SQLModel, table=True):
     qbwc_user: str = Field(unique=True, index=True)
     password_hash: str
     company_file: str | None = None
+    # authenticate names company_file only when pinned: QBWC then opens exactly that path and
+    # refuses a file it knows by another one (a mapped drive vs its UNC path). Unpinned, QBWC
+    # works on the file open in QuickBooks and the bridge checks it is this company.
+    pin_company_file: bool = False
+    # Which QuickBooks company this is, learned from its CompanyQuery answer (SHA-256 of the
+    # normalised company and legal names) and the name to show: a file reported under another
+    # path is accepted when it is this same company.
+    company_identity: str | None = None
+    qb_company_name: str | None = None
     poll_minutes: int = 10
     active: bool = True
     # Stable GUIDs for the .qwc file: QBWC keys its registration on them.

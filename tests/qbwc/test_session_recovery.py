@@ -32,6 +32,8 @@ from connector.sync.backfill import BACKFILL_SEQ, backfill_status, queue_reads
 from tests.qbwc.driver import Clock, run_session
 
 QBW = r"C:\Users\Public\Documents\Intuit\QuickBooks\Company Files\Acme.qbw"
+# authenticate's "go": QBWC uses the company file open in QuickBooks (none is pinned here).
+GO = ""
 # The session's own reads: the file check, Customer in 3 pages (20 customers, 7 a page), Item,
 # Invoice in 3 pages (9 invoices, 4 a page), ListDeleted, TxnDeleted. A backfill comes after.
 OWN_READS = 10
@@ -96,7 +98,7 @@ def test_a_backfill_read_whose_session_dies_mid_iterator_goes_back_to_the_queue(
     assert dropped.close is None and "CustomerQueryRq" in dropped.requests[-1]
     clock.advance(minutes=31)
     ticket, status, *_ = service.authenticate("acme", "pw")
-    assert status == QBW
+    assert status == GO
     assert backfill_status(db, company_id).reads_waiting == 5
     service.close_connection(ticket)
 
@@ -192,7 +194,7 @@ def test_a_silent_session_is_taken_over_after_the_web_connectors_request_timeout
     assert service.authenticate("acme", "pw")[1] == "busy"  # QBWC may still be waiting
     clock.advance(seconds=1)
     new, status, *_ = service.authenticate("acme", "pw")
-    assert status == QBW and new != old
+    assert status == GO and new != old
     # The old ticket is dead: every call gets the unknown/expired ticket answer.
     assert service.send_request_xml(old, "", QBW, "US", 13, 0) == ""
     assert service.receive_response_xml(old, "<QBXML/>", "", "") < 0
@@ -216,7 +218,7 @@ def test_a_taken_over_sessions_standing_reads_go_back_to_the_queue(
     qb.end_session()
     clock.advance(seconds=tuned.qbwc_request_timeout_seconds + 1)
     _, status, *_ = service.authenticate("acme", "pw")
-    assert status == QBW
+    assert status == GO
     assert backfill_status(db, company_id).reads_waiting == 5
     with db.session() as s:
         states = {x.state: x.id for x in s.exec(select(QbwcSession)).all()}
