@@ -200,6 +200,7 @@ def test_a_silent_session_is_taken_over_after_the_web_connectors_request_timeout
     assert service.receive_response_xml(old, "<QBXML/>", "", "") < 0
     assert service.get_last_error(old).startswith(UNKNOWN_TICKET)
     assert "took this company over" in service.get_last_error(old)
+    assert UNKNOWN_TICKET in service.close_connection(old)
     qb.begin_session()
     while request := service.send_request_xml(new, "", QBW, "US", 13, 0):
         if service.receive_response_xml(new, qb.handle(request), "", "") >= 100:
