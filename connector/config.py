@@ -33,10 +33,24 @@ class Settings(BaseSettings):
     bridge_port: int = 8765
     max_body_bytes: int = 50 * 1024 * 1024
 
-    # QBWC security and pacing.
-    login_max_failures: int = 5
-    lockout_minutes: int = 15
+    # QBWC security and pacing. Wrong passwords for a user from one address are free this
+    # often, then each further try from there waits (first delay, doubling, at most
+    # lockout_minutes); other addresses are not slowed until the user's failures over all
+    # addresses (or the address's over all user names) reach login_spread_max_failures, and a
+    # user is never slowed at an address its right password came from.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_spread_max_failures: int = Field(default=20, ge=1)
+    login_first_delay_seconds: int = Field(default=30, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    # Behind a reverse proxy: the header carrying the client's address (e.g. X-Forwarded-For),
+    # believed only from these peers (comma-separated addresses or networks).
+    trusted_proxy_header: str | None = None
+    trusted_proxies: str = "127.0.0.1,::1"
     ticket_idle_minutes: int = 30
+    # How long the Web Connector waits for one answer before it gives up on a call. A session
+    # silent for longer is dead (QBWC itself has stopped waiting), so a new login with the
+    # right password takes the company over instead of being told "busy" for ticket_idle.
+    qbwc_request_timeout_seconds: int = Field(default=120, ge=1)
     # authenticate answers "none" when no write waits and the last full read is this fresh.
     min_poll_seconds: int = 60
     # QB stores local time with unreliable DST, so every delta window reaches back this far.
@@ -103,6 +117,10 @@ class Settings(BaseSettings):
     @property
     def ticket_idle(self) -> timedelta:
         return timedelta(minutes=self.ticket_idle_minutes)
+
+    @property
+    def qbwc_request_timeout(self) -> timedelta:
+        return timedelta(seconds=self.qbwc_request_timeout_seconds)
 
     @property
     def lockout(self) -> timedelta:

@@ -62,7 +62,9 @@ class QBWebConnectorSvc(ServiceBase):
 
     @rpc(Str, Str, _returns=ArrayOfString)
     def authenticate(ctx: Any, strUserName: str | None, strPassword: str | None) -> list[str]:
-        return _qbwc(ctx).authenticate(strUserName or "", strPassword or "")
+        qbwc = _qbwc(ctx)
+        address = qbwc.client_address(ctx.transport.req_env)
+        return qbwc.authenticate(strUserName or "", strPassword or "", address)
 
     @rpc(Str, Str, Str, _returns=Str)
     def connectionError(ctx: Any, ticket: str | None, hresult: str | None,

@@ -40,4 +40,7 @@ def bridge(app: AppContext, host: str | None, port: int | None, threads: int) ->
         flask_app, host=host, port=port, threads=threads, ident="ml-connector",
         # waitress refuses oversize bodies itself too, before a worker thread reads them.
         max_request_body_size=settings.max_body_bytes,
+        # waitress drops X-Forwarded-* unless told which proxy to trust; the bridge decides that
+        # itself (MLC_TRUSTED_PROXY_HEADER / MLC_TRUSTED_PROXIES), so it must see the header.
+        clear_untrusted_proxy_headers=not settings.trusted_proxy_header,
     )

@@ -43,16 +43,23 @@ def company() -> None:
 @click.option(
     "--company-file",
     default=None,
-    help="Full path of the .qbw file; sessions with another file open are stopped.",
+    help="Full path of the .qbw file. Another path is accepted only when it holds the same "
+    "QuickBooks company (a mapped drive vs. its UNC path); other companies are refused.",
+)
+@click.option(
+    "--pin-company-file",
+    is_flag=True,
+    help="Make the Web Connector open exactly --company-file (it then refuses the file under "
+    "any other path). Default: it uses the file open in QuickBooks.",
 )
 @click.option("--poll-minutes", default=10, show_default=True, type=click.IntRange(min=1))
 @pass_app
 def company_add(app: AppContext, name: str, qbwc_user: str, password_stdin: bool,
-                company_file: str | None, poll_minutes: int) -> None:
+                company_file: str | None, pin_company_file: bool, poll_minutes: int) -> None:
     """Register company NAME."""
     password = _read_password(password_stdin)
     row = add_company(app.db, name, qbwc_user, password, company_file=company_file,
-                      poll_minutes=poll_minutes)
+                      pin_company_file=pin_company_file, poll_minutes=poll_minutes)
     click.echo(
         f"added company {row.name!r} (QBWC user {row.qbwc_user!r}, every {row.poll_minutes} min)"
     )
@@ -75,7 +82,8 @@ def company_list(app: AppContext) -> None:
     for c in rows:
         last = c.last_poll_at.strftime("%Y-%m-%d %H:%M UTC") if c.last_poll_at else "never"
         click.echo(f"{c.name:20} {c.qbwc_user:16} {'yes' if c.active else 'no':6} "
-                   f"{c.poll_minutes:>4}m  {last:20} {c.company_file or '(any)'}")
+                   f"{c.poll_minutes:>4}m  {last:20} {c.company_file or '(any)'}"
+                   + (" (pinned)" if c.pin_company_file else ""))
 
 
 @company.command("disable")
@@ -110,11 +118,18 @@ def company_set_password(app: AppContext, name: str, password_stdin: bool) -> No
 @company.command("set-file")
 @click.argument("name")
 @click.argument("company_file", required=False)
+@click.option("--pin-company-file/--no-pin-company-file", default=None,
+              help="Make the Web Connector open exactly this path, or the file open in "
+              "QuickBooks [default: as before].")
 @pass_app
-def company_set_file(app: AppContext, name: str, company_file: str | None) -> None:
-    """Register the .qbw path for NAME (omit it to accept any open file)."""
-    set_company_file(app.db, name, company_file)
-    click.echo(f"company {name!r} now expects {company_file or 'any company file'}")
+def company_set_file(app: AppContext, name: str, company_file: str | None,
+                     pin_company_file: bool | None) -> None:
+    """Register the .qbw path for NAME (omit it to accept any path). The QuickBooks company
+    learned so far is forgotten: the next session learns it again."""
+    set_company_file(app.db, name, company_file, pin=pin_company_file)
+    pinned = get_company(app.db, name).pin_company_file
+    click.echo(f"company {name!r} now expects {company_file or 'any company file'}"
+               + (" (pinned)" if pinned else ""))
 
 
 @click.command()

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from connector.errors import ConfigError
 from connector.qbwc.passwords import hash_password
+from connector.qbwc.throttle import forget_user
 from connector.store import Company, Database
 from connector.store.rows import require_row
 
@@ -40,11 +41,14 @@ def add_company(
     password: str,
     *,
     company_file: str | None = None,
+    pin_company_file: bool = False,
     poll_minutes: int = 10,
 ) -> Company:
     name, qbwc_user = name.strip(), qbwc_user.strip()
     if not name or not qbwc_user:
         raise ConfigError("a company needs a non-empty name and QBWC user name")
+    if pin_company_file and not (company_file or "").strip():
+        raise ConfigError("--pin-company-file needs --company-file")
     if poll_minutes < 1:
         raise ConfigError("--poll-minutes must be at least 1 (QBWC's smallest schedule)")
     with db.session() as s:
@@ -59,6 +63,7 @@ def add_company(
             qbwc_user=qbwc_user,
             password_hash=hash_password(password),
             company_file=company_file.strip() if company_file else None,
+            pin_company_file=pin_company_file,
             poll_minutes=poll_minutes,
             owner_id=f"{{{uuid.uuid4()}}}".upper(),
             file_id=f"{{{uuid.uuid4()}}}".upper(),
@@ -91,12 +96,28 @@ def _update(db: Database, name: str, **values: object) -> None:
 
 
 def set_password(db: Database, name: str, password: str) -> None:
-    _update(db, name, password_hash=hash_password(password), failed_logins=0, locked_until=None)
+    """A new password; failed logins counted against the user so far are forgotten."""
+    company = get_company(db, name)
+    with db.session() as s:
+        row = require_row(s, Company, company.id)
+        row.password_hash = hash_password(password)
+        forget_user(s, row.qbwc_user)
 
 
 def set_active(db: Database, name: str, active: bool) -> None:
     _update(db, name, active=active)
 
 
-def set_company_file(db: Database, name: str, company_file: str | None) -> None:
-    _update(db, name, company_file=company_file.strip() if company_file else None)
+def set_company_file(db: Database, name: str, company_file: str | None, *,
+                     pin: bool | None = None) -> None:
+    """Register the file's path (None: any path), pinned or not (None: as it was).
+
+    The QuickBooks company learned from earlier sessions is forgotten: the next session's file
+    check learns it again, so this is also how to accept a renamed or replaced company.
+    """
+    path = company_file.strip() if company_file else None
+    pinned = get_company(db, name).pin_company_file if pin is None else pin
+    if pinned and not path:
+        raise ConfigError("a pinned company file needs a path")
+    _update(db, name, company_file=path, pin_company_file=pinned, company_identity=None,
+            qb_company_name=None, last_file_matched=None)

@@ -9,12 +9,22 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from connector.qbwc.identity import confirm_company
 from connector.qbwc.queue import enqueue
+from connector.qbwc.release import restart_standing
 from connector.qbwc.writeback import acknowledge_write, queue_refresh
 from connector.qbxml import builders
 from connector.qbxml.parse import QbxmlParseError, read_statuses
 from connector.qbxml.status import ResponseStatus, StatusKind
-from connector.store import QueuedRequest, RawResponse, RequestKind, RequestState
+from connector.store import (
+    Company,
+    QbwcSession,
+    QueuedRequest,
+    RawResponse,
+    RequestKind,
+    RequestState,
+)
+from connector.store.rows import require_row
 
 __all__ = ["Verdict", "record_response"]
 
@@ -69,6 +79,7 @@ def _continue(s: Session, row: QueuedRequest, status: ResponseStatus) -> None:
         pages_after=max(math.ceil(remaining / page_size) - 1, 0),
         watermark_key=row.watermark_key,
         watermark_to=row.watermark_to,
+        standing=row.standing,
         build=lambda rid: builders.continue_iterator(
             row.qbxml, iterator_id=status.iterator_id or "", request_id=rid
         ),
@@ -103,6 +114,12 @@ def record_response(s: Session, row: QueuedRequest, session_id: int, response: s
         row.state, row.answered_at = RequestState.ANSWERED, now
         if row.kind == RequestKind.WRITE:
             acknowledge_write(s, row, response)
+        if row.kind == RequestKind.CHECK:
+            # The file check is the first request of every session: nothing else was sent yet.
+            wrong = confirm_company(s, require_row(s, Company, row.company_id),
+                                    require_row(s, QbwcSession, session_id), response)
+            if wrong:
+                return Verdict(ok=True, stop=wrong)
         if status.iterator_remaining and status.iterator_id:
             _continue(s, row, status)
         return Verdict(ok=True)
@@ -112,5 +129,9 @@ def record_response(s: Session, row: QueuedRequest, session_id: int, response: s
         queue_refresh(s, row)
     if kind is StatusKind.RETRIABLE:
         # A locked or busy company file fails every following request too: stop and retry later.
+        # A planned read is planned again; a standing one (no session plans it) is queued again.
+        if row.standing:
+            root = require_row(s, QueuedRequest, row.root_id or row.id)
+            restart_standing(s, root, [], reason=f"QuickBooks was busy ({error})")
         return Verdict(ok=False, stop=f"QuickBooks is busy ({error}); the next poll will retry")
     return Verdict(ok=False)

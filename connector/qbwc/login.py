@@ -1,4 +1,9 @@
-"""``authenticate``: password check with lockout, one live session per company, session plan."""
+"""``authenticate``: a throttled password check, one live session per company, the session plan.
+
+Every answer costs the same: one scrypt check, against the user's hash or, where there is none
+to check (unknown user, disabled company, a try the throttle holds back), against a dummy hash.
+So neither the answer nor its timing says which user names exist or which are being slowed.
+"""
 
 from __future__ import annotations
 
@@ -10,19 +15,21 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from connector.config import Settings
-from connector.qbwc.passwords import burn_verification_time, verify_password
+from connector.qbwc.passwords import DUMMY_HASH, Verifier, verify_password
 from connector.qbwc.planner import plan_session
-from connector.qbwc.queue import cancel_pending
-from connector.qbwc.tickets import hash_ticket, new_ticket
+from connector.qbwc.release import release_reads
+from connector.qbwc.throttle import Attempt, Throttle, ThrottlePolicy
+from connector.qbwc.tickets import UNKNOWN_TICKET, hash_ticket, new_ticket
 from connector.store import (
     Company,
+    Database,
     QbwcSession,
     QueuedRequest,
     RequestKind,
     RequestState,
     SessionState,
 )
-from connector.store.rows import require_id
+from connector.store.rows import require_id, require_row
 
 __all__ = ["LoginOutcome", "login", "release_lease", "NVU", "BUSY", "NONE"]
 
@@ -34,28 +41,21 @@ NVU, BUSY, NONE = "nvu", "busy", "none"
 @dataclass(frozen=True)
 class LoginOutcome:
     ticket: str
-    status: str  # "" or company file path: go; "nvu", "busy", "none": stop
+    status: str  # "" (the open file) or a pinned company file path: go; "nvu", "busy", "none": stop
     session_id: int | None = None
 
 
-def _failed_login(company: Company, settings: Settings, now: datetime) -> None:
-    company.failed_logins += 1
-    if company.failed_logins >= settings.login_max_failures:
-        company.locked_until = now + settings.lockout
-        company.failed_logins = 0
-        log.warning("company %s: QBWC user locked for %s after %d failed logins",
-                    company.name, settings.lockout, settings.login_max_failures)
-
-
-def _take_lease(
-    s: Session, company: Company, session_id: int, now: datetime, until: datetime
-) -> bool:
+def _take_lease(s: Session, company: Company, session_id: int, now: datetime, until: datetime,
+                *, taking_from: int | None) -> bool:
     """Compare-and-set on the company row: the only thing that makes ``busy`` safe across
-    processes."""
+    processes. ``taking_from`` is a dead session whose lease this login may take over."""
+    free = col(Company.live_session_id).is_(None) | (col(Company.live_until) < now)
+    if taking_from is not None:
+        free = free | (col(Company.live_session_id) == taking_from)
     result = s.exec(
         update(Company)
         .where(col(Company.id) == company.id)
-        .where(col(Company.live_session_id).is_(None) | (col(Company.live_until) < now))
+        .where(free)
         .values(live_session_id=session_id, live_until=until)
     )
     return bool(result.rowcount == 1)
@@ -71,14 +71,16 @@ def release_lease(s: Session, company: Company, session_id: int) -> None:
 
 
 def _recover_dropped(s: Session, company: Company, now: datetime, *, keep: int) -> None:
-    """Sessions that vanished without closeConnection: expire them, forget their reads.
+    """Sessions that vanished without closeConnection: expire them, take back what they held.
 
-    Their iterators died with them; a write that was sent may or may not have reached
-    QuickBooks, so it is re-queued and the EditSequence check (3200) tells us which.
+    Their own reads die with their iterators; standing reads go back to the queue. A write that
+    was sent may or may not have reached QuickBooks, so it is re-queued and the EditSequence
+    check (3200) tells us which.
     """
+    company_id = require_id(company)
     stale = s.exec(
         select(QbwcSession)
-        .where(QbwcSession.company_id == company.id)
+        .where(QbwcSession.company_id == company_id)
         .where(QbwcSession.state == SessionState.OPEN)
         .where(QbwcSession.id != keep)
     ).all()
@@ -87,16 +89,10 @@ def _recover_dropped(s: Session, company: Company, now: datetime, *, keep: int) 
         old.last_error = (
             old.last_error or "the Web Connector stopped calling before closeConnection"
         )
-    cancel_pending(
-        s,
-        company.id or 0,
-        kinds=(RequestKind.QUERY, RequestKind.CHECK),
-        reason="superseded by a new session",
-        bound_only=True,
-    )
+    release_reads(s, company_id, keep=keep, reason="superseded by a new session")
     s.exec(
         update(QueuedRequest)
-        .where(col(QueuedRequest.company_id) == company.id)
+        .where(col(QueuedRequest.company_id) == company_id)
         .where(col(QueuedRequest.kind) == RequestKind.WRITE)
         .where(col(QueuedRequest.state) == RequestState.SENT)
         .values(state=RequestState.PENDING, session_id=None)
@@ -131,43 +127,109 @@ def _too_soon(s: Session, company: Company, settings: Settings, now: datetime) -
     )
 
 
-def login(
-    s: Session, username: str, password: str, settings: Settings, now: datetime
-) -> LoginOutcome:
-    company = s.exec(select(Company).where(Company.qbwc_user == username)).first()
-    if company is None:
-        burn_verification_time(password)
-        log.warning("QBWC login refused: unknown user %r", username)
-        return LoginOutcome("", NVU)
-    if not company.active:
-        log.warning("company %s: QBWC login refused, company is disabled", company.name)
-        return LoginOutcome("", NVU)
-    if company.locked_until and company.locked_until > now:
-        log.warning(
-            "company %s: QBWC login refused, locked until %s", company.name, company.locked_until
-        )
-        return LoginOutcome("", NVU)
-    if not verify_password(password, company.password_hash):
-        _failed_login(company, settings, now)
-        log.warning("company %s: QBWC login refused, wrong password", company.name)
-        return LoginOutcome("", NVU)
-    company.failed_logins, company.locked_until, company.last_poll_at = 0, None, now
-    if company.live_session_id is not None and company.live_until and company.live_until >= now:
+def _silent_holder(s: Session, company: Company, settings: Settings,
+                   now: datetime) -> tuple[bool, QbwcSession | None]:
+    """(busy, dead holder): is a live session holding the company, or one that died holding it?
+
+    A crashed Web Connector (or a dropped network) leaves its session holding the company until
+    the ticket expires (``ticket_idle``, 30 min). But QBWC never waits longer than its request
+    timeout for any one call: it is a .NET SOAP client (Intuit's WSDL names an ASP.NET service),
+    and .NET's WebClientProtocol.Timeout waits 100 000 ms by default
+    (https://learn.microsoft.com/dotnet/api/system.web.services.protocols.webclientprotocol.timeout;
+    no Intuit page we could find states QBWC's own figure, so it is the setting
+    ``qbwc_request_timeout_seconds``, 120 s by default: that, plus a margin). A session silent
+    longer than that has been given up by its own Web Connector, so a right password takes over.
+    """
+    if company.live_session_id is None or company.live_until is None or company.live_until < now:
+        return False, None
+    holder = s.get(QbwcSession, company.live_session_id)
+    if holder is None:
+        return False, None
+    silent = now - holder.last_seen_at
+    if holder.state == SessionState.OPEN and silent <= settings.qbwc_request_timeout:
+        return True, None
+    return False, holder
+
+
+def _retire(s: Session, holder: QbwcSession, now: datetime) -> bool:
+    """Expire the dead holder, unless it spoke since we looked (compare-and-set on its last
+    call): a session that is alive after all keeps the company."""
+    silent = int((now - holder.last_seen_at).total_seconds())
+    result = s.exec(
+        update(QbwcSession)
+        .where(col(QbwcSession.id) == holder.id)
+        .where(col(QbwcSession.last_seen_at) == holder.last_seen_at)
+        .values(state=SessionState.EXPIRED, ended_at=now,
+                last_error=f"{UNKNOWN_TICKET} (A new Web Connector login took this company over "
+                f"after this session had been silent for {silent} s; the requests it had not "
+                "finished went back to the queue.)")
+    )
+    return bool(result.rowcount == 1)
+
+
+def _open_session(s: Session, company_id: int, settings: Settings, now: datetime) -> LoginOutcome:
+    company = require_row(s, Company, company_id)
+    company.last_poll_at = now
+    busy, dead = _silent_holder(s, company, settings, now)
+    if busy:
         log.info("company %s: QBWC login while a session is live: busy", company.name)
         return LoginOutcome("", BUSY)
-    if _too_soon(s, company, settings, now):
+    # Taking over always has something to redo: what the dead session held.
+    if dead is None and _too_soon(s, company, settings, now):
         return LoginOutcome("", NONE)
 
     ticket = new_ticket()
-    session = QbwcSession(ticket_hash=hash_ticket(ticket), company_id=company.id or 0,
+    session = QbwcSession(ticket_hash=hash_ticket(ticket), company_id=company_id,
                           started_at=now, last_seen_at=now)
     s.add(session)
     s.flush()
     session_id = require_id(session)
-    if not _take_lease(s, company, session_id, now, now + settings.ticket_idle):
+    taking_from = dead.id if dead is not None else None
+    taken = _take_lease(s, company, session_id, now, now + settings.ticket_idle,
+                        taking_from=taking_from)
+    if not taken or (dead is not None and dead.state == SessionState.OPEN
+                     and not _retire(s, dead, now)):
         s.rollback()
         return LoginOutcome("", BUSY)
+    if dead is not None:
+        log.warning("company %s: session %s had been silent since %s; a new login took over",
+                    company.name, dead.id, dead.last_seen_at)
     _recover_dropped(s, company, now, keep=session_id)
     session.requests_planned = plan_session(s, company, session, settings, now)
-    return LoginOutcome(ticket, company.company_file or "", session_id)
+    # "" lets QBWC use the company file open in QuickBooks, under whatever path it knows it;
+    # the file check then says whether it is this company. A path is named only when pinned.
+    pinned = company.company_file if company.pin_company_file else None
+    return LoginOutcome(ticket, pinned or "", session_id)
 
+
+def _refusal(company: Company | None, attempt: Attempt, username: str) -> str:
+    if not attempt.allowed:
+        return (f"slowed after repeated failures from {attempt.address}; the next try is "
+                f"checked after {attempt.retry_at}")
+    if company is None:
+        return f"unknown user {username!r}"
+    if not company.active:
+        return f"company {company.name} is disabled"
+    return f"company {company.name}: wrong password (from {attempt.address})"
+
+
+def login(db: Database, username: str, password: str, settings: Settings, now: datetime, *,
+          address: str = "", throttle: Throttle | None = None,
+          verify: Verifier = verify_password) -> LoginOutcome:
+    """Check the password (throttled per user and address) and open a session.
+
+    No connection is held while scrypt runs: the check is ~70 ms, and many parallel guesses
+    would otherwise exhaust the pool the real Web Connector needs.
+    """
+    throttle = throttle or Throttle(ThrottlePolicy.from_settings(settings))
+    attempt = throttle.reserve(db, username, address, now)
+    with db.session() as s:
+        company = s.exec(select(Company).where(Company.qbwc_user == username)).first()
+    checked = attempt.allowed and company is not None and company.active
+    stored = company.password_hash if company is not None and checked else DUMMY_HASH
+    if not (verify(password, stored) and checked and company is not None):
+        log.warning("QBWC login refused: %s", _refusal(company, attempt, username))
+        return LoginOutcome("", NVU)
+    throttle.refund(db, attempt, now)
+    with db.session() as s:
+        return _open_session(s, require_id(company), settings, now)

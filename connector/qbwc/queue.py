@@ -16,7 +16,11 @@ from sqlmodel import Session, col, select
 from connector.store import Database, QueuedRequest, RequestKind, RequestState
 from connector.store.rows import require_id
 
-__all__ = ["Band", "enqueue", "claim_next", "outstanding", "session_progress", "cancel_pending"]
+__all__ = ["Band", "READ_KINDS", "enqueue", "claim_next", "outstanding", "session_progress"]
+
+
+# Everything but writes: reads die (or, standing, go back to the queue) with their session.
+READ_KINDS = (RequestKind.QUERY, RequestKind.CHECK, RequestKind.REFRESH)
 
 
 class Band(IntEnum):
@@ -42,12 +46,20 @@ def enqueue(
     watermark_key: str | None = None,
     watermark_to: datetime | None = None,
     record_ref: str | None = None,
+    standing: bool | None = None,
 ) -> QueuedRequest:
-    """Insert a request; ``build(request_id)`` makes its qbXML so responses tie back to the row."""
+    """Insert a request; ``build(request_id)`` makes its qbXML so responses tie back to the row.
+
+    A read queued for no session is ``standing`` (whichever session comes next takes it, and
+    one that dies gives it back); an iterator's next page passes its root's flag on.
+    """
+    if standing is None:
+        standing = session_id is None and kind in READ_KINDS
     row = QueuedRequest(
         company_id=company_id, session_id=session_id, kind=kind, entity=entity, seq=seq,
         qbxml="", root_id=root_id, page=page, pages_after=pages_after,
         watermark_key=watermark_key, watermark_to=watermark_to, record_ref=record_ref,
+        standing=standing,
     )
     s.add(row)
     s.flush()
@@ -116,24 +128,3 @@ def session_progress(s: Session, company_id: int, session_id: int) -> tuple[int,
     ).one()
     pending, pages_after = int(pending_rows[0]), int(pending_rows[1])
     return int(done), int(done) + pending + pages_after
-
-
-def cancel_pending(s: Session, company_id: int, *, kinds: tuple[RequestKind, ...], reason: str,
-                   session_id: int | None = None, bound_only: bool = False) -> int:
-    """Cancel pending reads (iterators die with their QBWC session); writes are kept.
-
-    ``bound_only`` spares reads no session has taken yet: a backfill queues them as standing
-    orders for whichever session comes next.
-    """
-    stmt = (
-        update(QueuedRequest)
-        .where(col(QueuedRequest.company_id) == company_id)
-        .where(col(QueuedRequest.state).in_([RequestState.PENDING, RequestState.SENT]))
-        .where(col(QueuedRequest.kind).in_(kinds))
-        .values(state=RequestState.CANCELLED, error=reason)
-    )
-    if session_id is not None:
-        stmt = stmt.where(col(QueuedRequest.session_id) == session_id)
-    if bound_only:
-        stmt = stmt.where(col(QueuedRequest.session_id).is_not(None))
-    return int(s.exec(stmt).rowcount)

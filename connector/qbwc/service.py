@@ -9,22 +9,27 @@ not open the company file.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, select
 
 from connector import __version__
 from connector.config import Settings
-from connector.qbwc.companies import same_company_file
+from connector.qbwc.client_address import client_address
 from connector.qbwc.exchange import record_response
+from connector.qbwc.identity import path_problem
 from connector.qbwc.login import login, release_lease
-from connector.qbwc.queue import cancel_pending, claim_next, outstanding, session_progress
+from connector.qbwc.passwords import Verifier, verify_password
+from connector.qbwc.queue import claim_next, outstanding, session_progress
+from connector.qbwc.release import release_reads
 from connector.qbwc.summary import session_summary
-from connector.qbwc.tickets import hash_ticket, ticket_prefix
+from connector.qbwc.throttle import Throttle, ThrottlePolicy
+from connector.qbwc.tickets import UNKNOWN_TICKET, hash_ticket, ticket_prefix
 from connector.qbwc.watermarks import advance_completed
 from connector.runs.requests import request_sync
-from connector.store import Company, Database, QbwcSession, RequestKind, SessionState
+from connector.store import Company, Database, QbwcSession, SessionState
 from connector.store.rows import require_row
 from connector.store.types import utcnow
 
@@ -34,11 +39,6 @@ log = logging.getLogger(__name__)
 
 MIN_CLIENT_VERSION = (2, 1)
 MIN_QBXML_MAJOR = 13
-UNKNOWN_TICKET = (
-    "ml-connector: unknown or expired ticket. The session timed out or was never opened; "
-    "the Web Connector will start a new one at its next scheduled run."
-)
-_READS = (RequestKind.QUERY, RequestKind.CHECK)
 
 
 def _version_tuple(version: str) -> tuple[int, ...] | None:
@@ -53,10 +53,13 @@ class QbwcService:
     sync request in the store, in the same transaction; the flows take it from there."""
 
     def __init__(self, db: Database, settings: Settings, *,
-                 clock: Callable[[], datetime] | None = None) -> None:
+                 clock: Callable[[], datetime] | None = None,
+                 verify: Verifier = verify_password) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock or utcnow
+        self.verify = verify
+        self.throttle = Throttle(ThrottlePolicy.from_settings(settings))
 
     # -- handshake ---------------------------------------------------------------------------
     def server_version(self) -> str:
@@ -69,12 +72,17 @@ class QbwcService:
                     "tested with 2.1 and later. Please update the Web Connector.")
         return ""
 
-    def authenticate(self, username: str, password: str) -> list[str]:
+    def client_address(self, environ: Mapping[str, Any]) -> str:
+        """The caller's address from a WSGI environ (a trusted proxy's header where configured)."""
+        return client_address(environ, self.settings)
+
+    def authenticate(self, username: str, password: str, address: str = "") -> list[str]:
+        """``address`` is the caller's, for the per-address login throttle."""
         now = self.clock()
-        with self.db.session() as s:
-            outcome = login(s, username, password, self.settings, now)
-        log.info("QBWC authenticate user=%r -> %s ticket=%s", username, outcome.status or "go",
-                 ticket_prefix(outcome.ticket))
+        outcome = login(self.db, username, password, self.settings, now, address=address,
+                        throttle=self.throttle, verify=self.verify)
+        log.info("QBWC authenticate user=%r from %s -> %s ticket=%s", username, address or "?",
+                 outcome.status or "go", ticket_prefix(outcome.ticket))
         return [outcome.ticket, outcome.status, "", ""]
 
     # -- the loop ----------------------------------------------------------------------------
@@ -157,8 +165,8 @@ class QbwcService:
             advanced: list[str] = []
             closing = session.state == SessionState.OPEN
             if closing:
-                cancel_pending(s, company.id or 0, kinds=_READS, session_id=session.id,
-                               reason="session closed before this request was sent")
+                release_reads(s, company.id or 0, session_id=session.id,
+                              reason="session closed before this request was sent")
                 advanced = advance_completed(s, company.id or 0, session.id or 0, now)
                 session.state = SessionState.CLOSED
             session.ended_at = session.ended_at or now
@@ -202,13 +210,10 @@ class QbwcService:
         session.company_file = company_file
         session.qbxml_version = f"{major}.{minor}"
         company.last_company_file_seen = company_file
-        if company.company_file:
-            company.last_file_matched = same_company_file(company.company_file, company_file)
-            if not company.last_file_matched:
-                return (f"ml-connector: the Web Connector has {company_file!r} open, but company "
-                        f"{company.name!r} is registered for {company.company_file!r}. Nothing was "
-                        "read or written. Open the right company file in QuickBooks, or fix the "
-                        "registration with `ml-connector company add/set-file`.")
+        problem = path_problem(company, company_file)
+        if problem:
+            company.last_file_matched = False
+            return problem
         if major and major < MIN_QBXML_MAJOR:
             return (f"ml-connector: this QuickBooks supports qbXML {major}.{minor}; ml-connector "
                     f"needs qbXML {MIN_QBXML_MAJOR}.0 (QuickBooks Desktop 2014 or later).")
@@ -218,6 +223,6 @@ class QbwcService:
               *, state: str = SessionState.ERROR) -> None:
         log.warning("company %s: session stopped: %s", company.name, reason)
         session.state, session.last_error, session.ended_at = state, reason, now
-        cancel_pending(s, company.id or 0, kinds=_READS, session_id=session.id,
-                       reason=f"session stopped: {reason}")
+        release_reads(s, company.id or 0, session_id=session.id,
+                      reason=f"session stopped: {reason}")
         release_lease(s, company, session.id or 0)

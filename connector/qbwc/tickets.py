@@ -5,7 +5,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-__all__ = ["new_ticket", "hash_ticket", "ticket_prefix"]
+__all__ = ["new_ticket", "hash_ticket", "ticket_prefix", "UNKNOWN_TICKET"]
+
+UNKNOWN_TICKET = (
+    "ml-connector: unknown or expired ticket. The session timed out or was never opened; "
+    "the Web Connector will start a new one at its next scheduled run."
+)
 
 
 def new_ticket() -> str:

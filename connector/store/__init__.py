@@ -1,6 +1,7 @@
 """Storage: SQLModel tables on SQLite (default) or PostgreSQL."""
 
 from connector.store.db import SCHEMA_VERSION, Database, SchemaTooNewError
+from connector.store.login_models import LoginThrottle
 from connector.store.models import (
     AuditEvent,
     AuditRun,
@@ -33,5 +34,5 @@ __all__ = [
     "QbwcSession", "QueuedRequest", "RawResponse", "RecordLink", "RequestState", "ResponseSync",
     "ReviewItem", "SchemaVersion", "SessionState", "Watermark", "ZohoConnection", "ZohoCreditUsage",
     "SyncBackPolicy", "WriteBack", "WriteBackState", "ZohoChannel", "ZohoNotification",
-    "Lease", "SyncRequest", "RequestKind", "ReviewStatus", "ReviewDecision",
+    "Lease", "SyncRequest", "RequestKind", "ReviewStatus", "ReviewDecision", "LoginThrottle",
 ]

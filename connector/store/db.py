@@ -7,19 +7,23 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, event, inspect, text
+from sqlalchemy import Column, event, inspect, text, update
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from connector.errors import ConfigError
-from connector.store import models, run_models  # noqa: F401 - importing registers the tables
-from connector.store.models import SchemaVersion
+from connector.store import (  # noqa: F401 - importing registers the tables
+    login_models,
+    models,
+    run_models,
+)
+from connector.store.models import QueuedRequest, RequestKind, RequestState, SchemaVersion
 
 __all__ = ["SCHEMA_VERSION", "Database", "SchemaTooNewError"]
 
 # Bump when a table changes. create_all adds new tables and ``_add_missing_columns`` new
 # columns; anything else (renames, type changes) needs its own step here.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 class SchemaTooNewError(ConfigError):
@@ -71,6 +75,20 @@ def _add_missing_columns(engine: Engine) -> None:
                                       f"{_column_ddl(column, engine.dialect)}"))
 
 
+def _upgrade_data(s: Session, from_version: int) -> None:
+    """What adding columns cannot say: fill new columns from the data that implied them."""
+    if from_version < 6:
+        # Standing reads (queued for no session) were told apart only by their missing session,
+        # so only those no session has taken yet can still be recognised.
+        s.execute(
+            update(QueuedRequest)
+            .where(col(QueuedRequest.session_id).is_(None))
+            .where(col(QueuedRequest.kind).in_([RequestKind.QUERY, RequestKind.REFRESH]))
+            .where(col(QueuedRequest.state) == RequestState.PENDING)
+            .values(standing=True)
+        )
+
+
 class Database:
     """Owns the engine; ``session()`` yields a unit of work that commits or rolls back whole."""
 
@@ -103,6 +121,7 @@ class Database:
                 )
             elif row.version < SCHEMA_VERSION:
                 _add_missing_columns(self.engine)
+                _upgrade_data(s, row.version)
                 row.version = SCHEMA_VERSION
 
     def schema_version(self) -> int | None:

@@ -82,12 +82,23 @@ class Company(SQLModel, table=True):
     qbwc_user: str = Field(unique=True, index=True)
     password_hash: str
     company_file: str | None = None
+    # authenticate names company_file only when pinned: QBWC then opens exactly that path and
+    # refuses a file it knows by another one (a mapped drive vs its UNC path). Unpinned, QBWC
+    # works on the file open in QuickBooks and the bridge checks it is this company.
+    pin_company_file: bool = False
+    # Which QuickBooks company this is, learned from its CompanyQuery answer (SHA-256 of the
+    # normalised company and legal names) and the name to show: a file reported under another
+    # path is accepted when it is this same company.
+    company_identity: str | None = None
+    qb_company_name: str | None = None
     poll_minutes: int = 10
     active: bool = True
     # Stable GUIDs for the .qwc file: QBWC keys its registration on them.
     owner_id: str
     file_id: str
     zoho_connection_id: int | None = Field(default=None, foreign_key="mlc_zoho_connection.id")
+    # Unused since schema 4, kept so older databases still load: failed logins are counted per
+    # user name and address in LoginThrottle (connector.qbwc.throttle).
     failed_logins: int = 0
     locked_until: datetime | None = _optional_ts()
     # Lease that makes "busy" true across bridge processes: at most one live session.
@@ -142,6 +153,9 @@ class QueuedRequest(SQLModel, table=True):
     watermark_key: str | None = None
     watermark_to: datetime | None = _optional_ts()
     record_ref: str | None = None  # ListID/TxnID a write is about, for 3200 re-queries
+    # A read queued for whichever session comes next (a backfill, a re-read after 3200), not
+    # planned by one session: a session that dies holding it gives it back to the queue.
+    standing: bool = False
     attempts: int = 0
     created_at: datetime = _now_ts()
     sent_at: datetime | None = _optional_ts()

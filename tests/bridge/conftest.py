@@ -43,7 +43,9 @@ def clock() -> StepClock:
 
 @pytest.fixture
 def company(db: Database) -> Company:
-    return add_company(db, "Acme", USER, PASSWORD, company_file=COMPANY_FILE)
+    # Pinned, so authenticate names the file and each call's wire shape carries it.
+    return add_company(db, "Acme", USER, PASSWORD, company_file=COMPANY_FILE,
+                       pin_company_file=True)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from connector.config import Settings
 from connector.store import Database
 from soap_bridge.app import create_app
 from soap_bridge.gate import BodyRefusedError, read_capped
-from tests.bridge.conftest import PASSWORD, USER, LiveServer, Post, StepClock
+from tests.bridge.conftest import COMPANY_FILE, PASSWORD, USER, LiveServer, Post, StepClock
 
 SOAP_HEADERS = {"Content-Type": "text/xml; charset=utf-8",
                 "SOAPAction": '"http://developer.intuit.com/authenticate"'}
@@ -219,3 +219,44 @@ def test_an_internal_failure_answers_a_server_fault_without_details(
         and "<faultstring>Internal Error<" in fault
     )
     assert "mlc_company" not in fault and PASSWORD not in caplog.text
+
+
+def _authenticate(post: Post, password: str, forwarded_for: str | None = None) -> str:
+    headers = dict(SOAP_HEADERS)
+    if forwarded_for:
+        headers["X-Forwarded-For"] = forwarded_for
+    reply = post(AUTHENTICATE.format(user=USER, password=password).encode(), headers=headers)
+    assert reply.status_code == 200
+    return reply.text.split("<tns:string>")[2].split("</tns:string>")[0]
+
+
+def test_a_forged_forwarding_header_does_not_dodge_the_login_throttle(
+        post_soap: Post, company: object, clock: StepClock, settings: Settings) -> None:
+    for i in range(settings.login_max_failures):
+        assert _authenticate(post_soap, "wrong", forwarded_for=f"198.51.100.{i}") == "nvu"
+    # Every guess came from the same peer: the next try from it waits, whatever it claims.
+    assert _authenticate(post_soap, PASSWORD, forwarded_for="198.51.100.200") == "nvu"
+    clock.advance(seconds=settings.login_first_delay_seconds)
+    assert _authenticate(post_soap, PASSWORD, forwarded_for="198.51.100.201") != "nvu"
+
+
+@pytest.fixture
+def proxied_http(settings: Settings, db: Database, clock: StepClock) -> Iterator[httpx.Client]:
+    """The bridge behind a reverse proxy on loopback that reports clients in X-Forwarded-For."""
+    settings.trusted_proxy_header = "X-Forwarded-For"
+    app = create_app(settings, db=db, clock=clock)
+    with httpx.Client(transport=httpx.WSGITransport(app=app),
+                      base_url="http://bridge.test") as client:
+        yield client
+
+
+def test_behind_a_trusted_proxy_each_client_is_throttled_on_its_own(
+        proxied_http: httpx.Client, company: object, settings: Settings) -> None:
+    def post(body: bytes, **kw: object) -> httpx.Response:
+        return proxied_http.post("/qbwc", content=body, **kw)  # type: ignore[arg-type]
+
+    for _ in range(settings.login_max_failures + 5):
+        assert _authenticate(post, "wrong", forwarded_for="10.1.1.1, 203.0.113.66") == "nvu"
+    assert _authenticate(post, PASSWORD, forwarded_for="203.0.113.66") == "nvu"
+    assert _authenticate(post, PASSWORD, forwarded_for="192.0.2.10") == COMPANY_FILE
+

@@ -85,3 +85,16 @@ def test_info_names_the_database_and_key_file(run, tmp_path: Path) -> None:  # t
     result = run("info")
     assert result.exit_code == 0
     assert str(tmp_path) in result.output and f"schema version : {SCHEMA_VERSION}" in result.output
+
+
+def test_a_company_file_is_pinned_only_when_asked(run) -> None:  # type: ignore[no-untyped-def]
+    added = run("company", "add", "Acme", "--qbwc-user", "acme", "--password-stdin",
+                "--company-file", r"Z:\QB\acme.qbw", "--pin-company-file", stdin="pw\n")
+    assert added.exit_code == 0, added.output
+    assert "(pinned)" in run("company", "list").output
+    unpinned = run("company", "set-file", "Acme", r"\\server\qb\acme.qbw", "--no-pin-company-file")
+    assert unpinned.exit_code == 0 and "(pinned)" not in unpinned.output
+    assert "(pinned)" not in run("company", "list").output
+    lonely = run("company", "add", "Beta", "--qbwc-user", "beta", "--password-stdin",
+                 "--pin-company-file", stdin="pw\n")
+    assert lonely.exit_code == 1 and "--pin-company-file needs --company-file" in lonely.output

@@ -5,11 +5,13 @@ from __future__ import annotations
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
+from sqlmodel import col, select
+
 from connector.config import Settings
 from connector.qbwc import add_company
 from connector.qbwc.queue import Band, claim_next, enqueue
 from connector.qbwc.service import QbwcService
-from connector.store import Database, QbwcSession, RequestKind
+from connector.store import Database, QbwcSession, QueuedRequest, RequestKind
 from connector.store.types import utcnow
 from tests.qbwc.claim_worker import claim_all
 
@@ -66,3 +68,24 @@ def test_a_ticket_works_in_whichever_bridge_process_receives_the_call(
     finally:
         first.dispose()
         second.dispose()
+
+
+def test_an_older_database_keeps_its_waiting_backfill_reads_standing(db: Database) -> None:
+    import sqlalchemy as sa
+
+    company = add_company(db, "Acme", "acme", "pw")
+    with db.session() as s:
+        session = QbwcSession(ticket_hash="h", company_id=company.id or 0)
+        s.add(session)
+        s.flush()
+        for session_id in (None, session.id):
+            enqueue(s, company.id or 0, kind=RequestKind.QUERY, entity="Customer",
+                    seq=Band.QUERY, session_id=session_id, build=lambda rid: rid)
+    with db.engine.begin() as conn:
+        # A version-3 database: reads queued for no session were standing by that alone.
+        conn.execute(sa.text('ALTER TABLE "mlc_queued_request" DROP COLUMN "standing"'))
+        conn.execute(sa.text("UPDATE mlc_schema_version SET version = 3"))
+    db.create_all()
+    with db.session() as s:
+        rows = s.exec(select(QueuedRequest).order_by(col(QueuedRequest.id))).all()
+        assert [(r.session_id is None, r.standing) for r in rows] == [(True, True), (False, False)]

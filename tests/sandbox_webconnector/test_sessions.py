@@ -106,7 +106,8 @@ def test_whole_session_sends_every_queued_request_once_in_order(
 ) -> None:
     report = wc.run_session()
     _completed(report)
-    assert report.auth_result == QBW and "up to date" in (report.close_message or "")
+    # "": the Web Connector uses the company file open in QuickBooks (none is pinned here).
+    assert report.auth_result == "" and "up to date" in (report.close_message or "")
     responses = _responses(db, acme)
     assert len(responses) == report.requests == len(READ_ORDER)
     with db.session() as s:
@@ -215,12 +216,24 @@ def test_a_different_company_file_open_in_quickbooks_reads_nothing(
     other = _simulator(clock, r"C:\QB\Someone Else.qbw", customers=2, seed=3)
     with WebConnector(live.qbwc_url, "acme", PW, other) as connector:
         report = connector.run_session()
-    assert report.requests == 0 and other.requests_handled == 0
-    assert CANNOT_OPEN_FILE in (report.last_error or "") and "Someone Else.qbw" in (
+    # Only the Web Connector's own host/company query reached QuickBooks, none of ours.
+    assert report.requests == 0 and other.requests_handled == 1
+    assert "Someone Else.qbw" in (report.last_error or "") and "Nothing was read or written" in (
         report.last_error or ""
     )
     with db.session() as s:
         assert s.exec(select(RawResponse)).all() == [] and s.exec(select(Watermark)).all() == []
+
+
+def test_a_pinned_company_file_makes_the_web_connector_refuse_any_other(
+    live: LiveServer, db: Database, clock: StepClock
+) -> None:
+    add_company(db, "Acme", "acme", PW, company_file=QBW, pin_company_file=True)
+    other = _simulator(clock, r"C:\QB\Someone Else.qbw", customers=2, seed=3)
+    with WebConnector(live.qbwc_url, "acme", PW, other) as connector:
+        report = connector.run_session()
+    assert report.auth_result == QBW and report.requests == 0 and other.requests_handled == 0
+    assert CANNOT_OPEN_FILE in (report.last_error or "")
 
 
 def test_a_locked_company_file_ends_with_negative_percent_and_last_error(
