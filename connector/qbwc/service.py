@@ -16,7 +16,8 @@ from sqlmodel import Session, select
 
 from connector import __version__
 from connector.config import Settings
-from connector.qbwc.companies import same_company_file
+from connector.logsafe import clip
+from connector.qbwc.companies import MAX_USER_NAME, same_company_file
 from connector.qbwc.exchange import record_response
 from connector.qbwc.login import login, release_lease
 from connector.qbwc.queue import cancel_pending, claim_next, outstanding, session_progress
@@ -71,10 +72,16 @@ class QbwcService:
 
     def authenticate(self, username: str, password: str) -> list[str]:
         now = self.clock()
+        # No registered user has a longer name: answered before any lookup, such a name
+        # reaches neither the logs nor the lockout counters.
+        if len(username) > MAX_USER_NAME:
+            log.warning("QBWC authenticate refused: user name %s is longer than any registered",
+                        clip(username, 40))
+            return ["", "nvu", "", ""]
         with self.db.session() as s:
             outcome = login(s, username, password, self.settings, now)
-        log.info("QBWC authenticate user=%r -> %s ticket=%s", username, outcome.status or "go",
-                 ticket_prefix(outcome.ticket))
+        log.info("QBWC authenticate user=%s -> %s ticket=%s", clip(username),
+                 outcome.status or "go", ticket_prefix(outcome.ticket))
         return [outcome.ticket, outcome.status, "", ""]
 
     # -- the loop ----------------------------------------------------------------------------
@@ -120,7 +127,7 @@ class QbwcService:
                                       message or "", now)
             if not verdict.ok:
                 log.warning("company %s: request %s (%s) failed: %s", company.name, row.id,
-                            row.entity, row.error)
+                            row.entity, clip(row.error, 300))
             if verdict.stop:
                 self._stop(s, session, company, verdict.stop, now)
                 return -1
@@ -216,7 +223,7 @@ class QbwcService:
 
     def _stop(self, s: Session, session: QbwcSession, company: Company, reason: str, now: datetime,
               *, state: str = SessionState.ERROR) -> None:
-        log.warning("company %s: session stopped: %s", company.name, reason)
+        log.warning("company %s: session stopped: %s", company.name, clip(reason, 400))
         session.state, session.last_error, session.ended_at = state, reason, now
         cancel_pending(s, company.id or 0, kinds=_READS, session_id=session.id,
                        reason=f"session stopped: {reason}")

@@ -71,6 +71,13 @@ _MSGS_RS = "QBXMLMsgsRs"
 _SOAP_RESPONSE = "response"  # receiveResponseXML's qbXML-bearing element (escaped form)
 _WATCHED = [f"{{*}}{name}" for name in (*_RECORDS, _MSGS_RS, _SOAP_RESPONSE)]
 _XML_DECL = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
+# Counts and codes land in 32-bit columns; no company file holds more records than this, so a
+# larger number is not QuickBooks talking.
+_MAX_COUNT = 2**31 - 1
+_INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
+# QBWC's envelope holds the qbXML as text; a qbXML response inside that text inside another
+# envelope is not something QuickBooks sends, and each level costs a parser and a stack frame.
+_MAX_WRAPPING = 2
 
 
 class QbxmlParseError(RecordError):
@@ -123,11 +130,12 @@ def _header(rs: etree._Element) -> ResponseStatus:
     name = _local(rs)
     request_id = attrib.get("requestID") or None
     try:
-        code = int(attrib["statusCode"])
+        code = _bounded("statusCode", attrib["statusCode"], low=-_MAX_COUNT)
         remaining = attrib.get("iteratorRemainingCount")
-        remaining_count = int(remaining) if remaining not in (None, "") else None
+        remaining_count = (None if remaining in (None, "")
+                           else _bounded("iteratorRemainingCount", remaining, low=0))
     except (KeyError, ValueError) as exc:
-        raise QbxmlParseError(f"missing or non-numeric status attribute: {exc}",
+        raise QbxmlParseError(f"missing, non-numeric or out-of-range status attribute: {exc}",
                               rs_name=name, request_id=request_id, line=rs.sourceline) from exc
     return ResponseStatus(
         rs_name=name, request_id=request_id, status_code=code,
@@ -135,6 +143,16 @@ def _header(rs: etree._Element) -> ResponseStatus:
         status_message=attrib.get("statusMessage", ""),
         iterator_remaining=remaining_count, iterator_id=attrib.get("iteratorID") or None,
         ret_count=0)
+
+
+def _bounded(name: str, raw: str, *, low: int) -> int:
+    text = raw.strip()
+    if not _INTEGER.fullmatch(text):
+        raise ValueError(f"{name}={text[:20]!r} is not a whole number")
+    value = int(text)
+    if not low <= value <= _MAX_COUNT:
+        raise ValueError(f"{name}={text[:20]!r} is outside {low}..{_MAX_COUNT}")
+    return value
 
 
 def _open(source: Source) -> Any:
@@ -167,8 +185,10 @@ class ResponseStream:
     the batch. With ``build_records=False`` the walk only counts records (``read_statuses``).
     """
 
-    def __init__(self, source: Source, *, strict: bool = True, build_records: bool = True):
+    def __init__(self, source: Source, *, strict: bool = True, build_records: bool = True,
+                 _wrapping: int = 0):
         self._source = source
+        self._wrapping = _wrapping
         self._strict = strict
         self._build = build_records
         self.statuses: list[ResponseStatus] = []
@@ -277,8 +297,11 @@ class ResponseStream:
     def _unwrap(self, response: etree._Element) -> Iterator[Record]:
         if len(response):
             return  # inlined qbXML: its elements were read as they streamed past
+        if self._wrapping >= _MAX_WRAPPING:
+            raise QbxmlParseError("SOAP responses nested inside each other are not qbXML",
+                                  line=response.sourceline)
         inner = ResponseStream(response.text or "", strict=self._strict,
-                               build_records=self._build)
+                               build_records=self._build, _wrapping=self._wrapping + 1)
         yield from inner
         self.statuses.extend(inner.statuses)
         self.rejected.extend(inner.rejected)

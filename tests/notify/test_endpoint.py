@@ -142,3 +142,31 @@ class TestOverRealHttp:
         forged = json.loads(json.dumps(sim.deliveries[0].payload)) | {"token": "x" * 43}
         assert httpx.post(url, json=forged).status_code == 403
         assert opened.channel_id == forged["channel_id"] and len(_stored(db)) == 2
+
+
+def _raw(payload: str) -> bytes:
+    return payload.encode("ascii")
+
+
+HOSTILE_BODIES = {
+    "lone-surrogate-token": _raw(json.dumps(_callback()).replace(TOKEN, "\\ud800")),
+    "lone-surrogate-channel": _raw(json.dumps(_callback()).replace(CHANNEL, "\\udfff")),
+    "lone-surrogate-field": _raw(json.dumps(_callback()).replace('"Phone"', '"Ph\\ud800one"')),
+    "lone-surrogate-module": _raw(json.dumps(_callback()).replace('"Accounts"', '"\\ud800"')),
+    "deep-array": b"[" * 100_000 + b"]" * 100_000,
+    "deep-object": b'{"a":' * 40_000 + b"1" + b"}" * 40_000,
+    "deep-inside-a-callback": _raw(json.dumps(_callback())[:-1] + ', "x": ' + "[" * 60_000
+                                   + "]" * 60_000 + "}"),
+}
+
+
+@pytest.mark.parametrize("body", list(HOSTILE_BODIES.values()), ids=list(HOSTILE_BODIES))
+def test_hostile_json_is_refused_with_a_4xx_and_one_short_log_line(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database,
+        caplog: pytest.LogCaptureFixture, body: bytes) -> None:
+    caplog.set_level(logging.DEBUG)
+    reply = flask_client.post("/zoho/notify", data=body, content_type="application/json")
+    assert reply.status_code in (400, 403)
+    assert _stored(db) == []
+    assert all(r.exc_info is None for r in caplog.records)
+    assert "Traceback" not in caplog.text and len(caplog.text) < 2000
