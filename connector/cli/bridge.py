@@ -38,6 +38,9 @@ def bridge(app: AppContext, host: str | None, port: int | None, threads: int) ->
                    "put a TLS reverse proxy in front of this port (see README).")
     waitress.serve(
         flask_app, host=host, port=port, threads=threads, ident="ml-connector",
-        # waitress refuses oversize bodies itself too, before a worker thread reads them.
-        max_request_body_size=settings.max_body_bytes,
+        # Waitress spools a body to disk before the app runs, and refuses one past this with a
+        # bare 413. Its cap sits above ours so that a QuickBooks answer somewhat over
+        # MLC_MAX_BODY_BYTES still reaches the gate, which tells the Web Connector what to
+        # change; the gate itself reads no more than it allows.
+        max_request_body_size=2 * settings.max_body_bytes,
     )

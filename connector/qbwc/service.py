@@ -137,6 +137,31 @@ class QbwcService:
             session.percent = max(session.percent, estimate)
             return session.percent
 
+    def session_is_live(self, ticket: str) -> bool:
+        """Whether ``ticket`` names an open session that has not gone idle; changes nothing.
+
+        Asked before the bridge reads a large response: only a live session may send one."""
+        with self.db.session() as s:
+            session = self._session(s, ticket)
+            return (session is not None and session.state == SessionState.OPEN
+                    and self.clock() - session.last_seen_at <= self.settings.ticket_idle)
+
+    def refuse_oversize_response(self, ticket: str, size: int | None, cap: int) -> int:
+        """QuickBooks answered with more than the bridge reads: stop the session with a last
+        error telling the user what to change; the answer (-1) makes QBWC show it."""
+        mb = f"{size / 2**20:.0f} MB" if size is not None else "more"
+        reason = (f"ml-connector: QuickBooks answered with {mb}, over the bridge's limit of "
+                  f"{cap / 2**20:.0f} MB (MLC_MAX_BODY_BYTES); nothing of it was stored. Lower "
+                  "MLC_MAX_RETURNED_CUSTOMERS, _ITEMS or _INVOICES so each answer is smaller, "
+                  "or raise MLC_MAX_BODY_BYTES (and any proxy's body limit); the next update "
+                  "reads the same records again.")
+        now = self.clock()
+        with self.db.session() as s:
+            found = self._resolve(s, ticket, now)
+            if found is not None and found[0].state == SessionState.OPEN:
+                self._stop(s, found[0], found[1], reason, now)
+        return -1
+
     def connection_error(self, ticket: str, hresult: str, message: str) -> str:
         now = self.clock()
         with self.db.session() as s:
