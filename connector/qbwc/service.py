@@ -28,6 +28,7 @@ from connector.runs.requests import request_sync
 from connector.store import Company, Database, QbwcSession, RequestKind, SessionState
 from connector.store.rows import require_row
 from connector.store.types import utcnow
+from connector.xmlsafe import MARK, mark_illegal_text
 
 __all__ = ["QbwcService", "MIN_CLIENT_VERSION", "MIN_QBXML_MAJOR", "UNKNOWN_TICKET"]
 
@@ -111,6 +112,9 @@ class QbwcService:
         return row.qbxml
 
     def receive_response_xml(self, ticket: str, response: str, hresult: str, message: str) -> int:
+        # Through SOAP, characters XML cannot carry arrive already marked (the gate); a caller
+        # in-process may pass them raw, and no database column stores a NUL.
+        response, hresult, message = map(mark_illegal_text, (response, hresult, message))
         now = self.clock()
         with self.db.session() as s:
             found = self._resolve(s, ticket, now)
@@ -123,6 +127,11 @@ class QbwcService:
                            "was outstanding in this session", now)
                 return -1
             session.responses_received += 1
+            marks = response.count(MARK)
+            if marks:
+                log.warning("company %s: request %s (%s): the answer holds %d character(s) XML "
+                            "cannot carry; the sync removes them from free text", company.name,
+                            row.id, row.entity, marks)
             verdict = record_response(s, row, session.id or 0, response or "", hresult or "",
                                       message or "", now)
             if not verdict.ok:
