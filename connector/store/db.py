@@ -19,7 +19,7 @@ __all__ = ["SCHEMA_VERSION", "Database", "SchemaTooNewError"]
 
 # Bump when a table changes. create_all adds new tables and ``_add_missing_columns`` new
 # columns; anything else (renames, type changes) needs its own step here.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class SchemaTooNewError(ConfigError):
@@ -58,7 +58,8 @@ def _column_ddl(column: Column[Any], dialect: Any) -> str:
 
 
 def _add_missing_columns(engine: Engine) -> None:
-    """Upgrade in place by adding the columns newer code declares (additive changes only)."""
+    """Upgrade in place by adding the columns (and their indexes) newer code declares
+    (additive changes only)."""
     existing = inspect(engine)
     with engine.begin() as conn:
         for table in SQLModel.metadata.sorted_tables:
@@ -69,6 +70,10 @@ def _add_missing_columns(engine: Engine) -> None:
                 if column.name not in have:
                     conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN '
                                       f"{_column_ddl(column, engine.dialect)}"))
+            indexed = {i["name"] for i in existing.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in indexed:
+                    index.create(conn)
 
 
 class Database:
