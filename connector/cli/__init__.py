@@ -13,6 +13,7 @@ import click
 from connector.cli.common import AppContext, pass_app
 from connector.config import Settings
 from connector.errors import ConnectorError
+from connector.private import access
 
 __all__ = ["main"]
 
@@ -37,12 +38,25 @@ def cli(ctx: click.Context, log_level: str | None) -> None:
 def info(app: AppContext) -> None:
     """Show where ml-connector keeps its data and how it is configured."""
     s = app.settings
-    click.echo(f"data directory : {s.data_dir}")
-    click.echo(f"database       : {app.db.safe_url}")
-    click.echo(f"schema version : {app.db.schema_version()}")
-    click.echo(f"secret key     : {'MLC_SECRET_KEY' if s.secret_key else s.key_file}")
+    version = app.db.schema_version()  # opens (and on first use creates) the database
+    checked = [access(s.data_dir, directory=True)]
+    click.echo(f"data directory : {s.data_dir} ({checked[0].describe()})")
+    database = app.db.file
+    if database is not None:
+        checked.append(access(database))
+    where = f" ({checked[-1].describe()})" if database is not None else ""
+    click.echo(f"database       : {app.db.safe_url}{where}")
+    click.echo(f"schema version : {version}")
+    if s.secret_key:
+        click.echo("secret key     : MLC_SECRET_KEY")
+    else:
+        checked.append(access(s.key_file))
+        click.echo(f"secret key     : {s.key_file} ({checked[-1].describe()})")
     click.echo(f"bridge         : http://{s.bridge_host}:{s.bridge_port}/qbwc")
     click.echo(f"log level      : {s.log_level}")
+    for found in checked:
+        if found.too_open:
+            click.echo(f"warning: {found.advice()}", err=True)
 
 
 from connector.cli.company import company, qwc  # noqa: E402  (subcommands attach after `cli`)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from connector.errors import ConfigError
+from connector.private import create_private_file, make_private_dir
 from connector.store import models, run_models  # noqa: F401 - importing registers the tables
 from connector.store.models import SchemaVersion
 
@@ -85,8 +86,10 @@ class Database:
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            if parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
+                # Password hashes and customer data: owner-only from the first byte.
+                make_private_dir(Path(parsed.database).parent)
+                create_private_file(Path(parsed.database))
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
             kwargs["pool_pre_ping"] = True
@@ -114,6 +117,12 @@ class Database:
         with self.session() as s:
             row = s.exec(select(SchemaVersion)).first()
             return row.version if row else None
+
+    @property
+    def file(self) -> Path | None:
+        """The SQLite database file, if this database is one."""
+        database = make_url(self.url).database if self.is_sqlite else None
+        return Path(database) if database and database != ":memory:" else None
 
     @property
     def safe_url(self) -> str:
