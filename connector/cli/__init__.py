@@ -6,22 +6,22 @@ Subcommand groups live in sibling modules and are attached at the bottom of this
 from __future__ import annotations
 
 import logging
-import sys
 
 import click
 
 from connector.cli.common import AppContext, pass_app
+from connector.cli.errors import ErrorBoundary
 from connector.config import Settings
-from connector.errors import ConnectorError
 from connector.private import access
 
 __all__ = ["main"]
 
 
-@click.group()
+@click.group(cls=ErrorBoundary)
 @click.option("--log-level", default=None, help="Override MLC_LOG_LEVEL (DEBUG, INFO, WARNING).")
+@click.option("--debug", is_flag=True, help="Show the full traceback when a command fails.")
 @click.pass_context
-def cli(ctx: click.Context, log_level: str | None) -> None:
+def cli(ctx: click.Context, log_level: str | None, debug: bool) -> None:
     """Sync QuickBooks Desktop with Zoho CRM."""
     settings = Settings()
     if log_level:
@@ -107,11 +107,8 @@ cli.add_command(sync_back_policy)
 
 
 def main() -> None:
-    try:
-        cli(standalone_mode=True)
-    except ConnectorError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    # Errors of the environment are turned into one line by the group (ErrorBoundary).
+    cli(standalone_mode=True)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, event, inspect, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from connector.errors import ConfigError
@@ -77,12 +78,21 @@ def _add_missing_columns(engine: Engine) -> None:
                     index.create(conn)
 
 
+def _bad_url(reason: str, parsed: URL | None) -> ConfigError:
+    shown = parsed.render_as_string(hide_password=True) if parsed is not None else "the value"
+    return ConfigError(f"MLC_DATABASE_URL: {shown} cannot be used ({reason}); use "
+                       "sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname")
+
+
 class Database:
     """Owns the engine; ``session()`` yields a unit of work that commits or rolls back whole."""
 
     def __init__(self, url: str, *, echo: bool = False):
         self.url = url
-        parsed = make_url(url)
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise _bad_url("it is not a URL", None) from None
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
@@ -93,7 +103,14 @@ class Database:
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
             kwargs["pool_pre_ping"] = True
-        self.engine: Engine = create_engine(url, **kwargs)
+            if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+                # A server that is down or unreachable should fail in seconds, not after the
+                # operating system's own TCP timeout of minutes.
+                kwargs["connect_args"] = {"connect_timeout": 10}
+        try:
+            self.engine: Engine = create_engine(url, **kwargs)
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+            raise _bad_url(str(exc).splitlines()[0], parsed) from None
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
