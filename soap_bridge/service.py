@@ -57,6 +57,15 @@ class QbwcApplication(Application):
             out_protocol=Soap11(),
         )
         self.qbwc = qbwc
+        self.event_manager.add_listener("method_call", _drop_parsed_envelope)
+
+
+def _drop_parsed_envelope(ctx: Any) -> None:
+    # By now the arguments are Python strings; a large QuickBooks answer also kept as the
+    # tree's text would be held twice while the service stores and reads it.
+    for element in (ctx.in_body_doc, ctx.in_document):
+        if element is not None:
+            element.clear()
 
 
 def _qbwc(ctx: Any) -> QbwcService:
