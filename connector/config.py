@@ -31,7 +31,11 @@ class Settings(BaseSettings):
 
     bridge_host: str = "127.0.0.1"
     bridge_port: int = 8765
-    max_body_bytes: int = 50 * 1024 * 1024
+    # A receiveResponseXML of a live session may be this large (one QuickBooks answer).
+    max_body_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    # Every other SOAP call, and any call before its ticket is known: QBWC's are under 1 kB,
+    # and nobody has to log in to send a body, so memory is spent only on a live session.
+    max_call_bytes: int = Field(default=64 * 1024, ge=1024)
 
     # QBWC security and pacing. Wrong passwords for a user from one address are free this
     # often, then each further try from there waits (first delay, doubling, at most

@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from connector.config import Settings
 from connector.errors import ConfigError
+from connector.private import PRIVATE_FILE, make_private_dir
 
 __all__ = ["SecretBox", "load_or_create_key"]
 
@@ -20,11 +21,11 @@ __all__ = ["SecretBox", "load_or_create_key"]
 def load_or_create_key(path: Path) -> bytes:
     if path.exists():
         return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dir(path.parent)
     key = Fernet.generate_key()
     # O_EXCL: two processes starting at once must not each write a different key.
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
     except FileExistsError:
         return path.read_bytes().strip()
     with os.fdopen(fd, "wb") as fh:

@@ -90,6 +90,7 @@ def create_app(
     app.register_blueprint(health)
     app.register_blueprint(notify)
     app.wsgi_app = DispatcherMiddleware(  # type: ignore[method-assign]
-        app.wsgi_app, {QBWC_PATH: soap_wsgi(qbwc, max_body_bytes=settings.max_body_bytes)}
+        app.wsgi_app, {QBWC_PATH: soap_wsgi(qbwc, max_body_bytes=settings.max_body_bytes,
+                                            max_call_bytes=settings.max_call_bytes)}
     )
     return app

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 
+from connector.logsafe import clip
 from connector.notify import NotificationRefused, receive_notification
 from soap_bridge.gate import BodyRefusedError, read_capped
 
 __all__ = ["notify", "NOTIFY_PATH"]
+
+log = logging.getLogger(__name__)
 
 NOTIFY_PATH = "/zoho/notify"
 
@@ -24,6 +28,8 @@ def zoho_notify() -> Any:
         receive_notification(state.db, body, now=state.qbwc.clock(),
                              source=request.remote_addr or "?")
     except BodyRefusedError as exc:
+        log.warning("refused a Zoho notification from %s: %s", clip(request.remote_addr, 60),
+                    exc)
         return jsonify(status="error", message=str(exc)), int(exc.status.split()[0])
     except NotificationRefused as exc:
         return jsonify(status="error", message=exc.message), exc.status

@@ -13,12 +13,13 @@ from spyne import Application, Array, Integer32, ServiceBase, Unicode, rpc
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
-from soap_bridge.gate import SoapGate
+from soap_bridge.gate import PARSED_ENVELOPE, GateLimits, SoapGate
 
 if TYPE_CHECKING:
     from connector.qbwc.service import QbwcService
 
-__all__ = ["TNS", "SERVICE_NAME", "QbwcApplication", "QBWebConnectorSvc", "soap_wsgi"]
+__all__ = ["TNS", "SERVICE_NAME", "QbwcApplication", "QBWebConnectorSvc", "GatedSoap11",
+           "soap_wsgi"]
 
 TNS = "http://developer.intuit.com/"
 SERVICE_NAME = "QBWebConnectorSvc"
@@ -32,6 +33,18 @@ ArrayOfString = Array(Unicode(min_occurs=0, nillable=True), type_name="ArrayOfSt
 WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
 
 
+class GatedSoap11(Soap11):
+    """SOAP 1.1 that reads the envelope the gate has already parsed: one parse per request."""
+
+    def create_in_document(self, ctx: Any, charset: str | None = None) -> None:
+        envelope = getattr(ctx.transport, "req_env", {}).get(PARSED_ENVELOPE)
+        if envelope is None:
+            super().create_in_document(ctx, charset)
+            return
+        # The (root, ids) pair spyne's own parse gives; QBWC sends no SOAP multi-refs.
+        ctx.in_document = (envelope, {})
+
+
 class QbwcApplication(Application):
     """A spyne Application that carries its own ``QbwcService`` (no globals: tests run many)."""
 
@@ -40,10 +53,19 @@ class QbwcApplication(Application):
             [QBWebConnectorSvc],
             tns=TNS,
             name=SERVICE_NAME,
-            in_protocol=Soap11(validator="lxml"),
+            in_protocol=GatedSoap11(validator="lxml"),
             out_protocol=Soap11(),
         )
         self.qbwc = qbwc
+        self.event_manager.add_listener("method_call", _drop_parsed_envelope)
+
+
+def _drop_parsed_envelope(ctx: Any) -> None:
+    # By now the arguments are Python strings; a large QuickBooks answer also kept as the
+    # tree's text would be held twice while the service stores and reads it.
+    for element in (ctx.in_body_doc, ctx.in_document):
+        if element is not None:
+            element.clear()
 
 
 def _qbwc(ctx: Any) -> QbwcService:
@@ -104,8 +126,9 @@ def _soap_action_with_tns(doc: Any) -> None:
             op.set("soapAction", TNS + action)
 
 
-def soap_wsgi(qbwc: QbwcService, *, max_body_bytes: int) -> SoapGate:
+def soap_wsgi(qbwc: QbwcService, *, max_body_bytes: int, max_call_bytes: int) -> SoapGate:
     """The QBWC endpoint as one WSGI app: the body gate, then spyne."""
     spyne_app = WsgiApplication(QbwcApplication(qbwc), max_content_length=max_body_bytes)
     spyne_app.doc.wsdl11.event_manager.add_listener("wsdl_document_built", _soap_action_with_tns)
-    return SoapGate(spyne_app, max_bytes=max_body_bytes)
+    limits = GateLimits(max_body_bytes=max_body_bytes, max_call_bytes=max_call_bytes)
+    return SoapGate(spyne_app, limits=limits, guard=qbwc)

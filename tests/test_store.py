@@ -59,3 +59,20 @@ def test_an_older_database_gains_the_new_columns_and_keeps_its_rows(db: Database
     assert "percent" in columns
     with db.session() as s:
         assert s.exec(select(Company)).one().name == "Acme"
+
+
+def test_a_version_3_database_gains_notification_dedupe_and_its_unique_index(
+        db: Database) -> None:
+    import sqlalchemy as sa
+
+    with db.engine.begin() as conn:
+        conn.execute(sa.text('DROP INDEX "ix_mlc_zoho_notification_dedupe_key"'))
+        conn.execute(sa.text('ALTER TABLE "mlc_zoho_notification" DROP COLUMN "dedupe_key"'))
+        conn.execute(sa.text('ALTER TABLE "mlc_zoho_channel" DROP COLUMN "opening"'))
+        conn.execute(sa.text("UPDATE mlc_schema_version SET version = 3"))
+    db.create_all()
+    inspector = sa.inspect(db.engine)
+    assert "opening" in {c["name"] for c in inspector.get_columns("mlc_zoho_channel")}
+    [index] = [i for i in inspector.get_indexes("mlc_zoho_notification")
+               if i["column_names"] == ["dedupe_key"]]
+    assert index["unique"]

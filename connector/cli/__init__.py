@@ -6,21 +6,22 @@ Subcommand groups live in sibling modules and are attached at the bottom of this
 from __future__ import annotations
 
 import logging
-import sys
 
 import click
 
 from connector.cli.common import AppContext, pass_app
+from connector.cli.errors import ErrorBoundary
 from connector.config import Settings
-from connector.errors import ConnectorError
+from connector.private import access
 
 __all__ = ["main"]
 
 
-@click.group()
+@click.group(cls=ErrorBoundary)
 @click.option("--log-level", default=None, help="Override MLC_LOG_LEVEL (DEBUG, INFO, WARNING).")
+@click.option("--debug", is_flag=True, help="Show the full traceback when a command fails.")
 @click.pass_context
-def cli(ctx: click.Context, log_level: str | None) -> None:
+def cli(ctx: click.Context, log_level: str | None, debug: bool) -> None:
     """Sync QuickBooks Desktop with Zoho CRM."""
     settings = Settings()
     if log_level:
@@ -37,12 +38,25 @@ def cli(ctx: click.Context, log_level: str | None) -> None:
 def info(app: AppContext) -> None:
     """Show where ml-connector keeps its data and how it is configured."""
     s = app.settings
-    click.echo(f"data directory : {s.data_dir}")
-    click.echo(f"database       : {app.db.safe_url}")
-    click.echo(f"schema version : {app.db.schema_version()}")
-    click.echo(f"secret key     : {'MLC_SECRET_KEY' if s.secret_key else s.key_file}")
+    version = app.db.schema_version()  # opens (and on first use creates) the database
+    checked = [access(s.data_dir, directory=True)]
+    click.echo(f"data directory : {s.data_dir} ({checked[0].describe()})")
+    database = app.db.file
+    if database is not None:
+        checked.append(access(database))
+    where = f" ({checked[-1].describe()})" if database is not None else ""
+    click.echo(f"database       : {app.db.safe_url}{where}")
+    click.echo(f"schema version : {version}")
+    if s.secret_key:
+        click.echo("secret key     : MLC_SECRET_KEY")
+    else:
+        checked.append(access(s.key_file))
+        click.echo(f"secret key     : {s.key_file} ({checked[-1].describe()})")
     click.echo(f"bridge         : http://{s.bridge_host}:{s.bridge_port}/qbwc")
     click.echo(f"log level      : {s.log_level}")
+    for found in checked:
+        if found.too_open:
+            click.echo(f"warning: {found.advice()}", err=True)
 
 
 from connector.cli.company import company, qwc  # noqa: E402  (subcommands attach after `cli`)
@@ -93,11 +107,8 @@ cli.add_command(sync_back_policy)
 
 
 def main() -> None:
-    try:
-        cli(standalone_mode=True)
-    except ConnectorError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(1)
+    # Errors of the environment are turned into one line by the group (ErrorBoundary).
+    cli(standalone_mode=True)
 
 
 if __name__ == "__main__":

@@ -6,9 +6,12 @@ beside QuickBooks and on a Linux server behind a TLS reverse proxy.
 
 from __future__ import annotations
 
+import errno
+
 import click
 
 from connector.cli.common import AppContext, pass_app
+from connector.errors import ConfigError
 
 __all__ = ["bridge"]
 
@@ -24,7 +27,7 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 @pass_app
 def bridge(app: AppContext, host: str | None, port: int | None, threads: int) -> None:
     """Serve the QuickBooks Web Connector endpoint at /qbwc (and /healthz)."""
-    import waitress
+    from waitress.server import create_server
 
     from soap_bridge.app import create_app
 
@@ -32,15 +35,33 @@ def bridge(app: AppContext, host: str | None, port: int | None, threads: int) ->
     host = host or settings.bridge_host
     port = settings.bridge_port if port is None else port
     flask_app = create_app(settings, db=app.db)
+    try:
+        server = create_server(
+            flask_app, host=host, port=port, threads=threads, ident="ml-connector",
+            # Waitress spools a body to disk before the app runs, and refuses one past this
+            # with a bare 413. Its cap sits above ours so that a QuickBooks answer somewhat
+            # over MLC_MAX_BODY_BYTES still reaches the gate, which tells the Web Connector
+            # what to change; the gate itself reads no more than it allows.
+            max_request_body_size=2 * settings.max_body_bytes,
+            # waitress drops X-Forwarded-* unless told which proxy to trust; the bridge decides
+            # that itself (MLC_TRUSTED_PROXY_HEADER / MLC_TRUSTED_PROXIES), so it must see them.
+            clear_untrusted_proxy_headers=not settings.trusted_proxy_header,
+        )
+    except OSError as exc:
+        raise _cannot_listen(exc, host, port) from exc
     click.echo(f"ml-connector bridge: http://{host}:{port}/qbwc  (database: {app.db.safe_url})")
     if host not in LOOPBACK:
         click.echo("note: the Web Connector only accepts https for hosts other than localhost; "
                    "put a TLS reverse proxy in front of this port (see README).")
-    waitress.serve(
-        flask_app, host=host, port=port, threads=threads, ident="ml-connector",
-        # waitress refuses oversize bodies itself too, before a worker thread reads them.
-        max_request_body_size=settings.max_body_bytes,
-        # waitress drops X-Forwarded-* unless told which proxy to trust; the bridge decides that
-        # itself (MLC_TRUSTED_PROXY_HEADER / MLC_TRUSTED_PROXIES), so it must see the header.
-        clear_untrusted_proxy_headers=not settings.trusted_proxy_header,
-    )
+    server.run()
+
+
+def _cannot_listen(exc: OSError, host: str, port: int) -> ConfigError:
+    if exc.errno == errno.EADDRINUSE:
+        return ConfigError(f"port {port} on {host} is already in use (another ml-connector "
+                           "bridge?); stop it, or choose another with --port or MLC_BRIDGE_PORT")
+    if exc.errno == errno.EACCES:
+        return ConfigError(f"not allowed to listen on port {port} (ports below 1024 need "
+                           "administrator rights); choose another with --port or MLC_BRIDGE_PORT")
+    return ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); check --host "
+                       "and --port, or MLC_BRIDGE_HOST and MLC_BRIDGE_PORT")

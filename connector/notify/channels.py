@@ -36,7 +36,7 @@ class ChannelStatus:
     modules: tuple[str, ...]
     notify_url: str
     expires_at: datetime
-    state: str  # live | expiring | lapsed | catch-up pending | replaced
+    state: str  # live | expiring | lapsed | catch-up pending | opening | replaced
     renewed_at: datetime | None
 
 
@@ -78,7 +78,7 @@ def watch(db: Database, client: ZohoClient, *, notify_url: str, connection_id: i
                           f"{list(modules or WATCHED_MODULES)}", code="NO_MODULES")
     row = ZohoChannel(channel_id=new_channel_id(), connection_id=connection_id,
                       events=events_for(wanted), notify_url=notify_url, token_hash="",
-                      expires_at=now + lifetime, created_at=now, active=False)
+                      expires_at=now + lifetime, created_at=now, active=False, opening=True)
     with db.session() as s:
         s.add(row)
     pk = require_id(row)
@@ -93,7 +93,7 @@ def watch(db: Database, client: ZohoClient, *, notify_url: str, connection_id: i
         for previous in old:
             previous.active = False
         fresh = require_row(s, ZohoChannel, pk)
-        fresh.active = True
+        fresh.active, fresh.opening = True, False
         row = fresh
         old_ids = [p.channel_id for p in old]
     if old_ids:
@@ -113,7 +113,9 @@ def active_channels(s: Session, connection_id: int | None) -> list[ZohoChannel]:
 
 
 def channel_status(row: ZohoChannel, now: datetime, renew_within: timedelta) -> ChannelStatus:
-    if not row.active:
+    if row.opening:
+        state = "opening"
+    elif not row.active:
         state = "replaced"
     elif row.lapsed_at is not None:
         state = "catch-up pending"

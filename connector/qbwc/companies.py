@@ -22,12 +22,18 @@ __all__ = [
     "set_company_file",
     "normalize_company_file",
     "same_company_file",
+    "MAX_USER_NAME",
 ]
 
 
 def normalize_company_file(path: str) -> str:
     # QBWC reports Windows paths; case and slash direction do not make a different file.
     return path.strip().replace("/", "\\").casefold()
+
+
+# QBWC user names are typed by a person into a .qwc file; the bridge answers "nvu" to longer
+# ones without looking them up.
+MAX_USER_NAME = 256
 
 
 def same_company_file(registered: str, reported: str) -> bool:
@@ -49,6 +55,8 @@ def add_company(
         raise ConfigError("a company needs a non-empty name and QBWC user name")
     if pin_company_file and not (company_file or "").strip():
         raise ConfigError("--pin-company-file needs --company-file")
+    if len(qbwc_user) > MAX_USER_NAME:
+        raise ConfigError(f"a QBWC user name may have at most {MAX_USER_NAME} characters")
     if poll_minutes < 1:
         raise ConfigError("--poll-minutes must be at least 1 (QBWC's smallest schedule)")
     with db.session() as s:

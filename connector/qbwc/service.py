@@ -17,7 +17,9 @@ from sqlmodel import Session, select
 
 from connector import __version__
 from connector.config import Settings
+from connector.logsafe import clip
 from connector.qbwc.client_address import client_address
+from connector.qbwc.companies import MAX_USER_NAME
 from connector.qbwc.exchange import record_response
 from connector.qbwc.identity import path_problem
 from connector.qbwc.login import login, release_lease
@@ -32,6 +34,7 @@ from connector.runs.requests import request_sync
 from connector.store import Company, Database, QbwcSession, SessionState
 from connector.store.rows import require_row
 from connector.store.types import utcnow
+from connector.xmlsafe import MARK, mark_illegal_text
 
 __all__ = ["QbwcService", "MIN_CLIENT_VERSION", "MIN_QBXML_MAJOR", "UNKNOWN_TICKET"]
 
@@ -79,9 +82,16 @@ class QbwcService:
     def authenticate(self, username: str, password: str, address: str = "") -> list[str]:
         """``address`` is the caller's, for the per-address login throttle."""
         now = self.clock()
+        # No registered user has a longer name: answered before any lookup (it tells an
+        # attacker nothing about real users), such a name reaches neither logs nor counters.
+        if len(username) > MAX_USER_NAME:
+            log.warning("QBWC authenticate refused: user name %s is longer than any registered",
+                        clip(username, 40))
+            return ["", "nvu", "", ""]
         outcome = login(self.db, username, password, self.settings, now, address=address,
                         throttle=self.throttle, verify=self.verify)
-        log.info("QBWC authenticate user=%r from %s -> %s ticket=%s", username, address or "?",
+        log.info("QBWC authenticate user=%s from %s -> %s ticket=%s", clip(username),
+                 clip(address or "?", 60),
                  outcome.status or "go", ticket_prefix(outcome.ticket))
         return [outcome.ticket, outcome.status, "", ""]
 
@@ -112,6 +122,9 @@ class QbwcService:
         return row.qbxml
 
     def receive_response_xml(self, ticket: str, response: str, hresult: str, message: str) -> int:
+        # Through SOAP, characters XML cannot carry arrive already marked (the gate); a caller
+        # in-process may pass them raw, and no database column stores a NUL.
+        response, hresult, message = map(mark_illegal_text, (response, hresult, message))
         now = self.clock()
         with self.db.session() as s:
             found = self._resolve(s, ticket, now)
@@ -124,11 +137,16 @@ class QbwcService:
                            "was outstanding in this session", now)
                 return -1
             session.responses_received += 1
+            marks = response.count(MARK)
+            if marks:
+                log.warning("company %s: request %s (%s): the answer holds %d character(s) XML "
+                            "cannot carry; the sync removes them from free text", company.name,
+                            row.id, row.entity, marks)
             verdict = record_response(s, row, session.id or 0, response or "", hresult or "",
                                       message or "", now)
             if not verdict.ok:
                 log.warning("company %s: request %s (%s) failed: %s", company.name, row.id,
-                            row.entity, row.error)
+                            row.entity, clip(row.error, 300))
             if verdict.stop:
                 self._stop(s, session, company, verdict.stop, now)
                 return -1
@@ -137,6 +155,31 @@ class QbwcService:
             estimate = 100 if done >= total else min(99, done * 100 // max(total, 1))
             session.percent = max(session.percent, estimate)
             return session.percent
+
+    def session_is_live(self, ticket: str) -> bool:
+        """Whether ``ticket`` names an open session that has not gone idle; changes nothing.
+
+        Asked before the bridge reads a large response: only a live session may send one."""
+        with self.db.session() as s:
+            session = self._session(s, ticket)
+            return (session is not None and session.state == SessionState.OPEN
+                    and self.clock() - session.last_seen_at <= self.settings.ticket_idle)
+
+    def refuse_oversize_response(self, ticket: str, size: int | None, cap: int) -> int:
+        """QuickBooks answered with more than the bridge reads: stop the session with a last
+        error telling the user what to change; the answer (-1) makes QBWC show it."""
+        mb = f"{size / 2**20:.0f} MB" if size is not None else "more"
+        reason = (f"ml-connector: QuickBooks answered with {mb}, over the bridge's limit of "
+                  f"{cap / 2**20:.0f} MB (MLC_MAX_BODY_BYTES); nothing of it was stored. Lower "
+                  "MLC_MAX_RETURNED_CUSTOMERS, _ITEMS or _INVOICES so each answer is smaller, "
+                  "or raise MLC_MAX_BODY_BYTES (and any proxy's body limit); the next update "
+                  "reads the same records again.")
+        now = self.clock()
+        with self.db.session() as s:
+            found = self._resolve(s, ticket, now)
+            if found is not None and found[0].state == SessionState.OPEN:
+                self._stop(s, found[0], found[1], reason, now)
+        return -1
 
     def connection_error(self, ticket: str, hresult: str, message: str) -> str:
         now = self.clock()
@@ -221,7 +264,7 @@ class QbwcService:
 
     def _stop(self, s: Session, session: QbwcSession, company: Company, reason: str, now: datetime,
               *, state: str = SessionState.ERROR) -> None:
-        log.warning("company %s: session stopped: %s", company.name, reason)
+        log.warning("company %s: session stopped: %s", company.name, clip(reason, 400))
         session.state, session.last_error, session.ended_at = state, reason, now
         release_reads(s, company.id or 0, session_id=session.id,
                       reason=f"session stopped: {reason}")

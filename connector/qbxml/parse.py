@@ -10,12 +10,10 @@ Anything it cannot read raises ``QbxmlParseError`` naming the response and line.
 
 from __future__ import annotations
 
-import io
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import IO, Any, Union, cast
+from typing import Any, cast
 
 from lxml import etree
 from pydantic import ValidationError
@@ -34,14 +32,15 @@ from connector.qbxml.models import (
     Item,
     QbModel,
 )
+from connector.qbxml.repair import Repaired, qb_type_of, repair
+from connector.qbxml.source import MarkedReader, Source, open_source
 from connector.qbxml.status import ResponseStatus
 
-__all__ = ["QbxmlParseError", "Record", "Source", "ResponseStream", "iter_records",
+__all__ = ["QbxmlParseError", "Record", "Source", "ResponseStream", "Repaired", "iter_records",
            "read_statuses"]
 
 Record = (Customer | Item | Invoice | DeletedListRecord | DeletedTxnRecord | HostInfo
           | CompanyInfo)
-Source = Union[str, bytes, "os.PathLike[str]", IO[bytes]]
 
 # *Ret element -> (model, fields the element name implies). Other *Ret kinds are counted in
 # the status but not turned into records.
@@ -70,7 +69,13 @@ _LIST_KEYS: dict[str, str] = {
 _MSGS_RS = "QBXMLMsgsRs"
 _SOAP_RESPONSE = "response"  # receiveResponseXML's qbXML-bearing element (escaped form)
 _WATCHED = [f"{{*}}{name}" for name in (*_RECORDS, _MSGS_RS, _SOAP_RESPONSE)]
-_XML_DECL = re.compile(r"^\ufeff?\s*<\?xml[^>]*\?>")
+# Counts and codes land in 32-bit columns; no company file holds more records than this, so a
+# larger number is not QuickBooks talking.
+_MAX_COUNT = 2**31 - 1
+_INTEGER = re.compile(r"[+-]?[0-9]{1,12}")
+# QBWC's envelope holds the qbXML as text; a qbXML response inside that text inside another
+# envelope is not something QuickBooks sends, and each level costs a parser and a stack frame.
+_MAX_WRAPPING = 2
 
 
 class QbxmlParseError(RecordError):
@@ -80,15 +85,23 @@ class QbxmlParseError(RecordError):
     """
 
     def __init__(self, problem: str, *, rs_name: str | None = None,
-                 request_id: str | None = None, line: int | None = None):
+                 request_id: str | None = None, line: int | None = None,
+                 record: str | None = None, record_id: str | None = None):
         where = [f"{label} {value}" for label, value in
                  (("in", rs_name), ("requestID", request_id), ("line", line)) if value]
         super().__init__(f"{problem} ({', '.join(where)})" if where else problem,
                          code="qbxml-parse", details={"rs_name": rs_name,
-                                                      "request_id": request_id, "line": line})
+                                                      "request_id": request_id, "line": line,
+                                                      "record": record, "record_id": record_id})
         self.rs_name = rs_name
         self.request_id = request_id
         self.line = line
+        self.record = record  # the *Ret element of one unreadable record, e.g. "CustomerRet"
+        self.record_id = record_id  # its ListID or TxnID, when it could be read
+
+    @property
+    def qb_type(self) -> str | None:
+        return qb_type_of(self.record) if self.record else None
 
 
 # A parsed element's tag is always a str; lxml's stubs type ``.tag`` loosely (bytes and QName
@@ -123,11 +136,12 @@ def _header(rs: etree._Element) -> ResponseStatus:
     name = _local(rs)
     request_id = attrib.get("requestID") or None
     try:
-        code = int(attrib["statusCode"])
+        code = _bounded("statusCode", attrib["statusCode"], low=-_MAX_COUNT)
         remaining = attrib.get("iteratorRemainingCount")
-        remaining_count = int(remaining) if remaining not in (None, "") else None
+        remaining_count = (None if remaining in (None, "")
+                           else _bounded("iteratorRemainingCount", remaining, low=0))
     except (KeyError, ValueError) as exc:
-        raise QbxmlParseError(f"missing or non-numeric status attribute: {exc}",
+        raise QbxmlParseError(f"missing, non-numeric or out-of-range status attribute: {exc}",
                               rs_name=name, request_id=request_id, line=rs.sourceline) from exc
     return ResponseStatus(
         rs_name=name, request_id=request_id, status_code=code,
@@ -137,15 +151,14 @@ def _header(rs: etree._Element) -> ResponseStatus:
         ret_count=0)
 
 
-def _open(source: Source) -> Any:
-    if isinstance(source, bytes):
-        return io.BytesIO(source)
-    if isinstance(source, str):
-        # The text is already decoded: drop a declaration that might name another encoding.
-        return io.BytesIO(_XML_DECL.sub("", source, count=1).encode("utf-8"))
-    if isinstance(source, os.PathLike):
-        return os.fspath(source)
-    return source
+def _bounded(name: str, raw: str, *, low: int) -> int:
+    text = raw.strip()
+    if not _INTEGER.fullmatch(text):
+        raise ValueError(f"{name}={text[:20]!r} is not a whole number")
+    value = int(text)
+    if not low <= value <= _MAX_COUNT:
+        raise ValueError(f"{name}={text[:20]!r} is outside {low}..{_MAX_COUNT}")
+    return value
 
 
 def _validation_summary(exc: ValidationError) -> str:
@@ -165,25 +178,37 @@ class ResponseStream:
     A record that does not fit its model raises ``QbxmlParseError``; with ``strict=False`` it
     is skipped and its error kept in ``rejected`` instead, so one bad record does not stop
     the batch. With ``build_records=False`` the walk only counts records (``read_statuses``).
+
+    Characters XML cannot carry (control characters QuickBooks keeps in memos and notes) do
+    not stop the walk: removed from free text, each record so repaired is listed in
+    ``repaired``; found in any other value, they make that record unreadable (see
+    ``connector.qbxml.repair``).
     """
 
-    def __init__(self, source: Source, *, strict: bool = True, build_records: bool = True):
+    def __init__(self, source: Source, *, strict: bool = True, build_records: bool = True,
+                 _wrapping: int = 0):
         self._source = source
+        self._wrapping = _wrapping
         self._strict = strict
         self._build = build_records
         self.statuses: list[ResponseStatus] = []
         self.rejected: list[QbxmlParseError] = []
+        self.repaired: list[Repaired] = []
         self.current: ResponseStatus | None = None
+        self._reader: MarkedReader | None = None
         self._headers: dict[etree._Element, ResponseStatus] = {}
         self._counts: dict[etree._Element, int] = {}
         self._seen_msgs = False
 
     def __iter__(self) -> Iterator[Record]:
         # Each walk starts afresh, so iterating a path or bytes twice does not double statuses.
-        self.statuses, self.rejected, self.current = [], [], None
+        self.statuses, self.rejected, self.repaired, self.current = [], [], [], None
         self._headers, self._counts, self._seen_msgs = {}, {}, False
+        self._reader, opened = open_source(self._source)
+        # No QuickBooks field holds more than 4095 characters, so libxml2's limits (no text
+        # node over 10 MB, 256 levels) stay on; only QBWC's envelope needs more (the gate).
         events = etree.iterparse(
-            _open(self._source), events=("end",), tag=_WATCHED, resolve_entities=False,
+            self._reader, events=("end",), tag=_WATCHED, resolve_entities=False,
             no_network=True, load_dtd=False, huge_tree=False, remove_comments=True,
             remove_pis=True)
         checked = False
@@ -199,6 +224,9 @@ class ResponseStream:
                                   rs_name=current.rs_name if current else None,
                                   request_id=current.request_id if current else None,
                                   line=exc.lineno) from exc
+        finally:
+            if opened is not None:
+                opened.close()
         if not checked or not self._seen_msgs:
             raise QbxmlParseError("no QBXMLMsgsRs element: not a qbXML response")
 
@@ -245,15 +273,27 @@ class ResponseStream:
         model, implied = _RECORDS[name]
         data = _to_dict(element)
         data.update(implied)
+        ident = data.get("ListID") or data.get("TxnID")
+        ident = ident if isinstance(ident, str) else None
+        label = f"{name} {ident}" if ident else name
+        if self._reader is not None and self._reader.marks:
+            fixed = repair(data)
+            if fixed.broken:
+                raise QbxmlParseError(
+                    f"unreadable {label}: characters XML cannot carry in "
+                    f"{', '.join(fixed.broken)}", rs_name=header.rs_name,
+                    request_id=header.request_id, line=element.sourceline, record=name,
+                    record_id=ident)
+            if fixed.fields:
+                self.repaired.append(Repaired(name, ident, tuple(fixed.fields), fixed.removed))
         try:
             # _RECORDS maps every name to one of Record's models; its value type cannot say so.
             return model.model_validate(data)  # type: ignore[return-value]
         except ValidationError as exc:
-            ident = data.get("ListID") or data.get("TxnID")
-            label = f"{name} {ident}" if isinstance(ident, str) else name
             raise QbxmlParseError(f"invalid {label}: {_validation_summary(exc)}",
                                   rs_name=header.rs_name, request_id=header.request_id,
-                                  line=element.sourceline) from exc
+                                  line=element.sourceline, record=name,
+                                  record_id=ident) from exc
 
     def _drop(self, rs: etree._Element, element: etree._Element) -> None:
         # Free the record and anything before it; unknown *Ret siblings still count.
@@ -277,11 +317,15 @@ class ResponseStream:
     def _unwrap(self, response: etree._Element) -> Iterator[Record]:
         if len(response):
             return  # inlined qbXML: its elements were read as they streamed past
+        if self._wrapping >= _MAX_WRAPPING:
+            raise QbxmlParseError("SOAP responses nested inside each other are not qbXML",
+                                  line=response.sourceline)
         inner = ResponseStream(response.text or "", strict=self._strict,
-                               build_records=self._build)
+                               build_records=self._build, _wrapping=self._wrapping + 1)
         yield from inner
         self.statuses.extend(inner.statuses)
         self.rejected.extend(inner.rejected)
+        self.repaired.extend(inner.repaired)
         self._seen_msgs = True
         response.clear()
 

@@ -8,6 +8,7 @@ QuickBooks simulator, so a whole session can be watched without a Windows PC.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +43,11 @@ NOOP_PAUSE_SECONDS = 5.0
 CANNOT_OPEN_FILE = "0x80040408"
 # connectionError may name another company file to try; QBWC does not try forever.
 MAX_FILE_ATTEMPTS = 2
+# QBWC's .NET serializer writes a control character XML cannot carry (QuickBooks passes on
+# whatever was pasted into a memo) as a character reference such as &#xB; -- itself not
+# well-formed XML. lxml will not build such text, so a private-use stand-in is swapped.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_STAND_IN_UTF8 = re.compile(rb"\xee\x80([\x80-\x9f])")  # U+E000..U+E01F in UTF-8
 
 
 class QuickBooks(Protocol):
@@ -156,8 +162,10 @@ class WebConnector:
         body = etree.SubElement(env, f"{{{SOAP_ENV}}}Body")
         call = etree.SubElement(body, f"{{{TNS}}}{op}", nsmap={None: TNS})
         for name, value in params.items():
-            etree.SubElement(call, f"{{{TNS}}}{name}").text = str(value)
-        return bytes(etree.tostring(env, xml_declaration=True, encoding="utf-8"))
+            etree.SubElement(call, f"{{{TNS}}}{name}").text = _CONTROL.sub(
+                lambda m: chr(0xE000 + ord(m.group())), str(value))
+        data = bytes(etree.tostring(env, xml_declaration=True, encoding="utf-8"))
+        return _STAND_IN_UTF8.sub(lambda m: b"&#x%X;" % (m.group(1)[0] - 0x80), data)
 
     def call(self, op: str, **params: str | int) -> etree._Element | None:
         """POST one operation; returns its ``<op>Result`` element (None when absent)."""

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Column, event, inspect, text, update
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlmodel import Session, SQLModel, col, create_engine, select
 
 from connector.errors import ConfigError
+from connector.private import create_private_file, make_private_dir
 from connector.store import (  # noqa: F401 - importing registers the tables
     login_models,
     models,
@@ -23,7 +25,7 @@ __all__ = ["SCHEMA_VERSION", "Database", "SchemaTooNewError"]
 
 # Bump when a table changes. create_all adds new tables and ``_add_missing_columns`` new
 # columns; anything else (renames, type changes) needs its own step here.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 class SchemaTooNewError(ConfigError):
@@ -62,7 +64,8 @@ def _column_ddl(column: Column[Any], dialect: Any) -> str:
 
 
 def _add_missing_columns(engine: Engine) -> None:
-    """Upgrade in place by adding the columns newer code declares (additive changes only)."""
+    """Upgrade in place by adding the columns (and their indexes) newer code declares
+    (additive changes only)."""
     existing = inspect(engine)
     with engine.begin() as conn:
         for table in SQLModel.metadata.sorted_tables:
@@ -73,6 +76,16 @@ def _add_missing_columns(engine: Engine) -> None:
                 if column.name not in have:
                     conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN '
                                       f"{_column_ddl(column, engine.dialect)}"))
+            indexed = {i["name"] for i in existing.get_indexes(table.name)}
+            for index in table.indexes:
+                if index.name not in indexed:
+                    index.create(conn)
+
+
+def _bad_url(reason: str, parsed: URL | None) -> ConfigError:
+    shown = parsed.render_as_string(hide_password=True) if parsed is not None else "the value"
+    return ConfigError(f"MLC_DATABASE_URL: {shown} cannot be used ({reason}); use "
+                       "sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname")
 
 
 def _upgrade_data(s: Session, from_version: int) -> None:
@@ -94,16 +107,28 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False):
         self.url = url
-        parsed = make_url(url)
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise _bad_url("it is not a URL", None) from None
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            if parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
+                # Password hashes and customer data: owner-only from the first byte.
+                make_private_dir(Path(parsed.database).parent)
+                create_private_file(Path(parsed.database))
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
             kwargs["pool_pre_ping"] = True
-        self.engine: Engine = create_engine(url, **kwargs)
+            if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+                # A server that is down or unreachable should fail in seconds, not after the
+                # operating system's own TCP timeout of minutes.
+                kwargs["connect_args"] = {"connect_timeout": 10}
+        try:
+            self.engine: Engine = create_engine(url, **kwargs)
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+            raise _bad_url(str(exc).splitlines()[0], parsed) from None
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
@@ -128,6 +153,12 @@ class Database:
         with self.session() as s:
             row = s.exec(select(SchemaVersion)).first()
             return row.version if row else None
+
+    @property
+    def file(self) -> Path | None:
+        """The SQLite database file, if this database is one."""
+        database = make_url(self.url).database if self.is_sqlite else None
+        return Path(database) if database and database != ":memory:" else None
 
     @property
     def safe_url(self) -> str:

@@ -343,6 +343,9 @@ class ZohoChannel(SQLModel, table=True):
     lapsed_at: datetime | None = _optional_ts()
     caught_up_at: datetime | None = _optional_ts()
     active: bool = True  # False once replaced by a newer channel or disabled
+    # True while ``watch`` opens it (not active yet): Zoho may call back with its token before
+    # its own answer reaches us, and that callback must count.
+    opening: bool = False
 
 
 class ZohoNotification(SQLModel, table=True):
@@ -361,6 +364,9 @@ class ZohoNotification(SQLModel, table=True):
     source: str = "callback"  # or "catch-up"
     received_at: datetime = _now_ts()
     processed_at: datetime | None = _optional_ts()
+    # What makes a callback the same callback again (a replay, a retry by Zoho); unique, so
+    # a duplicate is stored once even when two arrive at the same moment.
+    dedupe_key: str | None = Field(default=None, unique=True, index=True)
 
 
 class WriteBackState(StrEnum):

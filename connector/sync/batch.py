@@ -15,7 +15,7 @@ from typing import Generic, TypeVar
 from sqlmodel import col, select
 
 from connector.qbxml.models import Customer, DeletedListRecord, DeletedTxnRecord, Invoice, Item
-from connector.qbxml.parse import QbxmlParseError, ResponseStream
+from connector.qbxml.parse import QbxmlParseError, Repaired, ResponseStream
 from connector.store import Database, RawResponse, ResponseSync
 from connector.store.rows import require_id
 
@@ -88,6 +88,8 @@ class Chunk:
     batch: Batch
     # Responses (or records) nobody can read: recorded once, never retried.
     rejected: list[tuple[int, QbxmlParseError]] = field(default_factory=list)
+    # Records read after characters XML cannot carry were removed from their free text.
+    repaired: list[tuple[int, Repaired]] = field(default_factory=list)
 
 
 def _load(db: Database, company_id: int, after: int,
@@ -113,6 +115,7 @@ def _parse(row: RawResponse, response_id: int, force: bool, chunk: Chunk) -> Non
     except QbxmlParseError as exc:
         chunk.rejected.append((response_id, exc))
     chunk.rejected.extend((response_id, exc) for exc in stream.rejected)
+    chunk.repaired.extend((response_id, fixed) for fixed in stream.repaired)
 
 
 def read_chunks(db: Database, company_id: int, *, size: int) -> Iterator[Chunk]:

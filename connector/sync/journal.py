@@ -16,6 +16,7 @@ from typing import Any
 from connector.audit import AuditRecorder
 from connector.errors import ConnectorError
 from connector.mapping.keys import LinkKind
+from connector.qbxml.parse import QbxmlParseError, Repaired
 
 __all__ = ["Journal", "Settled", "ACTIONS"]
 
@@ -83,10 +84,25 @@ class Journal:
             self._retry.setdefault(response_id, f"{kind.qb_type} {qb_id}: [{code}] {message}")
 
     def unreadable(self, response_id: int, error: ConnectorError) -> None:
-        """A response or record nobody can read: recorded once, never retried."""
+        """A response or record nobody can read: recorded once (with the record's ListID or
+        TxnID when it could be read), never retried; the rest of the response goes on."""
+        qb_type = error.qb_type if isinstance(error, QbxmlParseError) else None
+        qb_id = error.record_id if isinstance(error, QbxmlParseError) else None
+        log.warning("company %s: stored response #%s: %s %s quarantined: %s", self.company,
+                    response_id, qb_type or "response", qb_id or "", error.message[:300])
         self.recorder.count("failed")
-        self.recorder.event("unreadable", error_code=error.code,
+        self.recorder.event("unreadable", qb_type=qb_type, qb_id=qb_id, error_code=error.code,
                             error_message=f"stored response #{response_id}: {error.message}")
+
+    def repaired(self, response_id: int, fixed: Repaired) -> None:
+        """A record read after removing characters XML cannot carry: a warning, not a
+        failure (the record itself is synced)."""
+        log.warning("company %s: stored response #%s: %s", self.company, response_id, fixed)
+        self.recorder.event("repaired", qb_type=fixed.qb_type, qb_id=fixed.record_id,
+                            changed_fields=fixed.fields, error_code="ILLEGAL_XML_CHARACTERS",
+                            error_message=(f"stored response #{response_id}: removed "
+                                           f"{fixed.removed} character(s) XML cannot carry "
+                                           "(control characters pasted in QuickBooks)"))
 
     def review(self, kind: LinkKind, qb_id: str, edit_sequence: str | None,
                candidates: Sequence[str], reason: str) -> None:

@@ -66,6 +66,8 @@ def _run_chunk(ctx: SyncContext, chunk: Chunk) -> None:
     ctx.journal.read(chunk.batch.read)
     for response_id, error in chunk.rejected:
         ctx.journal.unreadable(response_id, error)
+    for response_id, fixed in chunk.repaired:
+        ctx.journal.repaired(response_id, fixed)
     try:
         for stage in STAGES:
             stage(ctx, chunk.batch)

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from connector.audit import AuditRecorder
 from connector.config import Settings
+from connector.notify.inbox import release_key
 from connector.qbwc.companies import get_company
 from connector.store import Company, Database, SyncBackPolicy, ZohoChannel, ZohoNotification
 from connector.store.rows import require_id, require_row
@@ -66,7 +67,9 @@ def _mark_processed(s: Session, batch: _Batch, now: datetime) -> None:
     left = {n for item in batch.work.values() if not item.done for n in item.notes}
     for note in batch.notes:
         if note.id not in left:
-            require_row(s, ZohoNotification, note.id).processed_at = now
+            row = require_row(s, ZohoNotification, note.id)
+            row.processed_at = now
+            release_key(row)
 
 
 def apply_notifications(db: Database, client: ZohoClient, settings: Settings,

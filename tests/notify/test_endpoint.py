@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -142,3 +144,111 @@ class TestOverRealHttp:
         forged = json.loads(json.dumps(sim.deliveries[0].payload)) | {"token": "x" * 43}
         assert httpx.post(url, json=forged).status_code == 403
         assert opened.channel_id == forged["channel_id"] and len(_stored(db)) == 2
+
+
+def _raw(payload: str) -> bytes:
+    return payload.encode("ascii")
+
+
+HOSTILE_BODIES = {
+    "lone-surrogate-token": _raw(json.dumps(_callback()).replace(TOKEN, "\\ud800")),
+    "lone-surrogate-channel": _raw(json.dumps(_callback()).replace(CHANNEL, "\\udfff")),
+    "lone-surrogate-field": _raw(json.dumps(_callback()).replace('"Phone"', '"Ph\\ud800one"')),
+    "lone-surrogate-module": _raw(json.dumps(_callback()).replace('"Accounts"', '"\\ud800"')),
+    "deep-array": b"[" * 100_000 + b"]" * 100_000,
+    "deep-object": b'{"a":' * 40_000 + b"1" + b"}" * 40_000,
+    "deep-inside-a-callback": _raw(json.dumps(_callback())[:-1] + ', "x": ' + "[" * 60_000
+                                   + "]" * 60_000 + "}"),
+}
+
+
+@pytest.mark.parametrize("body", list(HOSTILE_BODIES.values()), ids=list(HOSTILE_BODIES))
+def test_hostile_json_is_refused_with_a_4xx_and_one_short_log_line(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database,
+        caplog: pytest.LogCaptureFixture, body: bytes) -> None:
+    caplog.set_level(logging.DEBUG)
+    reply = flask_client.post("/zoho/notify", data=body, content_type="application/json")
+    assert reply.status_code in (400, 403)
+    assert _stored(db) == []
+    assert all(r.exc_info is None for r in caplog.records)
+    assert "Traceback" not in caplog.text and len(caplog.text) < 2000
+
+
+def _set(db: Database, **values: Any) -> None:
+    with db.session() as s:
+        row = s.exec(select(ZohoChannel).where(ZohoChannel.channel_id == CHANNEL)).one()
+        for key, value in values.items():
+            setattr(row, key, value)
+
+
+@pytest.mark.parametrize("change", [{"active": False}, {"expires": -1}],
+                         ids=["replaced", "expired"])
+def test_a_replaced_or_expired_channels_token_is_refused(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database, clock: FakeClock,
+        caplog: pytest.LogCaptureFixture, change: dict[str, Any]) -> None:
+    if "expires" in change:
+        _set(db, expires_at=clock() - timedelta(seconds=1))
+    else:
+        _set(db, **change)
+    with caplog.at_level(logging.WARNING, logger="connector.notify"):
+        reply = flask_client.post("/zoho/notify", json=_callback())
+    assert reply.status_code == 403 and _stored(db) == []
+    assert ("replaced channel" if "active" in change else "expired channel") in caplog.text
+
+
+def test_a_channel_being_opened_already_accepts_its_callbacks(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database) -> None:
+    # Zoho may call back with the new token before its answer to `watch` reaches us.
+    _set(db, active=False, opening=True)
+    assert flask_client.post("/zoho/notify", json=_callback()).status_code == 200
+    assert len(_stored(db)) == 1
+
+
+def test_a_replayed_callback_is_acknowledged_and_stored_once(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database) -> None:
+    replies = [flask_client.post("/zoho/notify", json=_callback()).status_code for _ in range(3)]
+    assert replies == [200, 200, 200] and len(_stored(db)) == 1
+    with db.session() as s:
+        for row in s.exec(select(ZohoNotification)).all():
+            row.processed_at = row.received_at
+    assert flask_client.post("/zoho/notify", json=_callback()).status_code == 200
+    assert len(_stored(db)) == 1  # Zoho's server_time says it is the same event, processed
+
+
+def test_callbacks_that_differ_in_time_ids_operation_or_fields_are_each_stored(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database) -> None:
+    variants = [{}, {"server_time": 1772442000001}, {"operation": "delete"},
+                {"ids": ["5725767000001000002"], "affected_fields": []},
+                {"affected_fields": [{"5725767000001000001": ["Email"]}]}]
+    for variant in variants:
+        assert flask_client.post("/zoho/notify", json=_callback(**variant)).status_code == 200
+    assert len(_stored(db)) == len(variants)
+
+
+def test_an_unstamped_duplicate_counts_once_until_processed(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database) -> None:
+    unstamped = {k: v for k, v in _callback().items() if k != "server_time"}
+    for _ in range(2):
+        assert flask_client.post("/zoho/notify", json=unstamped).status_code == 200
+    assert len(_stored(db)) == 1
+    from connector.notify.inbox import release_key
+
+    with db.session() as s:
+        for row in s.exec(select(ZohoNotification)).all():
+            row.processed_at = row.received_at
+            release_key(row)
+    # Processed: the same record changing the same way again is a new change.
+    assert flask_client.post("/zoho/notify", json=unstamped).status_code == 200
+    assert len(_stored(db)) == 2
+
+
+def test_simultaneous_replays_are_stored_once(app: Flask, channel: ZohoChannel,
+                                              db: Database) -> None:
+    def post(_: int) -> int:
+        with httpx.Client(transport=httpx.WSGITransport(app=app),
+                          base_url="http://bridge.test") as http:
+            return http.post("/zoho/notify", json=_callback()).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(post, range(12)))
+    assert statuses == [200] * 12 and len(_stored(db)) == 1

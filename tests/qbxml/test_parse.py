@@ -309,3 +309,21 @@ def test_a_stream_read_twice_reports_each_status_once() -> None:
     stream = ResponseStream(QBXML_FIXTURES / "handmade/deleted_and_host.xml")
     first, second = list(stream), list(stream)
     assert first == second and len(stream.statuses) == 4
+
+
+@pytest.mark.parametrize("count", [str(2**63), "-1", "1_000", "9" * 5000])
+def test_an_iterator_count_no_company_file_could_hold_is_a_parse_error(count: str) -> None:
+    xml = (f'<QBXML><QBXMLMsgsRs><CustomerQueryRs statusCode="0" iteratorID="x" '
+           f'iteratorRemainingCount="{count}"/></QBXMLMsgsRs></QBXML>')
+    with pytest.raises(QbxmlParseError, match="iteratorRemainingCount"):
+        read_statuses(xml)
+
+
+def test_soap_responses_wrapped_in_each_other_are_refused_not_recursed() -> None:
+    from xml.sax.saxutils import escape
+
+    nested = '<QBXML><QBXMLMsgsRs><HostQueryRs statusCode="0"/></QBXMLMsgsRs></QBXML>'
+    for _ in range(400):
+        nested = f"<response>{escape(nested)}</response>"
+    with pytest.raises(QbxmlParseError, match="nested"):
+        read_statuses(nested)

@@ -88,3 +88,20 @@ def test_clear_disarms_every_fault(filled):
 def test_lock_codes_other_than_3170_and_3180_are_refused(qb):
     with pytest.raises(ValueError):
         qb.faults.lock_file(code=3200)
+
+
+def test_control_characters_come_out_raw_in_text_fields_only_while_armed(filled):
+    alpha = filled.company.customer("Alpha").list_id
+    filled.company.modify_customer(alpha, Notes="Call first")
+    query = document("<CustomerQueryRq/>")
+    assert "\x0b" not in filled.handle(query)
+    filled.faults.control_characters(fields=("Notes", "Name"), chars="\x0b\x1b", ids={alpha})
+    dirty = filled.handle(query)
+    assert "<Notes>Call \x0b\x1bfirst</Notes>" in dirty and "<Name>Al\x0b\x1bpha</Name>" in dirty
+    assert "<Name>Bravo</Name>" in dirty  # only the records asked for
+    assert "\x0b" not in filled.handle(query)  # one document, then gone
+
+
+def test_control_characters_refuse_what_xml_can_carry(filled):
+    with pytest.raises(ValueError, match="control characters"):
+        filled.faults.control_characters(chars="\t")

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from connector.sandbox.qbd.dirt import Soiling
 from connector.sandbox.qbd.status import CompanyFileUnavailable, QbStatus
 
 __all__ = ["Faults", "LOCK_REASONS", "CANNOT_OPEN_HRESULT", "CANNOT_OPEN_MESSAGE"]
@@ -40,6 +41,7 @@ class Faults:
         self._oversize: _Armed | None = None
         self._cannot_open: _Armed | None = None
         self._open_error = (CANNOT_OPEN_HRESULT, CANNOT_OPEN_MESSAGE)
+        self._soiling: list[tuple[_Armed, Soiling]] = []
 
     # ---- arming --------------------------------------------------------------------------
     def lock_file(self, *, requests: int = 1, code: int = 3180) -> None:
@@ -67,8 +69,18 @@ class Faults:
         self._cannot_open = _Armed(sessions)
         self._open_error = (hresult, message)
 
+    def control_characters(self, *, fields: tuple[str, ...] = ("Notes", "Memo"),
+                           chars: str = "\x0b", ids: set[str] | None = None,
+                           requests: int = 1) -> None:
+        """The next ``requests`` documents carry ``chars`` (raw, as QuickBooks writes what was
+        pasted into a text field) inside every element named in ``fields``; of the records
+        ``ids`` (ListID/TxnID) only, when given. May be armed several times at once."""
+        rule = Soiling(chars, frozenset(fields), frozenset(ids) if ids is not None else None)
+        self._soiling.append((_Armed(requests), rule))
+
     def clear(self) -> None:
         self._lock = self._partial = self._slow = self._oversize = self._cannot_open = None
+        self._soiling = []
 
     # ---- used by the simulator -------------------------------------------------------------
     def on_open(self) -> None:
@@ -85,6 +97,14 @@ class Faults:
         oversize = _take(self, "_oversize")
         return (int(lock.value) if lock else None, partial is not None,
                 int(oversize.value) if oversize else None)
+
+    def take_soiling(self) -> list[Soiling]:
+        """Consume one document's worth of control-character rules."""
+        rules = [rule for _, rule in self._soiling]
+        for armed, _ in self._soiling:
+            armed.remaining -= 1
+        self._soiling = [(armed, rule) for armed, rule in self._soiling if armed.remaining > 0]
+        return rules
 
     @staticmethod
     def lock_status(code: int, request: str) -> QbStatus:

@@ -23,6 +23,7 @@ from lxml import etree
 from connector.qbxml.schema import schema
 from connector.sandbox.qbd.company import Company
 from connector.sandbox.qbd.context import Context, Outcome
+from connector.sandbox.qbd.dirt import Soiling, raw_controls, soil
 from connector.sandbox.qbd.faults import Faults
 from connector.sandbox.qbd.iterators import Iterators
 from connector.sandbox.qbd.persist import load_company, save_company
@@ -103,6 +104,7 @@ class QuickBooksSimulator:
             root = self._parse(request_xml)
             too_long = self._too_long(root)
             lock, partial, pad_to = self.faults.on_document()
+            soiling = self.faults.take_soiling()
             messages = root.find("QBXMLMsgsRq")
             if messages is None:  # the schema check above requires it; this narrows the type
                 raise _rejected("no QBXMLMsgsRq element")
@@ -118,7 +120,7 @@ class QuickBooksSimulator:
                 # rollbackOnError is treated as stopOnError: QuickBooks does not roll back.
                 if stop and reply.get("statusSeverity") == "Error":
                     break
-            return _serialise(answer, pad_to)
+            return _serialise(answer, pad_to, soiling)
 
     def _parse(self, request_xml: str | bytes) -> etree._Element:
         data = request_xml
@@ -193,11 +195,12 @@ def _set_status(reply: etree._Element, code: int, severity: str, message: str) -
     reply.set("statusMessage", message)
 
 
-def _serialise(answer: etree._Element, pad_to: int | None) -> str:
+def _serialise(answer: etree._Element, pad_to: int | None, soiling: list[Soiling]) -> str:
+    soil(answer, soiling)
     # QuickBooks data is ISO-8859-1: other characters leave as numeric references (&#321;).
     body = etree.tostring(answer, encoding="ISO-8859-1", xml_declaration=False,
                           pretty_print=True).decode("latin-1")
-    text = '<?xml version="1.0" ?>\n' + body
+    text = '<?xml version="1.0" ?>\n' + (raw_controls(body) if soiling else body)
     if pad_to is not None and len(text) < pad_to:
         cut = text.rindex("</QBXML>")
         text = text[:cut] + " " * (pad_to - len(text)) + "\n" + text[cut:]
