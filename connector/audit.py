@@ -22,11 +22,14 @@ from sqlmodel import col, select
 from connector.store import AuditEvent, AuditRun, Company, Database
 from connector.store.types import utcnow
 
-__all__ = ["COUNT_KEYS", "RunStatus", "AuditRecorder", "AuditSummary", "audited", "describe_error",
-           "record_skipped", "close_abandoned", "get_run", "list_runs", "run_events"]
+__all__ = ["COUNT_KEYS", "WARNING", "RunStatus", "AuditRecorder", "AuditSummary", "audited",
+           "describe_error", "record_skipped", "close_abandoned", "get_run", "list_runs",
+           "run_events"]
 
 COUNT_KEYS: tuple[str, ...] = ("read", "created", "updated", "unchanged", "deleted", "conflicts",
-                               "failed")
+                               "failed", "warnings")
+# Events that say a record was written, but not quite as its source has it: not failures.
+WARNING = "warning"
 # Events are written in batches: a backfill touches tens of thousands of records.
 _FLUSH_EVERY = 500
 # Rows of touched records an artifact shows; the rest is one `ml-connector audit show` away.
@@ -64,6 +67,7 @@ class AuditSummary:
     counts: dict[str, int]
     error: str | None = None
     failures: list[AuditEvent] = field(default_factory=list)
+    warnings: list[AuditEvent] = field(default_factory=list)
     records: list[AuditEvent] = field(default_factory=list)
     records_total: int = 0
     attempt: int = 1
@@ -230,6 +234,9 @@ def get_run(db: Database, run_id: int) -> AuditSummary:
         events = select(AuditEvent).where(AuditEvent.run_id == run_id)
         failures = s.exec(events.where(col(AuditEvent.error_code).is_not(None)
                                        | col(AuditEvent.error_message).is_not(None))
+                          .where(AuditEvent.action != WARNING)
+                          .order_by(col(AuditEvent.id)).limit(200)).all()
+        warnings = s.exec(events.where(AuditEvent.action == WARNING)
                           .order_by(col(AuditEvent.id)).limit(200)).all()
         records = s.exec(events.order_by(col(AuditEvent.id)).limit(ARTIFACT_RECORDS)).all()
         total = len(records)
@@ -248,6 +255,7 @@ def get_run(db: Database, run_id: int) -> AuditSummary:
                             company=company.name if company else None, status=run.status,
                             started_at=run.started_at, ended_at=run.ended_at,
                             counts=dict(run.counts), error=run.error, failures=list(failures),
+                            warnings=list(warnings),
                             records=list(records), records_total=int(total),
                             attempt=run.attempt, earlier=earlier)
 

@@ -25,6 +25,7 @@ from connector.store.models import (
     ZohoCreditUsage,
     ZohoNotification,
 )
+from connector.store.org_models import ZohoOrgMetadata, ZohoValueMapping
 from connector.store.run_models import Lease, SyncRequest
 
 __all__ = [
@@ -32,5 +33,5 @@ __all__ = [
     "QbwcSession", "QueuedRequest", "RawResponse", "RecordLink", "RequestState", "ResponseSync",
     "ReviewItem", "SchemaVersion", "SessionState", "Watermark", "ZohoConnection", "ZohoCreditUsage",
     "SyncBackPolicy", "WriteBack", "WriteBackState", "ZohoChannel", "ZohoNotification",
-    "Lease", "SyncRequest", "RequestKind", "ReviewStatus",
+    "Lease", "SyncRequest", "RequestKind", "ReviewStatus", "ZohoOrgMetadata", "ZohoValueMapping",
 ]

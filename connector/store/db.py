@@ -12,14 +12,14 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from connector.errors import ConfigError
-from connector.store import models, run_models  # noqa: F401 - importing registers the tables
+from connector.store import models, org_models, run_models  # noqa: F401 - registers the tables
 from connector.store.models import SchemaVersion
 
 __all__ = ["SCHEMA_VERSION", "Database", "SchemaTooNewError"]
 
 # Bump when a table changes. create_all adds new tables and ``_add_missing_columns`` new
 # columns; anything else (renames, type changes) needs its own step here.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class SchemaTooNewError(ConfigError):

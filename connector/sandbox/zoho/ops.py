@@ -66,7 +66,7 @@ def add_field(core: Core, module: str, api_name: str, data_type: str = "text", *
         "length": length, "system_mandatory": mandatory,
         "unique": {"casesensitive": str(case_sensitive).lower()} if unique else None,
         "lookup": {"module": {"api_name": lookup_module}} if lookup_module else None,
-        "pick_list_values": [{"actual_value": v} for v in pick_list],
+        "pick_list_values": [{"display_value": v, "actual_value": v} for v in pick_list],
     }
     module_or_error(core, module)
     try:
