@@ -29,7 +29,11 @@ from connector.zoho.fields import QBD_ACTIVE, QBD_KEY
 from connector.zoho.metadata import FieldInfo, OrgMeta, PicklistOption
 
 __all__ = ["QbState", "Target", "TARGETS", "Resolution", "Unfed", "OrgValues", "NO_VALUES",
-           "resolve_values", "canonical", "fixed_key", "lost_stages", "SYSTEM_FILLED"]
+           "resolve_values", "canonical", "fixed_key", "lost_stages", "SYSTEM_FILLED", "target",
+           "choose", "UNSET"]
+
+# What ``--set key=-`` stores: leave the state unset on purpose.
+UNSET = ""
 
 
 class QbState(StrEnum):
@@ -79,14 +83,16 @@ def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^0-9a-z]+", " ", text.casefold()).split())
 
 
+def _option(info: FieldInfo, wanted: str) -> PicklistOption | None:
+    norm = _norm(wanted)
+    return next((o for o in info.choices if norm in (_norm(o.display), _norm(o.actual))), None)
+
+
 def canonical(info: FieldInfo, wanted: str) -> str | None:
     """The display value of ``info``'s option named ``wanted`` (case-insensitive, display
     or actual value), or None when the org offers no such option."""
-    norm = _norm(wanted)
-    for option in info.choices:
-        if norm in (_norm(option.display), _norm(option.actual)):
-            return option.display
-    return None
+    found = _option(info, wanted)
+    return found.display if found else None
 
 
 def fixed_key(module: str, api_name: str) -> str:
@@ -175,7 +181,7 @@ def _fixed(meta: OrgMeta, overrides: Mapping[str, str]
     problems: list[str] = []
     for key, value in overrides.items():
         module, dot, api_name = key.partition(".")
-        if not dot:
+        if not dot or not value:
             continue
         info = meta.field(module, api_name)
         if info is None:
@@ -214,3 +220,37 @@ def lost_stages(meta: OrgMeta) -> frozenset[str]:
 
 def target(key: str) -> Target | None:
     return _BY_KEY.get(key)
+
+
+def _listing(info: FieldInfo) -> str:
+    return ", ".join(o.display for o in info.choices) or "(none)"
+
+
+def choose(meta: OrgMeta, key: str, value: str) -> str:
+    """What to store for the user's ``key=value``: the option's actual value, which survives
+    an admin renaming it, or ``UNSET``; ``ValueError`` says why the org refuses it."""
+    wanted = target(key)
+    module, dot, api_name = key.partition(".")
+    if wanted is not None:
+        module, api_name = wanted.module, wanted.field
+    elif not dot:
+        keys = ", ".join(t.key for t in TARGETS)
+        raise ValueError(f"{key!r} is neither a mapping ({keys}) nor a Module.Field")
+    elif api_name in _fed(module) or api_name in SYSTEM_FILLED:
+        raise ValueError(f"{key} is filled from QuickBooks (or by Zoho): it takes no fixed value")
+    info = meta.field(module, api_name)
+    if info is None:
+        raise ValueError(f"the Zoho org has no field {module}.{api_name}")
+    if value.strip() in (UNSET, "-"):
+        return UNSET
+    if info.choices:
+        found = _option(info, value)
+        if found is None:
+            raise ValueError(f"{value!r} is not a {module} {info.label or api_name} value of this "
+                             f"org; it has: {_listing(info)}")
+        return found.actual
+    if wanted is not None:
+        raise ValueError(f"{module}.{api_name} is not a picklist in this org")
+    if info.length is not None and len(value) > info.length:
+        raise ValueError(f"{key} holds at most {info.length} characters")
+    return value
