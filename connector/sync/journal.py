@@ -78,8 +78,10 @@ class Journal:
         code: Any = getattr(error, "code", None) or type(error).__name__
         message = getattr(error, "message", None) or str(error)
         details = getattr(error, "details", None)
-        if isinstance(details, dict) and details.get("api_name"):
-            message = f"{message} (field {details['api_name']})"
+        named = f"(field {details['api_name']})" if isinstance(details, dict) \
+            and details.get("api_name") else None
+        if named and named not in message:  # the Zoho boundary may have named it already
+            message = f"{message} {named}"
         log.warning("company %s: %s %s %s: [%s] %s", self.company, action, kind.qb_type, qb_id,
                     code, message)
         self.recorder.count("failed")

@@ -198,6 +198,11 @@ class ZohoSimulator:
         return [f.api_name for f in self._core.store.fields[ops.module_or_error(
             self._core, module)]]
 
+    def alter_field(self, module: str, api_name: str, **changes: Any) -> dict[str, Any]:
+        """Change a field as an admin would in Setup: ``length``, ``mandatory``, ``pick_list``
+        (strings or ``PicklistOption``: renamed, removed or new options)."""
+        return ops.alter_field(self._core, module, api_name, **changes)
+
     def field_meta(self, module: str, api_name: str) -> dict[str, Any]:
         """One field as ``GET /settings/fields`` shows it (picklist options included)."""
         found = self._core.store.field_map(ops.module_or_error(self._core, module)).get(api_name)

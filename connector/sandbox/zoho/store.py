@@ -161,6 +161,11 @@ class Store:
         text = str(value).strip()
         return text if f.case_sensitive else text.casefold()
 
+    def reindex(self, module: str) -> None:
+        """After a field changed: drop the cached field views and rebuild the value index."""
+        with self.lock:
+            self._reindex(module)
+
     def _reindex(self, module: str) -> None:
         self._field_maps.pop(module, None)
         for key in [k for k in self._subsets if k[1] == module]:
