@@ -246,8 +246,8 @@ def choose(meta: OrgMeta, key: str, value: str) -> str:
     if info.choices:
         found = _option(info, value)
         if found is None:
-            raise ValueError(f"{value!r} is not a {module} {info.label or api_name} value of this "
-                             f"org; it has: {_listing(info)}")
+            raise ValueError(f"{value!r} is not one of this org's {module}.{api_name} values; "
+                             f"it has: {_listing(info)}")
         return found.actual
     if wanted is not None:
         raise ValueError(f"{module}.{api_name} is not a picklist in this org")
