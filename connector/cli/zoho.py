@@ -139,7 +139,8 @@ def connect(app: AppContext, region: str | None, accounts_url: str | None,
     click.echo(f"  accounts     : {row.accounts_url} ({row.region or 'custom'})")
     click.echo(f"  scopes       : {grant.scope or '(not reported)'}")
     click.echo(f"  stored in    : {app.db.safe_url} (refresh token and secret encrypted)")
-    click.echo("next: ml-connector zoho setup   (creates the custom fields the sync needs)")
+    click.echo("next: ml-connector zoho setup   (creates the custom fields the sync needs and "
+               "shows which of the org's stages and statuses it will use)")
 
 
 def _describe(check: FieldCheck) -> str:

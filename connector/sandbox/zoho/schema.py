@@ -24,7 +24,6 @@ __all__ = [
     "COMMON_FIELDS",
     "CURRENCY_FIELDS",
     "PicklistOption",
-    "options",
     "api_name_from_label",
 ]
 
@@ -82,11 +81,6 @@ class PicklistOption:
         if self.probability is not None:
             out["probability"] = self.probability
         return out
-
-
-def options(*values: str) -> tuple[PicklistOption, ...]:
-    """Plain options whose display and actual values are the same."""
-    return tuple(PicklistOption(v) for v in values)
 
 
 @dataclass(frozen=True)
