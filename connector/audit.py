@@ -24,12 +24,14 @@ from sqlmodel import col, select
 from connector.store import AuditEvent, AuditRun, Company, Database
 from connector.store.types import utcnow
 
-__all__ = ["COUNT_KEYS", "RunStatus", "AuditRecorder", "AuditSummary", "FoundEvent", "audited",
-           "changes_text", "describe_error", "find_events",
-           "record_skipped", "close_abandoned", "get_run", "list_runs", "run_events"]
+__all__ = ["COUNT_KEYS", "WARNING", "RunStatus", "AuditRecorder", "AuditSummary", "FoundEvent",
+           "audited", "changes_text", "describe_error", "find_events", "record_skipped",
+           "close_abandoned", "get_run", "list_runs", "run_events"]
 
 COUNT_KEYS: tuple[str, ...] = ("read", "created", "updated", "unchanged", "deleted", "conflicts",
-                               "failed")
+                               "failed", "warnings")
+# Events that say a record was written, but not quite as its source has it: not failures.
+WARNING = "warning"
 # Events are written in batches: a backfill touches tens of thousands of records.
 _FLUSH_EVERY = 500
 # Characters of one written value an audit event keeps.
@@ -84,6 +86,7 @@ class AuditSummary:
     counts: dict[str, int]
     error: str | None = None
     failures: list[AuditEvent] = field(default_factory=list)
+    warnings: list[AuditEvent] = field(default_factory=list)
     records: list[AuditEvent] = field(default_factory=list)
     records_total: int = 0
     attempt: int = 1
@@ -251,6 +254,9 @@ def get_run(db: Database, run_id: int) -> AuditSummary:
         events = select(AuditEvent).where(AuditEvent.run_id == run_id)
         failures = s.exec(events.where(col(AuditEvent.error_code).is_not(None)
                                        | col(AuditEvent.error_message).is_not(None))
+                          .where(AuditEvent.action != WARNING)
+                          .order_by(col(AuditEvent.id)).limit(200)).all()
+        warnings = s.exec(events.where(AuditEvent.action == WARNING)
                           .order_by(col(AuditEvent.id)).limit(200)).all()
         records = s.exec(events.order_by(col(AuditEvent.id)).limit(ARTIFACT_RECORDS)).all()
         total = len(records)
@@ -269,6 +275,7 @@ def get_run(db: Database, run_id: int) -> AuditSummary:
                             company=company.name if company else None, status=run.status,
                             started_at=run.started_at, ended_at=run.ended_at,
                             counts=dict(run.counts), error=run.error, failures=list(failures),
+                            warnings=list(warnings),
                             records=list(records), records_total=int(total),
                             attempt=run.attempt, earlier=earlier)
 

@@ -90,8 +90,12 @@ class Settings(BaseSettings):
     # bounded); a response whose records keep failing is retried this many runs, then left.
     sync_chunk_responses: int = 20
     sync_max_attempts: int = 5
-    # The Deal stage of an invoice that is not paid yet (paid: Closed Won, deleted: Closed Lost).
-    sync_open_deal_stage: str = "Negotiation/Review"
+    # Deal stages and Invoice statuses come from the org's metadata, chosen by meaning (see
+    # ``ml-connector zoho mapping``); this only pre-sets the open invoices' stage for every
+    # connection that has not chosen one (a value the org does not list is not used).
+    sync_open_deal_stage: str | None = None
+    # The org's fields metadata is read again when the stored copy is older than this.
+    zoho_metadata_max_age_hours: float = Field(default=24.0, gt=0)
     # Runs hold a lease per company (or Zoho connection) and use case in the store, renewed
     # every third of its life: a run whose process died is found once it expires.
     run_lease_seconds: int = Field(default=120, ge=5)
@@ -109,6 +113,10 @@ class Settings(BaseSettings):
     @property
     def overlap(self) -> timedelta:
         return timedelta(minutes=self.overlap_minutes)
+
+    @property
+    def metadata_max_age(self) -> timedelta:
+        return timedelta(hours=self.zoho_metadata_max_age_hours)
 
     @property
     def channel_lifetime(self) -> timedelta:

@@ -1,5 +1,9 @@
 """Shared fixtures. Storage-backed tests run on SQLite and, when MLC_TEST_POSTGRES_URL is set,
-on PostgreSQL too, each test in its own schema so concurrent runs never collide."""
+on PostgreSQL too, each test in its own schema so concurrent runs never collide.
+
+Tests that take a ``profile`` (the sync worlds) run against the default Zoho org; those
+marked ``all_profiles`` run against every simulated org profile, and MLC_TEST_PROFILES=all
+(or a comma-separated list) runs every such test against those profiles."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
 from connector.config import Settings
+from connector.sandbox.zoho.profiles import PROFILES
 from connector.store import Database
 
 # No network but loopback: keep Prefect's temporary test server from phoning home.
@@ -23,6 +28,40 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("MLC_TEST_POSTGRES_URL") or None
 BACKENDS = ["sqlite", "postgres"] if PG_URL else ["sqlite"]
+
+
+
+
+def _wanted_profiles() -> list[str] | None:
+    raw = os.environ.get("MLC_TEST_PROFILES", "").strip()
+    if not raw:
+        return None
+    names = list(PROFILES) if raw == "all" else [p.strip() for p in raw.split(",") if p.strip()]
+    unknown = [n for n in names if n not in PROFILES]
+    if unknown:
+        raise pytest.UsageError(f"MLC_TEST_PROFILES names unknown profiles {unknown}; "
+                                f"known: {sorted(PROFILES)}")
+    return names
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "profile" not in metafunc.fixturenames:
+        return
+    wanted = _wanted_profiles()
+    if wanted is None and metafunc.definition.get_closest_marker("all_profiles"):
+        wanted = list(PROFILES)
+    only = metafunc.definition.get_closest_marker("only_profiles")
+    if only is not None:
+        # A test about one org's particulars runs there, whatever else is asked for.
+        wanted = [p for p in (wanted or ["default"]) if p in only.args] or [only.args[0]]
+    if wanted and wanted != ["default"]:
+        metafunc.parametrize("profile", wanted)
+
+
+@pytest.fixture
+def profile() -> str:
+    """The simulated Zoho org's profile (see ``connector.sandbox.zoho.profiles``)."""
+    return "default"
 
 
 def _pg_schema_url(base: str, schema: str) -> str:

@@ -12,6 +12,7 @@ import threading
 import click
 
 from connector.sandbox.zoho import ZohoSimulator
+from connector.sandbox.zoho.profiles import PROFILES
 from connector.sandbox.zoho.schema import EDITIONS
 
 __all__ = ["zoho_sandbox"]
@@ -25,23 +26,26 @@ __all__ = ["zoho_sandbox"]
 @click.option("--client-id", default=None, help="Register this OAuth client.")
 @click.option("--client-secret", default=None, help="Secret of --client-id.")
 @click.option("--redirect-uri", default=None, help="Redirect URI registered for the client.")
-@click.option("--edition", type=click.Choice(sorted(EDITIONS)), default="professional",
-              show_default=True)
+@click.option("--profile", type=click.Choice(sorted(PROFILES)), default="default",
+              show_default=True, help="The org's shape: its pipeline, statuses, custom fields.")
+@click.option("--edition", type=click.Choice(sorted(EDITIONS)), default=None,
+              help="Edition (default: the profile's, professional unless 'standard').")
 @click.option("--dc", default="us", show_default=True, help="Data centre the org lives in.")
 @click.option("--latency", type=float, default=0.0, show_default=True,
               help="Seconds every API call takes.")
 @click.option("--duration", type=float, default=None,
               help="Stop after this many seconds (default: run until Ctrl-C).")
 def zoho_sandbox(port_accounts: int, port_api: int, client_id: str | None,
-                 client_secret: str | None, redirect_uri: str | None, edition: str, dc: str,
+                 client_secret: str | None, redirect_uri: str | None, profile: str,
+                 edition: str | None, dc: str,
                  latency: float, duration: float | None) -> None:
     """Serve a simulated Zoho CRM org (accounts server + API) on 127.0.0.1."""
     if bool(client_id) != bool(client_secret):
         raise click.UsageError("--client-id and --client-secret go together")
-    sim = ZohoSimulator(edition=edition, dc=dc, latency=latency)
+    sim = ZohoSimulator(profile=profile, edition=edition, dc=dc, latency=latency)
     with sim.serve(accounts_port=port_accounts, api_port=port_api) as urls:
-        click.echo(f"Zoho CRM simulator: data centre {dc}, {edition} edition, "
-                   f"modules {', '.join(sim.modules)}")
+        click.echo(f"Zoho CRM simulator: data centre {dc}, {sim.edition} edition, "
+                   f"profile {profile}, modules {', '.join(sim.modules)}")
         click.echo(f"accounts server : {urls.accounts_url}   (set MLC_ZOHO_ACCOUNTS_URL to this)")
         click.echo(f"API server      : {urls.api_url}   (the api_domain of every token)")
         click.echo(f"admin API       : {urls.api_url}/__admin/state")

@@ -9,8 +9,13 @@ from collections.abc import Sequence
 import click
 
 from connector.cli.common import AppContext, pass_app
+from connector.cli.zoho_mapping import mapping
+from connector.cli.zoho_mapping import render as render_mapping
 from connector.errors import ConfigError
 from connector.store import ZohoConnection
+from connector.store.rows import require_id
+from connector.store.types import utcnow
+from connector.sync.org import OrgSource, load_org
 from connector.zoho import (
     MemoryTokenStore,
     OAuthApp,
@@ -23,7 +28,13 @@ from connector.zoho import (
 )
 from connector.zoho.auth import ClientCredentials, Credential
 from connector.zoho.browser import authorize_in_browser
-from connector.zoho.connection import NewConnection, describe_mode, open_client, save_connection
+from connector.zoho.connection import (
+    NewConnection,
+    describe_mode,
+    load_connection,
+    open_client,
+    save_connection,
+)
 from connector.zoho.fields import FieldCheck, OrgInfo
 from connector.zoho.oauth import CLIENT_CREDENTIALS, org_id_of
 from connector.zoho.ping import FAIL, PASS, SKIP, WARN, Check, ping_failed, run_ping
@@ -165,7 +176,8 @@ def _report_connected(app: AppContext, row: ZohoConnection, org: OrgInfo, grant:
                    "(migrations, tests) and a grant code (--grant-code) for integrations")
     else:
         click.echo(f"  stored in    : {app.db.safe_url} (refresh token and secret encrypted)")
-    click.echo("next: ml-connector zoho setup   (creates the custom fields the sync needs)")
+    click.echo("next: ml-connector zoho setup   (creates the custom fields the sync needs and "
+               "shows which of the org's stages and statuses it will use)")
 
 
 def _describe(check: FieldCheck) -> str:
@@ -183,7 +195,9 @@ def _describe(check: FieldCheck) -> str:
 @click.option("--name", default="default", show_default=True, help="Name of the connection.")
 @pass_app
 def setup(app: AppContext, yes: bool, name: str) -> None:
-    """Create the custom fields the sync needs (a unique QuickBooks key per module)."""
+    """Create the custom fields the sync needs (a unique QuickBooks key per module), then read
+    the org's fields metadata and show how its picklist values will be used."""
+    source = OrgSource.from_settings(require_id(load_connection(app.db, name)), app.settings)
     with open_client(app.settings, app.db, app.secrets, name=name) as client:
         has_invoices = "Invoices" in client.module_names()
         checks = client.check_custom_fields(required_custom_fields(has_invoices=has_invoices))
@@ -200,6 +214,8 @@ def setup(app: AppContext, yes: bool, name: str) -> None:
                 click.echo(f"  created {check.field.module}.{check.field.api_name}")
         else:
             click.echo("Nothing to create.")
+        org = load_org(app.db, client, source, now=utcnow(), refresh=True)
+    render_mapping(org, name)
     if problems:
         raise click.ClickException(
             "fix these fields by hand in Zoho (Setup > Modules and Fields): make each a "
@@ -233,3 +249,6 @@ def ping(app: AppContext, name: str) -> None:
     render_checks(checks)
     if ping_failed(checks):
         raise SystemExit(1)
+
+
+zoho.add_command(mapping)

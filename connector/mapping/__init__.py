@@ -10,10 +10,9 @@ from connector.mapping.accounts import (
     primary_email,
     top_level_name,
 )
+from connector.mapping.conform import conform, missing_mandatory
 from connector.mapping.currency import QB_CURRENCY_CODES, Conversion, OrgCurrency, conversion
 from connector.mapping.deals import (
-    DEFAULT_OPEN_STAGE,
-    STAGES,
     DealContext,
     closed_deal,
     deal_name,
@@ -34,7 +33,7 @@ from connector.mapping.fields import (
     map_fields,
     qb_value,
 )
-from connector.mapping.invoices import INVOICE_STATUS, cancelled_invoice, map_invoice
+from connector.mapping.invoices import cancelled_invoice, map_invoice
 from connector.mapping.keys import (
     ACCOUNT,
     CONTACT,
@@ -49,12 +48,23 @@ from connector.mapping.keys import (
     parse_key,
     qbd_key,
 )
-from connector.mapping.payload import Mapped, content_hash
+from connector.mapping.payload import Mapped, Note, content_hash
 from connector.mapping.products import (
     NON_PRODUCT_TYPES,
     deactivated_product,
     is_product,
     map_product,
+)
+from connector.mapping.values import (
+    NO_VALUES,
+    TARGETS,
+    OrgValues,
+    QbState,
+    Resolution,
+    Target,
+    Unfed,
+    lost_stages,
+    resolve_values,
 )
 
 __all__ = [
@@ -65,11 +75,13 @@ __all__ = [
     "ACCOUNT_FIELDS", "CONTACT_FIELDS", "DEAL_FIELDS", "FIELD_MAPS", "INVOICE_FIELDS",
     "PRODUCT_FIELDS", "FieldRule", "Kind", "Owner", "clip", "map_fields", "qb_value",
     # mappers
-    "Mapped", "content_hash", "map_account", "map_contact", "primary_email", "top_level_name",
-    "deactivated_account", "NON_PRODUCT_TYPES", "is_product", "map_product",
-    "deactivated_product", "DEFAULT_OPEN_STAGE", "STAGES", "DealContext", "closed_deal",
-    "deal_name", "invoice_state", "map_deal", "INVOICE_STATUS", "cancelled_invoice",
-    "map_invoice",
+    "Mapped", "Note", "content_hash", "map_account", "map_contact", "primary_email",
+    "top_level_name", "deactivated_account", "NON_PRODUCT_TYPES", "is_product", "map_product",
+    "deactivated_product", "DealContext", "closed_deal", "deal_name", "invoice_state",
+    "map_deal", "cancelled_invoice", "map_invoice", "conform", "missing_mandatory",
+    # the org's values
+    "NO_VALUES", "TARGETS", "OrgValues", "QbState", "Resolution", "Target", "Unfed",
+    "lost_stages", "resolve_values",
     # currency
     "QB_CURRENCY_CODES", "Conversion", "OrgCurrency", "conversion",
 ]

@@ -2,8 +2,9 @@
 
 The Deal's Amount is the invoice total (subtotal, discounts and tax-item lines included, plus
 sales tax), exactly, in Decimal. A job's invoice links to its top-level customer's Account
-and carries the job's name in the Deal name. The stage follows the invoice: paid, open, or
-deleted in QuickBooks.
+and carries the job's name in the Deal name. The stage is the org's own (``values``): set
+when the Deal is created and when QuickBooks moves the invoice on (paid, voided, deleted);
+in between it is the salesperson's (``Mapped.states``).
 """
 
 from __future__ import annotations
@@ -15,15 +16,17 @@ from connector.mapping.currency import OrgCurrency, conversion
 from connector.mapping.fields import DEAL_FIELDS, clip, map_fields
 from connector.mapping.keys import DEAL, qbd_key
 from connector.mapping.payload import Mapped
+from connector.mapping.values import NO_VALUES, OrgValues, QbState
 from connector.qbxml.models import Invoice
 from connector.zoho.fields import QBD_KEY
 
-__all__ = ["STAGES", "DEFAULT_OPEN_STAGE", "DealContext", "invoice_state", "invoice_label",
-           "deal_name", "map_deal", "closed_deal"]
+__all__ = ["DealContext", "invoice_state", "invoice_label", "deal_name", "map_deal",
+           "closed_deal", "VOID_MEMO"]
 
-DEFAULT_OPEN_STAGE = "Negotiation/Review"
-# Invoice state -> Deal stage; "open" takes the configured stage (MLC_SYNC_OPEN_DEAL_STAGE).
-STAGES: dict[str, str | None] = {"paid": "Closed Won", "open": None, "deleted": "Closed Lost"}
+STAGE = "Stage"
+# qbXML has no void flag on InvoiceRet: QuickBooks zeroes a voided invoice and starts its
+# memo with "VOID:" (its own marker; reading it so is a choice, UNCONFIRMED for SDK voids).
+VOID_MEMO = "VOID:"
 _DEAL_NAME = next(r for r in DEAL_FIELDS if r.zoho == "Deal_Name")
 _DESCRIPTION = next(r for r in DEAL_FIELDS if r.zoho == "Description")
 
@@ -36,11 +39,13 @@ class DealContext:
     account_id: str
     product_ids: tuple[str, ...] = ()
     org: OrgCurrency = field(default_factory=OrgCurrency)
-    open_stage: str = DEFAULT_OPEN_STAGE
+    values: OrgValues = NO_VALUES
 
 
-def invoice_state(invoice: Invoice) -> str:
-    return "paid" if invoice.is_paid else "open"
+def invoice_state(invoice: Invoice) -> QbState:
+    if (invoice.memo or "").lstrip().upper().startswith(VOID_MEMO) and not invoice.total:
+        return QbState.VOIDED
+    return QbState.PAID if invoice.is_paid else QbState.OPEN
 
 
 def invoice_label(invoice: Invoice) -> str:
@@ -64,20 +69,26 @@ def _description(invoice: Invoice, note: str | None) -> str | None:
 
 def map_deal(invoice: Invoice, ctx: DealContext) -> Mapped:
     money = conversion(invoice, ctx.org)
+    state = invoice_state(invoice)
     payload: dict[str, Any] = map_fields(invoice, DEAL_FIELDS)
     payload.update(
         Deal_Name=deal_name(invoice),
         Amount=money.amount(invoice.total),
-        Stage=STAGES[invoice_state(invoice)] or ctx.open_stage,
         Account_Name={"id": ctx.account_id},
         Description=_description(invoice, money.note(invoice.total)),
         **money.zoho_fields(),
     )
+    stage = ctx.values.value(DEAL.zoho_module, STAGE, state)
+    if stage is not None:
+        payload[STAGE] = stage
     payload[QBD_KEY] = qbd_key(ctx.scope, invoice.txn_id, DEAL)
     return Mapped(DEAL, invoice.txn_id, invoice.edit_sequence, payload,
-                  related=tuple(sorted(set(ctx.product_ids))), label=deal_name(invoice))
+                  related=tuple(sorted(set(ctx.product_ids))), label=deal_name(invoice),
+                  states={STAGE: state.value})
 
 
-def closed_deal(zoho_id: str) -> dict[str, Any]:
-    """The update for an invoice deleted in QuickBooks."""
-    return {"id": zoho_id, "Stage": STAGES["deleted"]}
+def closed_deal(zoho_id: str, values: OrgValues) -> dict[str, Any] | None:
+    """The update for an invoice deleted in QuickBooks: the org's lost stage (None: the org
+    has no stage that means lost, and the Deal is left as it is)."""
+    stage = values.value(DEAL.zoho_module, STAGE, QbState.DELETED)
+    return {"id": zoho_id, STAGE: stage} if stage is not None else None

@@ -32,6 +32,10 @@ __all__ = [
 class Owner(StrEnum):
     QBD = "qbd"  # QuickBooks always wins (money, identity, item data)
     NEWER = "newer"  # the side that changed it last wins (contact details)
+    # QuickBooks sets it when the record is created and when the invoice moves on (paid,
+    # voided, deleted); in between it is Zoho's: a salesperson's stage survives QuickBooks
+    # edits of the invoice.
+    SALES = "sales"
 
 
 class Kind(StrEnum):
@@ -108,7 +112,7 @@ DEAL_FIELDS: tuple[FieldRule, ...] = (
     _rule("Amount", "Subtotal", "SalesTaxTotal", owner=Owner.QBD, kind=Kind.MONEY,
           computed=True),
     _rule("Closing_Date", "TxnDate", owner=Owner.QBD, kind=Kind.DATE),
-    _rule("Stage", "IsPaid", owner=Owner.QBD, computed=True),
+    _rule("Stage", "IsPaid", owner=Owner.SALES, computed=True),
     _rule("Account_Name", "CustomerRef/ListID", owner=Owner.QBD, computed=True),
     _rule("Currency", "CurrencyRef/FullName", owner=Owner.QBD, computed=True),
     _rule("Exchange_Rate", "ExchangeRate", owner=Owner.QBD, kind=Kind.MONEY, computed=True),
@@ -119,10 +123,12 @@ INVOICE_FIELDS: tuple[FieldRule, ...] = (
     _rule("Subject", "RefNumber", owner=Owner.QBD, max_length=200, computed=True),
     _rule("Invoice_Date", "TxnDate", owner=Owner.QBD, kind=Kind.DATE),
     _rule("Due_Date", "DueDate", owner=Owner.QBD, kind=Kind.DATE),
-    _rule("Status", "IsPaid", owner=Owner.QBD, computed=True),
+    _rule("Status", "IsPaid", owner=Owner.SALES, computed=True),
     _rule("Account_Name", "CustomerRef/ListID", owner=Owner.QBD, computed=True),
     _rule("Deal_Name", "TxnID", owner=Owner.QBD, computed=True),
     _rule("Invoiced_Items", "InvoiceLineRet", owner=Owner.QBD, computed=True),
+    # Discount lines and sales tax go on the Invoiced_Items lines they belong to; the
+    # invoice-level fields carry only what no line takes.
     _rule("Discount", "InvoiceLineRet/Amount", owner=Owner.QBD, kind=Kind.MONEY, computed=True),
     _rule("Tax", "SalesTaxTotal", owner=Owner.QBD, kind=Kind.MONEY, computed=True),
     _rule("Adjustment", "Subtotal", owner=Owner.QBD, kind=Kind.MONEY, computed=True),

@@ -11,7 +11,7 @@ from typing import Any
 
 from connector.mapping.keys import LinkKind
 
-__all__ = ["Mapped", "content_hash", "field_hashes", "changed_fields"]
+__all__ = ["Mapped", "Note", "content_hash", "field_hashes", "changed_fields"]
 
 
 def _canonical(value: object) -> str:
@@ -59,6 +59,15 @@ def changed_fields(before: dict[str, str] | None, after: dict[str, str]) -> list
                   if before.get(name) != after.get(name))
 
 
+@dataclass(frozen=True)
+class Note:
+    """A warning that goes with a written record into the audit (text cut to fit, a value
+    the org does not take, an invoice adjustment beyond rounding)."""
+
+    code: str
+    message: str
+
+
 @dataclass
 class Mapped:
     """One Zoho record to write for one QuickBooks record (``payload`` carries QBD_Key)."""
@@ -70,10 +79,35 @@ class Mapped:
     # Ids of records related after the write (a Deal's Products); part of the hash.
     related: tuple[str, ...] = ()
     label: str = ""
+    # Fields that follow a QuickBooks state, not a value (a Deal's Stage follows open / paid /
+    # voided): hashed by the state, sent when the record is created and when the state
+    # changes; in between the field is Zoho's (a salesperson moves the stage). The payload
+    # may lack the field: no value of the org fits that state.
+    states: dict[str, str] = field(default_factory=dict)
+    # Fields sent only to create the record (fixed values for fields QuickBooks does not
+    # feed); not hashed, so changing the fixed value rewrites nothing.
+    create_only: frozenset[str] = frozenset()
+    notes: tuple[Note, ...] = ()
     hash: str = field(init=False)
     fields: dict[str, str] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.fields = field_hashes(self.payload)
+        hashed = {k: v for k, v in self.payload.items()
+                  if k not in self.create_only and k not in self.states}
+        hashed.update({name: f"@state:{state}" for name, state in self.states.items()})
+        self.fields = field_hashes(hashed)
         related = field_hashes({"__related": list(self.related)})
-        self.hash = content_hash(self.payload, {**self.fields, **related})
+        self.hash = content_hash(hashed, {**self.fields, **related})
+
+    def payload_for(self, previous: dict[str, str] | None, *, creating: bool) -> dict[str, Any]:
+        """What to send: everything to create the record; to update it, neither the
+        create-only fields nor a state field whose state is the one last written
+        (``previous``: the link's field hashes; a link written before states were hashed
+        holds none, and the state goes once more)."""
+        if creating:
+            return dict(self.payload)
+        out = {k: v for k, v in self.payload.items() if k not in self.create_only}
+        for name in self.states:
+            if previous is not None and previous.get(name) == self.fields[name]:
+                out.pop(name, None)
+        return out

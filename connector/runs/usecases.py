@@ -23,6 +23,7 @@ from connector.runs.leases import live_keys
 from connector.runs.requests import requested_company_ids, take_requests
 from connector.runs.result import RunResult
 from connector.store import Company, ZohoConnection
+from connector.store.rows import require_id
 from connector.sync.backfill import backfill_status, queue_reads
 from connector.sync.qb_to_zoho import Progress, SyncOptions, sync_company
 from connector.sync.responses import mark_for_resync, pending_companies
@@ -35,12 +36,13 @@ __all__ = ["BackfillResult", "sync_quickbooks", "sync_back", "renew_channels", "
 log = logging.getLogger(__name__)
 
 
-def _connection_name(env: RunEnv, company: Company) -> str:
-    if company.zoho_connection_id is None:
-        return "default"
-    with env.db.session() as s:
-        row = s.get(ZohoConnection, company.zoho_connection_id)
-    return row.name if row is not None else "default"
+def _connection(env: RunEnv, company: Company) -> ZohoConnection:
+    if company.zoho_connection_id is not None:
+        with env.db.session() as s:
+            row = s.get(ZohoConnection, company.zoho_connection_id)
+        if row is not None:
+            return row
+    return load_connection(env.db, "default")
 
 
 def _company_id(company: Company) -> int:
@@ -58,8 +60,10 @@ def _sync_stored(env: RunEnv, company: Company, audit: AuditRecorder,
         if progress is not None:
             progress(done, total)
 
-    with env.connect(_connection_name(env, company)) as client:
-        sync_company(env.db, client, company, audit, clock=env.clock, progress=step,
+    connection = _connection(env, company)
+    with env.connect(connection.name) as client:
+        sync_company(env.db, client, company, audit, connection_id=require_id(connection),
+                     clock=env.clock, progress=step,
                      options=SyncOptions.from_settings(env.settings))
 
 

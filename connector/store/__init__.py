@@ -27,6 +27,7 @@ from connector.store.models import (
     ZohoCreditUsage,
     ZohoNotification,
 )
+from connector.store.org_models import ZohoOrgMetadata, ZohoValueMapping
 from connector.store.run_models import Lease, SyncRequest
 
 __all__ = [
@@ -35,4 +36,5 @@ __all__ = [
     "ReviewItem", "SchemaVersion", "SessionState", "Watermark", "ZohoConnection", "ZohoCreditUsage",
     "SyncBackPolicy", "WriteBack", "WriteBackState", "ZohoChannel", "ZohoNotification",
     "Lease", "SyncRequest", "RequestKind", "ReviewStatus", "ReviewDecision", "LoginThrottle",
+    "ZohoOrgMetadata", "ZohoValueMapping",
 ]

@@ -17,6 +17,7 @@ from connector.private import create_private_file, make_private_dir
 from connector.store import (  # noqa: F401 - importing registers the tables
     login_models,
     models,
+    org_models,
     run_models,
 )
 from connector.store.models import QueuedRequest, RequestKind, RequestState, SchemaVersion
@@ -25,7 +26,7 @@ __all__ = ["SCHEMA_VERSION", "Database", "SchemaTooNewError"]
 
 # Bump when a table changes. create_all adds new tables and ``_add_missing_columns`` new
 # columns; anything else (renames, type changes) needs its own step here.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 class SchemaTooNewError(ConfigError):

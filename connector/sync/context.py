@@ -3,28 +3,34 @@
 Writes go in batches (the client splits them into Zoho's 100 and runs them in parallel):
 upserts dedupe on our ``QBD_Key`` only, adopted records (matched, not yet keyed) are updated
 by id. Each record's answer is journaled on its own; a failure never stops the others.
+Every record is first made to fit the org (``conform``); a new record that would lack a
+mandatory field fails here, clearly and per record, without costing a Zoho call.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from connector.errors import RecordError
+from connector.mapping.conform import conform, missing_mandatory
 from connector.mapping.currency import OrgCurrency
 from connector.mapping.keys import LinkKind
 from connector.mapping.payload import Mapped, changed_fields
+from connector.mapping.values import QbState, fixed_key
 from connector.store import Database
 from connector.sync.batch import Entry
 from connector.sync.journal import ACTIONS, Journal
 from connector.sync.links import LinkBook
+from connector.sync.org import Org
 from connector.zoho.client import ZohoClient
 from connector.zoho.fields import QBD_KEY
+from connector.zoho.metadata import FieldInfo
 from connector.zoho.records import RecordFailed, RecordResult, RecordSaved
 
-__all__ = ["SyncContext", "Pending", "Saved", "record_name"]
+__all__ = ["SyncContext", "Pending", "Saved", "Signals", "record_name"]
 
 
 def record_name(record: object) -> str | None:
@@ -39,11 +45,13 @@ def record_name(record: object) -> str | None:
 
 @dataclass
 class Pending:
-    """A mapped record waiting to be written; ``adopt`` is the id of a matched Zoho record."""
+    """A mapped record waiting to be written; ``adopt`` is the id of a matched Zoho record,
+    ``payload`` what goes to Zoho (``Mapped.payload_for``)."""
 
     entry: Entry[Any]
     mapped: Mapped
     adopt: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -51,6 +59,15 @@ class Saved:
     pending: Pending
     zoho_id: str
     action: str
+
+
+@dataclass
+class Signals:
+    """What a run learns while writing: Zoho refused a value of a picklist field, so the
+    org's metadata is out of date (the reason, for the log and the store)."""
+
+    stale: str | None = None
+    refreshed: bool = False  # read again in this run already
 
 
 @dataclass
@@ -64,8 +81,12 @@ class SyncContext:
     journal: Journal
     clock: Callable[[], datetime]
     org: OrgCurrency
-    has_invoices: bool
-    open_stage: str
+    zoho: Org
+    signals: Signals = field(default_factory=Signals)
+
+    @property
+    def has_invoices(self) -> bool:
+        return self.zoho.meta.has_invoices
 
     def fail(self, entry: Entry[Any], kind: LinkKind, qb_id: str, error: Exception, *,
              retry: bool = True, action: str = "failed") -> None:
@@ -86,11 +107,11 @@ class SyncContext:
         adopts = [p for p in pending if p.adopt is not None]
         saved: list[Saved] = []
         if upserts:
-            results = self.client.upsert(module, [p.mapped.payload for p in upserts],
+            results = self.client.upsert(module, [p.payload for p in upserts],
                                          duplicate_check_fields=[QBD_KEY])
             saved += self._collect(upserts, results, adopted=False)
         if adopts:
-            results = self.client.update(module, [{**p.mapped.payload, "id": p.adopt}
+            results = self.client.update(module, [{**p.payload, "id": p.adopt}
                                                   for p in adopts])
             saved += self._collect(adopts, results, adopted=True)
         return saved
@@ -101,6 +122,7 @@ class SyncContext:
         for result in results:
             item = pending[result.index]
             if isinstance(result, RecordFailed):
+                self._watch_picklists(item.mapped.kind.zoho_module, result)
                 self.fail(item.entry, item.mapped.kind, item.mapped.qb_id, result.error)
             elif isinstance(result, RecordSaved):
                 action = "adopted" if adopted else ACTIONS.get(result.action, "updated")
@@ -119,6 +141,9 @@ class SyncContext:
                                  s.action, changed, name=mapped.label,
                                  values={f: mapped.payload[f] for f in changed
                                          if f in mapped.payload})
+            for note in mapped.notes:
+                self.journal.warning(mapped.kind, mapped.qb_id, mapped.edit_sequence,
+                                     s.zoho_id, note.code, note.message)
 
     def write_and_commit(self, module: str, pending: Sequence[Pending]) -> list[Saved]:
         saved = self.write(module, pending)
@@ -127,9 +152,46 @@ class SyncContext:
 
     def sort_out(self, entry: Entry[Any], mapped: Mapped, into: list[Pending],
                  adopt: str | None = None) -> None:
-        """Queue ``mapped`` unless Zoho already holds exactly this content."""
+        """Queue ``mapped`` (fitted to the org) unless Zoho already holds exactly this
+        content; a new record lacking a mandatory field fails here instead."""
+        module = mapped.kind.zoho_module
+        mapped = conform(mapped, self.zoho.meta.module(module),
+                         self.zoho.values.fixed.get(module))
         if self.links.unchanged(mapped, force=entry.force):
             self.links.touch(mapped)
             self.journal.unchanged()
+            return
+        link = self.links.get(mapped.kind, mapped.qb_id)
+        known = link.field_hashes if link is not None and link.zoho_id else None
+        creating = known is None and adopt is None
+        if creating:
+            missing = missing_mandatory(mapped.payload, self.zoho.meta.module(module))
+            if missing:
+                self.fail(entry, mapped.kind, mapped.qb_id, self._unmapped(mapped, missing[0]))
+                return
+        into.append(Pending(entry, mapped, adopt,
+                            mapped.payload_for(None if adopt else known, creating=creating)))
+
+    def _unmapped(self, mapped: Mapped, info: FieldInfo) -> RecordError:
+        """Why a new record cannot be created, and how to fix it."""
+        module, name = mapped.kind.zoho_module, info.api_name
+        state = mapped.states.get(name)
+        target = self.zoho.values.target_for(module, name, QbState(state) if state else None)
+        if target is not None:
+            how = (f"no {name} value of the org is mapped for a {target.meaning}; choose one: "
+                   f"ml-connector zoho mapping --set {target.key}=<value>")
         else:
-            into.append(Pending(entry, mapped, adopt))
+            how = (f"nothing in QuickBooks feeds it; give it a fixed value "
+                   f"(ml-connector zoho mapping --set {fixed_key(module, name)}=<value>) or "
+                   "make it optional in Zoho")
+        return RecordError(f"{module}.{name} is mandatory in this Zoho org and {how}",
+                           code="MANDATORY_NOT_MAPPED")
+
+    def _watch_picklists(self, module: str, failed: RecordFailed) -> None:
+        error = failed.error
+        details = error.details if isinstance(error.details, dict) else {}
+        info = self.zoho.meta.field(module, str(details.get("api_name") or ""))
+        if error.code == "INVALID_DATA" and info is not None and info.options \
+                and self.signals.stale is None:
+            self.signals.stale = (f"Zoho refused a {module}.{info.api_name} value "
+                                  f"({error.message})")

@@ -45,7 +45,7 @@ def _resolve(ctx: SyncContext, entry: Entry[Invoice]) -> _Resolved | None:
             return None
         if link.zoho_id and not link.deleted:
             products[line.item.list_id] = link.zoho_id
-    deal = DealContext(ctx.scope, account, tuple(products.values()), ctx.org, ctx.open_stage)
+    deal = DealContext(ctx.scope, account, tuple(products.values()), ctx.org, ctx.zoho.values)
     return _Resolved(entry, deal, products)
 
 

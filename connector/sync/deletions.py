@@ -1,5 +1,6 @@
 """Stage 4: deletions. Nothing is deleted in Zoho: the Account turns inactive, the Product
-inactive, the Deal Closed Lost and the Zoho Invoice Cancelled; jobs and contacts only forget."""
+inactive, the Deal moves to the org's lost stage and the Zoho Invoice to its cancelled status
+(when the org has one: else they stay as they are); jobs and contacts only forget."""
 
 from __future__ import annotations
 
@@ -12,16 +13,19 @@ from connector.mapping.deals import closed_deal
 from connector.mapping.invoices import cancelled_invoice
 from connector.mapping.keys import ACCOUNT, CONTACT, DEAL, INVOICE, JOB, PRODUCT, LinkKind
 from connector.mapping.products import deactivated_product
+from connector.mapping.values import OrgValues
 from connector.sync.batch import Batch, Entry
 from connector.sync.context import SyncContext
 from connector.zoho.records import RecordFailed
 
 __all__ = ["sync_deletions", "DELETION_UPDATES"]
 
-# Kind -> the update that closes its Zoho record; kinds without one are only marked deleted.
-DELETION_UPDATES: dict[LinkKind, Callable[[str], dict[str, Any]]] = {
-    ACCOUNT: deactivated_account, PRODUCT: deactivated_product, DEAL: closed_deal,
-    INVOICE: cancelled_invoice,
+# Kind -> the update that closes its Zoho record (None: nothing to change for this org);
+# kinds without one are only marked deleted.
+DELETION_UPDATES: dict[LinkKind, Callable[[str, OrgValues], dict[str, Any] | None]] = {
+    ACCOUNT: lambda zoho_id, _: deactivated_account(zoho_id),
+    PRODUCT: lambda zoho_id, _: deactivated_product(zoho_id),
+    DEAL: closed_deal, INVOICE: cancelled_invoice,
 }
 _CUSTOMER_KINDS = (ACCOUNT, JOB, CONTACT)
 
@@ -51,10 +55,12 @@ def _plan(ctx: SyncContext, batch: Batch) -> list[_Close]:
             link = ctx.links.get(kind, qb_id)
             if link is None:
                 continue  # never reached Zoho: nothing to close
+            update = (DELETION_UPDATES[kind](link.zoho_id, ctx.zoho.values)
+                      if kind in DELETION_UPDATES and link.zoho_id else None)
             if link.deleted:
                 ctx.journal.unchanged()
-            elif kind in DELETION_UPDATES and link.zoho_id:
-                closes.append(_Close(entry, kind, qb_id, DELETION_UPDATES[kind](link.zoho_id)))
+            elif update is not None:
+                closes.append(_Close(entry, kind, qb_id, update))
             else:
                 ctx.links.mark_deleted(kind, qb_id)
                 ctx.journal.deleted(kind, qb_id, link.zoho_id)

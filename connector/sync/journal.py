@@ -64,6 +64,15 @@ class Journal:
         self.recorder.event("deleted", qb_type=kind.qb_type, qb_id=qb_id,
                             zoho_module=kind.zoho_module, zoho_id=zoho_id, changed_fields=changed)
 
+    def warning(self, kind: LinkKind, qb_id: str, edit_sequence: str | None,
+                zoho_id: str | None, code: str, message: str) -> None:
+        """Written, but not exactly as QuickBooks has it (text cut to fit, an adjustment)."""
+        log.info("company %s: %s %s: [%s] %s", self.company, kind.qb_type, qb_id, code, message)
+        self.recorder.count("warnings")
+        self.recorder.event("warning", qb_type=kind.qb_type, qb_id=qb_id,
+                            edit_sequence=edit_sequence, zoho_module=kind.zoho_module,
+                            zoho_id=zoho_id, error_code=code, error_message=message)
+
     def failed(self, response_id: int, kind: LinkKind, qb_id: str, edit_sequence: str | None,
                error: ConnectorError | ValueError, *, retry: bool = True,
                action: str = "failed", name: str | None = None) -> None:

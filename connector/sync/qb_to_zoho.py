@@ -5,31 +5,36 @@ dependency order (customers, items, invoices, deletions) so every lookup a recor
 Zoho before it. A record Zoho refuses is journaled and retried next run; a retriable error
 (network, 429 or 5xx beyond the client's retries, the day's credits) stops the run at once,
 keeping what was written and leaving the rest of the responses for the next run.
+
+The org's fields metadata and value mapping are loaded at the start (from the store while
+fresh); when Zoho refuses a picklist value, the metadata is marked stale and read again
+before the next chunk, once per run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from connector.audit import AuditRecorder
 from connector.config import Settings
 from connector.mapping.currency import OrgCurrency
-from connector.mapping.deals import DEFAULT_OPEN_STAGE
 from connector.mapping.keys import ACCOUNT, CONTACT, DEAL, INVOICE, JOB, PRODUCT, company_scope
 from connector.store import Company, Database
 from connector.store.types import utcnow
 from connector.sync.batch import Batch, Chunk, read_chunks
-from connector.sync.context import SyncContext
+from connector.sync.context import Signals, SyncContext
 from connector.sync.customers import sync_customers
 from connector.sync.deals import sync_deals
 from connector.sync.deletions import sync_deletions
 from connector.sync.journal import Journal
 from connector.sync.links import LinkBook
+from connector.sync.org import Org, OrgSource, load_org
 from connector.sync.products import sync_products
 from connector.sync.responses import pending_count, settle_responses
 from connector.zoho.client import ZohoClient
+from connector.zoho.org_state import mark_stale
 
 __all__ = ["STAGES", "SyncOptions", "Progress", "sync_company"]
 
@@ -42,12 +47,13 @@ Progress = Callable[[int, int], None]
 class SyncOptions:
     chunk_responses: int = 20
     max_attempts: int = 5
-    open_stage: str = DEFAULT_OPEN_STAGE
+    metadata_max_age: timedelta = timedelta(days=1)
+    open_stage: str | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SyncOptions:
         return cls(settings.sync_chunk_responses, settings.sync_max_attempts,
-                   settings.sync_open_deal_stage)
+                   settings.metadata_max_age, settings.sync_open_deal_stage)
 
 
 def _load_links(links: LinkBook, batch: Batch) -> None:
@@ -77,11 +83,21 @@ def _run_chunk(ctx: SyncContext, chunk: Chunk) -> None:
         ctx.links.flush()
 
 
+def _refreshed(db: Database, client: ZohoClient, source: OrgSource, signals: Signals,
+               clock: Callable[[], datetime]) -> Org | None:
+    """The org read again when a write showed its metadata is out of date (else None)."""
+    if signals.stale is None or signals.refreshed:
+        return None
+    mark_stale(db, source.connection_id, signals.stale)
+    return load_org(db, client, source, now=clock(), refresh=True)
+
+
 def sync_company(db: Database, client: ZohoClient, company: Company, recorder: AuditRecorder,
-                 *, options: SyncOptions = SyncOptions(),
+                 *, connection_id: int, options: SyncOptions = SyncOptions(),
                  clock: Callable[[], datetime] = utcnow,
                  progress: Progress | None = None) -> None:
-    """Sync every unprocessed response of ``company``; raises what stops the run.
+    """Sync every unprocessed response of ``company`` to the org of Zoho connection
+    ``connection_id``; raises what stops the run.
 
     ``progress(done, total)`` hears after each chunk how many stored responses are behind us
     (and may raise to stop the run between chunks).
@@ -92,15 +108,22 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
     if not total:
         return
     done = 0
-    org, modules = client.org(), client.module_names()
+    info = client.org()
+    source = OrgSource(connection_id, options.metadata_max_age, options.open_stage)
+    zoho, signals = load_org(db, client, source, now=clock()), Signals()
     journal = Journal(recorder, company=company.name, max_attempts=options.max_attempts)
     for chunk in read_chunks(db, company.id, size=options.chunk_responses):
         ctx = SyncContext(db=db, client=client, company_id=company.id, company=company.name,
                           scope=company_scope(company.file_id),
                           links=LinkBook(db, company.id, clock), journal=journal, clock=clock,
-                          org=OrgCurrency(org.currency, org.multi_currency),
-                          has_invoices="Invoices" in modules, open_stage=options.open_stage)
+                          org=OrgCurrency(info.currency, info.multi_currency), zoho=zoho,
+                          signals=signals)
         _run_chunk(ctx, chunk)
+        fresh = _refreshed(db, client, source, signals, clock)
+        if fresh is not None:
+            # Once per run: a value the fresh metadata still lists is refused for another
+            # reason, and reading the metadata again would not help.
+            zoho, signals = fresh, Signals(refreshed=True)
         settled = journal.settle(chunk.responses, chunk.attempts)
         settle_responses(db, settled, clock())
         recorder.flush()

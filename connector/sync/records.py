@@ -18,7 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from connector.audit import AuditRecorder
-from connector.mapping.fields import DEAL_FIELDS
+from connector.mapping.fields import DEAL_FIELDS, Owner
 from connector.mapping.keys import (
     ACCOUNT,
     CONTACT,
@@ -42,7 +42,7 @@ from connector.sync.zoho_fields import MODIFIED_TIME, current_values, customer_c
 from connector.zoho.client import ZohoClient
 from connector.zoho.fields import QBD_ACTIVE, QBD_KEY
 
-__all__ = ["Work", "KINDS", "LOST_STAGES", "handle_batch"]
+__all__ = ["Work", "KINDS", "handle_batch"]
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +50,9 @@ log = logging.getLogger(__name__)
 # carry nothing a salesperson edits that could go back, so their notifications are only read.
 KINDS: dict[str, LinkKind] = {"Accounts": ACCOUNT, "Contacts": CONTACT, "Deals": DEAL,
                               "Products": PRODUCT}
-LOST_STAGES = frozenset({"Closed Lost", "Closed Lost to Competition"})
 _DEAL_FETCH = ["Stage", QBD_KEY, MODIFIED_TIME]
-_DEAL_FIELDS = frozenset(r.zoho for r in DEAL_FIELDS)
+# A salesperson's edit of these is reported as kept by QuickBooks; the stage is theirs.
+_DEAL_FIELDS = frozenset(r.zoho for r in DEAL_FIELDS if r.owner is Owner.QBD)
 
 
 @dataclass
@@ -76,6 +76,8 @@ class _Context:
     audit: AuditRecorder
     companies: dict[int, Company]
     now: datetime
+    # The org's stages that mean lost (their forecast type is Closed Lost), by display value.
+    lost_stages: frozenset[str] = frozenset()
     edits: dict[tuple[int, str], CustomerEdit] = field(default_factory=dict)
     # (company id, ListID) -> the newest version QuickBooks told us of
     known: dict[tuple[int, str], Customer] = field(default_factory=dict)
@@ -184,8 +186,8 @@ def _customer(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
 
 def _deal(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
     stage = None if item.record is None else item.record.get("Stage")
-    lost = item.deleted or stage in LOST_STAGES
-    kept = sorted((item.affected & _DEAL_FIELDS) - ({"Stage"} if lost else set()))
+    lost = item.deleted or stage in ctx.lost_stages
+    kept = sorted(item.affected & _DEAL_FIELDS)
     if kept:
         ctx.event("kept_qbd", item, changed_fields=kept)
     stage_moved = item.deleted or item.any_field or "Stage" in item.affected
@@ -248,7 +250,7 @@ def _queue(s: Session, ctx: _Context) -> None:
 
 def handle_batch(db: Database, client: ZohoClient, audit: AuditRecorder, work: list[Work],
                  companies: dict[int, Company], *, only_company: int | None,
-                 now: datetime) -> None:
+                 now: datetime, lost_stages: frozenset[str] = frozenset()) -> None:
     scopes = {company_scope(c.file_id): cid for cid, c in companies.items()}
     by_module: dict[str, list[Work]] = defaultdict(list)
     for item in work:
@@ -262,7 +264,7 @@ def handle_batch(db: Database, client: ZohoClient, audit: AuditRecorder, work: l
         mine = _resolve(db, client, module, items, scopes, only_company)
         audit.count("read", sum(1 for i in mine if i.record is not None))
         decided.extend(mine)
-    ctx = _Context(audit, companies, now)
+    ctx = _Context(audit, companies, now, lost_stages)
     # Older Zoho edits first, so the newest value of a field is the one queued.
     decided.sort(key=lambda i: (zoho_time(i.record or {}) or now, i.zoho_id))
     with db.session() as s:

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from connector.audit import AuditRecorder
 from connector.config import Settings
+from connector.mapping.values import lost_stages
 from connector.notify.inbox import release_key
 from connector.qbwc.companies import get_company
 from connector.store import Company, Database, SyncBackPolicy, ZohoChannel, ZohoNotification
@@ -25,6 +26,7 @@ from connector.store.types import utcnow
 from connector.sync.records import Work, handle_batch
 from connector.sync.settle import settle_write_backs
 from connector.zoho.client import ZohoClient
+from connector.zoho.org_state import org_meta
 
 __all__ = ["apply_notifications", "set_void_closed_invoices"]
 
@@ -84,10 +86,17 @@ def apply_notifications(db: Database, client: ZohoClient, settings: Settings,
                            max_attempts=settings.sync_back_max_attempts, now=clock())
         companies = {c.id: c for c in s.exec(select(Company)).all() if c.id is not None}
     cursor = 0
+    lost: frozenset[str] | None = None
     while (batch := _next_batch(db, cursor, connection_id)).notes:
         cursor = batch.notes[-1].id or cursor
+        if lost is None:
+            # Which stages mean lost is the org's choice: read from its metadata, once a run.
+            meta = (org_meta(db, client, connection_id, now=clock(),
+                             max_age=settings.metadata_max_age)
+                    if connection_id is not None else client.org_meta(("Deals",)))
+            lost = lost_stages(meta)
         handle_batch(db, client, audit, list(batch.work.values()), companies,
-                     only_company=company_id, now=clock())
+                     only_company=company_id, now=clock(), lost_stages=lost)
         with db.session() as s:
             _mark_processed(s, batch, clock())
 

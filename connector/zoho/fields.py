@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from connector.errors import FatalError
 from connector.zoho.base import as_dict, chunks, module_path
 from connector.zoho.limits import edition as edition_limits
+from connector.zoho.metadata import FieldInfo, OrgMeta, read_org_meta
 from connector.zoho.related import MAX_COMPOSITE, RelatedApi, SubRequest
 
 __all__ = [
@@ -68,27 +70,6 @@ def required_custom_fields(*, has_invoices: bool = True) -> tuple[CustomField, .
     """The fields the mapping needs; without the Invoices module, its field is not needed."""
     return tuple(f for f in REQUIRED_CUSTOM_FIELDS
                  if has_invoices or f.module not in _PROFESSIONAL_MODULES)
-
-
-@dataclass(frozen=True, slots=True)
-class FieldInfo:
-    api_name: str
-    label: str
-    data_type: str
-    unique: bool
-    custom: bool
-
-    @classmethod
-    def from_zoho(cls, raw: dict[str, Any]) -> FieldInfo:
-        unique = raw.get("unique")
-        return cls(
-            api_name=str(raw.get("api_name", "")),
-            label=str(raw.get("field_label") or raw.get("display_label") or ""),
-            data_type=str(raw.get("data_type", "")),
-            # Zoho shows a unique field as {"casesensitive": ...} and others as {} or null.
-            unique=unique is True or (isinstance(unique, dict) and bool(unique)),
-            custom=bool(raw.get("custom_field", False)),
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +163,11 @@ class MetadataApi(RelatedApi):
                 out[module] = ([FieldInfo.from_zoho(f) for f in fields]
                                if isinstance(fields, list) else None)
         return out
+
+    def org_meta(self, modules: Sequence[str] = SYNC_MODULES, *,
+                 now: datetime | None = None) -> OrgMeta:
+        """The fields metadata of ``modules`` (those the org has), read now."""
+        return read_org_meta(self, modules, self.module_names(), now or self.clock())
 
     def check_custom_fields(self, wanted: Sequence[CustomField] = REQUIRED_CUSTOM_FIELDS
                             ) -> list[FieldCheck]:

@@ -17,10 +17,16 @@ from urllib.parse import urlsplit
 from connector.errors import FatalError
 from connector.zoho.base import ApiBase, as_dict
 
-__all__ = ["MAX_CHANNEL_LIFETIME", "MAX_TOKEN_LENGTH", "Channel", "NotificationsApi"]
+__all__ = ["MAX_CHANNEL_LIFETIME", "MAX_TOKEN_LENGTH", "NOTIFY_ON_RELATED_ACTION", "Channel",
+           "NotificationsApi"]
 
 MAX_CHANNEL_LIFETIME = timedelta(days=7)
 MAX_TOKEN_LENGTH = 50
+# Zoho's default (true) also calls back when a *related* record changes (the Account of an
+# edited Contact, BRIEF §3.2 after Kaizen #170). We map each record from its own fields and
+# watch every module we map, so those callbacks are only noise that costs a read each: off,
+# and said on every enable and renew so a channel never falls back to the default.
+NOTIFY_ON_RELATED_ACTION = False
 
 
 @dataclass(frozen=True)
@@ -106,7 +112,8 @@ class NotificationsApi(ApiBase):
             raise ValueError(f"notify URL {notify_url!r} is not an http(s) URL")
         cid = _check_channel_id(channel_id)
         watch = {"channel_id": cid, "events": list(events), "notify_url": notify_url,
-                 "token": token, "channel_expiry": _check_expiry(expires_at, self.clock())}
+                 "token": token, "channel_expiry": _check_expiry(expires_at, self.clock()),
+                 "notify_on_related_action": NOTIFY_ON_RELATED_ACTION}
         reply = self.call("POST", "/actions/watch", body={"watch": [watch]})
         return _subscribed(reply.items("watch"), "enable", cid, events, notify_url)
 
@@ -127,7 +134,8 @@ class NotificationsApi(ApiBase):
         """Move a live channel's expiry (PATCH touches only what is sent)."""
         cid = _check_channel_id(channel_id)
         watch = {"channel_id": cid, "events": list(events),
-                 "channel_expiry": _check_expiry(expires_at, self.clock())}
+                 "channel_expiry": _check_expiry(expires_at, self.clock()),
+                 "notify_on_related_action": NOTIFY_ON_RELATED_ACTION}
         reply = self.call("PATCH", "/actions/watch", body={"watch": [watch]})
         return _subscribed(reply.items("watch"), "renew", cid, events)
 

@@ -7,7 +7,6 @@ hint that tells the user how to fix a failure. Nothing here prints; the CLI rend
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
@@ -16,33 +15,29 @@ from sqlmodel import col, select
 from connector.config import Settings
 from connector.crypto import SecretBox
 from connector.errors import ConnectorError
+from connector.mapping.values import OrgValues
 from connector.store import Company, Database
 from connector.store.rows import require_id
 from connector.store.types import utcnow
+from connector.sync.org import OrgSource, load_org
+from connector.zoho.checks import FAIL, PASS, SKIP, WARN, Check
 from connector.zoho.client import ZohoClient
 from connector.zoho.connection import describe_mode, load_connection, open_client
 from connector.zoho.fields import SYNC_MODULES, required_custom_fields
 from connector.zoho.limits import credit_usage
+from connector.zoho.metadata import OrgMeta
+from connector.zoho.ping_org import MANDATORY, MAPPING, mapping_checks
 from connector.zoho.regions import REGIONS
 from connector.zoho.retry import RetryPolicy
 
 __all__ = ["Check", "PASS", "WARN", "FAIL", "SKIP", "zoho_checks", "company_checks",
            "run_ping", "ping_failed"]
 
-PASS, WARN, FAIL, SKIP = "pass", "warn", "fail", "skip"
 CONNECT = "ml-connector zoho connect --client-id ID --grant-code CODE (or --browser)"
 # A poll this much later than the company's interval means the Web Connector stopped.
 _LATE_FACTOR = 3
 # ping asks once and reports; it does not sit through a long backoff.
 _PING_RETRY = RetryPolicy(attempts=2, base_delay=0.5, max_delay=2.0)
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    status: str
-    detail: str
-    hint: str | None = None
 
 
 def _ago(moment: datetime, now: datetime) -> str:
@@ -109,6 +104,13 @@ def _field_check(client: ZohoClient, has_invoices: bool) -> Check:
     return Check("custom fields", FAIL, detail, "run `ml-connector zoho setup` to create them")
 
 
+def _org_view(db: Database, client: ZohoClient, connection_id: int, settings: Settings,
+              now: datetime) -> tuple[OrgMeta, OrgValues]:
+    org = load_org(db, client, OrgSource.from_settings(connection_id, settings), now=now,
+                   refresh=True)
+    return org.meta, org.values
+
+
 def _credit_check(db: Database, settings: Settings, connection_id: int, now: datetime) -> Check:
     used = credit_usage(db, connection_id, now.date())
     budget = settings.zoho_daily_credit_budget
@@ -122,7 +124,8 @@ def _credit_check(db: Database, settings: Settings, connection_id: int, now: dat
     return Check("API credits", PASS, detail)
 
 
-_LATER = ("Zoho token refresh", "Zoho organisation", "Zoho modules", "custom fields")
+_LATER = ("Zoho token refresh", "Zoho organisation", "Zoho modules", "custom fields", MAPPING,
+          MANDATORY)
 _NO_INVOICES = "no Invoices module in this edition"
 
 
@@ -160,6 +163,9 @@ def zoho_checks(settings: Settings, db: Database, secrets: SecretBox, *, name: s
         ("Zoho organisation", lambda: _org_checks(client, row.org_id), trouble),
         ("custom fields", lambda: [_field_check(
             client, not any(c.detail == _NO_INVOICES for c in checks))], trouble),
+        # Read afresh (and stored): ping is where a user looks after changing the org.
+        (MAPPING, lambda: mapping_checks(*_org_view(db, client, connection_id, settings,
+                                                    clock())), trouble),
     ]
     with client:
         for step_name, step, hint in steps:

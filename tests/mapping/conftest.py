@@ -10,6 +10,8 @@ import pytest
 
 from connector.qbxml import Customer, Invoice, Item, builders, iter_records
 from connector.sandbox.qbd import QuickBooksSimulator, seed_company
+from connector.sandbox.zoho import ZohoSimulator
+from connector.zoho.metadata import FieldInfo, ModuleMeta, OrgMeta
 
 SCOPE = "0f8fad5b-d9cb-469f-a165-70867728950e"
 
@@ -46,3 +48,14 @@ def books() -> Books:
     qb = QuickBooksSimulator(clock=lambda: start, sleep=lambda s: None)
     seed_company(qb, customers=40, invoices=24, lines_per_invoice=4, seed=7)
     return read_books(qb)
+
+
+def org_meta(profile: str = "default") -> OrgMeta:
+    """The fields metadata a simulated org of ``profile`` serves, as the connector reads it."""
+    sim = ZohoSimulator(profile=profile)
+    try:
+        return OrgMeta({m: ModuleMeta(m, {f: FieldInfo.from_zoho(sim.field_meta(m, f))
+                                         for f in sim.fields(m)}) for m in sim.modules},
+                       datetime(2026, 1, 5, tzinfo=UTC))
+    finally:
+        sim.close()

@@ -12,10 +12,11 @@ from connector.mapping import (
     is_product,
     map_deal,
     map_invoice,
+    resolve_values,
 )
 from connector.qbxml import Invoice
 
-from .conftest import SCOPE, Books
+from .conftest import SCOPE, Books, org_meta
 
 STAMP = "2026-01-05T10:00:00-05:00"
 
@@ -28,14 +29,20 @@ def invoice(**fields: Any) -> Invoice:
     return Invoice.model_validate({**base, **fields})
 
 
+DEFAULT_VALUES = resolve_values(org_meta("default"))
+
+
 def ctx(**kw: Any) -> DealContext:
-    return DealContext(scope=SCOPE, account_id="acc-1", **kw)
+    return DealContext(scope=SCOPE, account_id="acc-1", **{"values": DEFAULT_VALUES, **kw})
 
 
 def zoho_grand_total(payload: dict[str, Any]) -> Decimal:
-    """What Zoho computes from the lines, the way it computes it."""
+    """What Zoho computes from the lines, the way it computes it: each row's total in cents,
+    less its discount, plus its tax; then the invoice's own discount, tax and adjustment."""
+    zero = Decimal(0)
     lines = sum(((r["Quantity"] * r["List_Price"]).quantize(Decimal("0.01"))
-                 for r in payload["Invoiced_Items"]), Decimal(0))
+                 - r.get("Discount", zero) + r.get("Tax", zero)
+                 for r in payload["Invoiced_Items"]), zero)
     return lines - payload["Discount"] + payload["Tax"] + payload["Adjustment"]
 
 
@@ -61,11 +68,18 @@ def test_job_invoice_names_the_job_and_links_the_given_account(books: Books) -> 
     assert payload["Account_Name"] == {"id": "acc-1"}
 
 
-def test_stage_follows_paid_open_and_the_configured_open_stage() -> None:
+def test_stage_is_the_orgs_stage_for_paid_open_and_the_chosen_open_stage() -> None:
     assert map_deal(invoice(IsPaid="true"), ctx()).payload["Stage"] == "Closed Won"
-    assert map_deal(invoice(IsPaid="false"), ctx()).payload["Stage"] == "Negotiation/Review"
-    open_stage = ctx(open_stage="Proposal/Price Quote")
-    assert map_deal(invoice(IsPaid="false"), open_stage).payload["Stage"] == "Proposal/Price Quote"
+    assert map_deal(invoice(IsPaid="false"), ctx()).payload["Stage"] == "Qualification"
+    chosen = ctx(values=resolve_values(org_meta(), {"open-stage": "proposal/price quote"}))
+    assert map_deal(invoice(IsPaid="false"), chosen).payload["Stage"] == "Proposal/Price Quote"
+
+
+def test_an_org_without_a_fitting_stage_gets_none_sent() -> None:
+    meta = org_meta("own_pipeline")
+    values = resolve_values(meta, {"won-stage": "Closed Won"})  # not a stage of this org
+    mapped = map_deal(invoice(IsPaid="true"), ctx(values=values))
+    assert "Stage" not in mapped.payload and mapped.states == {"Stage": "paid"}
 
 
 def test_a_long_job_path_is_clipped_but_keeps_the_reference() -> None:

@@ -152,3 +152,18 @@ def test_a_failed_catch_up_is_retried_by_the_next_run(
     assert retried.counts["failed"] == 0 and retried.counts["read"] == 1
     assert [n.ids for n in _notifications(db) if n.source == "catch-up"] == [[account["id"]]]
     assert _channel(db, opened.channel_id).lapsed_at is None
+
+
+def test_channels_ask_for_no_related_record_callbacks_when_opened_and_renewed(
+        sim: ZohoSimulator, client: ZohoClient, connection: ZohoConnection, db: Database,
+        clock: FakeClock, settings: Settings) -> None:
+    opened = _open(db, client, connection, clock, settings)
+    assert sim.channels[0]["notify_on_related_action"] is False
+    # Another tool re-registers the channel (PUT replaces every detail): Zoho's default is back.
+    client.call("PUT", "/actions/watch", body={"watch": [{
+        "channel_id": opened.channel_id, "events": ["Accounts.all"], "notify_url": NOTIFY_URL,
+        "channel_expiry": (clock.now + timedelta(hours=160)).isoformat()}]})
+    assert sim.channels[0]["notify_on_related_action"] is True
+    clock.advance(hours=150)
+    renew_channels(db, client, settings, connection_id=connection.id, clock=clock)
+    assert sim.channels[0]["notify_on_related_action"] is False

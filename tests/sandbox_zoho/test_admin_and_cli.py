@@ -76,6 +76,12 @@ def test_cli_prints_urls_and_a_refresh_token() -> None:
     assert "refresh token   : 1000." in result.output
 
 
+def test_cli_serves_an_org_of_the_chosen_profile() -> None:
+    result = CliRunner().invoke(zoho_sandbox, ["--duration", "0.05", "--profile", "standard"])
+    assert result.exit_code == 0, result.output
+    assert "standard edition, profile standard" in result.output
+
+
 def test_cli_wants_secret_with_client_id() -> None:
     result = CliRunner().invoke(zoho_sandbox, ["--client-id", "1000.CLI", "--duration", "0"])
     assert result.exit_code != 0 and "go together" in result.output

@@ -20,15 +20,27 @@ from connector.qbwc.service import QbwcService
 from connector.sandbox.qbd import QuickBooksSimulator, seed_company
 from connector.sandbox.zoho import ZohoSimulator
 from connector.store import Company, Database, RawResponse, Watermark
+from connector.store.types import utcnow
 from connector.zoho import OAuthApp, TokenEndpoint
 from connector.zoho.client import ZohoClient
-from connector.zoho.connection import NewConnection, open_client, save_connection
+from connector.zoho.connection import (
+    NewConnection,
+    load_connection,
+    open_client,
+    save_connection,
+)
+from connector.zoho.org_state import save_overrides
 from tests.qbwc.driver import Clock, Run, run_session
 from tests.zoho.conftest import CLIENT_ID, FAST, SCOPE, SECRET, add_key_fields, endpoint_for
 
 PASSWORD = "web-connector-pw"
 # Calls that change something in Zoho (COQL and metadata reads are not writes).
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# What a user does after `ml-connector ping` names a mandatory field nothing feeds.
+PROFILE_SETUP: dict[str, dict[str, str]] = {"mandatory_field": {"Deals.Region": "North"}}
+# The Invoice status each profile's org uses for a voided or deleted invoice.
+CANCELLED_STATUS = {"default": "Cancelled", "own_pipeline": "Void", "mandatory_field": "Cancelled",
+                    "renamed": "Voided"}
 
 
 def zoho_writes(sim: ZohoSimulator) -> int:
@@ -54,6 +66,26 @@ class World:
     books: dict[str, Books] = field(default_factory=dict)
     # In-process transports by default; a served simulator needs only the fast retries.
     in_process: bool = True
+
+    @property
+    def profile(self) -> str:
+        return self.sim.profile.name
+
+    @property
+    def has_invoices(self) -> bool:
+        return "Invoices" in self.sim.modules
+
+    def stage_meaning(self, forecast_type: str, nth: int = 0) -> str:
+        """The org's ``nth`` stage (in pipeline order) whose forecast type is ``forecast_type``."""
+        options = self.sim.field_meta("Deals", "Stage")["pick_list_values"]
+        return [o["display_value"] for o in options
+                if o.get("forecast_type") == forecast_type][nth]
+
+    def forecast_type(self, stage: str) -> str | None:
+        """What a Deal stage means in this org (Open, Closed Won, Closed Lost)."""
+        options = self.sim.field_meta("Deals", "Stage")["pick_list_values"]
+        return next((o.get("forecast_type") for o in options if o["display_value"] == stage),
+                    None)
 
     def add_books(self, name: str, *, customers: int = 12, invoices: int = 8, seed: int = 3,
                   lines: int = 3) -> Books:
@@ -115,7 +147,9 @@ class World:
             s.execute(update(RawResponse).values(processed_at=None))
 
     def records(self, module: str) -> list[dict[str, Any]]:
-        return self.sim.records(module)
+        """The org's records of ``module``; none when the org lacks the module (Standard
+        edition has no Invoices)."""
+        return self.sim.records(module) if module in self.sim.modules else []
 
 
 def connect_zoho(db: Database, secrets: SecretBox, sim: ZohoSimulator,
@@ -132,15 +166,22 @@ def connect_zoho(db: Database, secrets: SecretBox, sim: ZohoSimulator,
         org_id=sim.org_id, edition=sim.edition))
 
 
-def make_world(db: Database, settings: Settings, **sim_options: Any) -> World:
+def make_world(db: Database, settings: Settings, *, profile: str = "default",
+               configure: bool = True, **sim_options: Any) -> World:
+    """The world on a Zoho org of ``profile``; ``configure`` does what ping asks of the user
+    for that org (fixed values for mandatory fields nothing feeds)."""
     clock = Clock()
     tuned = settings.model_copy(update={"min_poll_seconds": 0, "max_returned_customers": 5,
                                         "max_returned_invoices": 4, "sync_chunk_responses": 4})
-    sim = ZohoSimulator(clock=clock, **sim_options)
+    sim = ZohoSimulator(clock=clock, profile=profile, **sim_options)
     sim.register_client(CLIENT_ID, SECRET)
     add_key_fields(sim)
     secrets = SecretBox.from_settings(tuned)
     connect_zoho(db, secrets, sim, clock)
+    if configure and profile in PROFILE_SETUP:
+        connection_id = load_connection(db).id
+        assert connection_id is not None
+        save_overrides(db, connection_id, PROFILE_SETUP[profile], now=utcnow())
     return World(db, tuned, secrets, clock, sim, QbwcService(db, tuned, clock=clock))
 
 
@@ -170,8 +211,8 @@ def served_world(db: Database, settings: Settings,
 
 
 @pytest.fixture
-def world(db: Database, settings: Settings) -> Iterator[World]:
-    made = make_world(db, settings)
+def world(db: Database, settings: Settings, profile: str) -> Iterator[World]:
+    made = make_world(db, settings, profile=profile)
     yield made
     made.sim.close()
 

@@ -114,11 +114,11 @@ def _books(world: World) -> Books:
 
 
 @pytest.fixture
-def loop(db: Database, settings: Settings) -> Iterator[Loop]:
+def loop(db: Database, settings: Settings, profile: str) -> Iterator[Loop]:
     holder: dict[str, World] = {}
     # Late-bound: the world is made after the app it notifies.
     app = create_app(settings, db=db, clock=lambda: holder["world"].clock())  # noqa: PLW0108
-    world = holder["world"] = make_world(db, settings,
+    world = holder["world"] = make_world(db, settings, profile=profile,
                                          notify_transport=httpx.WSGITransport(app=app))
     books = _books(world)
     made = Loop(world, books)

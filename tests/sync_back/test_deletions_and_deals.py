@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlmodel import select
 
 from connector.qbxml.schema import validate
@@ -48,10 +49,12 @@ def _deal(loop: Loop) -> str:
     return loop.zoho_id("Deals", invoice.txn_id)
 
 
+@pytest.mark.all_profiles
 def test_a_deal_closed_lost_leaves_the_invoice_untouched_and_is_audited(loop: Loop) -> None:
     [invoice] = loop.qb.company.invoices.values()
     sequence = invoice.edit_sequence
-    loop.sim.edit_record("Deals", _deal(loop), Stage="Closed Lost", Amount=1.0)
+    loop.sim.edit_record("Deals", _deal(loop), Stage=loop.world.stage_meaning("Closed Lost"),
+                         Amount=1.0)
     summary = loop.sync_back()
     actions = {e.action: e.changed_fields for e in loop.events(summary)}
     assert actions == {"invoice_kept": ["Stage"], "kept_qbd": ["Amount"]}
@@ -60,9 +63,12 @@ def test_a_deal_closed_lost_leaves_the_invoice_untouched_and_is_audited(loop: Lo
     assert loop.qb.company.invoices[invoice.txn_id].edit_sequence == sequence
 
 
+@pytest.mark.all_profiles
 def test_a_company_that_opted_in_voids_the_invoice_of_a_lost_deal(loop: Loop) -> None:
     set_void_closed_invoices(loop.db, "Acme", True)
-    loop.sim.edit_record("Deals", _deal(loop), Stage="Closed Lost")
+    # The org's second lost stage (Zoho's "Closed-Lost to Competition"): any stage that means
+    # lost is a lost deal.
+    loop.sim.edit_record("Deals", _deal(loop), Stage=loop.world.stage_meaning("Closed Lost", 1))
     summary = loop.sync_back()
     assert [e.action for e in loop.events(summary)] == ["void_queued"]
     [write] = loop.writes_queued()
@@ -73,6 +79,14 @@ def test_a_company_that_opted_in_voids_the_invoice_of_a_lost_deal(loop: Loop) ->
     loop.sim.edit_record("Deals", _deal(loop), Description="still lost")
     loop.sync_back()
     assert len(loop.writes_queued()) == 1  # voided once, not once per edit
+
+
+@pytest.mark.all_profiles
+def test_a_stage_moved_by_sales_is_theirs_and_goes_nowhere(loop: Loop) -> None:
+    loop.sim.edit_record("Deals", _deal(loop), Stage=loop.world.stage_meaning("Open", 1))
+    summary = loop.sync_back()
+    assert loop.events(summary) == [] and loop.writes_queued() == []
+    assert summary.counts["unchanged"] >= 1 and summary.counts["failed"] == 0
 
 
 def test_the_void_choice_is_stored_per_company(db: Database, loop: Loop) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from connector import runs
 from connector.store import WriteBackState
 from tests.sync.conftest import zoho_writes
@@ -9,6 +11,7 @@ from tests.sync.conftest import zoho_writes
 from .conftest import Loop
 
 
+@pytest.mark.all_profiles
 def test_the_first_sync_echoes_back_and_costs_nothing(loop: Loop) -> None:
     summary = loop.sync_back()
     assert summary.status == "completed", summary.markdown()
@@ -16,6 +19,7 @@ def test_the_first_sync_echoes_back_and_costs_nothing(loop: Loop) -> None:
     assert loop.write_backs() == [] and loop.writes_queued() == []
 
 
+@pytest.mark.all_profiles
 def test_a_phone_edited_in_zoho_is_written_to_quickbooks(loop: Loop) -> None:
     loop.sync_back()
     acme = loop.customer("Acme Rockets")
@@ -36,6 +40,7 @@ def test_a_phone_edited_in_zoho_is_written_to_quickbooks(loop: Loop) -> None:
     assert settled.counts["updated"] == 1
 
 
+@pytest.mark.all_profiles
 def test_quickbooks_reading_back_our_own_write_costs_no_zoho_write(loop: Loop) -> None:
     acme = loop.customer("Acme Rockets")
     loop.sim.edit_record("Accounts", loop.zoho_id("Accounts", acme.list_id), Fax="555-0111")

@@ -16,6 +16,7 @@ from connector.sandbox.zoho.http import IN_PROCESS_API
 from connector.sandbox.zoho.limits import CallLog, Faults, Limiter
 from connector.sandbox.zoho.notify import Notifier
 from connector.sandbox.zoho.oauth import Accounts
+from connector.sandbox.zoho.profiles import OrgProfile
 from connector.sandbox.zoho.routes import ROUTES
 from connector.sandbox.zoho.schema import EDITIONS, INVENTORY_MODULES, MODULE_DEFS, Edition
 from connector.sandbox.zoho.store import ChangeEvent, Store
@@ -62,13 +63,15 @@ class Core:
                  concurrency_limit: int | None, sub_concurrency_limit: int,
                  daily_credits: int | None, latency: float, org_name: str,
                  modules: Iterable[str], users: int, currency: str, multi_currency: bool,
-                 search_lag: float, notify_transport: httpx.BaseTransport | None):
+                 search_lag: float, notify_transport: httpx.BaseTransport | None,
+                 profile: OrgProfile):
         if edition not in EDITIONS:
             raise ValueError(f"unknown Zoho CRM edition {edition!r}; one of {sorted(EDITIONS)}")
         unknown = [m for m in modules if m not in MODULE_DEFS]
         if unknown:
             raise ValueError(f"the simulator does not model modules {unknown}")
         self.dc = dc
+        self.profile = profile
         self.edition: Edition = EDITIONS[edition]
         self.clock = clock
         self.org_name = org_name
@@ -82,7 +85,7 @@ class Core:
         # Quotes/Sales Orders/Invoices exist from Professional up; Standard simply lacks them.
         present = [m for m in modules if m not in INVENTORY_MODULES or self.edition.inventory]
         self.store = Store(clock=clock, modules=present, multi_currency=multi_currency,
-                           search_lag=search_lag)
+                           search_lag=search_lag, profile=profile)
         self.org_id = self.store.new_id()
         self.accounts: Accounts = Accounts(clock, dc, org_id=lambda: self.org_id)
         self.limiter = Limiter(clock, concurrency_limit or self.edition.concurrency,

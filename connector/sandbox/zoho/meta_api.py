@@ -13,7 +13,7 @@ from connector.sandbox.zoho.http import (
     no_content,
     require_body_list,
 )
-from connector.sandbox.zoho.schema import MODULE_DEFS, Field, api_name_from_label
+from connector.sandbox.zoho.schema import MODULE_DEFS, Field, PicklistOption, api_name_from_label
 
 if TYPE_CHECKING:
     from connector.sandbox.zoho.core import Core
@@ -80,8 +80,14 @@ def custom_field(core: Core, module: str, spec: dict[str, Any], path: str) -> Fi
                  unique=bool(unique), case_sensitive=str(sensitive).lower() == "true",
                  length=int(spec.get("length") or 255), custom=True,
                  mandatory=bool(spec.get("system_mandatory")), lookup_module=target,
-                 pick_list=tuple(v.get("actual_value") or v.get("display_value")
-                                 for v in spec.get("pick_list_values") or []))
+                 pick_list=_options(spec.get("pick_list_values")))
+
+
+def _options(raw: Any) -> tuple[PicklistOption, ...]:
+    items = [v for v in raw or [] if isinstance(v, dict)]
+    return tuple(PicklistOption(str(v.get("display_value") or v.get("actual_value")),
+                                v.get("actual_value")) for v in items
+                 if v.get("display_value") or v.get("actual_value"))
 
 
 def create_fields(core: Core, req: Req, p: dict[str, str]) -> Resp:

@@ -41,6 +41,9 @@ class Channel:
     expiry: datetime
     return_affected_field_values: bool = False
     resource_id: str = ""
+    # Zoho's default is true (BRIEF §3.2); the simulator records the choice but sends no
+    # callbacks for related records either way (not modelled).
+    notify_on_related_action: bool = True
 
     def wants(self, module: str, operation: str) -> bool:
         return (f"{module}.all" in self.events
@@ -55,6 +58,7 @@ class Channel:
             "token": self.token,
             "channel_expiry": iso(self.expiry),
             "return_affected_field_values": self.return_affected_field_values,
+            "notify_on_related_action": self.notify_on_related_action,
             "resource_name": modules[0] if len(modules) == 1 else None,
             "resource_id": module_ids.get(modules[0], "") if modules else "",
             "resource_uri": f"{api_base}/crm/v8/{modules[0]}" if modules else None,

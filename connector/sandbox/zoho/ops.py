@@ -7,11 +7,13 @@ HTTP API both call these.
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from typing import TYPE_CHECKING, Any
 
 from connector.sandbox.zoho.errors import RecordFailure
 from connector.sandbox.zoho.meta_api import custom_field
 from connector.sandbox.zoho.records_api import delete_ids
+from connector.sandbox.zoho.schema import Field, PicklistOption
 from connector.sandbox.zoho.store import SALESPERSON
 from connector.sandbox.zoho.writes import ALL_TRIGGERS, run_batch
 
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
     from connector.sandbox.zoho.core import Core
 
 __all__ = ["create_record", "edit_record", "delete_record", "add_field", "remove_field",
-           "module_or_error"]
+           "alter_field", "module_or_error"]
 
 
 def module_or_error(core: Core, module: str) -> str:
@@ -66,7 +68,7 @@ def add_field(core: Core, module: str, api_name: str, data_type: str = "text", *
         "length": length, "system_mandatory": mandatory,
         "unique": {"casesensitive": str(case_sensitive).lower()} if unique else None,
         "lookup": {"module": {"api_name": lookup_module}} if lookup_module else None,
-        "pick_list_values": [{"actual_value": v} for v in pick_list],
+        "pick_list_values": [{"display_value": v, "actual_value": v} for v in pick_list],
     }
     module_or_error(core, module)
     try:
@@ -80,3 +82,27 @@ def remove_field(core: Core, module: str, api_name: str) -> None:
     if api_name not in core.store.field_map(module_or_error(core, module)):
         raise ValueError(f"{module} has no field {api_name!r}")
     core.store.remove_field(module, api_name)
+
+
+_ALTERABLE = {f.name for f in fields(Field)} - {"api_name", "data_type", "field_id"}
+
+
+def alter_field(core: Core, module: str, api_name: str, **changes: Any) -> dict[str, Any]:
+    """An admin changes a field in Setup (its length, whether it is mandatory, its picklist
+    options: plain strings or ``PicklistOption``); records keep the values they hold."""
+    unknown = set(changes) - _ALTERABLE
+    if unknown:
+        raise ValueError(f"cannot alter {sorted(unknown)}; one of {sorted(_ALTERABLE)}")
+    if "pick_list" in changes:
+        changes["pick_list"] = tuple(o if isinstance(o, PicklistOption) else PicklistOption(o)
+                                     for o in changes["pick_list"])
+    store = core.store
+    with store.lock:
+        old = store.field_map(module_or_error(core, module)).get(api_name)
+        if old is None:
+            raise ValueError(f"{module} has no field {api_name!r}")
+        new = replace(old, **changes)
+        store.fields[module] = [new if f.api_name == api_name else f
+                                for f in store.fields[module]]
+        store.reindex(module)
+    return new.meta()

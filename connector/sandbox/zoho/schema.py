@@ -8,6 +8,7 @@ run time (``POST /settings/fields`` or ``ZohoSimulator.add_field``).
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ __all__ = [
     "INVENTORY_MODULES",
     "COMMON_FIELDS",
     "CURRENCY_FIELDS",
+    "PicklistOption",
     "api_name_from_label",
 ]
 
@@ -49,12 +51,36 @@ EDITIONS: dict[str, Edition] = {
 INVENTORY_MODULES = frozenset({"Invoices"})
 DEALS_PRODUCTS_LIST = ("Deals", "Products")
 
-DEAL_STAGES = (
-    "Qualification", "Needs Analysis", "Value Proposition", "Id. Decision Makers",
-    "Perception Analysis", "Proposal/Price Quote", "Negotiation/Review", "Closed Won",
-    "Closed Lost", "Closed Lost to Competition",
-)
-INVOICE_STATUSES = ("Created", "Approved", "Delivered", "Cancelled", "Paid")
+
+
+@dataclass(frozen=True)
+class PicklistOption:
+    """One value of a picklist as ``GET /settings/fields`` describes it (OAS
+    ``fields.json#/components/schemas/pick_list_values``). Records carry ``display``: Zoho's
+    Kaizen #205 says to use the display value in create, update and upsert requests;
+    ``actual`` is the reference value, kept when an admin renames the option."""
+
+    display: str
+    actual: str | None = None
+    probability: int | None = None
+    forecast_type: str | None = None  # Deals.Stage only: Open, Closed Won or Closed Lost
+    forecast_category: str | None = None  # Deals.Stage only: Pipeline, Closed, Omitted, ...
+
+    def meta(self, sequence: int, option_id: str) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "display_value": self.display, "actual_value": self.actual or self.display,
+            "sequence_number": sequence, "id": option_id, "type": "used",
+            "colour_code": None, "reference_value": self.actual or self.display,
+        }
+        if self.forecast_type is not None:
+            out["forecast_type"] = self.forecast_type
+        if self.forecast_category is not None:
+            # Zoho's category ids are org-wide; the simulator derives one per name (a choice).
+            out["forecast_category"] = {"name": self.forecast_category,
+                                        "id": str(zlib.crc32(self.forecast_category.encode()))}
+        if self.probability is not None:
+            out["probability"] = self.probability
+        return out
 
 
 @dataclass(frozen=True)
@@ -69,7 +95,7 @@ class Field:
     custom: bool = False
     read_only: bool = False
     lookup_module: str | None = None
-    pick_list: tuple[str, ...] = ()
+    pick_list: tuple[PicklistOption, ...] = ()
     subform: str | None = None
     field_id: str = ""
 
@@ -89,7 +115,8 @@ class Field:
             "unique": {"casesensitive": str(self.case_sensitive).lower()} if self.unique else {},
             "lookup": {},
             "pick_list_values": [
-                {"display_value": v, "actual_value": v} for v in self.pick_list
+                option.meta(n, f"{self.field_id}{n:03d}")
+                for n, option in enumerate(self.pick_list, start=1)
             ],
         }
         if self.lookup_module:
@@ -153,7 +180,8 @@ MODULE_DEFS: dict[str, ModuleDef] = {
     )),
     "Deals": ModuleDef("Deals", "Deal", "Deal_Name", "Deal_Name", (
         _f("Deal_Name", mandatory=True, length=120),
-        _f("Stage", "picklist", mandatory=True, pick_list=DEAL_STAGES),
+        # The org's stages come from its profile (``profiles.py``): orgs customise them.
+        _f("Stage", "picklist", mandatory=True),
         _f("Amount", "currency"),
         _f("Closing_Date", "date"),
         _f("Account_Name", "lookup", lookup_module="Accounts"),
@@ -176,7 +204,7 @@ MODULE_DEFS: dict[str, ModuleDef] = {
         _f("Contact_Name", "lookup", lookup_module="Contacts"),
         _f("Invoice_Date", "date"),
         _f("Due_Date", "date"),
-        _f("Status", "picklist", pick_list=INVOICE_STATUSES),
+        _f("Status", "picklist"),
         _f("Invoiced_Items", "subform", mandatory=True, subform="Invoiced_Items"),
         _f("Discount", "currency"),
         _f("Tax", "currency"),

@@ -16,6 +16,8 @@ from connector.sandbox.zoho.core import Core
 from connector.sandbox.zoho.limits import Faults
 from connector.sandbox.zoho.notify import Delivery
 from connector.sandbox.zoho.oauth import DEFAULT_SCOPE
+from connector.sandbox.zoho.profiles import OrgProfile
+from connector.sandbox.zoho.profiles import profile as find_profile
 from connector.sandbox.zoho.server import InProcessTransport, SimUrls, serve_pair
 
 __all__ = ["ZohoSimulator"]
@@ -34,10 +36,13 @@ class ZohoSimulator:
     ``api_transport()`` answer in-process, and token responses then name
     ``http://zoho-api.sim`` as ``api_domain`` (mount the API transport there, the accounts
     transport at ``http://zoho-accounts.sim``). ``search_lag`` is how many clock seconds a
-    write takes to reach the search index.
+    write takes to reach the search index. ``profile`` (a name from ``PROFILES`` or an
+    ``OrgProfile``) shapes the org: its picklists, custom fields and, unless ``edition`` is
+    given, its edition.
     """
 
-    def __init__(self, *, dc: str = "us", edition: str = "professional",
+    def __init__(self, *, dc: str = "us", edition: str | None = None,
+                 profile: str | OrgProfile = "default",
                  clock: Callable[[], datetime] | None = None,
                  concurrency_limit: int | None = None, sub_concurrency_limit: int = 10,
                  daily_credits: int | None = None, latency: float = 0.0,
@@ -45,8 +50,10 @@ class ZohoSimulator:
                  users: int = 10, currency: str = "USD", multi_currency: bool = False,
                  search_lag: float = 30.0,
                  notify_transport: httpx.BaseTransport | None = None):
+        shape = find_profile(profile)
         self._core = Core(
-            dc=dc, edition=edition, clock=clock or _utc_now, concurrency_limit=concurrency_limit,
+            dc=dc, edition=edition or shape.edition, profile=shape, clock=clock or _utc_now,
+            concurrency_limit=concurrency_limit,
             sub_concurrency_limit=sub_concurrency_limit, daily_credits=daily_credits,
             latency=latency, org_name=org_name, modules=list(modules), users=users,
             currency=currency, multi_currency=multi_currency, search_lag=search_lag,
@@ -87,6 +94,10 @@ class ZohoSimulator:
     @property
     def org_id(self) -> str:
         return self._core.org_id
+
+    @property
+    def profile(self) -> OrgProfile:
+        return self._core.profile
 
     @property
     def modules(self) -> list[str]:
@@ -192,6 +203,18 @@ class ZohoSimulator:
     def fields(self, module: str) -> list[str]:
         return [f.api_name for f in self._core.store.fields[ops.module_or_error(
             self._core, module)]]
+
+    def alter_field(self, module: str, api_name: str, **changes: Any) -> dict[str, Any]:
+        """Change a field as an admin would in Setup: ``length``, ``mandatory``, ``pick_list``
+        (strings or ``PicklistOption``: renamed, removed or new options)."""
+        return ops.alter_field(self._core, module, api_name, **changes)
+
+    def field_meta(self, module: str, api_name: str) -> dict[str, Any]:
+        """One field as ``GET /settings/fields`` shows it (picklist options included)."""
+        found = self._core.store.field_map(ops.module_or_error(self._core, module)).get(api_name)
+        if found is None:
+            raise KeyError(f"{module} has no field {api_name!r}")
+        return found.meta()
 
     # ---- notifications and workflows ------------------------------------------------------
     def wait_for_notifications(self, timeout: float = 5.0) -> bool:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from connector.sandbox.zoho.profiles import OrgProfile
 from connector.sandbox.zoho.schema import (
     COMMON_FIELDS,
     CURRENCY_FIELDS,
@@ -80,7 +81,7 @@ class ChangeEvent:
 
 class Store:
     def __init__(self, *, clock: Callable[[], datetime], modules: Iterable[str],
-                 multi_currency: bool, search_lag: float):
+                 multi_currency: bool, search_lag: float, profile: OrgProfile):
         self.lock = threading.RLock()
         self.clock = clock
         self.search_lag = timedelta(seconds=search_lag)
@@ -96,8 +97,12 @@ class Store:
         for module in modules:
             self.module_ids[module] = self.new_id()
             extra = CURRENCY_FIELDS if multi_currency else ()
-            base = (*MODULE_DEFS[module].fields, *COMMON_FIELDS, *extra)
-            self.fields[module] = [replace(f, field_id=self.new_id()) for f in base]
+            base = (*MODULE_DEFS[module].fields, *profile.extra_fields.get(module, ()),
+                    *COMMON_FIELDS, *extra)
+            self.fields[module] = [
+                replace(f, field_id=self.new_id(),
+                        pick_list=profile.options(module, f.api_name) or f.pick_list)
+                for f in base]
             self.records[module] = {}
             self.deleted[module] = []
             self._reindex(module)
@@ -155,6 +160,11 @@ class Store:
     def norm(f: Field, value: Any) -> str:
         text = str(value).strip()
         return text if f.case_sensitive else text.casefold()
+
+    def reindex(self, module: str) -> None:
+        """After a field changed: drop the cached field views and rebuild the value index."""
+        with self.lock:
+            self._reindex(module)
 
     def _reindex(self, module: str) -> None:
         self._field_maps.pop(module, None)

@@ -44,7 +44,9 @@ def _text(f: Field, value: Any, path: str) -> Any:
         raise _invalid(f, path, maximum_length=f.length)
     if f.data_type == "email" and value and not _EMAIL.match(value):
         raise _invalid(f, path)
-    if f.pick_list and value not in f.pick_list:
+    # A picklist takes only the display values it lists (Zoho's Kaizen #205: "Use the
+    # display_value in API requests"); anything else is INVALID_DATA naming the field.
+    if f.pick_list and value not in {o.display for o in f.pick_list}:
         raise _invalid(f, path)
     return value
 

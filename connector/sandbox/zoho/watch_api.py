@@ -90,6 +90,11 @@ def _fill(core: Core, channel: Channel, item: dict[str, Any], path: str, partial
         channel.expiry = _expiry(core, item.get("channel_expiry"), path)
     if "return_affected_field_values" in item:
         channel.return_affected_field_values = bool(item["return_affected_field_values"])
+    if "notify_on_related_action" in item:
+        value = item["notify_on_related_action"]
+        if not isinstance(value, bool):
+            raise _bad("notify_on_related_action", path, expected_data_type="boolean")
+        channel.notify_on_related_action = value
 
 
 def _success(core: Core, channel: Channel, message: str) -> dict[str, Any]:
@@ -145,7 +150,8 @@ def _apply_one(core: Core, item: dict[str, Any], path: str, mode: str) -> dict[s
 
 def _copy(channel: Channel) -> Channel:
     return Channel(channel.channel_id, list(channel.events), channel.notify_url, channel.token,
-                   channel.expiry, channel.return_affected_field_values)
+                   channel.expiry, channel.return_affected_field_values,
+                   notify_on_related_action=channel.notify_on_related_action)
 
 
 def enable(core: Core, req: Req, p: dict[str, str]) -> Resp:

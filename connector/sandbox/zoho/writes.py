@@ -90,8 +90,11 @@ def _subform_row(store: Store, parent: Field, row: Any, path: str,
     if item.get("List_Price") is None:
         product = store.get("Products", item["Product_Name"])
         item["List_Price"] = product.values.get("Unit_Price") if product else None
-    total = money(item["Quantity"]) * money(item["List_Price"])
-    item["Total"] = float(total.quantize(Decimal("0.01")))
+    # The row's total is rounded to cents first and its discount and tax (amounts in cents)
+    # apply to that: Zoho shows Total, Discount, Tax and Net_Total that add up (a choice: Zoho
+    # documents no rounding order).
+    total = (money(item["Quantity"]) * money(item["List_Price"])).quantize(Decimal("0.01"))
+    item["Total"] = float(total)
     net = total - money(item.get("Discount")) + money(item.get("Tax"))
     item["Net_Total"] = float(net.quantize(Decimal("0.01")))
     return item
