@@ -122,6 +122,8 @@ def _handle_api(core: Core, request: Request, in_process: bool) -> Resp:
             raise _fault_error(fault)
         if fault is not None and fault.kind == "expire":
             core.accounts.expire_access_tokens()
+        if fault is not None and fault.kind == "revoke":
+            core.accounts.revoke_all()
         scopes = _authenticate(core, request)
         req = _parse(request)
         req.scopes = scopes

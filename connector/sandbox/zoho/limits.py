@@ -102,13 +102,15 @@ class Limiter:
 @dataclass
 class Fault:
     # "fail" answers ``status`` without doing the work; "timeout" delays the answer;
-    # "expire" expires every access token just before the call is checked (API calls only).
+    # "expire" expires every access token just before the call is checked (API calls only);
+    # "revoke" revokes every refresh token as well (the user disconnected the app).
     kind: str
     remaining: int
     status: int = 500
     seconds: float = 0.0
     path_contains: str | None = None
     retry_after: int | None = None  # a 429's Retry-After header, in seconds
+    after: int = 0  # matching calls let through before this fault starts
 
 
 @dataclass
@@ -167,6 +169,12 @@ class Faults:
         with self._lock:
             self._queue.append(Fault("timeout", n, seconds=seconds, path_contains=path_contains))
 
+    def revoke_at(self, call: int, *, path_contains: str | None = None) -> None:
+        """The ``call``-th matching API call finds every token of the org revoked."""
+        with self._lock:
+            self._queue.append(Fault("revoke", 1, status=401, path_contains=path_contains,
+                                     after=call - 1))
+
     def clear(self) -> None:
         with self._lock:
             self._queue.clear()
@@ -175,6 +183,9 @@ class Faults:
         with self._lock:
             for fault in self._queue:
                 if fault.path_contains is None or fault.path_contains in path:
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._queue.remove(fault)
