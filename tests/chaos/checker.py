@@ -87,9 +87,11 @@ class Checker:
         self.edited: set[str] = set()  # QuickBooks ids edited during the scenario
 
     # ---- driving ---------------------------------------------------------------------
+    def connector(self) -> WebConnector:
+        return WebConnector(self.qbwc_url, self.books.name.lower(), PASSWORD, self.books.qb)
+
     def session(self) -> None:
-        with WebConnector(self.qbwc_url, self.books.name.lower(), PASSWORD,
-                          self.books.qb) as wc:
+        with self.connector() as wc:
             wc.run_session()
 
     def run(self) -> runs.RunResult:
