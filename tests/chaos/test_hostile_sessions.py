@@ -135,6 +135,6 @@ def test_drops_and_locks_with_edits_on_both_sides(served_world: World) -> None:
 def test_concurrent_edits_of_the_same_customers(served_world: World) -> None:
     figures = _hostile(served_world, customers=30 if FULL else 15, steps=10 if FULL else 5,
                        per_step=4, same_customers=True,
-                       name="d: same customers, both sides, dup/reordered notifications")
+                       name="d: same customers + dup notifs")
     assert figures.clean, figures.details[:20]
 
