@@ -120,6 +120,10 @@ def _handle_api(core: Core, request: Request, in_process: bool) -> Resp:
     try:
         if fault is not None and fault.kind == "fail":
             raise _fault_error(fault)
+        if fault is not None and fault.kind == "expire":
+            core.accounts.expire_access_tokens()
+        if fault is not None and fault.kind == "revoke":
+            core.accounts.revoke_all()
         scopes = _authenticate(core, request)
         req = _parse(request)
         req.scopes = scopes
@@ -134,6 +138,8 @@ def _handle_api(core: Core, request: Request, in_process: bool) -> Resp:
             time.sleep(max(0.0, core.latency - (time.perf_counter() - started)))
     except ApiError as exc:
         resp = Resp(exc.status, exc.body())
+        if fault is not None and fault.retry_after is not None:
+            resp.headers["Retry-After"] = str(fault.retry_after)
     except Exception:  # a simulator bug must still look like Zoho's 500, and be logged
         log.exception("zoho sim: %s %s failed", request.method, request.path)
         resp = Resp(500, error_body("INTERNAL_ERROR", "Internal server error occurred."))

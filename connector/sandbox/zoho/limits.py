@@ -7,11 +7,12 @@ as Zoho does. Credits are a rolling 24-hour window by the simulator's clock.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from connector.sandbox.zoho.errors import ApiError
@@ -100,11 +101,42 @@ class Limiter:
 
 @dataclass
 class Fault:
-    kind: str  # "fail" answers ``status`` without doing the work; "timeout" delays the answer
+    # "fail" answers ``status`` without doing the work; "timeout" delays the answer;
+    # "expire" expires every access token just before the call is checked (API calls only);
+    # "revoke" revokes every refresh token as well (the user disconnected the app).
+    kind: str
     remaining: int
     status: int = 500
     seconds: float = 0.0
     path_contains: str | None = None
+    retry_after: int | None = None  # a 429's Retry-After header, in seconds
+    after: int = 0  # matching calls let through before this fault starts
+
+
+@dataclass
+class Storm:
+    """Random faults on a share of the calls, from a seeded generator (chaos tests)."""
+
+    rate: float
+    rng: random.Random
+    statuses: tuple[int, ...] = (500, 502, 503, 504, 429)
+    timeout_seconds: float = 0.0
+    expire_share: float = 0.1
+    injected: list[tuple[str, str, int]] = field(default_factory=list)  # (kind, path, status)
+
+    def roll(self, path: str) -> Fault | None:
+        if self.rng.random() >= self.rate:
+            return None
+        pick = self.rng.random()
+        if path.startswith("/crm/") and pick < self.expire_share:
+            fault = Fault("expire", 1, status=401)
+        elif self.timeout_seconds and pick < 0.3:
+            fault = Fault("timeout", 1, seconds=self.timeout_seconds)
+        else:
+            status = self.rng.choice(self.statuses)
+            fault = Fault("fail", 1, status=status, retry_after=1 if status == 429 else None)
+        self.injected.append((fault.kind, path, fault.status))
+        return fault
 
 
 class Faults:
@@ -113,6 +145,20 @@ class Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._queue: list[Fault] = []
+        self.storm: Storm | None = None
+
+    def start_storm(self, rate: float, seed: int, *, timeout_seconds: float = 0.0,
+                    statuses: tuple[int, ...] = (500, 502, 503, 504, 429)) -> Storm:
+        """From now on about ``rate`` of the calls fail (5xx, 429 with Retry-After, a late
+        answer, an access token expiring), drawn from ``seed``; ``stop_storm`` ends it."""
+        with self._lock:
+            self.storm = Storm(rate, random.Random(seed), statuses, timeout_seconds)
+            return self.storm
+
+    def stop_storm(self) -> Storm | None:
+        with self._lock:
+            storm, self.storm = self.storm, None
+            return storm
 
     def fail_next(self, n: int, status: int = 500, *, path_contains: str | None = None) -> None:
         with self._lock:
@@ -123,6 +169,12 @@ class Faults:
         with self._lock:
             self._queue.append(Fault("timeout", n, seconds=seconds, path_contains=path_contains))
 
+    def revoke_at(self, call: int, *, path_contains: str | None = None) -> None:
+        """The ``call``-th matching API call finds every token of the org revoked."""
+        with self._lock:
+            self._queue.append(Fault("revoke", 1, status=401, path_contains=path_contains,
+                                     after=call - 1))
+
     def clear(self) -> None:
         with self._lock:
             self._queue.clear()
@@ -131,10 +183,15 @@ class Faults:
         with self._lock:
             for fault in self._queue:
                 if fault.path_contains is None or fault.path_contains in path:
+                    if fault.after > 0:
+                        fault.after -= 1
+                        return None
                     fault.remaining -= 1
                     if fault.remaining <= 0:
                         self._queue.remove(fault)
                     return fault
+            if self.storm is not None:
+                return self.storm.roll(path)
         return None
 
 

@@ -160,6 +160,12 @@ class Accounts:
         with self._lock:
             self._drop_refresh(token)
 
+    def revoke_all(self) -> None:
+        with self._lock:
+            for token in list(self.refresh):
+                self._drop_refresh(token)
+            self.access.clear()
+
     def expire_access_tokens(self) -> None:
         with self._lock:
             for access in self.access.values():
