@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-import pytest
 from lxml import etree
 from sqlmodel import col, select
 
@@ -22,9 +21,9 @@ from connector.store import (
     SessionState,
     Watermark,
 )
+from tests.qbwc.conftest import QBW
 from tests.qbwc.driver import Clock, run_session
 
-QBW = r"C:\Users\Public\Documents\Intuit\QuickBooks\Company Files\Acme.qbw"
 # authenticate's "go": QBWC uses the company file open in QuickBooks (none is pinned here).
 GO = ""
 
@@ -38,30 +37,6 @@ def _from_date(request: str) -> str | None:
     root = etree.fromstring(request.encode())
     found = root.xpath("//FromModifiedDate|//DeletedDateRangeFilter/FromDeletedDate")
     return found[0].text if found else None
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def tuned(settings: Settings) -> Settings:
-    return settings.model_copy(update={"max_returned_customers": 7, "max_returned_invoices": 4,
-                                       "max_returned_items": 50, "min_poll_seconds": 0})
-
-
-@pytest.fixture
-def service(db: Database, tuned: Settings, clock: Clock) -> QbwcService:
-    add_company(db, "Acme", "acme", "pw", company_file=QBW)
-    return QbwcService(db, tuned, clock=clock)
-
-
-@pytest.fixture
-def qb(clock: Clock) -> QuickBooksSimulator:
-    sim = QuickBooksSimulator(QBW, clock=lambda: clock.now - timedelta(minutes=5))
-    seed_company(sim, customers=20, invoices=9, lines_per_invoice=3, seed=7)
-    return sim
 
 
 def test_server_and_client_versions(service: QbwcService) -> None:

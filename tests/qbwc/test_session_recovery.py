@@ -8,16 +8,15 @@ taken over by the next login with the right password.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
 
 import pytest
 from lxml import etree
 from sqlmodel import col, select
 
 from connector.config import Settings
-from connector.qbwc import add_company, get_company
+from connector.qbwc import get_company
 from connector.qbwc.service import UNKNOWN_TICKET, QbwcService
-from connector.sandbox.qbd import QuickBooksSimulator, seed_company
+from connector.sandbox.qbd import QuickBooksSimulator
 from connector.store import (
     Company,
     Database,
@@ -29,38 +28,14 @@ from connector.store import (
     Watermark,
 )
 from connector.sync.backfill import BACKFILL_SEQ, backfill_status, queue_reads
+from tests.qbwc.conftest import QBW
 from tests.qbwc.driver import Clock, run_session
 
-QBW = r"C:\Users\Public\Documents\Intuit\QuickBooks\Company Files\Acme.qbw"
 # authenticate's "go": QBWC uses the company file open in QuickBooks (none is pinned here).
 GO = ""
 # The session's own reads: the file check, Customer in 3 pages (20 customers, 7 a page), Item,
 # Invoice in 3 pages (9 invoices, 4 a page), ListDeleted, TxnDeleted. A backfill comes after.
 OWN_READS = 10
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def tuned(settings: Settings) -> Settings:
-    return settings.model_copy(update={"max_returned_customers": 7, "max_returned_invoices": 4,
-                                       "max_returned_items": 50, "min_poll_seconds": 0})
-
-
-@pytest.fixture
-def service(db: Database, tuned: Settings, clock: Clock) -> QbwcService:
-    add_company(db, "Acme", "acme", "pw", company_file=QBW)
-    return QbwcService(db, tuned, clock=clock)
-
-
-@pytest.fixture
-def qb(clock: Clock) -> QuickBooksSimulator:
-    sim = QuickBooksSimulator(QBW, clock=lambda: clock.now - timedelta(minutes=5))
-    seed_company(sim, customers=20, invoices=9, lines_per_invoice=3, seed=7)
-    return sim
 
 
 @pytest.fixture
