@@ -99,15 +99,20 @@ class Mapped:
         related = field_hashes({"__related": list(self.related)})
         self.hash = content_hash(hashed, {**self.fields, **related})
 
-    def payload_for(self, previous: dict[str, str] | None, *, creating: bool) -> dict[str, Any]:
-        """What to send: everything to create the record; to update it, neither the
-        create-only fields nor a state field whose state is the one last written
-        (``previous``: the link's field hashes; a link written before states were hashed
-        holds none, and the state goes once more)."""
+    def payload_for(self, previous: dict[str, str] | None, *, creating: bool,
+                    always: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """What to send: everything to create the record; to update a record written before
+        (``previous``: the link's field hashes), only the fields whose value changed since,
+        and ``always`` (the key upserts dedupe on). Sending the rest would put back values
+        Zoho changed meanwhile: the other side's edit would be lost, and then taken for the
+        echo of our own write. A state field goes only when its state changed; a link
+        written before states were hashed holds none, and the state goes once more. With no
+        ``previous`` (a record adopted by match, a forced resync) all but the create-only
+        fields go."""
         if creating:
             return dict(self.payload)
         out = {k: v for k, v in self.payload.items() if k not in self.create_only}
-        for name in self.states:
-            if previous is not None and previous.get(name) == self.fields[name]:
-                out.pop(name, None)
-        return out
+        if previous is None:
+            return out
+        return {k: v for k, v in out.items()
+                if k in always or previous.get(k) != self.fields.get(k)}

@@ -10,7 +10,7 @@ mandatory field fails here, clearly and per record, without costing a Zoho call.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,8 @@ from connector.zoho.metadata import FieldInfo
 from connector.zoho.records import RecordFailed, RecordResult, RecordSaved
 
 __all__ = ["SyncContext", "Pending", "Saved", "Signals", "record_name"]
+
+_KEY = frozenset({QBD_KEY})  # upserts dedupe on it: it goes with every update
 
 
 def record_name(record: object) -> str | None:
@@ -107,13 +109,29 @@ class SyncContext:
         adopts = [p for p in pending if p.adopt is not None]
         saved: list[Saved] = []
         if upserts:
-            results = self.client.upsert(module, [p.payload for p in upserts],
-                                         duplicate_check_fields=[QBD_KEY])
-            saved += self._collect(upserts, results, adopted=False)
+            saved += self._upsert(module, upserts, resend=True)
         if adopts:
             results = self.client.update(module, [{**p.payload, "id": p.adopt}
                                                   for p in adopts])
             saved += self._collect(adopts, results, adopted=True)
+        return saved
+
+    def _upsert(self, module: str, pending: Sequence[Pending], *,
+                resend: bool) -> list[Saved]:
+        results = self.client.upsert(module, [p.payload for p in pending],
+                                     duplicate_check_fields=[QBD_KEY])
+        # An update sends only the changed fields; when the record is gone from Zoho
+        # (deleted there, or emptied from the recycle bin) the upsert creates it and Zoho
+        # asks for the mandatory fields: send the whole record once.
+        gone = {r.index for r in results if isinstance(r, RecordFailed) and resend
+                and r.error.code == "MANDATORY_NOT_FOUND"
+                and pending[r.index].payload != pending[r.index].mapped.payload}
+        saved = self._collect(pending, [r for r in results if r.index not in gone],
+                              adopted=False)
+        if gone:
+            whole = [replace(pending[i], payload=dict(pending[i].mapped.payload))
+                     for i in sorted(gone)]
+            saved += self._upsert(module, whole, resend=False)
         return saved
 
     def _collect(self, pending: Sequence[Pending], results: Sequence[RecordResult], *,
@@ -169,8 +187,9 @@ class SyncContext:
             if missing:
                 self.fail(entry, mapped.kind, mapped.qb_id, self._unmapped(mapped, missing[0]))
                 return
+        previous = None if adopt or entry.force else known
         into.append(Pending(entry, mapped, adopt,
-                            mapped.payload_for(None if adopt else known, creating=creating)))
+                            mapped.payload_for(previous, creating=creating, always=_KEY)))
 
     def _unmapped(self, mapped: Mapped, info: FieldInfo) -> RecordError:
         """Why a new record cannot be created, and how to fix it."""

@@ -107,15 +107,6 @@ def _hostile(world: World, *, customers: int, steps: int, per_step: int, name: s
     return figures
 
 
-# The bug (d) finds: QuickBooks -> Zoho upserts a customer's whole mapped payload, so a
-# QuickBooks edit to one field (Phone) rewrites the fields Zoho changed meanwhile (Fax) with
-# QuickBooks' older values. The Zoho edit still reaches QuickBooks (after the 3200 re-query),
-# but is then taken as the echo of our own write and never sent back: Zoho keeps the old
-# value for good. Fix: send only the fields whose hash changed since the last sync.
-CLOBBER = ("QuickBooks -> Zoho writes the whole payload and undoes concurrent Zoho edits of "
-           "other fields (see the comment above)")
-
-
 @pytest.mark.slow
 def test_short_drops_and_locks_with_edits_on_both_sides(served_world: World) -> None:
     figures = _hostile(served_world, customers=10, steps=3, per_step=2, same_customers=False,
@@ -131,7 +122,6 @@ def test_drops_and_locks_with_edits_on_both_sides(served_world: World) -> None:
 
 
 @pytest.mark.chaos
-@pytest.mark.xfail(strict=True, reason=CLOBBER)
 def test_concurrent_edits_of_the_same_customers(served_world: World) -> None:
     figures = _hostile(served_world, customers=30 if FULL else 15, steps=10 if FULL else 5,
                        per_step=4, same_customers=True,

@@ -30,6 +30,16 @@ def test_an_edit_in_quickbooks_leaves_the_salespersons_stage_alone() -> None:
     assert "Stage" not in sent and sent["Amount"] == 12
 
 
+def test_an_update_sends_only_what_changed_and_the_key() -> None:
+    before = deal("open", Stage="Qualification", QBD_Key="k", Description="old")
+    edited = deal("open", Stage="Qualification", QBD_Key="k", Description="new")
+    assert edited.payload_for(before.fields, creating=False, always=frozenset({"QBD_Key"})) \
+        == {"QBD_Key": "k", "Description": "new"}
+    # Adopted by a match or forced: nothing is known of what Zoho holds, so all of it goes.
+    assert set(edited.payload_for(None, creating=False)) == {
+        "Deal_Name", "Amount", "Stage", "QBD_Key", "Description"}
+
+
 def test_paying_the_invoice_moves_the_stage() -> None:
     before = deal("open", Stage="Qualification")
     assert deal("paid", Stage="Closed Won").payload_for(before.fields, creating=False)[

@@ -131,3 +131,37 @@ def test_an_edit_in_quickbooks_updates_only_that_record(world: World, acme: Book
     events = [e for e in run_events(world.db, summary.run_id) if e.action == "updated"]
     assert [(e.qb_id, e.changed_fields) for e in events] == [(customer.list_id, ["Fax"])]
 
+
+
+def _account(world: World, list_id: str) -> dict[str, object]:
+    return next(a for a in world.records("Accounts")
+                if parse_key(str(a[QBD_KEY])).qb_id == list_id)
+
+
+def test_an_edit_in_quickbooks_keeps_a_zoho_edit_of_another_field(
+        world: World, acme: Books) -> None:
+    world.sync("Acme")
+    customer = next(c for c in acme.qb.company.listed("Customer") if c.parent_id is None)
+    zoho_id = str(_account(world, customer.list_id)["id"])
+    world.sim.edit_record("Accounts", zoho_id, Phone="+1 555 0101")  # sales, meanwhile
+    acme.qb.company.modify_customer(customer.list_id, Fax="+1 555 0199")
+    world.session("Acme")
+    world.sync("Acme")
+    account = _account(world, customer.list_id)
+    assert (account["Fax"], account["Phone"]) == ("+1 555 0199", "+1 555 0101")
+
+
+def test_a_record_deleted_in_zoho_comes_back_whole_with_the_next_quickbooks_edit(
+        world: World, acme: Books) -> None:
+    world.sync("Acme")
+    customer = next(c for c in acme.qb.company.listed("Customer") if c.parent_id is None)
+    before = _account(world, customer.list_id)
+    world.sim.delete_record("Accounts", str(before["id"]))
+    acme.qb.company.modify_customer(customer.list_id, Fax="+1 555 0199")
+    world.session("Acme")
+    summary = world.sync("Acme")
+    assert summary.counts["failed"] == 0, summary.markdown()
+    again = _account(world, customer.list_id)
+    assert again["id"] != before["id"] and again["Fax"] == "+1 555 0199"
+    assert again["Account_Name"] == before["Account_Name"]
+    assert again["Billing_City"] == before["Billing_City"]
