@@ -29,7 +29,7 @@ __all__ = ["COUNT_KEYS", "WARNING", "RunStatus", "AuditRecorder", "AuditSummary"
            "close_abandoned", "get_run", "list_runs", "run_events"]
 
 COUNT_KEYS: tuple[str, ...] = ("read", "created", "updated", "unchanged", "deleted", "conflicts",
-                               "failed", "warnings")
+                               "failed", "warnings", "retried")
 # Events that say a record was written, but not quite as its source has it: not failures.
 WARNING = "warning"
 # Events are written in batches: a backfill touches tens of thousands of records.

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +29,7 @@ from connector.sync.backfill import backfill_status, queue_reads
 from connector.sync.qb_to_zoho import Progress, SyncOptions, sync_company
 from connector.sync.responses import mark_for_resync, pending_companies
 from connector.sync.zoho_to_qb import apply_notifications
+from connector.zoho.client import ZohoClient
 from connector.zoho.connection import load_connection
 
 __all__ = ["BackfillResult", "sync_quickbooks", "sync_back", "renew_channels", "backfill",
@@ -51,6 +53,22 @@ def _company_id(company: Company) -> int:
     return company.id
 
 
+@contextmanager
+def _zoho(env: RunEnv, connection: str, audit: AuditRecorder) -> Iterator[ZohoClient]:
+    """The run's Zoho client; the failures it tried again go into the run's audit unit
+    (counted, and one event naming them), however the run ends."""
+    with env.connect(connection) as client:
+        try:
+            yield client
+        finally:
+            retried = client.retried
+            if retried:
+                audit.count("retried", retried.total())
+                audit.event("retried", error_code="ZOHO_RETRIES", error_message=(
+                    "Zoho calls tried again after: "
+                    + ", ".join(f"{code} x{n}" for code, n in retried.most_common())))
+
+
 def _sync_stored(env: RunEnv, company: Company, audit: AuditRecorder,
                  check: Callable[[], None], progress: Progress | None) -> None:
     take_requests(env.db, _company_id(company), audit.run_id, env.clock())
@@ -61,7 +79,7 @@ def _sync_stored(env: RunEnv, company: Company, audit: AuditRecorder,
             progress(done, total)
 
     connection = _connection(env, company)
-    with env.connect(connection.name) as client:
+    with _zoho(env, connection.name, audit) as client:
         sync_company(env.db, client, company, audit, connection_id=require_id(connection),
                      clock=env.clock, progress=step,
                      options=SyncOptions.from_settings(env.settings))
@@ -83,7 +101,7 @@ def sync_back(env: RunEnv, connection: str = "default", company: str | None = No
     company_id = get_company(env.db, company).id if company else None
 
     def body(audit: AuditRecorder, check: Callable[[], None]) -> None:
-        with env.connect(connection) as client:
+        with _zoho(env, connection, audit) as client:
             apply_notifications(env.db, client, env.settings, audit, company_id=company_id,
                                 connection_id=row.id, clock=env.clock)
         check()
@@ -97,7 +115,7 @@ def renew_channels(env: RunEnv, connection: str = "default") -> RunResult:
     row = load_connection(env.db, connection)
 
     def body(audit: AuditRecorder, check: Callable[[], None]) -> None:
-        with env.connect(connection) as client:
+        with _zoho(env, connection, audit) as client:
             renew_all(env.db, client, env.settings, audit, connection_id=row.id,
                       clock=env.clock)
         check()

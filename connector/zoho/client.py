@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 
 import httpx
 
+from connector.errors import ConnectorError
 from connector.store.types import utcnow
 from connector.zoho.auth import ZohoAuth
 from connector.zoho.base import Reply, encode_json
@@ -60,6 +62,9 @@ class ZohoClient(RecordsApi, CoqlApi, MetadataApi, NotificationsApi):
         self._http = httpx.Client(transport=transport, auth=auth, timeout=timeout)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        # Failures tried again, by error code: a run's audit shows what Zoho put it through.
+        self.retried: Counter[str] = Counter()
+        self._retried_lock = threading.Lock()
 
     @property
     def api_domain(self) -> str:
@@ -107,7 +112,12 @@ class ZohoClient(RecordsApi, CoqlApi, MetadataApi, NotificationsApi):
             log.debug("%s -> %d", what, response.status_code)
             return Reply(response.status_code, decoded, response.headers)
 
-        return self.retry.run(attempt, what=what, idempotent=idempotent)
+        return self.retry.run(attempt, what=what, idempotent=idempotent,
+                              on_retry=self._count_retry)
+
+    def _count_retry(self, exc: ConnectorError) -> None:
+        with self._retried_lock:  # calls run on the pool's threads
+            self.retried[str(exc.code or type(exc).__name__)] += 1
 
     def _executor(self) -> ThreadPoolExecutor:
         with self._pool_lock:

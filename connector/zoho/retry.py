@@ -70,8 +70,10 @@ class RetryPolicy:
             return None if after > self.max_retry_after else float(after)
         return self.backoff(attempt)
 
-    def run(self, fn: Callable[[], T], *, what: str, idempotent: bool = True) -> T:
-        """Call ``fn`` until it succeeds or the policy gives up; the last error propagates."""
+    def run(self, fn: Callable[[], T], *, what: str, idempotent: bool = True,
+            on_retry: Callable[[ConnectorError], None] | None = None) -> T:
+        """Call ``fn`` until it succeeds or the policy gives up; the last error propagates.
+        ``on_retry`` hears of every failure that is tried again (the audit counts them)."""
         attempt = 1
         while True:
             try:
@@ -82,6 +84,8 @@ class RetryPolicy:
                     raise
                 log.warning("%s: %s; retry %d/%d in %.2fs", what, exc, attempt,
                             self.attempts - 1, delay)
+                if on_retry is not None:
+                    on_retry(exc)
                 self.sleep(delay)
                 attempt += 1
 

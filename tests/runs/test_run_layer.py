@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from connector import runs
-from connector.audit import AuditRecorder, get_run, list_runs
+from connector.audit import AuditRecorder, get_run, list_runs, run_events
 from connector.cli import cli
 from connector.config import Settings
 from connector.qbwc import add_company
@@ -122,6 +122,20 @@ def test_any_exception_ends_the_audit_run_failed_with_its_type_and_message(
     assert summary.status == "failed" and summary.error == "KeyError: 'org_id'"
     assert summary.ended_at is not None
     assert runs.sync_quickbooks(world.run_env(), "Acme").status == "completed"
+
+
+def test_zoho_calls_tried_again_are_counted_and_named_in_the_runs_audit(world: World) -> None:
+    world.add_books("Acme")
+    world.session("Acme")
+    world.sim.faults.fail_next(2, 503, path_contains="/Accounts")
+    world.sim.faults.fail_next(1, 500, path_contains="/Deals")
+    result = runs.sync_quickbooks(world.run_env(), "Acme")
+    assert result.status == "completed"
+    summary = get_run(world.db, result.summary.run_id)
+    assert summary.counts["retried"] == 3
+    [event] = [e for e in run_events(world.db, summary.run_id) if e.action == "retried"]
+    assert event.error_message is not None and "x" in event.error_message
+    assert "| retried |" in summary.markdown()
 
 
 def test_a_run_whose_process_was_killed_is_closed_as_abandoned(
