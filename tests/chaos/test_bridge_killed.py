@@ -1,7 +1,8 @@
 """(b) The bridge (`ml-connector bridge`, a subprocess) is killed with SIGKILL after
-authenticate, in the middle of a multi-page iterator and between the last receive and
-closeConnection, then restarted: the next Web Connector sessions complete, and after the runs
-both systems agree (nothing lost, nothing twice)."""
+authenticate, in the middle of a multi-page iterator, between the last receive and
+closeConnection and in the middle of a backfill's reads, then restarted: the next Web
+Connector sessions complete, the backfill's reads are answered, and after the runs both
+systems agree (nothing lost, nothing twice)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,15 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlmodel import col, select
 
+from connector import runs
 from connector.errors import ConnectorError
 from connector.sandbox.qbd import QuickBooksSimulator
 from connector.sandbox.webconnector import WebConnector
+from connector.store import QueuedRequest, RequestState
 from connector.store.types import utcnow
+from connector.sync.backfill import BACKFILL_SEQ
 from tests.bridge.test_cli_bridge import _free_port, _wait_healthy
 from tests.sync.conftest import PASSWORD, World
 
@@ -72,6 +77,10 @@ class Killing:
         self.handled += 1
         if self.at == "iterator" and self.handled == self.after:
             self.kill()
+        # A backfill's read of every customer (no date filter), its first page answered.
+        if self.at == "backfill" and "<CustomerQueryRq" in request_xml \
+                and "FromModifiedDate" not in request_xml:
+            self.kill()
         return answer
 
     def end_session(self) -> None:
@@ -89,8 +98,11 @@ def test_bridge_killed_and_restarted_loses_nothing(served_world: World) -> None:
     bridge = Bridge()
     edited: set[str] = set()
     try:
-        for at, after in (("authenticate", 0), ("iterator", 2), ("close", 0)):
+        for at, after in (("authenticate", 0), ("iterator", 2), ("close", 0),
+                          ("backfill", 0)):
             bridge.start()
+            if at == "backfill":  # standing reads, taken by the session that dies
+                runs.backfill(world.run_env(), "Acme", resync_stored=False)
             trap = Killing(books.qb, bridge.kill, at=at, after_requests=after)
             with (WebConnector(f"{bridge.url}/qbwc", "acme", PASSWORD, trap) as wc,
                   pytest.raises((ConnectorError, httpx.HTTPError))):
@@ -108,6 +120,14 @@ def test_bridge_killed_and_restarted_loses_nothing(served_world: World) -> None:
         check.run()
         check.converge(figures)
         check.compare(figures)
+        # Each of the backfill's reads was answered in the end: none cancelled, none waiting.
+        with world.db.session() as s:
+            reads = [(r.entity, r.state) for r in s.exec(
+                select(QueuedRequest).where(col(QueuedRequest.seq) >= BACKFILL_SEQ)).all()]
+        unanswered = [r for r in reads if r[1] != RequestState.ANSWERED]
+        if not reads or unanswered:
+            figures.lost_edits += 1
+            figures.details.append(f"backfill reads not answered: {unanswered or 'none queued'}")
     finally:
         bridge.kill()
     RESULTS.append(figures)
