@@ -1,7 +1,8 @@
 """(c) The Web Connector drops connections mid-session and QuickBooks answers lock errors
 (3170-3180), while (d) Zoho and QuickBooks edit the same customers at once (the Mods carry a
-stale EditSequence: the 3200 path) and Zoho's notifications arrive twice and out of order.
-After the bounded convergence both edits of every customer are on both sides."""
+stale EditSequence: the 3200 path) and Zoho's notifications arrive twice and out of order;
+(f) the notification channel lapses mid-run and the scheduled renewal catches up. After the
+bounded convergence both edits of every customer are on both sides."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ LOCKS = (3170, 3180)  # the lock codes the QuickBooks simulator answers
 
 
 def _hostile(world: World, *, customers: int, steps: int, per_step: int, name: str,
-             same_customers: bool) -> Figures:
+             same_customers: bool, lapse_at: int | None = None) -> Figures:
     seed = chaos_seed()
     rng = random.Random(seed + 3)
     figures = Figures(name, seed)
@@ -56,6 +57,9 @@ def _hostile(world: World, *, customers: int, steps: int, per_step: int, name: s
                 half = len(names) // 2
                 in_zoho = rng.sample(names[:half], per_step)
                 in_qb = rng.sample(names[half:], per_step)
+            if step == lapse_at:  # (f) nobody renewed the channel: Zoho edits go unheard
+                world.sim.lapse_channels()
+                figures.injected += 1
             for each in in_zoho:
                 customer = books.qb.company.customer(each)
                 fax = f"555-{rng.randrange(10000):04d}"
@@ -86,6 +90,8 @@ def _hostile(world: World, *, customers: int, steps: int, per_step: int, name: s
             figures.injected += kind != "normal"
             world.clock.advance(minutes=1 + step % 3)
         books.qb.faults.clear()
+        # The scheduled renewal: re-opens a lapsed channel and catches up on what it missed.
+        runs.renew_channels(world.run_env())
         check.converge(figures, max_rounds=8)
         check.compare(figures)
         for list_id, (qb_field, value) in want_qb.items():
@@ -128,3 +134,10 @@ def test_concurrent_edits_of_the_same_customers(served_world: World) -> None:
                        name="d: same customers + dup notifs")
     assert figures.clean, figures.details[:20]
 
+
+
+@pytest.mark.chaos
+def test_a_channel_lapsing_mid_run_loses_no_zoho_edit(served_world: World) -> None:
+    figures = _hostile(served_world, customers=16, steps=4, per_step=3, same_customers=False,
+                       lapse_at=1, name="f: channel lapses")
+    assert figures.clean, figures.details[:20]

@@ -225,6 +225,9 @@ class ZohoSimulator:
         with self._core.notifier.lock:
             return list(self._core.notifier.deliveries)
 
+    def lapse_channels(self) -> None:
+        self._core.notifier.lapse()
+
     @property
     def channels(self) -> list[dict[str, Any]]:
         core = self._core
