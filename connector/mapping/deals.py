@@ -20,8 +20,8 @@ from connector.mapping.values import NO_VALUES, OrgValues, QbState
 from connector.qbxml.models import Invoice
 from connector.zoho.fields import QBD_KEY
 
-__all__ = ["DealContext", "invoice_state", "invoice_label", "deal_name", "map_deal",
-           "closed_deal", "VOID_MEMO"]
+__all__ = ["DealContext", "contact_field", "invoice_state", "invoice_label", "deal_name",
+           "map_deal", "closed_deal", "VOID_MEMO"]
 
 STAGE = "Stage"
 # qbXML has no void flag on InvoiceRet: QuickBooks zeroes a voided invoice and starts its
@@ -40,6 +40,9 @@ class DealContext:
     product_ids: tuple[str, ...] = ()
     org: OrgCurrency = field(default_factory=OrgCurrency)
     values: OrgValues = NO_VALUES
+    # The primary Contact of the customer's Account (None: the customer names no person,
+    # and a Contact a salesperson chose is left alone).
+    contact_id: str | None = None
 
 
 def invoice_state(invoice: Invoice) -> QbState:
@@ -67,6 +70,11 @@ def _description(invoice: Invoice, note: str | None) -> str | None:
     return clip("\n".join(p for p in parts if p), _DESCRIPTION.max_length)
 
 
+def contact_field(ctx: DealContext) -> dict[str, Any]:
+    """``Contact_Name`` for a Deal or Zoho Invoice, when the customer has a primary Contact."""
+    return {"Contact_Name": {"id": ctx.contact_id}} if ctx.contact_id else {}
+
+
 def map_deal(invoice: Invoice, ctx: DealContext) -> Mapped:
     money = conversion(invoice, ctx.org)
     state = invoice_state(invoice)
@@ -75,6 +83,7 @@ def map_deal(invoice: Invoice, ctx: DealContext) -> Mapped:
         Deal_Name=deal_name(invoice),
         Amount=money.amount(invoice.total),
         Account_Name={"id": ctx.account_id},
+        **contact_field(ctx),
         Description=_description(invoice, money.note(invoice.total)),
         **money.zoho_fields(),
     )

@@ -114,6 +114,8 @@ DEAL_FIELDS: tuple[FieldRule, ...] = (
     _rule("Closing_Date", "TxnDate", owner=Owner.QBD, kind=Kind.DATE),
     _rule("Stage", "IsPaid", owner=Owner.SALES, computed=True),
     _rule("Account_Name", "CustomerRef/ListID", owner=Owner.QBD, computed=True),
+    # The customer's primary Contact (the person of the top-level customer), when it has one.
+    _rule("Contact_Name", "CustomerRef/ListID", owner=Owner.QBD, computed=True),
     _rule("Currency", "CurrencyRef/FullName", owner=Owner.QBD, computed=True),
     _rule("Exchange_Rate", "ExchangeRate", owner=Owner.QBD, kind=Kind.MONEY, computed=True),
     _rule("Description", "RefNumber", "PONumber", "Memo", owner=Owner.QBD, max_length=32000,
@@ -125,6 +127,7 @@ INVOICE_FIELDS: tuple[FieldRule, ...] = (
     _rule("Due_Date", "DueDate", owner=Owner.QBD, kind=Kind.DATE),
     _rule("Status", "IsPaid", owner=Owner.SALES, computed=True),
     _rule("Account_Name", "CustomerRef/ListID", owner=Owner.QBD, computed=True),
+    _rule("Contact_Name", "CustomerRef/ListID", owner=Owner.QBD, computed=True),
     _rule("Deal_Name", "TxnID", owner=Owner.QBD, computed=True),
     _rule("Invoiced_Items", "InvoiceLineRet", owner=Owner.QBD, computed=True),
     # Discount lines and sales tax go on the Invoiced_Items lines they belong to; the

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from connector.mapping.currency import CENT, conversion
-from connector.mapping.deals import DealContext, invoice_label, invoice_state
+from connector.mapping.deals import DealContext, contact_field, invoice_label, invoice_state
 from connector.mapping.fields import INVOICE_FIELDS, clip, map_fields
 from connector.mapping.keys import INVOICE, qbd_key
 from connector.mapping.lines import invoice_rows
@@ -55,6 +55,7 @@ def map_invoice(invoice: Invoice, ctx: DealContext, deal_id: str,
     payload.update(
         Subject=clip(invoice_label(invoice), _SUBJECT.max_length),
         Account_Name={"id": ctx.account_id},
+        **contact_field(ctx),
         Deal_Name={"id": deal_id},
         Tax=rows.tax,
         Discount=Decimal(0),

@@ -13,6 +13,7 @@ from connector.reviews import close_reviews, decisions, open_review
 from connector.store import ReviewDecision
 from connector.sync.batch import Batch, Entry
 from connector.sync.context import Pending, SyncContext
+from connector.sync.deal_contacts import repoint_contacts
 
 __all__ = ["sync_customers"]
 
@@ -78,7 +79,9 @@ def _accounts(ctx: SyncContext, entries: Sequence[Entry[Customer]]) -> dict[str,
 
 
 def _contacts(ctx: SyncContext, entries: Sequence[Entry[Customer]],
-              adopt: dict[str, str]) -> None:
+              adopt: dict[str, str], had_account: set[str]) -> None:
+    """Write the primary Contacts (``had_account``: customers whose Account was in Zoho
+    before this chunk, so their Deals may need to follow a new Contact)."""
     pending: list[Pending] = []
     for e in entries:
         c = e.record
@@ -93,7 +96,17 @@ def _contacts(ctx: SyncContext, entries: Sequence[Entry[Customer]],
         link = ctx.links.get(CONTACT, c.list_id)
         known = link is not None and link.zoho_id is not None
         ctx.sort_out(e, mapped, pending, None if known else adopt.get(c.list_id))
-    ctx.write_and_commit(CONTACT.zoho_module, pending)
+    before = {p.mapped.qb_id: ctx.links.zoho_id([CONTACT], p.mapped.qb_id) for p in pending}
+    saved = ctx.write_and_commit(CONTACT.zoho_module, pending)
+    # A customer whose primary Contact is another Zoho record now: the Deals its Account
+    # already had follow. (A customer new to Zoho has no Deals yet: nothing to ask.)
+    moved: dict[str, str] = {}
+    for x in saved:
+        qb_id = x.pending.mapped.qb_id
+        account = ctx.links.zoho_id([ACCOUNT], qb_id)
+        if account and qb_id in had_account and x.zoho_id != before.get(qb_id):
+            moved[account] = x.zoho_id
+    repoint_contacts(ctx, moved)
 
 
 def _jobs(ctx: SyncContext, entries: Sequence[Entry[Customer]]) -> None:
@@ -124,11 +137,13 @@ def _jobs(ctx: SyncContext, entries: Sequence[Entry[Customer]]) -> None:
 def sync_customers(ctx: SyncContext, batch: Batch) -> None:
     entries = list(batch.customers.values())
     tops = _fresh(ctx, [e for e in entries if not e.record.is_job])
+    had_account = {e.record.list_id for e in entries
+                   if ctx.links.zoho_id([ACCOUNT], e.record.list_id)}
     if tops:
         adopt = _accounts(ctx, tops)
-        _contacts(ctx, tops, adopt)
+        _contacts(ctx, tops, adopt, had_account)
     # Contacts of customers whose Account is current still need their own check.
     fresh = {id(e) for e in tops}
     current = [e for e in entries if not e.record.is_job and id(e) not in fresh]
-    _contacts(ctx, current, {})
+    _contacts(ctx, current, {}, had_account)
     _jobs(ctx, [e for e in entries if e.record.is_job])

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from connector.mapping.deals import DealContext, map_deal
 from connector.mapping.invoices import map_invoice
-from connector.mapping.keys import ACCOUNT, DEAL, INVOICE, JOB, PRODUCT
+from connector.mapping.keys import ACCOUNT, CONTACT, DEAL, INVOICE, JOB, PRODUCT
 from connector.qbxml.models import Invoice
 from connector.sync.batch import Batch, Entry
 from connector.sync.context import Pending, Saved, SyncContext
@@ -25,6 +25,23 @@ class _Resolved:
     entry: Entry[Invoice]
     deal: DealContext
     products: dict[str, str]  # item ListID -> Zoho product id
+
+
+def _load_top_customers(ctx: SyncContext, invoices: Sequence[Invoice]) -> None:
+    """A job's invoice takes the Contact of its top-level customer: load that customer's
+    Account and Contact links (a job's own link names only the Account)."""
+    accounts = [ctx.links.zoho_id([JOB], i.customer.list_id or "") for i in invoices]
+    ctx.links.load_by_zoho(ACCOUNT, [a for a in accounts if a])
+    tops = [ctx.links.qb_id_of(ACCOUNT, a) for a in accounts if a]
+    ctx.links.load((CONTACT,), [t for t in tops if t])
+
+
+def primary_contact(ctx: SyncContext, customer_id: str, account_id: str) -> str | None:
+    """The Zoho id of the primary Contact of the Account an invoice's customer belongs to."""
+    own = ctx.links.get(ACCOUNT, customer_id)
+    top = customer_id if own is not None and own.zoho_id else ctx.links.qb_id_of(ACCOUNT,
+                                                                                account_id)
+    return ctx.links.zoho_id([CONTACT], top) if top else None
 
 
 def _resolve(ctx: SyncContext, entry: Entry[Invoice]) -> _Resolved | None:
@@ -45,7 +62,9 @@ def _resolve(ctx: SyncContext, entry: Entry[Invoice]) -> _Resolved | None:
             return None
         if link.zoho_id and not link.deleted:
             products[line.item.list_id] = link.zoho_id
-    deal = DealContext(ctx.scope, account, tuple(products.values()), ctx.org, ctx.zoho.values)
+    contact = primary_contact(ctx, inv.customer.list_id or "", account)
+    deal = DealContext(ctx.scope, account, tuple(products.values()), ctx.org, ctx.zoho.values,
+                       contact_id=contact)
     return _Resolved(entry, deal, products)
 
 
@@ -84,6 +103,7 @@ def _invoices(ctx: SyncContext, resolved: Sequence[_Resolved]) -> None:
 def sync_deals(ctx: SyncContext, batch: Batch) -> None:
     pending: list[Pending] = []
     resolved: list[_Resolved] = []
+    _load_top_customers(ctx, [e.record for e in batch.invoices.values()])
     for e in batch.invoices.values():
         inv = e.record
         deal_done = ctx.links.already_synced(DEAL, inv.txn_id, inv.edit_sequence, force=e.force)

@@ -83,6 +83,26 @@ class LinkBook:
                     link.field_hashes = link.field_hashes or {}
                     self._rows[(link.qb_type, link.qb_id)] = link
 
+    def load_by_zoho(self, kind: LinkKind, zoho_ids: Iterable[str]) -> None:
+        """Load the links of ``kind`` that point at these Zoho records (a job's Account ->
+        its top-level customer)."""
+        known = {r.zoho_id for r in self._rows.values() if r.qb_type == kind.qb_type}
+        wanted = sorted({i for i in zoho_ids if i} - known)
+        with self.db.session() as s:
+            for start in range(0, len(wanted), _IN_BATCH):
+                found = s.exec(select(RecordLink.qb_id)
+                               .where(col(RecordLink.company_id) == self.company_id)
+                               .where(col(RecordLink.qb_type) == kind.qb_type)
+                               .where(col(RecordLink.zoho_id).in_(
+                                   wanted[start:start + _IN_BATCH]))).all()
+                self.load((kind,), found)
+
+    def qb_id_of(self, kind: LinkKind, zoho_id: str) -> str | None:
+        """The QuickBooks id of a loaded link of ``kind`` to Zoho record ``zoho_id``."""
+        return next((r.qb_id for r in self._rows.values()
+                     if r.qb_type == kind.qb_type and r.zoho_id == zoho_id and not r.deleted),
+                    None)
+
     def get(self, kind: LinkKind, qb_id: str) -> Link | None:
         return self._rows.get((kind.qb_type, qb_id))
 
