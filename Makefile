@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo lint test chaos bench clean
+.PHONY: install demo lint test test-ui chaos bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -30,9 +30,21 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	@PGURL="$${MLC_TEST_POSTGRES_URL:-$$($(PY) -m tests.pgprobe)}"; \
 	if [ -n "$$PGURL" ]; then echo "PostgreSQL tests: on ($$PGURL)"; else echo "PostgreSQL tests: off (no server answered)"; fi; \
+	if [ -x /usr/bin/chromium ]; then echo "Prefect UI browser test: on (/usr/bin/chromium)"; else echo "Prefect UI browser test: SKIPPED (no /usr/bin/chromium; make test-ui installs it)"; fi; \
 	MLC_TEST_POSTGRES_URL="$$PGURL" $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; \
 	exit $$rc
+
+# The Prefect UI in a real browser: Debian's chromium (installed when missing) driven by
+# Playwright, screenshots kept in docs/. `make test` runs the same test when /usr/bin/chromium
+# exists.
+test-ui: $(STAMP)
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "installing Debian's chromium (apt-get) for the browser test"; \
+	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+	  $$SUDO apt-get install -y -q chromium || { $$SUDO apt-get update -q && $$SUDO apt-get install -y -q chromium; }; \
+	fi
+	MLC_UI_SCREENSHOTS_DIR=docs $(PY) -m pytest tests/flows/test_prefect_ui.py -p no:cacheprovider $(PYTEST_ARGS)
 
 # The chaos suite at full size (seeded; MLC_CHAOS_SEED overrides the seed), printing its
 # figures: duplicates, lost edits, divergent fields, failures missing from the audit.

@@ -242,17 +242,19 @@ class Server(Service):
 
 
 @contextmanager
-def start_server(home: Path) -> Iterator[Server]:
+def start_server(home: Path, *, ui: bool = False) -> Iterator[Server]:
     """``prefect server start`` on a free loopback port, its own PREFECT_HOME and SQLite
-    database, analytics off, and the scheduler looping every few seconds; stopped on exit."""
+    database, analytics off, and the scheduler looping every few seconds; stopped on exit.
+    The dashboard only with ``ui`` (building its static files costs seconds)."""
     port = free_port()
     env = clean_env() | {
         "PREFECT_HOME": str(home),
         "PREFECT_SERVER_DATABASE_CONNECTION_URL":
             f"sqlite+aiosqlite:///{(home / 'prefect.db').as_posix()}",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        # The dashboard is not needed here and building its static files costs seconds.
-        "PREFECT_UI_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "true" if ui else "false",
+        # The dashboard's pages call the API here (its default is port 4200).
+        "PREFECT_UI_API_URL": f"http://{HOST}:{port}/api",
         # Settings of prefect 3.8.8 (prefect/settings/models/server/services.py): the main
         # loop every 2 s (default 60) and the newly-created-deployments loop every second.
         "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "2",
