@@ -90,6 +90,9 @@ class Settings(BaseSettings):
     # bounded); a response whose records keep failing is retried this many runs, then left.
     sync_chunk_responses: int = 20
     sync_max_attempts: int = 5
+    # Phone numbers typed without a country code are read as this country's (ISO code, e.g.
+    # DE); default: the country of the QuickBooks company's address, else US.
+    phone_region: str | None = None
     # Deal stages and Invoice statuses come from the org's metadata, chosen by meaning (see
     # ``ml-connector zoho mapping``); this only pre-sets the open invoices' stage for every
     # connection that has not chosen one (a value the org does not list is not used).

@@ -34,6 +34,7 @@ _FIX = ("Open the right company file in QuickBooks; or, if this is the right com
 class CompanyIdentity:
     key: str  # SHA-256 of the normalised company and legal names
     name: str
+    country: str | None = None  # of the company's address: where its phone numbers are local
 
 
 def read_identity(response: str) -> CompanyIdentity | None:
@@ -47,7 +48,9 @@ def read_identity(response: str) -> CompanyIdentity | None:
         return None
     names = [(n or "").strip().casefold() for n in (info.company_name, info.legal_company_name)]
     key = hashlib.sha256("\x1f".join(names).encode("utf-8")).hexdigest()
-    return CompanyIdentity(key, (info.company_name or info.legal_company_name or "").strip())
+    country = (info.address.country or "").strip() if info.address else ""
+    return CompanyIdentity(key, (info.company_name or info.legal_company_name or "").strip(),
+                           country or None)
 
 
 def _tail(path: str) -> list[str]:
@@ -108,11 +111,13 @@ def confirm_company(s: Session, company: Company, session: QbwcSession,
         if registered and not (path_same or same_file_elsewhere(registered, reported)):
             return path_problem(company, reported)
         company.company_identity, company.qb_company_name = seen.key, seen.name
+        company.qb_country = seen.country or company.qb_country
         company.last_file_matched = True if registered else None
         log.info("company %s: learned its QuickBooks company %r from %s", company.name,
                  seen.name, reported)
         return None
     if seen.key == company.company_identity:
+        company.qb_country = seen.country or company.qb_country
         company.last_file_matched = True if registered else None
         if not path_same:
             log.info("company %s: %s is the registered QuickBooks company %r under another path",

@@ -91,6 +91,9 @@ class Company(SQLModel, table=True):
     # path is accepted when it is this same company.
     company_identity: str | None = None
     qb_company_name: str | None = None
+    # The country of the company's address in QuickBooks: phone numbers typed without a
+    # country code are read as this country's (MLC_PHONE_REGION overrides it).
+    qb_country: str | None = None
     poll_minutes: int = 10
     active: bool = True
     # Stable GUIDs for the .qwc file: QBWC keys its registration on them.

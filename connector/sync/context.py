@@ -20,6 +20,7 @@ from connector.mapping.currency import OrgCurrency
 from connector.mapping.keys import LinkKind
 from connector.mapping.payload import Mapped, changed_fields
 from connector.mapping.values import QbState, fixed_key
+from connector.match_index import IndexSource
 from connector.store import Database
 from connector.sync.batch import Entry
 from connector.sync.journal import ACTIONS, Journal
@@ -85,6 +86,8 @@ class SyncContext:
     org: OrgCurrency
     zoho: Org
     signals: Signals = field(default_factory=Signals)
+    # The org's adoptable Accounts by phone and e-mail, read once per run when first needed.
+    index: IndexSource | None = None
 
     @property
     def has_invoices(self) -> bool:

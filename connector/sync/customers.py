@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from connector.mapping.accounts import map_account, map_contact, primary_email
 from connector.mapping.keys import ACCOUNT, CONTACT, JOB, qbd_key
 from connector.mapping.payload import Mapped
+from connector.match_index import IndexSource
 from connector.matching import AMBIGUOUS, NEW, Match, MatchRequest, match_accounts
 from connector.qbxml.models import Customer
 from connector.reviews import close_reviews, decisions, open_review
@@ -39,9 +40,13 @@ def _matches(ctx: SyncContext, entries: Sequence[Entry[Customer]]) -> dict[str, 
                        if item.decision == ReviewDecision.LINK else Match(NEW))
                for qb_id, item in decisions(ctx.db, ctx.company_id, ACCOUNT.qb_type,
                                             [c.list_id for c in unlinked]).items()}
+    index = ctx.index or IndexSource(ctx.client)
+    for match in decided.values():
+        if match.account_id:
+            index.get().claim(match.account_id)
     return decided | match_accounts(ctx.client, [
         MatchRequest(c.list_id, qbd_key(ctx.scope, c.list_id, ACCOUNT), primary_email(c), c.phone)
-        for c in unlinked if c.list_id not in decided])
+        for c in unlinked if c.list_id not in decided], index=index)
 
 
 def _hold(ctx: SyncContext, entry: Entry[Customer], match: Match) -> None:

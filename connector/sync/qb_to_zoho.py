@@ -21,6 +21,8 @@ from connector.audit import AuditRecorder
 from connector.config import Settings
 from connector.mapping.currency import OrgCurrency
 from connector.mapping.keys import ACCOUNT, CONTACT, DEAL, INVOICE, JOB, PRODUCT, company_scope
+from connector.match_index import IndexSource
+from connector.phones import DEFAULT_REGION, region_of
 from connector.store import Company, Database
 from connector.store.types import utcnow
 from connector.sync.batch import Batch, Chunk, read_chunks
@@ -49,11 +51,18 @@ class SyncOptions:
     max_attempts: int = 5
     metadata_max_age: timedelta = timedelta(days=1)
     open_stage: str | None = None
+    phone_region: str | None = None  # MLC_PHONE_REGION: wins over the company's country
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SyncOptions:
         return cls(settings.sync_chunk_responses, settings.sync_max_attempts,
-                   settings.metadata_max_age, settings.sync_open_deal_stage)
+                   settings.metadata_max_age, settings.sync_open_deal_stage,
+                   settings.phone_region)
+
+    def region_for(self, company: Company) -> str:
+        """Where the company's phone numbers are local: the setting, else QuickBooks'."""
+        return (region_of(self.phone_region) or region_of(company.qb_country)
+                or DEFAULT_REGION)
 
 
 def _load_links(links: LinkBook, batch: Batch) -> None:
@@ -112,12 +121,13 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
     source = OrgSource(connection_id, options.metadata_max_age, options.open_stage)
     zoho, signals = load_org(db, client, source, now=clock()), Signals()
     journal = Journal(recorder, company=company.name, max_attempts=options.max_attempts)
+    index = IndexSource(client, options.region_for(company), zoho.meta)
     for chunk in read_chunks(db, company.id, size=options.chunk_responses):
         ctx = SyncContext(db=db, client=client, company_id=company.id, company=company.name,
                           scope=company_scope(company.file_id),
                           links=LinkBook(db, company.id, clock), journal=journal, clock=clock,
                           org=OrgCurrency(info.currency, info.multi_currency), zoho=zoho,
-                          signals=signals)
+                          signals=signals, index=index)
         _run_chunk(ctx, chunk)
         fresh = _refreshed(db, client, source, signals, clock)
         if fresh is not None:

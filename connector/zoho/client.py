@@ -32,13 +32,30 @@ from connector.zoho.notifications import NotificationsApi
 from connector.zoho.records import RecordsApi
 from connector.zoho.retry import DEFAULT_RETRY, RetryPolicy
 
-__all__ = ["ZohoClient"]
+__all__ = ["ZohoClient", "CallTally"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 R = TypeVar("R")
 
 _worker = threading.local()
+
+
+class CallTally:
+    """Calls and credits this client spent: a plan reports what it cost and that it wrote
+    nothing."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reads = self.writes = self.credits = 0
+
+    def add(self, method: str, path: str, credits: int) -> None:
+        # COQL is a POST that only reads.
+        write = method != "GET" and path != "/coql"
+        with self._lock:
+            self.writes += write
+            self.reads += not write
+            self.credits += credits
 
 
 class ZohoClient(RecordsApi, CoqlApi, MetadataApi, NotificationsApi):
@@ -65,6 +82,7 @@ class ZohoClient(RecordsApi, CoqlApi, MetadataApi, NotificationsApi):
         # Failures tried again, by error code: a run's audit shows what Zoho put it through.
         self.retried: Counter[str] = Counter()
         self._retried_lock = threading.Lock()
+        self.tally = CallTally()
 
     @property
     def api_domain(self) -> str:
@@ -98,6 +116,7 @@ class ZohoClient(RecordsApi, CoqlApi, MetadataApi, NotificationsApi):
 
         def attempt() -> Reply:
             self.credits.charge(cost.credits)
+            self.tally.add(method, path, cost.credits)
             url = f"{self.api_domain}/crm/{self.api_version}{path}"
             with self.limiter.slot(cost.heavy):
                 try:

@@ -70,6 +70,25 @@ class CoqlApi(ApiBase):
                 return
             offset += size
 
+    def coql_scan(self, module: str, fields: Sequence[str], where: str, *,
+                  page_size: int = COQL_MAX_ROWS) -> Iterator[dict[str, Any]]:
+        """Every row matching ``where`` (one criterion, or a parenthesised pair), paged by id
+        rather than by offset: COQL reaches only the first 10,000 rows through offsets, an
+        org's Accounts can be many more."""
+        select = ", ".join(_field(f) for f in dict.fromkeys(["id", *fields]))
+        size = min(page_size, COQL_MAX_ROWS)
+        after: str | None = None
+        while True:
+            criteria = where if after is None else f"({where} and id > {quote(after)})"
+            # COQL, not SQL: fields and module pass _field/module_path, values were quoted.
+            query = (f"select {select} from {module_path(module)} where {criteria} "  # noqa: S608
+                     f"order by id asc limit {size}")
+            rows, more = self.coql(query)
+            yield from rows
+            if not more or len(rows) < size:
+                return
+            after = str(rows[-1]["id"])
+
     def find_by(self, module: str, field: str, values: Sequence[str],
                 fields: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         """Records whose ``field`` equals one of ``values``, grouped by that value.

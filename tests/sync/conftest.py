@@ -88,9 +88,9 @@ class World:
                     None)
 
     def add_books(self, name: str, *, customers: int = 12, invoices: int = 8, seed: int = 3,
-                  lines: int = 3) -> Books:
+                  lines: int = 3, address: dict[str, str] | None = None) -> Books:
         qb = QuickBooksSimulator(rf"C:\QB\{name}.qbw", company_name=name, clock=self.clock,
-                                 sleep=lambda s: None)
+                                 sleep=lambda s: None, company_address=address)
         start = self.clock.now
         self.clock.advance(days=-2)
         seed_company(qb, customers=customers, invoices=invoices, lines_per_invoice=lines,

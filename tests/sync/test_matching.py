@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from connector.audit import run_events
 from connector.cli import cli
 from connector.mapping.keys import parse_key
-from connector.matching import normalise_email, normalise_phone, phone_variants
+from connector.matching import normalise_email
+from connector.phones import e164, region_of
 from connector.qbxml import Customer
 from connector.reviews import list_reviews
 from connector.store import ReviewStatus
@@ -28,9 +29,20 @@ def _customer(world: World, name: str = "Acme") -> Customer:
 def test_email_and_phone_are_normalised() -> None:
     assert normalise_email("  Ana.Baker@Example.COM ") == "ana.baker@example.com"
     assert normalise_email("no address") is None
-    assert normalise_phone("+1 (415) 555-1003") == normalise_phone("415.555.1003") == "4155551003"
-    assert normalise_phone("0041 44 123 45 67") == "41441234567"
-    assert "(415) 555-1003" in phone_variants("415-555-1003")
+    assert e164("+1 (415) 555-1003") == e164("415.555.1003") == "+14155551003"
+    assert e164("0041 44 123 45 67") == e164("+41 44 123 45 67", "DE") == "+41441234567"
+    assert e164("12") is None and e164("call me") is None
+
+
+def test_phones_typed_in_any_national_form_are_one_number() -> None:
+    forms = ["0049 30 1234567", "+49 (30) 1234567", "030 1234567", "030/123 45 67",
+             "+49 30 123 45 67"]
+    assert {e164(f, "DE") for f in forms} == {"+49301234567"}
+    # A German national form is no German number for a US company.
+    assert e164("030 1234567", "US") != "+49301234567"
+    assert [region_of(c) for c in ("Germany", "Deutschland", "DE", "de", "USA",
+                                   "United States", "Nowhere", None)] == [
+        "DE", "DE", "DE", "DE", "US", "US", None, None]
 
 
 def test_an_account_found_by_contact_email_is_adopted_not_duplicated(world: World) -> None:
@@ -53,7 +65,7 @@ def test_an_account_found_by_contact_email_is_adopted_not_duplicated(world: Worl
 
 def test_an_account_found_by_phone_in_another_format_is_adopted(world: World) -> None:
     c = _customer(world)
-    digits = normalise_phone(c.phone) or ""
+    digits = (e164(c.phone) or "")[2:]
     account = world.sim.create_record(
         "Accounts", Account_Name="Phone match", Phone=f"({digits[:3]}) {digits[3:6]}-{digits[6:]}")
     world.session("Acme")
@@ -164,3 +176,61 @@ def test_a_review_decision_must_name_a_candidate(world: World) -> None:
     unknown = _cli(world, "review", "resolve", "4242", "--create")
     assert unknown.exit_code == 1 and "no review item #4242" in unknown.output
     assert [i.status for i in list_reviews(world.db)] == ["open"]
+
+
+BERLIN = {"Addr1": "Unter den Linden 1", "City": "Berlin", "PostalCode": "10117",
+          "Country": "Germany"}
+# The customer's phone in QuickBooks, and the same number as it was typed in the old CRM.
+GERMAN_PHONES = (("+49 30 1234567", "0049 30 1234567"),
+                 ("+49 89 7654321", "+49 (89) 765 43 21"),
+                 ("+49 40 5550100", "040 5550100"))
+
+
+def _german(world: World, name: str = "Hansa", **books: Any) -> list[tuple[str, str]]:
+    """A German company whose customers' Accounts exist in Zoho with the phone typed
+    another way each; (ListID, Account id) pairs."""
+    qb = world.add_books(name, address=BERLIN, **books).qb
+    customers = [c for c in qb.company.listed("Customer") if c.parent_id is None][:3]
+    pairs = []
+    for customer, (theirs, typed) in zip(customers, GERMAN_PHONES, strict=True):
+        qb.company.modify_customer(customer.list_id, Phone=theirs)
+        account = world.sim.create_record("Accounts", Account_Name=f"Old {typed}", Phone=typed)
+        pairs.append((customer.list_id, str(account["id"])))
+    return pairs
+
+
+def test_accounts_with_phones_typed_in_german_forms_are_adopted(world: World) -> None:
+    pairs = _german(world)
+    world.session("Hansa")
+    world.sync("Hansa")
+    for list_id, account_id in pairs:
+        assert parse_key(world.sim.record("Accounts", account_id)[QBD_KEY]).qb_id == list_id
+    mine = {parse_key(a[QBD_KEY]).qb_id for a in world.records("Accounts") if a.get(QBD_KEY)}
+    assert len(mine) == len(world.records("Accounts"))  # nothing duplicated, nothing left
+
+
+def test_the_phone_region_setting_reads_national_forms(world: World) -> None:
+    c = _customer(world)
+    world.books["Acme"].qb.company.modify_customer(c.list_id, Phone="+49 30 9876543")
+    account = world.sim.create_record("Accounts", Account_Name="Typed at home",
+                                      Phone="030 9876543")
+    world.settings = world.settings.model_copy(update={"phone_region": "DE"})
+    world.session("Acme")
+    world.sync("Acme")
+    assert parse_key(world.sim.record("Accounts", account["id"])[QBD_KEY]).qb_id == c.list_id
+
+
+def test_the_org_is_indexed_once_per_run_not_once_per_chunk(world: World) -> None:
+    _german(world, customers=30)
+    for n in range(5):
+        world.sim.create_record("Accounts", Account_Name=f"Unrelated {n}",
+                                Phone=f"+44 20 7946 01{n:02d}")
+    world.session("Hansa")
+    before = len(world.sim.coql_queries())
+    world.sync("Hansa")
+    asked = world.sim.coql_queries()[before:]
+    scans = [q for q in asked if f"{QBD_KEY} is null" in q]
+    keys = [q for q in asked if f"{QBD_KEY} in (" in q]
+    # Accounts once and their Contacts once, though the run took several chunks.
+    assert len(scans) == 2 and len(keys) > 1
+    assert not any("Phone" in q.split(" where ")[1] for q in asked)

@@ -37,9 +37,12 @@ _EDITABLE = ("Customer", "Item")
 class Company(InvoiceBook):
     """The state of one .qbw file; methods raise ``QbStatus`` exactly where QuickBooks refuses."""
 
-    def __init__(self, clock: QbClock, *, company_name: str):
+    def __init__(self, clock: QbClock, *, company_name: str,
+                 address: dict[str, str] | None = None):
         super().__init__(clock)
         self.company_name = company_name
+        # Where the company is (CompanyQuery's Address): None for the default US one.
+        self.address = address
         epoch = int(_STATIC_CREATED.timestamp())
         for n, (kind, name, fields) in enumerate(STATIC_LISTS, start=1):
             self.insert(ListRecord(kind, f"{n:X}0000-{epoch}", name, _STATIC_CREATED,

@@ -60,6 +60,7 @@ def save_company(company: Company, path: Path) -> None:
     state = {
         "format": FORMAT_VERSION,
         "company_name": company.company_name,
+        "address": company.address,
         "counters": {name: getattr(company, name) for name in _COUNTERS},
         "records": [asdict(r) for r in listed],
         "invoices": [asdict(i) for i in company.invoices.values()],
@@ -81,7 +82,7 @@ def load_company(path: Path, clock: QbClock) -> Company:
         raise ValueError(f"cannot read the simulated company file {path}: {exc}") from exc
     if state.get("format") != FORMAT_VERSION:
         raise ValueError(f"{path} is not a simulated company file of format {FORMAT_VERSION}")
-    company = Company(clock, company_name=state["company_name"])
+    company = Company(clock, company_name=state["company_name"], address=state.get("address"))
     for name, value in state["counters"].items():
         setattr(company, name, value)
     for raw in state["records"]:

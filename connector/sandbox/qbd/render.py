@@ -153,6 +153,8 @@ class Writer:
     ) -> etree._Element:
         name = self.company.company_name
         values = {**_COMPANY_PROFILE, "CompanyName": name, "LegalCompanyName": name}
+        if self.company.address is not None:
+            values["Address"] = self.company.address
         values["AddressBlock"] = address_block(values["Address"])
         return self.emit(parent, "CompanyRet", values, include)
 

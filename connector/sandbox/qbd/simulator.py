@@ -58,14 +58,16 @@ class QuickBooksSimulator:
                  clock: Callable[[], datetime] | None = None,
                  local_time_offset: timedelta = timedelta(0), company_name: str = "Sample Co",
                  state_file: Path | None = None, utc_offset: timedelta = timedelta(hours=-5),
-                 sleep: Callable[[float], None] | None = None):
+                 sleep: Callable[[float], None] | None = None,
+                 company_address: dict[str, str] | None = None):
         self.company_file = company_file
         self.clock = QbClock(clock, local_time_offset=local_time_offset, utc_offset=utc_offset)
         self.state_file = Path(state_file) if state_file else None
         if self.state_file is not None and self.state_file.exists():
             self.company = load_company(self.state_file, self.clock)
         else:
-            self.company = Company(self.clock, company_name=company_name)
+            self.company = Company(self.clock, company_name=company_name,
+                                   address=company_address)
         self.faults = Faults(sleep) if sleep else Faults()
         self.iterators = Iterators(company_file)
         self.requests_handled = 0

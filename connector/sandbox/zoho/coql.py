@@ -351,7 +351,9 @@ def _query_of(req: Req) -> Query:
 
 
 def coql(core: Core, req: Req, p: dict[str, str]) -> Resp:
-    return run(core, req, _query_of(req))
+    query = _query_of(req)
+    core.queries.append(str(req.body["select_query"]))
+    return run(core, req, query)
 
 
 def _cost(req: Req, p: dict[str, str]) -> int:

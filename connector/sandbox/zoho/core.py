@@ -93,6 +93,9 @@ class Core:
                                daily_credits if daily_credits is not None else self._credits())
         self.faults: Faults = Faults()
         self.calls = CallLog()
+        # Every COQL query the org answered, in order (tests check what was asked, and how
+        # often).
+        self.queries: list[str] = []
         self.page_tokens = PageTokens(clock)
         self.notifier = Notifier(clock, self.api_base, notify_transport)
         self.workflow_runs: list[tuple[str, str, str]] = []

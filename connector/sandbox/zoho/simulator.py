@@ -147,6 +147,10 @@ class ZohoSimulator:
     def call_count(self, method: str | None = None, path_contains: str | None = None) -> int:
         return self._core.calls.count(method, path_contains)
 
+    def coql_queries(self) -> list[str]:
+        """The COQL queries answered so far, oldest first."""
+        return list(self._core.queries)
+
     @property
     def max_in_flight_seen(self) -> int:
         return self._core.limiter.max_in_flight_seen
