@@ -50,10 +50,13 @@ from connector.mapping.keys import (
 )
 from connector.mapping.payload import Mapped, Note, content_hash
 from connector.mapping.products import (
+    ITEM_ROLES,
     NON_PRODUCT_TYPES,
+    ItemRole,
     deactivated_product,
     is_product,
     map_product,
+    product_code,
 )
 from connector.mapping.values import (
     NO_VALUES,
@@ -76,7 +79,8 @@ __all__ = [
     "PRODUCT_FIELDS", "FieldRule", "Kind", "Owner", "clip", "map_fields", "qb_value",
     # mappers
     "Mapped", "Note", "content_hash", "map_account", "map_contact", "primary_email",
-    "top_level_name", "deactivated_account", "NON_PRODUCT_TYPES", "is_product", "map_product",
+    "top_level_name", "deactivated_account", "ITEM_ROLES", "ItemRole", "NON_PRODUCT_TYPES",
+    "is_product", "product_code", "map_product",
     "deactivated_product", "DealContext", "closed_deal", "deal_name", "invoice_state",
     "map_deal", "cancelled_invoice", "map_invoice", "conform", "missing_mandatory",
     # the org's values

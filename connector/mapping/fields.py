@@ -98,6 +98,9 @@ CONTACT_FIELDS: tuple[FieldRule, ...] = (
 )
 PRODUCT_FIELDS: tuple[FieldRule, ...] = (
     _rule("Product_Name", "FullName", owner=Owner.QBD, max_length=120),
+    # The SKU where QuickBooks keeps one, else the name (``products.product_code``).
+    _rule("Product_Code", "ManufacturerPartNumber", "DataExtRet", "BarCodeValue", "FullName",
+          owner=Owner.QBD, max_length=40, computed=True),
     # Item kinds keep price and description in different elements (SalesOrPurchase/Price,
     # SalesPrice, ...); the parsed Item already picked the right one.
     _rule("Unit_Price", "price", owner=Owner.QBD, kind=Kind.MONEY),

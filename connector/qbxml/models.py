@@ -173,6 +173,9 @@ class Item(_ListRecord):
     purchase_cost: Decimal | None = None
     sales_tax_code: Ref | None = _f("SalesTaxCodeRef")
     quantity_on_hand: Decimal | None = _f("QuantityOnHand")
+    # Inventory, assembly and non-inventory items only; every item type may carry a bar code.
+    manufacturer_part_number: str | None = _f("ManufacturerPartNumber")
+    bar_code_value: str | None = _f("BarCodeValue")
 
     @model_validator(mode="before")
     @classmethod
