@@ -12,24 +12,19 @@ minutes. The bare Zoho reads of the same records are reported in the name for sc
 
 from __future__ import annotations
 
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
 from sqlmodel import select
 
-from bench.bench_sync import _world as bench_sync_world
+from bench.bench_sync import CUSTOMERS, INVOICES
+from bench.world import company_world, in_process_org
 from connector import runs
 from connector.audit import audited
-from connector.config import Settings
 from connector.crypto import SecretBox
-from connector.runs import RunEnv
-from connector.sandbox.zoho import ZohoSimulator
-from connector.store import Database, WriteBack, ZohoNotification
+from connector.store import WriteBack, ZohoNotification
 from connector.sync.zoho_fields import fetch_fields
 from connector.sync.zoho_to_qb import apply_notifications
-from connector.zoho import NO_RETRY
 from connector.zoho.connection import open_client
 from connector.zoho.fields import QBD_KEY
 
@@ -37,18 +32,13 @@ EDITS = 300
 BUDGET_MS = 10.0
 
 
-def _world(tmp: Path) -> tuple[Settings, Database, SecretBox, ZohoSimulator, dict[str, Any]]:
-    """bench_sync's company, stored responses and Zoho org, synced once by qb_to_zoho."""
-    settings, db, secrets, sim, company = next(bench_sync_world(tmp))
-    options: dict[str, Any] = {"transport": sim.api_transport(),
-                               "accounts_transport": sim.accounts_transport(), "retry": NO_RETRY}
-    runs.sync_quickbooks(RunEnv.from_settings(settings, db, **options), company.name)
-    return settings, db, secrets, sim, options
-
-
 def run() -> list[dict[str, Any]]:
-    with tempfile.TemporaryDirectory() as tmp:
-        settings, db, secrets, sim, options = _world(Path(tmp))
+    org = in_process_org()
+    sim = org.extra["simulator"]
+    with company_world(org, customers=CUSTOMERS, invoices=INVOICES) as world:
+        settings, db, options = world.settings, world.db, org.client_options
+        runs.sync_quickbooks(world.env(), world.company.name)
+        secrets = SecretBox.from_settings(settings)
         accounts = [a for a in sim.records("Accounts") if a.get(QBD_KEY)][:EDITS]
         ids = [str(a["id"]) for a in accounts]
         for n, account in enumerate(accounts):
@@ -58,7 +48,7 @@ def run() -> list[dict[str, Any]]:
                 s.add(ZohoNotification(channel_id="1", module="Accounts", operation="update",
                                        ids=ids[start:start + 100],
                                        affected_fields={i: ["Phone"] for i in ids}))
-        with open_client(settings, db, secrets, **options | {"retry": NO_RETRY}) as client:
+        with open_client(settings, db, secrets, **options) as client:
             started = time.perf_counter()
             client.get_records("Accounts", ids, fetch_fields("Accounts"))
             bare = time.perf_counter() - started
@@ -71,7 +61,6 @@ def run() -> list[dict[str, Any]]:
         with db.session() as s:
             queued = len(s.exec(select(WriteBack)).all())
         assert summary.status == "completed" and queued == EDITS, (summary.counts, queued)
-        db.dispose()
     per_edit = took * 1000 / EDITS
     return [{"name": f"zoho_to_qb per notified edit ({EDITS} edits; the bare Zoho reads took "
                      f"{bare * 1000:.0f} ms in all)",

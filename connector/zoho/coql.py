@@ -14,7 +14,7 @@ from typing import Any
 from connector.zoho.base import ApiBase, chunks, module_path
 from connector.zoho.limits import coql_cost
 
-__all__ = ["CoqlApi", "COQL_MAX_ROWS", "COQL_MAX_IN", "quote"]
+__all__ = ["CoqlApi", "COQL_MAX_ROWS", "COQL_MAX_IN", "asked_rows", "quote"]
 
 COQL_MAX_ROWS = 2000
 # Zoho caps the values of one IN (...) list.
@@ -35,7 +35,7 @@ def _field(name: str) -> str:
     return name
 
 
-def _asked_rows(query: str) -> int:
+def asked_rows(query: str) -> int:
     """Rows a query asks for (what Zoho charges by): the count of its LIMIT, else 200."""
     m = _LIMIT.search(query.strip())
     if not m:
@@ -49,7 +49,7 @@ class CoqlApi(ApiBase):
     def coql(self, query: str) -> tuple[list[dict[str, Any]], bool]:
         """Run one query; the rows and whether Zoho has more beyond its LIMIT."""
         reply = self.call("POST", "/coql", body={"select_query": query},
-                          cost=coql_cost(_asked_rows(query)))
+                          cost=coql_cost(asked_rows(query)))
         if reply.status == 204:
             return [], False
         return reply.items("data"), bool(reply.info().get("more_records"))
