@@ -12,20 +12,16 @@ of the three rounds.
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.procs import free_port, peak_kb, start_bridge
+
 BODY_MB = 45
 PARALLEL = 3
 PEAK_BUDGET_MB = 200
@@ -50,22 +46,6 @@ def _bodies() -> dict[str, bytes]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _peak_kb(pid: int) -> int | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 class _Sampler(threading.Thread):
     """Highest RSS seen, for systems without /proc's high-water mark."""
 
@@ -84,23 +64,6 @@ class _Sampler(threading.Thread):
             time.sleep(0.005)
 
 
-def _start_bridge(tmp: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MLC_DATA_DIR": tmp,
-           "MLC_DATABASE_URL": f"sqlite:///{tmp}/bench.db", "MLC_LOG_LEVEL": "WARNING"}
-    bridge = subprocess.Popen(
-        [sys.executable, "-m", "connector.cli", "bridge", "--port", str(port)], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return bridge
-        except httpx.TransportError:
-            time.sleep(0.2)
-    bridge.kill()
-    raise RuntimeError("the bridge did not start")
-
-
 def _attack(url: str, body: bytes, statuses: list[int]) -> None:
     with httpx.Client(timeout=120) as client:
         reply = client.post(url, content=body, headers={"Content-Type": "text/xml"})
@@ -109,10 +72,10 @@ def _attack(url: str, body: bytes, statuses: list[int]) -> None:
 
 def run() -> list[dict[str, Any]]:
     bodies = _bodies()
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/qbwc"
     with tempfile.TemporaryDirectory() as tmp:
-        bridge = _start_bridge(tmp, port)
+        bridge = start_bridge(tmp, port)
         sampler = _Sampler(bridge.pid)
         sampler.start()
         idle_mb = psutil.Process(bridge.pid).memory_info().rss / 2**20
@@ -127,7 +90,7 @@ def run() -> list[dict[str, Any]]:
                 for client in clients:
                     client.join()
             took = time.perf_counter() - started
-            high_water = _peak_kb(bridge.pid)
+            high_water = peak_kb(bridge.pid)
         finally:
             sampler.stop.set()
             bridge.terminate()
