@@ -6,9 +6,13 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 
-__all__ = ["Verifier", "hash_password", "verify_password", "DUMMY_HASH", "burn_verification_time"]
+__all__ = ["Verifier", "hash_password", "verify_password", "DUMMY_HASH", "burn_verification_time",
+           "RememberedLogins"]
 
 # The password check as the login sees it: (password, stored hash) -> right or wrong. A seam, so
 # tests can count how much hashing each answer costs.
@@ -56,3 +60,46 @@ DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 def burn_verification_time(password: str, verify: Verifier = verify_password) -> None:
     """Spend the same work as a real check, so refusals cannot be told apart by timing."""
     verify(password, DUMMY_HASH)
+
+
+class RememberedLogins:
+    """A ``Verifier`` that runs scrypt once per password and stored hash, then remembers the
+    match for ``ttl`` seconds.
+
+    Every QBWC poll logs in again with the same password, and scrypt (~50 ms of CPU) was most
+    of what a poll cost the bridge. What is remembered is an HMAC of hash and password under a
+    key that lives only in this process, so nothing here helps an offline guess. Only matches
+    are remembered: every refusal (a wrong password, an unknown user, a throttled try, each
+    checked against ``DUMMY_HASH``) still costs a full scrypt check, so refusals stay equal in
+    cost. A changed password has a new hash (new salt), which no remembered match fits.
+    """
+
+    def __init__(self, verify: Verifier = verify_password, *, ttl: float = 600.0,
+                 size: int = 4096, clock: Callable[[], float] = time.monotonic) -> None:
+        self.verify = verify
+        self.ttl = ttl
+        self.size = size
+        self.clock = clock
+        self._key = secrets.token_bytes(32)
+        self._matches: OrderedDict[bytes, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _tag(self, password: str, encoded: str) -> bytes:
+        message = encoded.encode("utf-8") + b"\0" + password.encode("utf-8")
+        return hmac.new(self._key, message, hashlib.sha256).digest()
+
+    def __call__(self, password: str, encoded: str) -> bool:
+        tag = self._tag(password, encoded)
+        now = self.clock()
+        with self._lock:
+            expires = self._matches.get(tag)
+            if expires is not None and expires > now:
+                return True
+        if not self.verify(password, encoded):
+            return False
+        with self._lock:
+            self._matches[tag] = now + self.ttl
+            self._matches.move_to_end(tag)
+            while len(self._matches) > self.size:
+                self._matches.popitem(last=False)
+        return True

@@ -23,7 +23,7 @@ from connector.qbwc.companies import MAX_USER_NAME
 from connector.qbwc.exchange import record_response
 from connector.qbwc.identity import path_problem
 from connector.qbwc.login import login, release_lease
-from connector.qbwc.passwords import Verifier, verify_password
+from connector.qbwc.passwords import RememberedLogins, Verifier
 from connector.qbwc.queue import claim_next, outstanding, session_progress
 from connector.qbwc.release import release_reads
 from connector.qbwc.summary import session_summary
@@ -57,11 +57,11 @@ class QbwcService:
 
     def __init__(self, db: Database, settings: Settings, *,
                  clock: Callable[[], datetime] | None = None,
-                 verify: Verifier = verify_password) -> None:
+                 verify: Verifier | None = None) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock or utcnow
-        self.verify = verify
+        self.verify = verify or RememberedLogins()
         self.throttle = Throttle(ThrottlePolicy.from_settings(settings))
 
     # -- handshake ---------------------------------------------------------------------------
