@@ -5,14 +5,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 from typing import Any
-from uuid import UUID
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_progress_artifact, update_progress_artifact
 
 from connector import runs
 from connector.runs.result import artifact_slug
-from flows.common import RETRY_DELAYS, connector_logs, finish, retry_only_retriable, run_env
+from flows.common import (
+    RETRY_DELAYS,
+    connector_logs,
+    finish,
+    progress_bar,
+    retry_only_retriable,
+    run_env,
+)
 
 __all__ = ["backfill"]
 
@@ -28,15 +33,8 @@ def _moment(day: date | None, end: bool) -> datetime | None:
 def backfill_task(company: str, since: date | None, until: date | None, read_quickbooks: bool,
                   resync_stored: bool) -> dict[str, Any]:
     logger = get_run_logger()
-    bar = create_progress_artifact(0.0, key=f"backfill-progress-{artifact_slug(company)}",
-                                   description=f"backfill of {company}: stored "
-                                                    "responses synced")
-
-    def progress(done: int, total: int) -> None:
-        if isinstance(bar, UUID):
-            update_progress_artifact(bar, 100.0 * done / max(total, 1))
-        logger.info("synced %d of %d stored responses", done, total)
-
+    progress = progress_bar(f"backfill-progress-{artifact_slug(company)}",
+                            f"backfill of {company}: stored responses synced", eager=True)
     with connector_logs():
         result = runs.backfill(run_env(), company, since=_moment(since, False),
                                until=_moment(until, True), read_quickbooks=read_quickbooks,

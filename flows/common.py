@@ -9,17 +9,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
+from uuid import UUID
 
-from prefect.artifacts import create_markdown_artifact
+from prefect import get_run_logger
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    update_progress_artifact,
+)
 from prefect.logging.handlers import APILogHandler
 from prefect.runtime import flow_run, task_run
 
 from connector.config import Settings
 from connector.errors import RetriableError
 from connector.runs import RunEnv, RunResult
+from connector.sync.progress import Progress, ProgressReport
 
-__all__ = ["RETRY_DELAYS", "RunFailed", "connector_logs", "finish", "publish",
-           "retry_only_retriable", "run_env"]
+__all__ = ["RETRY_DELAYS", "RunFailed", "connector_logs", "finish", "progress_bar",
+           "publish", "retry_only_retriable", "run_env"]
 
 # Seconds between a task's tries: long enough for a 429 window or a Zoho hiccup to pass.
 RETRY_DELAYS: list[float] = [30.0, 120.0, 300.0]
@@ -57,6 +64,31 @@ def finish(result: RunResult) -> dict[str, Any]:
     if result.failed:
         raise result.error or RunFailed(result.message)
     return result.outcome()
+
+
+def progress_bar(key: str, description: str, *, eager: bool = False) -> Progress:
+    """Log every progress report of a run, and show it as a progress artifact: from the
+    start (``eager``), or once a run turns out to take more than one chunk (a first load),
+    so the many short runs of a watching flow don't each leave a bar behind."""
+    logger = get_run_logger()
+    bar: UUID | None = None
+
+    def create(percent: float) -> None:
+        nonlocal bar
+        made = create_progress_artifact(percent, key=key, description=description)
+        bar = made if isinstance(made, UUID) else None
+
+    if eager:
+        create(0.0)
+
+    def report(progress: ProgressReport) -> None:
+        if bar is not None:
+            update_progress_artifact(bar, progress.percent)
+        elif progress.done < progress.total:
+            create(progress.percent)
+        logger.info("synced %s", progress.line())
+
+    return report
 
 
 def retry_only_retriable(task: Any, task_run: Any, state: Any) -> bool:

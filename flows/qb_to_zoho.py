@@ -15,7 +15,15 @@ from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 
 from connector import runs
-from flows.common import RETRY_DELAYS, connector_logs, finish, retry_only_retriable, run_env
+from connector.runs.result import artifact_slug
+from flows.common import (
+    RETRY_DELAYS,
+    connector_logs,
+    finish,
+    progress_bar,
+    retry_only_retriable,
+    run_env,
+)
 
 __all__ = ["qb_to_zoho", "sync_company_task"]
 
@@ -23,11 +31,10 @@ __all__ = ["qb_to_zoho", "sync_company_task"]
 @task(retries=len(RETRY_DELAYS), retry_delay_seconds=RETRY_DELAYS,
       retry_condition_fn=retry_only_retriable, task_run_name="sync-{company}")
 def sync_company_task(company: str) -> dict[str, Any]:
-    logger = get_run_logger()
+    progress = progress_bar(f"qb-to-zoho-progress-{artifact_slug(company)}",
+                            f"sync of {company}: stored responses synced")
     with connector_logs():
-        return finish(runs.sync_quickbooks(run_env(), company, progress=lambda done, total:
-                                           logger.info("synced %d of %d stored responses",
-                                                       done, total)))
+        return finish(runs.sync_quickbooks(run_env(), company, progress=progress))
 
 
 @flow(name="qb-to-zoho", log_prints=False)

@@ -6,6 +6,7 @@ flows, in this process.
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime, time
 
 import click
@@ -17,13 +18,31 @@ from connector.reviews import decide, list_reviews
 from connector.store import Company
 from connector.store.rows import require_row
 from connector.store.types import utcnow
+from connector.sync.progress import ProgressReport
 from connector.sync.responses import reopen_record
 
-__all__ = ["sync", "backfill", "review", "echo_result"]
+__all__ = ["ProgressBar", "sync", "backfill", "review", "echo_result"]
 
 
-def _progress(done: int, total: int) -> None:
-    click.echo(f"  synced {done} of {total} stored responses")
+class ProgressBar:
+    """A sync's progress on stderr: one bar redrawn in place on a terminal; elsewhere (a log
+    file, CI) a line per chunk."""
+
+    width = 24
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, report: ProgressReport) -> None:
+        if not self.tty:
+            click.echo(f"  synced {report.line()}", err=True)
+            return
+        filled = round(self.width * report.percent / 100)
+        bar = "#" * filled + "." * (self.width - filled)
+        # Back to the line's start, draw, clear what a longer earlier line left behind.
+        click.echo(f"\r  [{bar}] {report.line()}\x1b[K", err=True, nl=False)
+        if report.done >= report.total:
+            click.echo("", err=True)
 
 
 def echo_result(result: runs.RunResult) -> bool:
@@ -43,7 +62,7 @@ def sync(app: AppContext, company: str | None) -> None:
     if not names:
         click.echo("nothing to sync: no stored QuickBooks responses are waiting")
         return
-    results = [runs.sync_quickbooks(app.runs, name, progress=_progress) for name in names]
+    results = [runs.sync_quickbooks(app.runs, name, progress=ProgressBar()) for name in names]
     stopped = [result for result in results if not echo_result(result)]
     if stopped:
         raise click.ClickException("the sync stopped; the responses it did not finish wait for "
@@ -71,7 +90,7 @@ def backfill(app: AppContext, company: str, since: datetime | None, until: datet
              quickbooks: bool, stored: bool) -> None:
     """First load or re-sync of a date range (resumable: run it again to go on)."""
     result = runs.backfill(app.runs, company, since=_day(since, False), until=_day(until, True),
-                           read_quickbooks=quickbooks, resync_stored=stored, progress=_progress)
+                           read_quickbooks=quickbooks, resync_stored=stored, progress=ProgressBar())
     ok = echo_result(result.run)
     click.echo("\n".join(result.lines()))
     if not ok:

@@ -26,7 +26,8 @@ from connector.runs.result import RunResult
 from connector.store import Company, ZohoConnection
 from connector.store.rows import require_id
 from connector.sync.backfill import backfill_status, queue_reads
-from connector.sync.qb_to_zoho import Progress, SyncOptions, sync_company
+from connector.sync.progress import Progress, ProgressReport
+from connector.sync.qb_to_zoho import SyncOptions, sync_company
 from connector.sync.responses import mark_for_resync, pending_companies
 from connector.sync.zoho_to_qb import apply_notifications
 from connector.zoho.client import ZohoClient
@@ -73,10 +74,10 @@ def _sync_stored(env: RunEnv, company: Company, audit: AuditRecorder,
                  check: Callable[[], None], progress: Progress | None) -> None:
     take_requests(env.db, _company_id(company), audit.run_id, env.clock())
 
-    def step(done: int, total: int) -> None:
+    def step(report: ProgressReport) -> None:
         check()
         if progress is not None:
-            progress(done, total)
+            progress(report)
 
     connection = _connection(env, company)
     with _zoho(env, connection.name, audit) as client:

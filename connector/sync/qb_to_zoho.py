@@ -34,6 +34,7 @@ from connector.sync.journal import Journal
 from connector.sync.links import LinkBook
 from connector.sync.org import Org, OrgSource, load_org
 from connector.sync.products import sync_products
+from connector.sync.progress import Progress, ProgressReport
 from connector.sync.responses import pending_count, settle_responses
 from connector.zoho.client import ZohoClient
 from connector.zoho.org_state import mark_stale
@@ -42,7 +43,6 @@ __all__ = ["STAGES", "SyncOptions", "Progress", "sync_company"]
 
 STAGES: tuple[Callable[[SyncContext, Batch], None], ...] = (
     sync_customers, sync_products, sync_deals, sync_deletions)
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
     """Sync every unprocessed response of ``company`` to the org of Zoho connection
     ``connection_id``; raises what stops the run.
 
-    ``progress(done, total)`` hears after each chunk how many stored responses are behind us
+    ``progress`` hears after each chunk how many stored responses and records are behind us
     (and may raise to stop the run between chunks).
     """
     if company.id is None:
@@ -116,7 +116,8 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
     total = pending_count(db, company.id)
     if not total:
         return
-    done = 0
+    done = records = 0
+    started = clock()
     info = client.org()
     source = OrgSource(connection_id, options.metadata_max_age, options.open_stage)
     zoho, signals = load_org(db, client, source, now=clock()), Signals()
@@ -138,5 +139,7 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
         settle_responses(db, settled, clock())
         recorder.flush()
         done += len(chunk.responses)
+        records += chunk.batch.read
         if progress is not None:
-            progress(done, total)
+            progress(ProgressReport(done, total, records,
+                                    (clock() - started).total_seconds()))

@@ -34,9 +34,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Bridge:
-    def __init__(self) -> None:
+    def __init__(self, log: Path) -> None:
         self.port = _free_port()
         self.proc: subprocess.Popen[bytes] | None = None
+        self.log = log
 
     @property
     def url(self) -> str:
@@ -46,11 +47,22 @@ class Bridge:
         env = {**os.environ, "PYTHONPATH": str(ROOT), "MLC_QBWC_REQUEST_TIMEOUT_SECONDS": "1",
                "MLC_MIN_POLL_SECONDS": "0", "MLC_MAX_RETURNED_CUSTOMERS": "5",
                "MLC_MAX_RETURNED_INVOICES": "4"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from connector.cli import main; main()",
-             "bridge", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _wait_healthy(f"{self.url}/healthz", self.proc)
+        for _ in range(3):  # another process may take the free port before the bridge does
+            start = self.log.stat().st_size if self.log.exists() else 0
+            with self.log.open("ab") as log:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-c", "from connector.cli import main; main()",
+                     "bridge", "--host", "127.0.0.1", "--port", str(self.port)],
+                    env=env, stdout=log, stderr=subprocess.STDOUT)
+            try:
+                _wait_healthy(f"{self.url}/healthz", self.proc)
+                return
+            except AssertionError as exc:
+                said = self.log.read_bytes()[start:].decode(errors="replace")
+                if "already in use" not in said:
+                    raise AssertionError(f"{exc}\n{said[-3000:]}") from None
+                self.port = _free_port()
+        raise AssertionError(f"no free port for the bridge after 3 tries: {self.log}")
 
     def kill(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -90,12 +102,12 @@ class Killing:
 
 
 @pytest.mark.chaos  # four bridge processes: long for `make test`
-def test_bridge_killed_and_restarted_loses_nothing(served_world: World) -> None:
+def test_bridge_killed_and_restarted_loses_nothing(served_world: World, tmp_path: Path) -> None:
     world, seed = served_world, chaos_seed()
     figures = Figures("b: bridge SIGKILL + restart", seed)
     world.clock.now = utcnow()  # the bridge subprocess keeps real time
     books = world.add_books("Acme", customers=14, invoices=9, seed=seed % 1000)
-    bridge = Bridge()
+    bridge = Bridge(tmp_path / "bridge.log")
     edited: set[str] = set()
     try:
         for at, after in (("authenticate", 0), ("iterator", 2), ("close", 0),

@@ -60,7 +60,9 @@ async def _artifacts(key: str) -> list[Any]:
 
 
 @pytest.mark.usefixtures("prefect_harness")
-def test_qb_to_zoho_flow_syncs_and_publishes_its_audit(served_world: World, db: Database) -> None:
+def test_qb_to_zoho_flow_syncs_and_publishes_its_audit(served_world: World, db: Database,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MLC_SYNC_CHUNK_RESPONSES", "3")  # a first load of several chunks
     served_world.add_books("Acme")
     served_world.session("Acme")
     state = qb_to_zoho(return_state=True)
@@ -80,6 +82,11 @@ def test_qb_to_zoho_flow_syncs_and_publishes_its_audit(served_world: World, db: 
     logged = asyncio.run(_logs(flow_run_id))
     assert any(name.startswith("connector.") and "Acme: completed" in message
                for name, message in logged), logged
+    # A first load takes several chunks: it shows a progress bar, and logs pages and records.
+    (bar,) = [a for a in asyncio.run(_artifacts("qb-to-zoho-progress-acme"))
+              if str(a.flow_run_id) == flow_run_id]
+    assert bar.type == "progress" and float(bar.data) == 100.0
+    assert any("pages (100%)" in message and "records" in message for _, message in logged)
 
 
 @pytest.mark.usefixtures("prefect_harness")
