@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from connector.qbwc.identity import confirm_company
+from connector.qbwc.payments import follow_payments
 from connector.qbwc.queue import enqueue
 from connector.qbwc.release import restart_standing
 from connector.qbwc.writeback import acknowledge_write, queue_refresh
@@ -122,6 +123,7 @@ def record_response(s: Session, row: QueuedRequest, session_id: int, response: s
                 return Verdict(ok=True, stop=wrong)
         if status.iterator_remaining and status.iterator_id:
             _continue(s, row, status)
+        follow_payments(s, row, response)
         return Verdict(ok=True)
     error = f"{status.rs_name} status {status.status_code}: {status.status_message}"
     _fail(row, now, error)

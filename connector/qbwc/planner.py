@@ -3,6 +3,7 @@
 Order: the company-file check, pending Zoho->QBD writes, then one delta read per entity from
 its watermark minus the overlap (QuickBooks stamps local time with unreliable DST, so windows
 overlap and the sync's dedupe absorbs the repeat). No watermark means a full, paged read.
+Payments and deleted payments bring re-reads of their invoices (``connector.qbwc.payments``).
 """
 
 from __future__ import annotations
@@ -50,11 +51,22 @@ READ_PLAN: tuple[ReadSpec, ...] = (
             rid, from_modified=since, max_returned=st.max_returned_invoices
         ),
     ),
+    # Payments after invoices: the invoices they apply to are read again by TxnID
+    # (connector.qbwc.payments), whether or not the payment moved their TimeModified.
+    ReadSpec(
+        "ReceivePayment",
+        lambda rid, since, st: builders.receive_payment_query(
+            rid, from_modified=since, max_returned=st.max_returned_invoices
+        ),
+    ),
     ReadSpec(
         "ListDeleted", lambda rid, since, st: builders.list_deleted_query(rid, from_deleted=since)
     ),
     ReadSpec(
-        "TxnDeleted", lambda rid, since, st: builders.txn_deleted_query(rid, from_deleted=since)
+        "TxnDeleted",
+        lambda rid, since, st: builders.txn_deleted_query(
+            rid, types=builders.TXN_DELETED_TYPES, from_deleted=since
+        ),
     ),
 )
 

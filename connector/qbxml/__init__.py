@@ -6,6 +6,7 @@ tolerantly and safely; ``status`` sorts QuickBooks' status codes into what they 
 
 from connector.qbxml.builders import (
     DELETED_LIST_TYPES,
+    TXN_DELETED_TYPES,
     continue_iterator,
     customer_mod,
     customer_query,
@@ -13,8 +14,10 @@ from connector.qbxml.builders import (
     host_company_query,
     invoice_query,
     invoice_query_by_id,
+    invoice_query_by_ids,
     item_query,
     list_deleted_query,
+    receive_payment_query,
     txn_deleted_query,
     txn_void,
 )
@@ -33,6 +36,7 @@ from connector.qbxml.models import (
     InvoiceLine,
     InvoiceLineGroup,
     Item,
+    Payment,
     Ref,
 )
 from connector.qbxml.parse import (
@@ -49,14 +53,15 @@ __all__ = [
     # builders
     "DELETED_LIST_TYPES", "QBXML_VERSION", "QbxmlRequest", "customer_query", "item_query",
     "invoice_query", "list_deleted_query", "txn_deleted_query", "host_company_query",
-    "customer_query_by_id", "invoice_query_by_id", "continue_iterator", "customer_mod",
+    "customer_query_by_id", "invoice_query_by_id", "invoice_query_by_ids",
+    "receive_payment_query", "TXN_DELETED_TYPES", "continue_iterator", "customer_mod",
     "txn_void",
     # inputs
     "CustomerInput",
     # records
     "ITEM_TYPES", "Address", "CompanyInfo", "Customer", "DataExt", "DeletedListRecord",
     "DeletedTxnRecord", "HostInfo", "Invoice", "InvoiceLine", "InvoiceLineGroup", "Item",
-    "Ref", "Record",
+    "Payment", "Ref", "Record",
     # parsing and status
     "QbxmlParseError", "ResponseStream", "iter_records", "read_statuses", "ResponseStatus",
     "STATUS_CODES", "StatusKind", "classify",

@@ -23,11 +23,14 @@ __all__ = [
     "customer_query",
     "item_query",
     "invoice_query",
+    "receive_payment_query",
     "list_deleted_query",
     "txn_deleted_query",
     "host_company_query",
     "customer_query_by_id",
     "invoice_query_by_id",
+    "invoice_query_by_ids",
+    "TXN_DELETED_TYPES",
     "continue_iterator",
     "customer_mod",
     "txn_void",
@@ -35,6 +38,8 @@ __all__ = [
 
 # Customers and every item kind ItemQuery returns: a deleted item of any kind must reach Zoho.
 DELETED_LIST_TYPES: tuple[str, ...] = ("Customer", *(f"Item{kind}" for kind in ITEM_TYPES))
+# Invoices, and the payments applied to them: a deleted payment makes its invoices unpaid.
+TXN_DELETED_TYPES: tuple[str, ...] = ("Invoice", "ReceivePayment")
 # OwnerID 0 asks QuickBooks to include the public custom fields (DataExtRet) in each record.
 _CUSTOM_FIELDS_OWNER = "0"
 
@@ -91,6 +96,19 @@ def invoice_query(request_id: str, *, from_modified: datetime | None = None,
     return builder.finish()
 
 
+def receive_payment_query(request_id: str, *, from_modified: datetime | None = None,
+                          max_returned: int = 100, iterator: bool = True) -> QbxmlRequest:
+    """ReceivePaymentQueryRq for payments modified since ``from_modified``, with the
+    transactions each is applied to (IncludeLineItems: the AppliedToTxnRet)."""
+    builder = RequestBuilder()
+    rq = _start(builder, "ReceivePaymentQueryRq", request_id, max_returned, iterator)
+    if from_modified is not None:
+        date_filter = etree.SubElement(rq, "ModifiedDateRangeFilter")
+        builder.add_datetime(date_filter, "FromModifiedDate", from_modified)
+    builder.add_bool(rq, "IncludeLineItems", True)
+    return builder.finish()
+
+
 def _deleted_query(name: str, type_tag: str, request_id: str, types: Sequence[str],
                    from_deleted: datetime | None) -> QbxmlRequest:
     if isinstance(types, str) or not types:
@@ -141,9 +159,19 @@ def invoice_query_by_id(request_id: str, txn_id: str, *,
     """InvoiceQueryRq for the one invoice with ``txn_id``, with its lines by default."""
     if not txn_id:
         raise ValueError("InvoiceQuery: TxnID must not be empty")
+    return invoice_query_by_ids(request_id, [txn_id], include_line_items=include_line_items)
+
+
+def invoice_query_by_ids(request_id: str, txn_ids: Sequence[str], *,
+                         include_line_items: bool = True) -> QbxmlRequest:
+    """InvoiceQueryRq for the invoices with ``txn_ids`` (e.g. those a payment was applied
+    to, read afresh for their BalanceRemaining and IsPaid), with their lines by default."""
+    if isinstance(txn_ids, str) or not txn_ids or not all(txn_ids):
+        raise ValueError("InvoiceQuery: give a non-empty sequence of non-empty TxnIDs")
     builder = RequestBuilder()
     rq = builder.request("InvoiceQueryRq", request_id)
-    builder.add_raw(rq, "TxnID", txn_id)
+    for txn_id in txn_ids:
+        builder.add_raw(rq, "TxnID", txn_id)
     builder.add_bool(rq, "IncludeLineItems", include_line_items)
     return builder.finish()
 

@@ -27,6 +27,8 @@ __all__ = [
     "InvoiceLine",
     "InvoiceLineGroup",
     "Invoice",
+    "AppliedToTxn",
+    "Payment",
     "DeletedListRecord",
     "DeletedTxnRecord",
     "HostInfo",
@@ -285,6 +287,36 @@ class Invoice(_CustomFields):
     def total(self) -> Decimal:
         """What the customer is billed: QuickBooks sends no total, only its two parts."""
         return self.subtotal + self.sales_tax_total
+
+
+class AppliedToTxn(QbModel):
+    """An AppliedToTxnRet: what a payment paid of one transaction (an invoice, usually)."""
+
+    txn_id: str = _f("TxnID", ...)
+    txn_type: str | None = _f("TxnType")
+    ref_number: str | None = _f("RefNumber")
+    balance_remaining: Decimal | None = _f("BalanceRemaining")
+    amount: Decimal | None = _f("Amount")
+
+
+class Payment(_CustomFields):
+    """A ReceivePaymentRet with the transactions it is applied to."""
+
+    txn_id: str = _f("TxnID", ...)
+    time_created: QbDateTime = _f("TimeCreated", ...)
+    time_modified: QbDateTime = _f("TimeModified", ...)
+    edit_sequence: str = _f("EditSequence", ...)
+    txn_number: int | None = _f("TxnNumber")
+    customer: Ref = _f("CustomerRef", ...)
+    txn_date: date | None = _f("TxnDate")
+    ref_number: str | None = _f("RefNumber")
+    total_amount: Decimal | None = _f("TotalAmount")
+    unused_payment: Decimal | None = _f("UnusedPayment")
+    applied_to: list[AppliedToTxn] = Field(default_factory=list, alias="AppliedToTxnRet")
+
+    @property
+    def invoice_ids(self) -> list[str]:
+        return [a.txn_id for a in self.applied_to if a.txn_type in (None, "Invoice")]
 
 
 class DeletedListRecord(QbModel):

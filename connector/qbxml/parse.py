@@ -30,6 +30,7 @@ from connector.qbxml.models import (
     HostInfo,
     Invoice,
     Item,
+    Payment,
     QbModel,
 )
 from connector.qbxml.repair import Repaired, qb_type_of, repair
@@ -39,7 +40,7 @@ from connector.qbxml.status import ResponseStatus
 __all__ = ["QbxmlParseError", "Record", "Source", "ResponseStream", "Repaired", "iter_records",
            "read_statuses"]
 
-Record = (Customer | Item | Invoice | DeletedListRecord | DeletedTxnRecord | HostInfo
+Record = (Customer | Item | Invoice | Payment | DeletedListRecord | DeletedTxnRecord | HostInfo
           | CompanyInfo)
 
 # *Ret element -> (model, fields the element name implies). Other *Ret kinds are counted in
@@ -47,6 +48,7 @@ Record = (Customer | Item | Invoice | DeletedListRecord | DeletedTxnRecord | Hos
 _RECORDS: dict[str, tuple[type[QbModel], dict[str, str]]] = {
     "CustomerRet": (Customer, {}),
     "InvoiceRet": (Invoice, {}),
+    "ReceivePaymentRet": (Payment, {}),
     "ListDeletedRet": (DeletedListRecord, {}),
     "TxnDeletedRet": (DeletedTxnRecord, {}),
     "HostRet": (HostInfo, {}),
@@ -65,6 +67,7 @@ _LIST_KEYS: dict[str, str] = {
     "AdditionalContactRef": "AdditionalContactRef",
     "AdditionalNotesRet": "AdditionalNotesRet",
     "LinkedTxn": "LinkedTxn",
+    "AppliedToTxnRet": "AppliedToTxnRet",
 }
 _MSGS_RS = "QBXMLMsgsRs"
 _SOAP_RESPONSE = "response"  # receiveResponseXML's qbXML-bearing element (escaped form)

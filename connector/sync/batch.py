@@ -14,6 +14,7 @@ from typing import Generic, TypeVar
 
 from sqlmodel import col, select
 
+from connector.qbwc.payments import APPLIED_INVOICE_ENTITY
 from connector.qbxml.models import Customer, DeletedListRecord, DeletedTxnRecord, Invoice, Item
 from connector.qbxml.parse import QbxmlParseError, Repaired, ResponseStream
 from connector.store import Database, RawResponse, ResponseSync
@@ -34,6 +35,9 @@ class Entry(Generic[R]):
     record: R
     response_id: int
     force: bool = False
+    # Read again because a payment touched it: its EditSequence may not have moved, so only
+    # its content says whether Zoho is behind (``force`` would also rewrite equal content).
+    recheck: bool = False
 
 
 def _newer(old: Entry[Versioned] | None, new: Entry[Versioned]) -> bool:
@@ -52,24 +56,30 @@ class Batch:
     deleted_txns: dict[str, Entry[DeletedTxnRecord]] = field(default_factory=dict)
     read: int = 0
 
-    def add(self, record: object, response_id: int, force: bool) -> None:
+    def add(self, record: object, response_id: int, force: bool, recheck: bool = False) -> None:
         self.read += 1
         if isinstance(record, Customer):
             self._keep(self.customers, record.list_id, Entry(record, response_id, force))
         elif isinstance(record, Item):
             self._keep(self.items, record.list_id, Entry(record, response_id, force))
         elif isinstance(record, Invoice):
-            self._keep(self.invoices, record.txn_id, Entry(record, response_id, force))
+            self._keep(self.invoices, record.txn_id,
+                       Entry(record, response_id, force, recheck))
         elif isinstance(record, DeletedListRecord):
             self.deleted_lists[record.list_id] = Entry(record, response_id, force)
         elif isinstance(record, DeletedTxnRecord):
             self.deleted_txns[record.txn_id] = Entry(record, response_id, force)
         else:
-            self.read -= 1  # host and company info: nothing to sync
+            self.read -= 1  # host and company info, payments: nothing of their own to sync
 
     @staticmethod
     def _keep(into: dict[str, Entry[Versioned]], key: str, entry: Entry[Versioned]) -> None:
-        if _newer(into.get(key), entry):
+        old = into.get(key)
+        if _newer(old, entry):
+            # A re-read stays a re-read when the same version comes again in the chunk.
+            if old is not None and old.recheck and not entry.recheck \
+                    and old.record.time_modified == entry.record.time_modified:
+                entry = Entry(entry.record, entry.response_id, entry.force, True)
             into[key] = entry
 
     def settle_deletions(self) -> None:
@@ -109,9 +119,10 @@ def _parse(row: RawResponse, response_id: int, force: bool, chunk: Chunk) -> Non
     if row.hresult or not row.body.strip():
         return  # QuickBooks refused the request: there is nothing in it to sync
     stream = ResponseStream(row.body, strict=False)
+    recheck = row.entity == APPLIED_INVOICE_ENTITY
     try:
         for record in stream:
-            chunk.batch.add(record, response_id, force)
+            chunk.batch.add(record, response_id, force, recheck)
     except QbxmlParseError as exc:
         chunk.rejected.append((response_id, exc))
     chunk.rejected.extend((response_id, exc) for exc in stream.rejected)

@@ -90,7 +90,7 @@ def _invoices(ctx: SyncContext, resolved: Sequence[_Resolved]) -> None:
         inv = r.entry.record
         deal_id = ctx.links.zoho_id([DEAL], inv.txn_id)
         if deal_id is None or ctx.links.already_synced(INVOICE, inv.txn_id, inv.edit_sequence,
-                                                       force=r.entry.force):
+                                                       force=r.entry.force or r.entry.recheck):
             continue  # no Deal (its failure is journaled), or nothing new
         mapped = map_invoice(inv, r.deal, deal_id, r.products)
         if mapped is None:
@@ -106,9 +106,11 @@ def sync_deals(ctx: SyncContext, batch: Batch) -> None:
     _load_top_customers(ctx, [e.record for e in batch.invoices.values()])
     for e in batch.invoices.values():
         inv = e.record
-        deal_done = ctx.links.already_synced(DEAL, inv.txn_id, inv.edit_sequence, force=e.force)
+        # A payment's re-read skips the EditSequence shortcut: the content hash decides.
+        again = e.force or e.recheck
+        deal_done = ctx.links.already_synced(DEAL, inv.txn_id, inv.edit_sequence, force=again)
         invoice_done = not ctx.has_invoices or ctx.links.already_synced(
-            INVOICE, inv.txn_id, inv.edit_sequence, force=e.force)
+            INVOICE, inv.txn_id, inv.edit_sequence, force=again)
         if deal_done and invoice_done:
             ctx.journal.unchanged()
             continue

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from connector.qbwc.payments import APPLIED_INVOICE_ENTITY
 from connector.qbwc.planner import READ_PLAN
 from connector.store import Company, Database, RawResponse, ResponseSync
 from connector.sync.journal import Settled
@@ -18,7 +19,7 @@ __all__ = ["SYNCED_ENTITIES", "pending_count", "pending_companies", "settle_resp
            "mark_for_resync", "reopen_record"]
 
 # The entities whose responses the sync reads (not host checks or write answers).
-SYNCED_ENTITIES = tuple(spec.entity for spec in READ_PLAN)
+SYNCED_ENTITIES = (*(spec.entity for spec in READ_PLAN), APPLIED_INVOICE_ENTITY)
 
 
 def _unprocessed(company_id: int | None = None) -> object:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from datetime import datetime
 
 from lxml import etree
@@ -54,12 +56,18 @@ def test_a_whole_session_sends_every_request_once_in_order(
     ops = [_ops(r) for r in run.requests]
     assert ops[0] == ["HostQueryRq", "CompanyQueryRq"]
     firsts = [o[0] for o in ops[1:]]
-    # 20 customers / 7 per page = 3 pages, each continued right behind the one before.
+    payment_pages = math.ceil(len(qb.company.payments) / 4)
+    assert payment_pages >= 1  # the seed pays some of the invoices
+    # 20 customers / 7 per page = 3 pages, each continued right behind the one before; each
+    # page of payments brings one re-read of the invoices they pay, after every planned read.
     assert firsts == (["CustomerQueryRq"] * 3 + ["ItemQueryRq"] + ["InvoiceQueryRq"] * 3
-                      + ["ListDeletedQueryRq", "TxnDeletedQueryRq"])
+                      + ["ReceivePaymentQueryRq"] * payment_pages
+                      + ["ListDeletedQueryRq", "TxnDeletedQueryRq"]
+                      + ["InvoiceQueryRq"] * payment_pages)
     assert run.percents[-1] == 100 and run.percents == sorted(run.percents)
     assert all(0 <= p < 100 for p in run.percents[:-1])
-    assert "up to date: Customer, Invoice, Item, ListDeleted, TxnDeleted" in (run.close or "")
+    assert ("up to date: Customer, Invoice, Item, ListDeleted, ReceivePayment, TxnDeleted"
+            in (run.close or ""))
     with db.session() as s:
         sent = s.exec(select(QueuedRequest)).all()
         assert {r.state for r in sent} == {RequestState.ANSWERED} and all(
@@ -80,7 +88,7 @@ def test_the_second_session_reads_only_changes_since_the_watermark_minus_overlap
     for request in second.requests[1:]:
         got = datetime.fromisoformat(_from_date(request) or "")
         assert got == expected, request
-    assert len(second.requests) == 6  # nothing changed: one page per read
+    assert len(second.requests) == 7  # nothing changed: one page per read
 
 
 def test_wrong_password_and_unknown_user_get_nvu(
@@ -158,7 +166,7 @@ def test_a_dropped_session_is_read_again_from_the_old_watermark(
     with db.session() as s:
         states = {row.state for row in s.exec(select(QbwcSession)).all()}
         assert states == {SessionState.EXPIRED, SessionState.CLOSED}
-        assert len(s.exec(select(Watermark)).all()) == 5
+        assert len(s.exec(select(Watermark)).all()) == 6
 
 
 def test_quickbooks_refusing_one_request_keeps_that_watermark_only(
@@ -177,7 +185,7 @@ def test_quickbooks_refusing_one_request_keeps_that_watermark_only(
     assert "1 failed (first: QuickBooks error 0x80040400" in (run.close or "")
     with db.session() as s:
         assert sorted(w.entity for w in s.exec(select(Watermark)).all()) == [
-            "Customer", "Invoice", "ListDeleted", "TxnDeleted"]
+            "Customer", "Invoice", "ListDeleted", "ReceivePayment", "TxnDeleted"]
 
 
 def test_a_locked_company_file_stops_the_session_for_a_later_retry(

@@ -34,14 +34,15 @@ from tests.qbwc.driver import Clock, run_session
 # authenticate's "go": QBWC uses the company file open in QuickBooks (none is pinned here).
 GO = ""
 # The session's own reads: the file check, Customer in 3 pages (20 customers, 7 a page), Item,
-# Invoice in 3 pages (9 invoices, 4 a page), ListDeleted, TxnDeleted. A backfill comes after.
-OWN_READS = 10
+# Invoice in 3 pages (9 invoices, 4 a page), ReceivePayment (the seed's few payments),
+# ListDeleted, TxnDeleted, and the re-read of the invoices paid. A backfill comes after.
+OWN_READS = 12
 
 
 @pytest.fixture
 def company_id(db: Database, service: QbwcService, tuned: Settings) -> int:
     company = get_company(db, "Acme")
-    assert queue_reads(db, company, tuned) == 5
+    assert queue_reads(db, company, tuned) == 6
     return company.id or 0
 
 
@@ -74,7 +75,7 @@ def test_a_backfill_read_whose_session_dies_mid_iterator_goes_back_to_the_queue(
     clock.advance(minutes=31)
     ticket, status, *_ = service.authenticate("acme", "pw")
     assert status == GO
-    assert backfill_status(db, company_id).reads_waiting == 5
+    assert backfill_status(db, company_id).reads_waiting == 6
     service.close_connection(ticket)
 
 
@@ -95,7 +96,7 @@ def test_a_restarted_backfill_read_reads_every_record_from_a_fresh_iterator(
     # Every backfill read was answered in full in the new session, the Customer read again
     # from its first page (QuickBooks forgot the old iterator with the old session).
     assert sorted(chain[0].entity for chain in chains.values()) == [
-        "Customer", "Invoice", "Item", "ListDeleted", "TxnDeleted"]
+        "Customer", "Invoice", "Item", "ListDeleted", "ReceivePayment", "TxnDeleted"]
     assert all(r.state == RequestState.ANSWERED for chain in chains.values() for r in chain)
     customers = next(chain for chain in chains.values() if chain[0].entity == "Customer")
     assert 'iterator="Start"' in customers[0].qbxml and "iteratorID" not in customers[0].qbxml
@@ -115,8 +116,9 @@ def test_progress_stays_true_when_a_session_takes_up_a_restarted_read(
     run_session(service, qb, "acme", "pw", drop_after=OWN_READS + 1)
     clock.advance(minutes=31)
     again = run_session(service, qb, "acme", "pw")
-    # Own reads (10) + backfill: Customer 3 pages, Item 1, Invoice 3, ListDeleted, TxnDeleted.
-    assert len(again.requests) == OWN_READS + 9
+    # Own reads + backfill: Customer 3 pages, Item 1, Invoice 3, ReceivePayment, ListDeleted,
+    # TxnDeleted and the re-read of the invoices the payments pay.
+    assert len(again.requests) == OWN_READS + 11
     assert again.percents == sorted(again.percents)
     assert again.percents[-1] == 100 and all(p < 100 for p in again.percents[:-1])
 
@@ -135,7 +137,7 @@ def test_a_backfill_read_in_flight_when_the_session_dies_goes_back_unchanged(
         row = s.get(QueuedRequest, in_flight)
         assert row is not None and row.seq >= BACKFILL_SEQ
         assert (row.state, row.session_id) == (RequestState.PENDING, None)
-    assert backfill_status(db, company_id).reads_waiting == 5
+    assert backfill_status(db, company_id).reads_waiting == 6
 
 
 def test_a_locked_company_file_gives_the_backfill_read_back_for_a_later_session(
@@ -149,7 +151,7 @@ def test_a_locked_company_file_gives_the_backfill_read_back_for_a_later_session(
 
     run = run_session(service, qb, "acme", "pw", answer=answer)
     assert run.percents[-1] < 0 and "3180" in (run.last_error or "")
-    assert backfill_status(db, company_id).reads_waiting == 5
+    assert backfill_status(db, company_id).reads_waiting == 6
     later = run_session(service, qb, "acme", "pw")
     assert later.percents[-1] == 100
     assert backfill_status(db, company_id).reads_waiting == 0
@@ -181,7 +183,7 @@ def test_a_silent_session_is_taken_over_after_the_web_connectors_request_timeout
         if service.receive_response_xml(new, qb.handle(request), "", "") >= 100:
             break
     qb.end_session()
-    assert "up to date: Customer, Invoice, Item, ListDeleted, TxnDeleted" in (
+    assert "up to date: Customer, Invoice, Item, ListDeleted, ReceivePayment, TxnDeleted" in (
         service.close_connection(new))
 
 
@@ -195,7 +197,7 @@ def test_a_taken_over_sessions_standing_reads_go_back_to_the_queue(
     clock.advance(seconds=tuned.qbwc_request_timeout_seconds + 1)
     _, status, *_ = service.authenticate("acme", "pw")
     assert status == GO
-    assert backfill_status(db, company_id).reads_waiting == 5
+    assert backfill_status(db, company_id).reads_waiting == 6
     with db.session() as s:
         states = {x.state: x.id for x in s.exec(select(QbwcSession)).all()}
         assert set(states) == {SessionState.EXPIRED, SessionState.OPEN}
@@ -214,4 +216,4 @@ def test_a_session_that_keeps_calling_is_never_taken_over(
     qb.end_session()
     assert "up to date" in service.close_connection(ticket)
     with db.session() as s:
-        assert len(s.exec(select(Watermark)).all()) == 5
+        assert len(s.exec(select(Watermark)).all()) == 6

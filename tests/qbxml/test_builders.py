@@ -11,6 +11,7 @@ from lxml import etree
 
 from connector.qbxml import (
     DELETED_LIST_TYPES,
+    TXN_DELETED_TYPES,
     Address,
     CustomerInput,
     QbxmlRequest,
@@ -22,8 +23,10 @@ from connector.qbxml import (
     host_company_query,
     invoice_query,
     invoice_query_by_id,
+    invoice_query_by_ids,
     item_query,
     list_deleted_query,
+    receive_payment_query,
     txn_deleted_query,
     txn_void,
 )
@@ -69,6 +72,11 @@ BUILDS: dict[str, Callable[[], QbxmlRequest]] = {
     "host_company_query": lambda: host_company_query("h-1"),
     "customer_query_by_id": lambda: customer_query_by_id("r-1", "80000001-1"),
     "invoice_query_by_id": lambda: invoice_query_by_id("r-2", "T-1"),
+    "invoice_query_by_ids": lambda: invoice_query_by_ids("r-3", ["T-1", "T-2", "T-3"]),
+    "receive_payment_query": lambda: receive_payment_query("p-1", from_modified=SINCE),
+    "receive_payment_query_all": lambda: receive_payment_query("p-2"),
+    "txn_deleted_query_payments": lambda: txn_deleted_query("d-3", types=TXN_DELETED_TYPES,
+                                                            from_deleted=SINCE),
     "txn_void": lambda: txn_void("x-1", "T-1"),
     "continue_iterator": lambda: continue_iterator(
         invoice_query("v-1", from_modified=SINCE), iterator_id="{it}", request_id="v-1b"),
@@ -174,6 +182,27 @@ def test_a_re_read_asks_for_exactly_one_record_by_its_id() -> None:
     assert [(c.tag, c.text) for c in customer] == [("ListID", "80000001-1")]
     invoice = _tree(invoice_query_by_id("r-2", "T-1")).find("QBXMLMsgsRq")[0]
     assert [(c.tag, c.text) for c in invoice] == [("TxnID", "T-1"), ("IncludeLineItems", "true")]
+
+
+def test_invoices_a_payment_paid_are_read_by_their_txn_ids_in_one_request() -> None:
+    invoice = _tree(invoice_query_by_ids("r-3", ["T-1", "T-2"])).find("QBXMLMsgsRq")[0]
+    assert (invoice.tag, invoice.get("iterator")) == ("InvoiceQueryRq", None)
+    assert [(c.tag, c.text) for c in invoice] == [
+        ("TxnID", "T-1"), ("TxnID", "T-2"), ("IncludeLineItems", "true")]
+
+
+def test_payment_query_reads_changes_since_with_what_each_is_applied_to() -> None:
+    rq = _tree(receive_payment_query("p-1", from_modified=SINCE)).find("QBXMLMsgsRq")[0]
+    assert (rq.tag, rq.get("iterator")) == ("ReceivePaymentQueryRq", "Start")
+    assert [(c.tag, c.text) for c in rq.iter() if c.text and c is not rq] == [
+        ("MaxReturned", "100"), ("FromModifiedDate", "2026-01-05T10:11:12-08:00"),
+        ("IncludeLineItems", "true")]
+
+
+@pytest.mark.parametrize("txn_ids", [[], ["T-1", ""], "T-1"])
+def test_a_txn_id_list_must_name_transactions(txn_ids: list[str]) -> None:
+    with pytest.raises(ValueError, match="TxnIDs"):
+        invoice_query_by_ids("r-3", txn_ids)
 
 
 @pytest.mark.parametrize("build", [lambda: customer_query_by_id("r-1", ""),

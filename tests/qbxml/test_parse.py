@@ -18,6 +18,7 @@ from connector.qbxml import (
     HostInfo,
     Invoice,
     Item,
+    Payment,
     QbxmlParseError,
     ResponseStream,
     iter_records,
@@ -36,7 +37,7 @@ READABLE: dict[str, tuple[dict[str, int], list[tuple[str, int, int]]]] = {
     "flowlink/item_inventory_add_rs.xml": ({"Item": 1}, [("ItemInventoryAddRs", 0, 1)]),
     "flowlink/item_inventory_query_rs_raw.xml": ({"Item": 16},
                                                  [("ItemInventoryQueryRs", 0, 16)]),
-    "flowlink/receive_payment_add_rs.xml": ({}, [("ReceivePaymentAddRs", 0, 1)]),
+    "flowlink/receive_payment_add_rs.xml": ({"Payment": 1}, [("ReceivePaymentAddRs", 0, 1)]),
     "flowlink/sales_order_add_rs_invalid_record_ref.xml": ({}, [("SalesOrderAddRs", 3140, 0)]),
     "flowlink/sales_order_add_rs_raw.xml": ({}, [
         ("ItemInventoryQueryRs", 1, 0), ("ItemInventoryQueryRs", 1, 0),
@@ -56,7 +57,7 @@ READABLE: dict[str, tuple[dict[str, int], list[tuple[str, int, int]]]] = {
     "qbwc-qbxml/responses/item_inventory_add_rs.xml": ({"Item": 1},
                                                        [("ItemInventoryAddRs", 0, 1)]),
     "qbwc-qbxml/responses/purchase_order_query_rs.xml": ({}, [("PurchaseOrderQueryRs", 0, 1)]),
-    "qbwc-qbxml/responses/receive_payment_query_rs.xml": ({},
+    "qbwc-qbxml/responses/receive_payment_query_rs.xml": ({"Payment": 1},
                                                           [("ReceivePaymentQueryRs", 0, 1)]),
     "qbwc-qbxml/responses/sales_receipt_add_rs.xml": ({}, [("SalesReceiptAddRs", 0, 1)]),
     "handmade/item_query_mixed.xml": ({"Item": 7}, [("ItemQueryRs", 0, 8)]),
@@ -327,3 +328,22 @@ def test_soap_responses_wrapped_in_each_other_are_refused_not_recursed() -> None
         nested = f"<response>{escape(nested)}</response>"
     with pytest.raises(QbxmlParseError, match="nested"):
         read_statuses(nested)
+
+
+def test_a_captured_payment_names_the_invoice_it_paid_and_its_balance() -> None:
+    [payment], _ = _read("qbwc-qbxml/responses/receive_payment_query_rs.xml")
+    assert isinstance(payment, Payment)
+    assert (payment.txn_id, payment.edit_sequence, payment.customer.list_id) == (
+        "2484-1263499231", "1286158535", "800002FB-1263497272")
+    assert payment.total_amount == Decimal("112.35")
+    assert payment.time_modified == datetime(2010, 10, 3, 19, 15, 35, tzinfo=PACIFIC)
+    [applied] = payment.applied_to
+    assert (applied.txn_id, applied.txn_type, applied.balance_remaining, applied.amount) == (
+        "244B-1263497335", "Invoice", Decimal("0.00"), Decimal("112.35"))
+    assert payment.invoice_ids == ["244B-1263497335"]
+
+
+def test_a_captured_unapplied_payment_applies_to_nothing() -> None:
+    [payment], _ = _read("flowlink/receive_payment_add_rs.xml")
+    assert isinstance(payment, Payment)
+    assert payment.unused_payment == Decimal("210.00") and payment.invoice_ids == []

@@ -3,7 +3,8 @@
 Every change goes through here, whether it arrives as qbXML or from a test acting as the
 bookkeeper inside QuickBooks: names unique per family (case-insensitive, on the full name),
 EditSequence checked when given and bumped with TimeModified on every change, jobs following
-their parent, deletions recorded for ListDeletedQuery. Invoices live in ``invoices.InvoiceBook``.
+their parent, deletions recorded for ListDeletedQuery. Invoices live in ``invoices.InvoiceBook``,
+payments in ``payments.PaymentBook``.
 
 Bookkeeper helpers take fields under their qbXML element names (``Email="…"``,
 ``BillAddress={"City": "…"}``, references as ListID or full name: ``TermsRef="Net 30"``).
@@ -14,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from connector.sandbox.qbd.invoices import InvoiceBook
+from connector.sandbox.qbd.payments import PaymentBook
 from connector.sandbox.qbd.records import (
     FAMILY_LABEL,
     FAMILY_OF_KIND,
@@ -34,7 +35,7 @@ _STATIC_CREATED = datetime(1999, 7, 29, 19, 24, 18, tzinfo=UTC)
 _EDITABLE = ("Customer", "Item")
 
 
-class Company(InvoiceBook):
+class Company(PaymentBook):
     """The state of one .qbw file; methods raise ``QbStatus`` exactly where QuickBooks refuses."""
 
     def __init__(self, clock: QbClock, *, company_name: str,

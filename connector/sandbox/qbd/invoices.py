@@ -91,14 +91,11 @@ class InvoiceBook(Ledger):
                                          self.clock.stamp(), invoice.fields.get("RefNumber", "")))
         del self.invoices[txn_id]
         self.invoices_of[invoice.customer_id].remove(txn_id)
+        # The payments applied to it keep their money, unused (a CHOICE: QuickBooks asks the
+        # user what to do; the simulator lets the delete happen).
+        for payment in self.payments.values():
+            payment.applied.pop(txn_id, None)
         self.dirty = True
-
-    def record_payment(self, txn_id: str, amount: Decimal) -> Invoice:
-        """A payment received against the invoice (AppliedAmount, BalanceRemaining, IsPaid)."""
-        invoice = self.invoice(txn_id)
-        invoice.applied_amount += amount
-        self.touch(invoice)
-        return invoice
 
     def invoice(self, txn_id: str) -> Invoice:
         found = self.invoices.get(txn_id)

@@ -16,6 +16,7 @@ from connector.sandbox.qbd.records import (
     Deleted,
     Invoice,
     ListRecord,
+    Payment,
     family_of_ref,
 )
 from connector.sandbox.qbd.status import QbStatus
@@ -43,6 +44,11 @@ class Ledger:
         self.records: dict[str, ListRecord] = {}
         self.invoices: dict[str, Invoice] = {}
         self.invoices_of: dict[str, list[str]] = defaultdict(list)
+        self.payments: dict[str, Payment] = {}
+        # CHOICE: Intuit does not document whether applying (or deleting) a payment moves the
+        # invoice's TimeModified and EditSequence; off by default, so the connector is tested
+        # not to depend on it (``QuickBooksSimulator(payments_touch_invoices=True)`` turns it on).
+        self.payments_touch_invoices = False
         self.deleted_lists: list[Deleted] = []
         self.deleted_txns: list[Deleted] = []
         self.next_list_number = 0x80000001
@@ -106,7 +112,7 @@ class Ledger:
         return self._names.get((family, full_name.casefold()))
 
     # ---- changes -----------------------------------------------------------------------------
-    def touch(self, record: ListRecord | Invoice) -> None:
+    def touch(self, record: ListRecord | Invoice | Payment) -> None:
         """Record a change: TimeModified from QuickBooks' (possibly skewed) clock, a new
         EditSequence."""
         record.time_modified = self.clock.stamp()

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from connector.sandbox.qbd.company import Company
-from connector.sandbox.qbd.records import Deleted, Invoice, InvoiceLine, ListRecord
+from connector.sandbox.qbd.records import Deleted, Invoice, InvoiceLine, ListRecord, Payment
 from connector.sandbox.qbd.values import QbClock
 
 __all__ = ["save_company", "load_company", "FORMAT_VERSION"]
@@ -64,6 +64,7 @@ def save_company(company: Company, path: Path) -> None:
         "counters": {name: getattr(company, name) for name in _COUNTERS},
         "records": [asdict(r) for r in listed],
         "invoices": [asdict(i) for i in company.invoices.values()],
+        "payments": [asdict(p) for p in company.payments.values()],
         "deleted_lists": [asdict(d) for d in company.deleted_lists],
         "deleted_txns": [asdict(d) for d in company.deleted_txns],
     }
@@ -92,6 +93,10 @@ def load_company(path: Path, clock: QbClock) -> Company:
         invoice = Invoice(**raw, lines=lines)
         company.invoices[invoice.txn_id] = invoice
         company.invoices_of[invoice.customer_id].append(invoice.txn_id)
+    # Files saved before payments were modelled have none.
+    for raw in state.get("payments", []):
+        payment = Payment(**raw)
+        company.payments[payment.txn_id] = payment
     company.deleted_lists = [Deleted(**d) for d in state["deleted_lists"]]
     company.deleted_txns = [Deleted(**d) for d in state["deleted_txns"]]
     company.dirty = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -20,7 +20,7 @@ from lxml import etree
 from connector.sandbox.qbd.context import Context, Outcome
 from connector.sandbox.qbd.iterators import Page
 from connector.sandbox.qbd.reading import included, moment, number, text, texts
-from connector.sandbox.qbd.records import Deleted, Invoice, ListRecord
+from connector.sandbox.qbd.records import Deleted, Invoice, ListRecord, Payment
 from connector.sandbox.qbd.status import QbStatus
 from connector.sandbox.qbd.values import parse_value
 
@@ -164,14 +164,22 @@ def _select_items(ctx: Context, request: etree._Element) -> _Selection:
 
 
 def _select_invoices(ctx: Context, request: etree._Element) -> _Selection:
+    return _select_txns(ctx, request, ctx.company.invoices)
+
+
+def _select_payments(ctx: Context, request: etree._Element) -> _Selection:
+    return _select_txns(ctx, request, ctx.company.payments)
+
+
+def _select_txns(ctx: Context, request: etree._Element,
+                 held: Mapping[str, Invoice | Payment]) -> _Selection:
     _refuse_unsupported(request)
-    company = ctx.company
     options = _Options(included(request), text(request, "IncludeLineItems") in ("true", "1"))
     txn_ids = texts(request, "TxnID")
     if txn_ids:
-        return _Selection([t for t in txn_ids if t in company.invoices], options,
-                          [t for t in txn_ids if t not in company.invoices])
-    ordered = sorted(company.invoices.values(),
+        return _Selection([t for t in txn_ids if t in held], options,
+                          [t for t in txn_ids if t not in held])
+    ordered = sorted(held.values(),
                      key=lambda i: (str(i.fields.get("TxnDate", "")), i.txn_number))
     refs = {r.casefold() for r in texts(request, "RefNumber")}
     exact = set(texts(request, "RefNumberCaseSensitive"))
@@ -299,6 +307,14 @@ def _write_invoice(ctx: Context, response: etree._Element, key: str, options: _O
     return True
 
 
+def _write_payment(ctx: Context, response: etree._Element, key: str, options: _Options) -> bool:
+    payment: Payment | None = ctx.company.payments.get(key)
+    if payment is None:
+        return False
+    ctx.writer.payment_ret(response, payment, options.include)
+    return True
+
+
 def _deleted(entries: Callable[[Context], list[Deleted]], type_tag: str, txn: bool) -> Handler:
     def handle(ctx: Context, request: etree._Element, response: etree._Element) -> Outcome:
         kinds = set(texts(request, type_tag))
@@ -326,6 +342,7 @@ QUERY_HANDLERS: dict[str, Handler] = {
     "CustomerQueryRq": _paged(_select_customers, _write_list),
     "ItemQueryRq": _paged(_select_items, _write_list),
     "InvoiceQueryRq": _paged(_select_invoices, _write_invoice),
+    "ReceivePaymentQueryRq": _paged(_select_payments, _write_payment),
     "ListDeletedQueryRq": _deleted(lambda ctx: ctx.company.deleted_lists, "ListDelType", False),
     "TxnDeletedQueryRq": _deleted(lambda ctx: ctx.company.deleted_txns, "TxnDelType", True),
     "HostQueryRq": _single(lambda ctx, rs, inc: ctx.writer.host_ret(rs, inc)),

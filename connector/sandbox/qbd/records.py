@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 __all__ = [
-    "ListRecord", "InvoiceLine", "Invoice", "Deleted", "ITEM_KINDS", "FAMILY_OF_KIND",
+    "ListRecord", "InvoiceLine", "Invoice", "Payment", "Deleted", "ITEM_KINDS", "FAMILY_OF_KIND",
     "REF_FAMILY", "REF_KINDS", "FAMILY_LABEL", "STATIC_LISTS", "family_of_ref",
 ]
 
@@ -110,6 +110,20 @@ class Invoice:
     fields: dict[str, Any] = field(default_factory=dict)
     lines: list[InvoiceLine] = field(default_factory=list)
     applied_amount: Decimal = Decimal(0)
+
+
+@dataclass(slots=True)
+class Payment:
+    """A received payment; ``applied`` is invoice TxnID -> amount applied to it."""
+
+    txn_id: str
+    txn_number: int
+    time_created: datetime
+    time_modified: datetime
+    edit_sequence: int
+    customer_id: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    applied: dict[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ from typing import Any
 from lxml import etree
 
 from connector.sandbox.qbd.company import Company
-from connector.sandbox.qbd.records import Deleted, Invoice, ListRecord
+from connector.sandbox.qbd.records import Deleted, Invoice, ListRecord, Payment
 from connector.sandbox.qbd.values import format_value
 from connector.sandbox.qbd.xsd import is_list_ref, positions
 
@@ -130,6 +130,30 @@ class Writer:
         if include is not None and lines:
             include = {*include, "InvoiceLineRet"}
         return self.emit(parent, "InvoiceRet", values, include)
+
+    def payment_ret(self, parent: etree._Element, payment: Payment,
+                    include: Collection[str] | None = None) -> etree._Element:
+        company = self.company
+        values = dict(payment.fields)
+        values.update(
+            TxnID=payment.txn_id, TimeCreated=payment.time_created,
+            TimeModified=payment.time_modified, EditSequence=str(payment.edit_sequence),
+            TxnNumber=payment.txn_number, CustomerRef=payment.customer_id,
+            UnusedPayment=company.unused(payment), UnusedCredits=Decimal(0),
+        )
+        # Sent whether or not the query asks for IncludeLineItems, as in the captured
+        # ReceivePaymentQueryRs (qbwc/qbxml's receive_payment_query_rs.xml).
+        values["AppliedToTxnRet"] = [self._applied(txn_id, amount)
+                                     for txn_id, amount in payment.applied.items()]
+        return self.emit(parent, "ReceivePaymentRet", values, include)
+
+    def _applied(self, txn_id: str, amount: Decimal) -> dict[str, Any]:
+        invoice = self.company.invoices.get(txn_id)
+        if invoice is None:
+            return {"TxnID": txn_id, "TxnType": "Invoice", "Amount": amount}
+        return {"TxnID": txn_id, "TxnType": "Invoice", "TxnDate": invoice.fields.get("TxnDate"),
+                "RefNumber": invoice.fields.get("RefNumber"),
+                "BalanceRemaining": self.company.totals(invoice).balance, "Amount": amount}
 
     def deleted_ret(self, parent: etree._Element, entry: Deleted, *, txn: bool,
                     include: Collection[str] | None = None) -> etree._Element:

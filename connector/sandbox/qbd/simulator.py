@@ -51,7 +51,9 @@ class QuickBooksSimulator:
     ``clock`` gives the true aware-UTC "now"; ``local_time_offset`` is how far QuickBooks'
     stamps (TimeModified, TimeDeleted) sit from it, modelling its local-time/DST quirk;
     ``utc_offset`` is the zone of the PC, in which times are printed and offset-less filter
-    times are read. Bookkeeper edits go through ``qb.company`` (see ``Company``).
+    times are read. ``payments_touch_invoices`` makes a payment move the invoices it applies
+    to (a CHOICE: undocumented, see ``payments.PaymentBook``). Bookkeeper edits go through
+    ``qb.company`` (see ``Company``).
     """
 
     def __init__(self, company_file: str = DEFAULT_COMPANY_FILE, *,
@@ -59,7 +61,8 @@ class QuickBooksSimulator:
                  local_time_offset: timedelta = timedelta(0), company_name: str = "Sample Co",
                  state_file: Path | None = None, utc_offset: timedelta = timedelta(hours=-5),
                  sleep: Callable[[float], None] | None = None,
-                 company_address: dict[str, str] | None = None):
+                 company_address: dict[str, str] | None = None,
+                 payments_touch_invoices: bool = False):
         self.company_file = company_file
         self.clock = QbClock(clock, local_time_offset=local_time_offset, utc_offset=utc_offset)
         self.state_file = Path(state_file) if state_file else None
@@ -68,6 +71,7 @@ class QuickBooksSimulator:
         else:
             self.company = Company(self.clock, company_name=company_name,
                                    address=company_address)
+        self.company.payments_touch_invoices = payments_touch_invoices
         self.faults = Faults(sleep) if sleep else Faults()
         self.iterators = Iterators(company_file)
         self.requests_handled = 0

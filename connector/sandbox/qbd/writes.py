@@ -82,6 +82,23 @@ def _invoice_mod(ctx: Context, request: etree._Element, response: etree._Element
     return Outcome()
 
 
+def _payment_add(ctx: Context, request: etree._Element, response: etree._Element) -> Outcome:
+    data = _aggregate(ctx, request, "ReceivePaymentAdd")
+    applied: dict[str, Any] = {}
+    # TxnID here is an aggregate in the schema (it may carry useMacro), so read its text.
+    for each, element in zip(data.pop("AppliedToTxnAdd", []),
+                             request.iterfind("ReceivePaymentAdd/AppliedToTxnAdd"), strict=True):
+        unmodelled = sorted(set(each) - {"TxnID", "PaymentAmount"})
+        if unmodelled:
+            raise QbStatus(1030, value=f"{unmodelled[0]} in AppliedToTxnAdd")
+        applied[element.findtext("TxnID") or ""] = each.get("PaymentAmount", 0)
+    auto = data.pop("IsAutoApply", False)
+    payment = ctx.company.receive_payment(data.pop("CustomerRef"), applied,
+                                          auto_apply=auto is True, **data)
+    ctx.writer.payment_ret(response, payment, included(request))
+    return Outcome()
+
+
 def _list_del(ctx: Context, request: etree._Element, response: etree._Element) -> Outcome:
     kind, list_id = text(request, "ListDelType") or "", text(request, "ListID") or ""
     record = ctx.company.records.get(list_id)
@@ -98,9 +115,11 @@ def _list_del(ctx: Context, request: etree._Element, response: etree._Element) -
 
 def _txn_del(ctx: Context, request: etree._Element, response: etree._Element) -> Outcome:
     kind, txn_id = text(request, "TxnDelType") or "", text(request, "TxnID") or ""
-    if kind != "Invoice":
+    delete = {"Invoice": ctx.company.delete_invoice,
+              "ReceivePayment": ctx.company.delete_payment}.get(kind)
+    if delete is None:
         raise QbStatus(3120, value=txn_id)
-    ctx.company.delete_invoice(txn_id)
+    delete(txn_id)
     entry = ctx.company.deleted_txns[-1]
     ctx.writer.fill(response, "TxnDelRsType", {"TxnDelType": kind, "TxnID": txn_id,
                                                 "TimeDeleted": entry.time_deleted,
@@ -115,6 +134,7 @@ WRITE_HANDLERS: dict[str, Handler] = {
     **{f"{kind}ModRq": _list_mod(kind) for kind in ITEM_KINDS},
     "InvoiceAddRq": _invoice_add,
     "InvoiceModRq": _invoice_mod,
+    "ReceivePaymentAddRq": _payment_add,
     "ListDelRq": _list_del,
     "TxnDelRq": _txn_del,
 }
