@@ -81,15 +81,23 @@ def item_query(request_id: str, *, from_modified: datetime | None = None,
                        custom_fields)
 
 
+def _txn_query(builder: RequestBuilder, name: str, request_id: str,
+               from_modified: datetime | None, max_returned: int,
+               iterator: bool) -> etree._Element:
+    rq = _start(builder, name, request_id, max_returned, iterator)
+    if from_modified is not None:
+        date_filter = etree.SubElement(rq, "ModifiedDateRangeFilter")
+        builder.add_datetime(date_filter, "FromModifiedDate", from_modified)
+    return rq
+
+
 def invoice_query(request_id: str, *, from_modified: datetime | None = None,
                   max_returned: int = 100, iterator: bool = True,
                   include_line_items: bool = True, custom_fields: bool = False) -> QbxmlRequest:
     """InvoiceQueryRq filtered on modification time, with line items by default."""
     builder = RequestBuilder()
-    rq = _start(builder, "InvoiceQueryRq", request_id, max_returned, iterator)
-    if from_modified is not None:
-        date_filter = etree.SubElement(rq, "ModifiedDateRangeFilter")
-        builder.add_datetime(date_filter, "FromModifiedDate", from_modified)
+    rq = _txn_query(builder, "InvoiceQueryRq", request_id, from_modified, max_returned,
+                    iterator)
     builder.add_bool(rq, "IncludeLineItems", include_line_items)
     if custom_fields:
         builder.add_raw(rq, "OwnerID", _CUSTOM_FIELDS_OWNER)
@@ -101,10 +109,8 @@ def receive_payment_query(request_id: str, *, from_modified: datetime | None = N
     """ReceivePaymentQueryRq for payments modified since ``from_modified``, with the
     transactions each is applied to (IncludeLineItems: the AppliedToTxnRet)."""
     builder = RequestBuilder()
-    rq = _start(builder, "ReceivePaymentQueryRq", request_id, max_returned, iterator)
-    if from_modified is not None:
-        date_filter = etree.SubElement(rq, "ModifiedDateRangeFilter")
-        builder.add_datetime(date_filter, "FromModifiedDate", from_modified)
+    rq = _txn_query(builder, "ReceivePaymentQueryRq", request_id, from_modified, max_returned,
+                    iterator)
     builder.add_bool(rq, "IncludeLineItems", True)
     return builder.finish()
 

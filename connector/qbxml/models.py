@@ -242,8 +242,8 @@ def _split_lines(entries: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], l
     return lines, groups
 
 
-class Invoice(_CustomFields):
-    """An InvoiceRet with its lines (group lines flattened, in order) and line groups."""
+class _CustomerTxn(_CustomFields):
+    """What every customer transaction (invoice, payment) carries."""
 
     txn_id: str = _f("TxnID", ...)
     time_created: QbDateTime = _f("TimeCreated", ...)
@@ -251,6 +251,11 @@ class Invoice(_CustomFields):
     edit_sequence: str = _f("EditSequence", ...)
     txn_number: int | None = _f("TxnNumber")
     customer: Ref = _f("CustomerRef", ...)
+
+
+class Invoice(_CustomerTxn):
+    """An InvoiceRet with its lines (group lines flattened, in order) and line groups."""
+
     txn_date: date = _f("TxnDate", ...)
     ref_number: str | None = _f("RefNumber")
     bill_address: Address | None = _f("BillAddress")
@@ -299,15 +304,9 @@ class AppliedToTxn(QbModel):
     amount: Decimal | None = _f("Amount")
 
 
-class Payment(_CustomFields):
+class Payment(_CustomerTxn):
     """A ReceivePaymentRet with the transactions it is applied to."""
 
-    txn_id: str = _f("TxnID", ...)
-    time_created: QbDateTime = _f("TimeCreated", ...)
-    time_modified: QbDateTime = _f("TimeModified", ...)
-    edit_sequence: str = _f("EditSequence", ...)
-    txn_number: int | None = _f("TxnNumber")
-    customer: Ref = _f("CustomerRef", ...)
     txn_date: date | None = _f("TxnDate")
     ref_number: str | None = _f("RefNumber")
     total_amount: Decimal | None = _f("TotalAmount")

@@ -117,7 +117,7 @@ def test_backfill_flow_queues_reads_and_resyncs_stored_responses(served_world: W
     served_world.session("Acme")
     served_world.sync("Acme")
     result = backfill("Acme")
-    assert result["reads_queued"] == 5 and result["responses_reopened"] > 0
+    assert result["reads_queued"] == 6 and result["responses_reopened"] > 0
     assert result["status"] == "completed" and result["updated"] > 0
-    assert result["reads_waiting"] == 5 and result["responses_waiting"] == 0
+    assert result["reads_waiting"] == 6 and result["responses_waiting"] == 0
     assert asyncio.run(_artifacts("backfill-progress-acme"))

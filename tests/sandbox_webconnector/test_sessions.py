@@ -30,8 +30,9 @@ from tests.bridge.conftest import LiveServer, StepClock
 QBW = r"C:\Users\Public\Documents\Intuit\QuickBooks\Company Files\Acme.qbw"
 PW = "acme-web-connector-pw"
 CUSTOMERS = 20
+# The seeded payments bring one re-read of the invoices they pay, after every planned read.
 READ_ORDER = ["Check", "Customer", "Customer", "Customer", "Item", "Invoice", "Invoice", "Invoice",
-              "ListDeleted", "TxnDeleted"]
+              "ReceivePayment", "ListDeleted", "TxnDeleted", "AppliedInvoice"]
 
 
 @pytest.fixture
@@ -102,7 +103,7 @@ def _completed(report: SessionReport) -> None:
 
 
 def test_whole_session_sends_every_queued_request_once_in_order(
-    wc: WebConnector, db: Database, acme: Company
+    wc: WebConnector, db: Database, acme: Company, qb: QuickBooksSimulator
 ) -> None:
     report = wc.run_session()
     _completed(report)
@@ -117,7 +118,9 @@ def test_whole_session_sends_every_queued_request_once_in_order(
         assert len({raw.request_id for raw in responses}) == len(responses)
         pages = [row.page for row in sent if row and row.entity == "Customer"]
         assert pages == [1, 2, 3], "iterator continued right behind its first page"
-    assert len(_names(responses)) == CUSTOMERS and len(_rets(responses, "InvoiceRet")) == 9
+    assert len(_names(responses)) == CUSTOMERS
+    paid = {i for p in qb.company.payments.values() for i in p.applied}
+    assert paid and len(_rets(responses, "InvoiceRet")) == 9 + len(paid)  # the paid read again
 
 
 def test_second_session_asks_only_what_changed(
@@ -130,7 +133,7 @@ def test_second_session_asks_only_what_changed(
     second = wc.run_session()
     _completed(second)
     responses = _responses(db, acme)
-    assert second.requests == 6, "one page per read: check + five delta queries"
+    assert second.requests == 7, "one page per read: check + six delta queries"
     assert _names(responses) == [qb.company.full_name(changed)]
     assert _rets(responses, "InvoiceRet") == []
 
@@ -141,7 +144,7 @@ def test_scheduled_sessions_follow_the_clock_and_read_deltas(
     reports = wc.run_schedule(2, every_seconds=3 * 3600, sleep=lambda s: clock.advance(seconds=s))
     for report in reports:
         _completed(report)
-    assert [r.requests for r in reports] == [len(READ_ORDER), 6]
+    assert [r.requests for r in reports] == [len(READ_ORDER), 7]
 
 
 def test_two_companies_with_separate_registrations_never_cross_data(
@@ -181,7 +184,7 @@ def test_mid_session_drop_is_recovered_in_the_next_session(
     with db.session() as s:
         assert [row.state for row in s.exec(select(QbwcSession).order_by(col(QbwcSession.id)))] == [
             SessionState.EXPIRED, SessionState.CLOSED]
-        assert len(s.exec(select(Watermark)).all()) == 5
+        assert len(s.exec(select(Watermark)).all()) == 6
 
 
 def test_wrong_password_gets_nvu_and_quickbooks_is_never_asked(

@@ -25,12 +25,12 @@ def _backfill_requests(world: World) -> list[QueuedRequest]:
 
 def test_backfill_reads_survive_a_dropped_session_and_go_out_with_the_next(
         world: World, acme: Books) -> None:
-    assert queue_reads(world.db, acme.company, world.settings) == 5
+    assert queue_reads(world.db, acme.company, world.settings) == 6
     assert queue_reads(world.db, acme.company, world.settings) == 0  # already waiting
     world.clock.advance(minutes=5)
     run_session(world.service, acme.qb, "acme", PASSWORD, drop_after=1)  # QBWC vanished
     world.clock.advance(minutes=40)
-    assert backfill_status(world.db, acme.company.id or 0).reads_waiting == 5
+    assert backfill_status(world.db, acme.company.id or 0).reads_waiting == 6
     run = world.session("Acme")
     sent = [r for r in run.requests if "FromModifiedDate" not in r and "Deleted" not in r]
     assert len(sent) >= 3  # full customer, item and invoice reads, not deltas

@@ -299,19 +299,14 @@ def _write_list(ctx: Context, response: etree._Element, key: str, options: _Opti
     return True
 
 
-def _write_invoice(ctx: Context, response: etree._Element, key: str, options: _Options) -> bool:
-    invoice: Invoice | None = ctx.company.invoices.get(key)
-    if invoice is None:
+def _write_txn(ctx: Context, response: etree._Element, key: str, options: _Options) -> bool:
+    if key in ctx.company.invoices:
+        ctx.writer.invoice_ret(response, ctx.company.invoices[key], lines=options.lines,
+                               include=options.include)
+    elif key in ctx.company.payments:
+        ctx.writer.payment_ret(response, ctx.company.payments[key], options.include)
+    else:
         return False
-    ctx.writer.invoice_ret(response, invoice, lines=options.lines, include=options.include)
-    return True
-
-
-def _write_payment(ctx: Context, response: etree._Element, key: str, options: _Options) -> bool:
-    payment: Payment | None = ctx.company.payments.get(key)
-    if payment is None:
-        return False
-    ctx.writer.payment_ret(response, payment, options.include)
     return True
 
 
@@ -341,8 +336,8 @@ def _single(write: Callable[[Context, etree._Element, Collection[str] | None], A
 QUERY_HANDLERS: dict[str, Handler] = {
     "CustomerQueryRq": _paged(_select_customers, _write_list),
     "ItemQueryRq": _paged(_select_items, _write_list),
-    "InvoiceQueryRq": _paged(_select_invoices, _write_invoice),
-    "ReceivePaymentQueryRq": _paged(_select_payments, _write_payment),
+    "InvoiceQueryRq": _paged(_select_invoices, _write_txn),
+    "ReceivePaymentQueryRq": _paged(_select_payments, _write_txn),
     "ListDeletedQueryRq": _deleted(lambda ctx: ctx.company.deleted_lists, "ListDelType", False),
     "TxnDeletedQueryRq": _deleted(lambda ctx: ctx.company.deleted_txns, "TxnDelType", True),
     "HostQueryRq": _single(lambda ctx, rs, inc: ctx.writer.host_ret(rs, inc)),

@@ -100,7 +100,9 @@ class InvoiceLine:
 
 
 @dataclass(slots=True)
-class Invoice:
+class CustomerTxn:
+    """What an invoice and a payment share: a customer's transaction."""
+
     txn_id: str
     txn_number: int
     time_created: datetime
@@ -108,21 +110,18 @@ class Invoice:
     edit_sequence: int
     customer_id: str
     fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Invoice(CustomerTxn):
     lines: list[InvoiceLine] = field(default_factory=list)
     applied_amount: Decimal = Decimal(0)
 
 
 @dataclass(slots=True)
-class Payment:
+class Payment(CustomerTxn):
     """A received payment; ``applied`` is invoice TxnID -> amount applied to it."""
 
-    txn_id: str
-    txn_number: int
-    time_created: datetime
-    time_modified: datetime
-    edit_sequence: int
-    customer_id: str
-    fields: dict[str, Any] = field(default_factory=dict)
     applied: dict[str, Decimal] = field(default_factory=dict)
 
 
