@@ -18,6 +18,7 @@ from flows.common import (
     retry_only_retriable,
     run_env,
 )
+from flows.plan import plan_task
 
 __all__ = ["backfill"]
 
@@ -49,6 +50,10 @@ def backfill_task(company: str, since: date | None, until: date | None, read_qui
 
 @flow(name="backfill")
 def backfill(company: str, since: date | None = None, until: date | None = None,
-             read_quickbooks: bool = True, resync_stored: bool = True) -> dict[str, Any]:
-    """Queue QuickBooks reads since ``since`` and re-sync what is stored in [since, until]."""
+             read_quickbooks: bool = True, resync_stored: bool = True,
+             plan: bool = False) -> dict[str, Any]:
+    """Queue QuickBooks reads since ``since`` and re-sync what is stored in [since, until];
+    with ``plan``, only publish what re-syncing the stored range would write."""
+    if plan:
+        return plan_task(company, resync_stored, _moment(since, False), _moment(until, True))
     return backfill_task(company, since, until, read_quickbooks, resync_stored)

@@ -24,6 +24,7 @@ from flows.common import (
     retry_only_retriable,
     run_env,
 )
+from flows.plan import plan_task
 
 __all__ = ["qb_to_zoho", "sync_company_task"]
 
@@ -38,25 +39,31 @@ def sync_company_task(company: str) -> dict[str, Any]:
 
 
 @flow(name="qb-to-zoho", log_prints=False)
-def qb_to_zoho(company: str | None = None, watch_seconds: float = 0) -> State[Any]:
+def qb_to_zoho(company: str | None = None, watch_seconds: float = 0,
+               plan: bool = False) -> State[Any]:
     """Sync one company, or every company waiting; with ``watch_seconds``, go on syncing the
-    companies whose sessions close during that time."""
+    companies whose sessions close during that time. With ``plan``, only work out (and
+    publish as the ``sync-plan-<company>`` table) what the sync would write."""
     results: dict[str, dict[str, Any]] = {}
     failed: list[str] = []
 
     def one(name: str) -> None:
         try:
-            results[name] = sync_company_task(name)
+            results[name] = plan_task(name) if plan else sync_company_task(name)
         except Exception as exc:  # noqa: BLE001 - one company's failure must not stop the rest
             get_run_logger().error("company %s: %s", name, exc)
             failed.append(name)
 
     if company:
         one(company)
+    elif plan:
+        for name in runs.companies_waiting(run_env()):
+            one(name)
     else:
         runs.serve_requests(run_env(), one, seconds=watch_seconds)
     if failed:
         return Failed(message=f"failed for {', '.join(failed)}", data=results)
-    return Completed(message=(f"synced {', '.join(results)}" if results
+    return Completed(message=(f"{'planned' if plan else 'synced'} {', '.join(results)}"
+                              if results
                               else "nothing to sync: no QuickBooks responses waiting"),
                      data=results)

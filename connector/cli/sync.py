@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime, time
+from pathlib import Path
 
 import click
 
 from connector import runs
 from connector.cli.common import AppContext, pass_app
+from connector.plans import plan_csv_path, summary_lines, write_csv
 from connector.qbwc import get_company
 from connector.reviews import decide, list_reviews
 from connector.store import Company
@@ -52,15 +54,40 @@ def echo_result(result: runs.RunResult) -> bool:
     return not result.failed
 
 
+def echo_plan(app: AppContext, result: runs.PlanResult, csv_path: Path | None) -> bool:
+    """Print a plan's summary and write its CSV; True unless planning failed."""
+    if result.plan is None or result.plan.id is None:
+        return echo_result(result.run)
+    click.secho(f"{result.run.target}:", bold=True)
+    for line in summary_lines(result.plan, result.rows):
+        click.echo(line)
+    path = write_csv(csv_path or plan_csv_path(app.settings.data_dir, result.plan.id),
+                     result.rows)
+    click.echo(f"every row: {path}")
+    click.echo("nothing was written to Zoho or QuickBooks")
+    return True
+
+
 @click.command("sync")
 @click.option("--company", default=None, help="Only this company (default: every company "
               "with stored QuickBooks responses waiting).")
+@click.option("--plan", "plan", is_flag=True,
+              help="Only work out what the sync would do (nothing is written); keep the plan.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="With --plan: write the plan's rows here (default: "
+              "<data dir>/plans/plan-<id>.csv).")
 @pass_app
-def sync(app: AppContext, company: str | None) -> None:
+def sync(app: AppContext, company: str | None, plan: bool, csv_path: Path | None) -> None:
     """Send what QuickBooks answered to Zoho CRM now (what the qb-to-zoho flow runs)."""
     names = [company] if company else runs.companies_waiting(app.runs)
     if not names:
         click.echo("nothing to sync: no stored QuickBooks responses are waiting")
+        return
+    if plan:
+        planned = [echo_plan(app, runs.plan_sync(app.runs, name),
+                             csv_path if len(names) == 1 else None) for name in names]
+        if not all(planned):
+            raise click.ClickException("planning stopped (see `ml-connector audit list`)")
         return
     results = [runs.sync_quickbooks(app.runs, name, progress=ProgressBar()) for name in names]
     stopped = [result for result in results if not echo_result(result)]
@@ -85,10 +112,21 @@ def _day(value: datetime | None, end: bool) -> datetime | None:
               help="Queue QuickBooks reads (modified since --since) for the next session.")
 @click.option("--stored/--no-stored", default=True, show_default=True,
               help="Re-send the records of responses already stored in the range now.")
+@click.option("--plan", "plan", is_flag=True,
+              help="Only work out what re-sending the stored range would do; nothing is "
+              "queued, reopened or written.")
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="With --plan: write the plan's rows here.")
 @pass_app
 def backfill(app: AppContext, company: str, since: datetime | None, until: datetime | None,
-             quickbooks: bool, stored: bool) -> None:
+             quickbooks: bool, stored: bool, plan: bool, csv_path: Path | None) -> None:
     """First load or re-sync of a date range (resumable: run it again to go on)."""
+    if plan:
+        planned = runs.plan_sync(app.runs, company, backfill=stored, since=_day(since, False),
+                                 until=_day(until, True))
+        if not echo_plan(app, planned, csv_path):
+            raise click.ClickException("planning stopped (see `ml-connector audit list`)")
+        return
     result = runs.backfill(app.runs, company, since=_day(since, False), until=_day(until, True),
                            read_quickbooks=quickbooks, resync_stored=stored, progress=ProgressBar())
     ok = echo_result(result.run)

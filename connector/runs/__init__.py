@@ -7,6 +7,7 @@ sync requests (``connector.runs.requests``).
 
 from connector.runs.env import Connect, RunEnv, UseCase
 from connector.runs.leases import Held, LeaseLost
+from connector.runs.planning import PlanResult, plan_sync
 from connector.runs.result import RunResult
 from connector.runs.usecases import (
     BackfillResult,
@@ -21,5 +22,5 @@ from connector.runs.usecases import (
 __all__ = [
     "BackfillResult", "Connect", "Held", "LeaseLost", "RunEnv", "RunResult", "UseCase",
     "backfill", "companies_waiting", "renew_channels", "serve_requests", "sync_back",
-    "sync_quickbooks",
+    "sync_quickbooks", "PlanResult", "plan_sync",
 ]

@@ -30,10 +30,13 @@ class UseCase(StrEnum):
     BACKFILL = "backfill"
     ZOHO_TO_QB = "zoho_to_qb"
     RENEW_CHANNELS = "renew_channels"
+    # Works out what a sync would write, writing nothing: it needs no one else to wait.
+    PLAN = "plan"
 
     @property
     def direction(self) -> str:
-        return "qbd->zoho" if self in (UseCase.QB_TO_ZOHO, UseCase.BACKFILL) else "zoho->qbd"
+        return ("qbd->zoho" if self in (UseCase.QB_TO_ZOHO, UseCase.BACKFILL, UseCase.PLAN)
+                else "zoho->qbd")
 
     @property
     def lane(self) -> str:

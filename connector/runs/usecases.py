@@ -33,13 +33,14 @@ from connector.sync.zoho_to_qb import apply_notifications
 from connector.zoho.client import ZohoClient
 from connector.zoho.connection import load_connection
 
-__all__ = ["BackfillResult", "sync_quickbooks", "sync_back", "renew_channels", "backfill",
-           "companies_waiting", "serve_requests"]
+__all__ = ["BackfillResult", "company_connection", "sync_quickbooks", "sync_back",
+           "renew_channels", "backfill", "companies_waiting", "serve_requests"]
 
 log = logging.getLogger(__name__)
 
 
-def _connection(env: RunEnv, company: Company) -> ZohoConnection:
+def company_connection(env: RunEnv, company: Company) -> ZohoConnection:
+    """The Zoho connection a company syncs to (its own, else the default one)."""
     if company.zoho_connection_id is not None:
         with env.db.session() as s:
             row = s.get(ZohoConnection, company.zoho_connection_id)
@@ -79,7 +80,7 @@ def _sync_stored(env: RunEnv, company: Company, audit: AuditRecorder,
         if progress is not None:
             progress(report)
 
-    connection = _connection(env, company)
+    connection = company_connection(env, company)
     with _zoho(env, connection.name, audit) as client:
         sync_company(env.db, client, company, audit, connection_id=require_id(connection),
                      clock=env.clock, progress=step,

@@ -28,6 +28,7 @@ from connector.store.models import (
     ZohoNotification,
 )
 from connector.store.org_models import ZohoOrgMetadata, ZohoValueMapping
+from connector.store.plan_models import PlanRow, PlanStatus, SyncPlan
 from connector.store.qb_models import PaymentApplication
 from connector.store.run_models import Lease, SyncRequest
 
@@ -37,5 +38,6 @@ __all__ = [
     "ReviewItem", "SchemaVersion", "SessionState", "Watermark", "ZohoConnection", "ZohoCreditUsage",
     "SyncBackPolicy", "WriteBack", "WriteBackState", "ZohoChannel", "ZohoNotification",
     "Lease", "SyncRequest", "RequestKind", "ReviewStatus", "ReviewDecision", "LoginThrottle",
-    "ZohoOrgMetadata", "ZohoValueMapping", "PaymentApplication",
+    "ZohoOrgMetadata", "ZohoValueMapping", "PaymentApplication", "SyncPlan", "PlanRow",
+    "PlanStatus",
 ]

@@ -18,6 +18,7 @@ from connector.store import (  # noqa: F401 - importing registers the tables
     login_models,
     models,
     org_models,
+    plan_models,
     run_models,
 )
 from connector.store.models import QueuedRequest, RequestKind, RequestState, SchemaVersion
@@ -26,7 +27,7 @@ __all__ = ["SCHEMA_VERSION", "Database", "SchemaTooNewError"]
 
 # Bump when a table changes. create_all adds new tables and ``_add_missing_columns`` new
 # columns; anything else (renames, type changes) needs its own step here.
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 
 class SchemaTooNewError(ConfigError):

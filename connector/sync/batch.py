@@ -10,8 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Generic, TypeVar
 
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import col, select
 
 from connector.qbwc.payments import APPLIED_INVOICE_ENTITY
@@ -20,7 +22,7 @@ from connector.qbxml.parse import QbxmlParseError, Repaired, ResponseStream
 from connector.store import Database, RawResponse, ResponseSync
 from connector.store.rows import require_id
 
-__all__ = ["Entry", "Batch", "Chunk", "read_chunks"]
+__all__ = ["Entry", "Batch", "Chunk", "Resync", "read_chunks"]
 
 log = logging.getLogger(__name__)
 R = TypeVar("R")
@@ -102,14 +104,37 @@ class Chunk:
     repaired: list[tuple[int, Repaired]] = field(default_factory=list)
 
 
-def _load(db: Database, company_id: int, after: int,
-          size: int) -> list[tuple[RawResponse, ResponseSync | None]]:
+@dataclass(frozen=True)
+class Resync:
+    """Stored responses a backfill would reopen (received in [since, until], of these
+    entities), read as if reopened and forced: what a backfill plan reads."""
+
+    entities: tuple[str, ...]
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def covers(self, row: RawResponse) -> bool:
+        return (row.entity in self.entities
+                and (self.since is None or row.received_at >= self.since)
+                and (self.until is None or row.received_at <= self.until))
+
+
+def _load(db: Database, company_id: int, after: int, size: int, resync: Resync | None
+          ) -> list[tuple[RawResponse, ResponseSync | None]]:
+    waiting: ColumnElement[bool] = col(RawResponse.processed_at).is_(None)
+    if resync is not None:
+        reopened: ColumnElement[bool] = col(RawResponse.entity).in_(resync.entities)
+        if resync.since is not None:
+            reopened = and_(reopened, col(RawResponse.received_at) >= resync.since)
+        if resync.until is not None:
+            reopened = and_(reopened, col(RawResponse.received_at) <= resync.until)
+        waiting = or_(waiting, reopened)
     with db.session() as s:
         query = (select(RawResponse, ResponseSync)
                  .join(ResponseSync, col(ResponseSync.response_id) == col(RawResponse.id),
                        isouter=True)
                  .where(RawResponse.company_id == company_id)
-                 .where(col(RawResponse.processed_at).is_(None))
+                 .where(waiting)
                  .where(col(RawResponse.id) > after)
                  .order_by(col(RawResponse.id)).limit(size))
         return list(s.exec(query).all())
@@ -129,11 +154,13 @@ def _parse(row: RawResponse, response_id: int, force: bool, chunk: Chunk) -> Non
     chunk.repaired.extend((response_id, fixed) for fixed in stream.repaired)
 
 
-def read_chunks(db: Database, company_id: int, *, size: int) -> Iterator[Chunk]:
-    """Unprocessed responses of one company in id order, ``size`` per chunk, parsed."""
+def read_chunks(db: Database, company_id: int, *, size: int,
+                resync: Resync | None = None) -> Iterator[Chunk]:
+    """Unprocessed responses of one company in id order, ``size`` per chunk, parsed (and,
+    with ``resync``, those a backfill would reopen, forced)."""
     after = 0
     while True:
-        rows = _load(db, company_id, after, size)
+        rows = _load(db, company_id, after, size, resync)
         if not rows:
             return
         chunk = Chunk(responses=[], attempts={}, batch=Batch())
@@ -141,7 +168,8 @@ def read_chunks(db: Database, company_id: int, *, size: int) -> Iterator[Chunk]:
             response_id = require_id(row)
             chunk.responses.append(response_id)
             chunk.attempts[response_id] = state.attempts if state else 0
-            _parse(row, response_id, bool(state and state.force), chunk)
+            forced = resync is not None and resync.covers(row)
+            _parse(row, response_id, forced or bool(state and state.force), chunk)
         chunk.batch.settle_deletions()
         after = chunk.responses[-1]
         log.debug("company #%s: read %d responses up to #%d, %d records", company_id,

@@ -39,7 +39,7 @@ from connector.sync.responses import pending_count, settle_responses
 from connector.zoho.client import ZohoClient
 from connector.zoho.org_state import mark_stale
 
-__all__ = ["STAGES", "SyncOptions", "Progress", "sync_company"]
+__all__ = ["STAGES", "SyncOptions", "Progress", "sync_company", "load_links"]
 
 STAGES: tuple[Callable[[SyncContext, Batch], None], ...] = (
     sync_customers, sync_products, sync_deals, sync_deletions)
@@ -65,7 +65,7 @@ class SyncOptions:
                 or DEFAULT_REGION)
 
 
-def _load_links(links: LinkBook, batch: Batch) -> None:
+def load_links(links: LinkBook, batch: Batch) -> None:
     invoices = [e.record for e in batch.invoices.values()]
     parents = [e.record.parent.list_id or "" for e in batch.customers.values() if e.record.parent]
     links.load((ACCOUNT, JOB, CONTACT), [*batch.customers, *parents, *batch.deleted_lists,
@@ -77,7 +77,7 @@ def _load_links(links: LinkBook, batch: Batch) -> None:
 
 
 def _run_chunk(ctx: SyncContext, chunk: Chunk) -> None:
-    _load_links(ctx.links, chunk.batch)
+    load_links(ctx.links, chunk.batch)
     ctx.journal.read(chunk.batch.read)
     for response_id, error in chunk.rejected:
         ctx.journal.unreadable(response_id, error)

@@ -121,3 +121,23 @@ def test_backfill_flow_queues_reads_and_resyncs_stored_responses(served_world: W
     assert result["status"] == "completed" and result["updated"] > 0
     assert result["reads_waiting"] == 6 and result["responses_waiting"] == 0
     assert asyncio.run(_artifacts("backfill-progress-acme"))
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_plan_parameter_publishes_a_table_and_writes_nothing(served_world: World) -> None:
+    from tests.sync.conftest import zoho_writes
+
+    served_world.add_books("Acme")
+    served_world.session("Acme")
+    writes = zoho_writes(served_world.sim)
+    state = qb_to_zoho(company="Acme", plan=True, return_state=True)
+    result = state.result()
+    assert result["Acme"]["plan_id"] and result["Acme"]["create"] > 0
+    assert zoho_writes(served_world.sim) == writes and served_world.unprocessed()
+    flow_run_id = str(state.state_details.flow_run_id)
+    (table,) = [a for a in asyncio.run(_artifacts("sync-plan-acme"))
+                if str(a.flow_run_id) == flow_run_id]
+    assert table.type == "table" and "create" in str(table.data)
+    assert state.message == "planned Acme"
+    planned = backfill("Acme", plan=True)
+    assert planned["plan_id"] > result["Acme"]["plan_id"]
