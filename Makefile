@@ -48,8 +48,12 @@ test-ui: $(STAMP)
 
 # The chaos suite at full size (seeded; MLC_CHAOS_SEED overrides the seed), printing its
 # figures: duplicates, lost edits, divergent fields, failures missing from the audit.
+# The 50-company scale-out test (tests/flows/test_scale_out.py) runs here at full size too,
+# on PostgreSQL when the local server answers.
 chaos: $(STAMP)
-	MLC_CHAOS_SIZE=full $(PY) -m pytest tests/chaos -m 'chaos or not chaos' -s -q $(PYTEST_ARGS)
+	MLC_TEST_POSTGRES_URL="$${MLC_TEST_POSTGRES_URL:-$$($(PY) -m tests.pgprobe)}" \
+	MLC_CHAOS_SIZE=full $(PY) -m pytest tests/chaos tests/flows/test_scale_out.py \
+		-m 'chaos or not chaos' -s -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) -m bench.run

@@ -242,15 +242,17 @@ class Server(Service):
 
 
 @contextmanager
-def start_server(home: Path, *, ui: bool = False) -> Iterator[Server]:
+def start_server(home: Path, *, ui: bool = False,
+                 database_url: str | None = None) -> Iterator[Server]:
     """``prefect server start`` on a free loopback port, its own PREFECT_HOME and SQLite
-    database, analytics off, and the scheduler looping every few seconds; stopped on exit.
-    The dashboard only with ``ui`` (building its static files costs seconds)."""
+    database (or ``database_url``, e.g. PostgreSQL through asyncpg), analytics off, and the
+    scheduler looping every few seconds; stopped on exit. The dashboard only with ``ui``
+    (building its static files costs seconds)."""
     port = free_port()
     env = clean_env() | {
         "PREFECT_HOME": str(home),
         "PREFECT_SERVER_DATABASE_CONNECTION_URL":
-            f"sqlite+aiosqlite:///{(home / 'prefect.db').as_posix()}",
+            database_url or f"sqlite+aiosqlite:///{(home / 'prefect.db').as_posix()}",
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_UI_ENABLED": "true" if ui else "false",
         # The dashboard's pages call the API here (its default is port 4200).
