@@ -1,5 +1,8 @@
 """`make bench`: run every bench/bench_*.py module and write bench/results.json.
 
+``python -m bench.run bench_sync bench_bridge`` runs only those modules; ``python -m bench.run
+--table`` prints the last results as the README's table.
+
 Each module exposes ``run() -> list[dict]`` whose entries are
 ``{name, value, unit, reference, ratio, target}``: ``reference`` is the bound or peer measured
 in the same run, ``ratio`` is value/reference, ``target`` reads like ``"<= 1.05"``.
@@ -23,7 +26,19 @@ def meets(entry: dict[str, Any]) -> bool:
     return _OPS[op](float(entry["ratio"]), float(bound))
 
 
+def table(results: list[dict[str, Any]]) -> str:
+    """The figures as the README's markdown table."""
+    rows = [f"| `{e['name']}` | {e['value']:.4g} {e['unit']} | {e['reference']:.4g} | "
+            f"{e['ratio']:.3g} | {e['target']} | {'yes' if e['met'] else '**no**'} |"
+            for e in results]
+    return "\n".join(["| figure | value | reference | ratio | target | met |",
+                      "| --- | --- | --- | --- | --- | --- |", *rows])
+
+
 def main(argv: list[str]) -> int:
+    if argv == ["--table"]:
+        print(table(json.loads((HERE / "results.json").read_text())))
+        return 0
     only = set(argv)
     results: list[dict[str, Any]] = []
     for path in sorted(HERE.glob("bench_*.py")):
