@@ -26,7 +26,7 @@ from connector.store.types import utcnow
 
 __all__ = ["COUNT_KEYS", "WARNING", "RunStatus", "AuditRecorder", "AuditSummary", "FoundEvent",
            "audited", "changes_text", "describe_error", "find_events", "record_skipped",
-           "close_abandoned", "get_run", "list_runs", "run_events"]
+           "close_abandoned", "get_run", "list_runs", "run_events", "short_value"]
 
 COUNT_KEYS: tuple[str, ...] = ("read", "created", "updated", "unchanged", "deleted", "conflicts",
                                "failed", "warnings", "retried")
@@ -55,7 +55,7 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
-def _short(value: Any) -> Any:
+def short_value(value: Any) -> Any:
     """A value as the audit keeps it: scalars as they are, long text and structures cut."""
     if isinstance(value, bool | int | float) or value is None:
         return value
@@ -64,10 +64,16 @@ def _short(value: Any) -> Any:
 
 
 def changes_text(event: AuditEvent) -> str:
-    """``Phone=555-0142, City=Tucson`` where values were kept, else the field names."""
-    values = event.values or {}
-    return ", ".join(f"{name}={values[name]}" if name in values else name
-                     for name in event.changed_fields)
+    """``Phone: 555-0100 → 555-0142, City=Tucson``: old → new where both were kept, the new
+    value where only it was, else the field name."""
+    values, old = event.values or {}, event.old_values or {}
+
+    def one(name: str) -> str:
+        if name in values and name in old:
+            return f"{name}: {old[name]} → {values[name]}"
+        return f"{name}={values[name]}" if name in values else name
+
+    return ", ".join(one(name) for name in event.changed_fields)
 
 
 def _cell(value: object) -> str:
@@ -160,6 +166,7 @@ class AuditRecorder:
               qb_name: str | None = None, edit_sequence: str | None = None,
               zoho_module: str | None = None, zoho_id: str | None = None,
               changed_fields: Sequence[str] = (), values: Mapping[str, Any] | None = None,
+              old_values: Mapping[str, Any] | None = None,
               error_code: str | int | None = None, error_message: str | None = None) -> None:
         # Plain rows, inserted in bulk: building a validated model per event would cost more
         # than the sync's own work on a large backfill.
@@ -168,7 +175,9 @@ class AuditRecorder:
             "qb_id": qb_id, "qb_name": qb_name, "edit_sequence": edit_sequence,
             "zoho_module": zoho_module, "zoho_id": zoho_id,
             "changed_fields": list(changed_fields),
-            "values": {k: _short(v) for k, v in values.items()} if values else None,
+            "values": {k: short_value(v) for k, v in values.items()} if values else None,
+            "old_values": ({k: short_value(v) for k, v in old_values.items()}
+                           if old_values else None),
             "error_code": str(error_code) if error_code is not None else None,
             "error_message": error_message,
         })

@@ -213,6 +213,10 @@ class RecordLink(SQLModel, table=True):
     field_hashes: dict[str, str] = Field(
         default_factory=dict, sa_column=Column(JSON, nullable=True)
     )
+    # The values themselves (shortened as the audit keeps them): the "old" of the next
+    # change's old -> new in the audit.
+    field_values: dict[str, Any] | None = Field(default=None,
+                                                sa_column=Column(JSON, nullable=True))
     deleted: bool = False
     last_synced_at: datetime | None = _optional_ts()
 
@@ -286,6 +290,8 @@ class AuditEvent(SQLModel, table=True):
     # The values written for the changed fields (shortened), so the audit says what, not only
     # which.
     values: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # What those fields held before, where known (the values last synced).
+    old_values: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     error_code: str | None = None
     error_message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 

@@ -155,13 +155,16 @@ class SyncContext:
         for s in saved:
             mapped = s.pending.mapped
             link = self.links.get(mapped.kind, mapped.qb_id)
-            before = link.field_hashes if link is not None and link.zoho_id else None
+            known = link is not None and link.zoho_id
+            before = link.field_hashes if known and link is not None else None
+            was = (link.field_values or {}) if known and link is not None else {}
             changed = changed_fields(before, mapped.fields)
             self.links.record(mapped, s.zoho_id)
             self.journal.written(mapped.kind, mapped.qb_id, mapped.edit_sequence, s.zoho_id,
                                  s.action, changed, name=mapped.label,
                                  values={f: mapped.payload[f] for f in changed
-                                         if f in mapped.payload})
+                                         if f in mapped.payload},
+                                 old_values={f: was[f] for f in changed if f in was})
             for note in mapped.notes:
                 self.journal.warning(mapped.kind, mapped.qb_id, mapped.edit_sequence,
                                      s.zoho_id, note.code, note.message)

@@ -50,13 +50,15 @@ class Journal:
 
     def written(self, kind: LinkKind, qb_id: str, edit_sequence: str | None, zoho_id: str,
                 action: str, changed: Sequence[str], *, name: str | None = None,
-                values: Mapping[str, Any] | None = None) -> None:
+                values: Mapping[str, Any] | None = None,
+                old_values: Mapping[str, Any] | None = None) -> None:
         counted = _COUNTED.get(action)
         if counted:
             self.recorder.count(counted)
         self.recorder.event(action, qb_type=kind.qb_type, qb_id=qb_id, qb_name=name or None,
                             edit_sequence=edit_sequence, zoho_module=kind.zoho_module,
-                            zoho_id=zoho_id, changed_fields=changed, values=values)
+                            zoho_id=zoho_id, changed_fields=changed, values=values,
+                            old_values=old_values)
 
     def deleted(self, kind: LinkKind, qb_id: str, zoho_id: str | None,
                 changed: Sequence[str] = ()) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
+from connector.audit import short_value
 from connector.mapping.keys import LinkKind
 from connector.mapping.payload import Mapped
 from connector.store import Database, RecordLink
@@ -51,13 +52,14 @@ class Link:
     edit_sequence: str | None = None
     content_hash: str | None = None
     field_hashes: dict[str, str] = field(default_factory=dict)
+    field_values: dict[str, Any] | None = None
     deleted: bool = False
     last_synced_at: datetime | None = None
 
 
 _COLUMNS = tuple(f.name for f in fields(Link))
-_STORED = ("zoho_id", "edit_sequence", "content_hash", "field_hashes", "deleted",
-           "last_synced_at")
+_STORED = ("zoho_id", "edit_sequence", "content_hash", "field_hashes", "field_values",
+           "deleted", "last_synced_at")
 
 
 class LinkBook:
@@ -147,6 +149,8 @@ class LinkBook:
         row = self._row(mapped.kind, mapped.qb_id)
         row.zoho_id, row.edit_sequence = zoho_id, mapped.edit_sequence
         row.content_hash, row.field_hashes = mapped.hash, dict(mapped.fields)
+        row.field_values = {name: short_value(mapped.payload[name]) for name in mapped.fields
+                            if name in mapped.payload}
         row.deleted, row.last_synced_at = False, self.clock()
 
     def record_not_written(self, kind: LinkKind, qb_id: str, edit_sequence: str | None) -> None:

@@ -243,9 +243,12 @@ def _queue(s: Session, ctx: _Context) -> None:
         row = queue_customer_edit(s, edit, ctx.now, waiting.get(edit.link.id or 0, []))
         fields = sorted({f for values in edit.zoho.values() for f in values}
                         | ({QBD_ACTIVE} if edit.want.get("is_active") is False else set()))
+        new = {f: v for values in edit.zoho.values() for f, v in values.items()}
+        was = edit.link.field_values or {}
         ctx.audit.event("queued", qb_type=row.qb_type, qb_id=row.qb_id,
                         edit_sequence=row.base_edit_sequence, zoho_module=edit.source[0],
-                        zoho_id=edit.source[1], changed_fields=fields)
+                        zoho_id=edit.source[1], changed_fields=fields, values=new,
+                        old_values={f: was[f] for f in new if f in was})
 
 
 def handle_batch(db: Database, client: ZohoClient, audit: AuditRecorder, work: list[Work],

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from connector.audit import AuditRecorder
+from connector.audit import AuditRecorder, short_value
 from connector.mapping.keys import ACCOUNT as ACCOUNT_KIND
 from connector.mapping.keys import CONTACT, LinkKind
 from connector.qbwc.writeback import queue_refresh
@@ -69,19 +69,26 @@ def _applied(s: Session, audit: AuditRecorder, row: WriteBack, answer: RawRespon
     after = customer_in_response(answer.body, row.qb_id) if answer else None
     # Zoho holds these values, and now QuickBooks does too: the links say so, so the next
     # notification for this record does not mistake them for fresh Zoho edits.
+    new: dict[str, Any] = {}
+    old: dict[str, Any] = {}
     for module, values in row.changes.get("zoho", {}).items():
+        new.update(values)
         kind = _LINK_OF_MODULE.get(module)
         link = s.exec(select(RecordLink).where(RecordLink.company_id == row.company_id)
                       .where(RecordLink.qb_type == kind.qb_type)
                       .where(RecordLink.qb_id == row.qb_id)).first() if kind else None
         if link is not None:
+            old.update({k: v for k, v in (link.field_values or {}).items() if k in values})
             link.field_hashes = {**(link.field_hashes or {}), **hashes(values, list(values))}
+            link.field_values = {**(link.field_values or {}),
+                                 **{k: short_value(v) for k, v in values.items()}}
     want = row.changes.get("want", {})
     deactivated = row.action == CUSTOMER_MOD and want.get("is_active") is False
     audit.count("deleted" if deactivated or row.action != CUSTOMER_MOD else "updated")
     _event(audit, row, "voided" if row.action != CUSTOMER_MOD else
            ("deactivated" if deactivated else "updated"),
-           edit_sequence=after.edit_sequence if after else None, changed_fields=_zoho_fields(row))
+           edit_sequence=after.edit_sequence if after else None, changed_fields=_zoho_fields(row),
+           values=new, old_values=old)
 
 
 def _refresh_lost(s: Session, refresh: QueuedRequest) -> bool:

@@ -14,6 +14,7 @@ def test_audit_show_names_the_records_and_the_values_that_changed(world: World,
                                                                    acme: Books) -> None:
     world.sync("Acme")
     customer = next(c for c in acme.qb.company.listed("Customer") if c.parent_id is None)
+    old = customer.fields["Phone"]
     world.clock.advance(minutes=1)
     acme.qb.company.modify_customer(customer.list_id, Phone="+1 555 0142")
     world.session("Acme")
@@ -22,10 +23,17 @@ def test_audit_show_names_the_records_and_the_values_that_changed(world: World,
                 if e.qb_id == customer.list_id and e.zoho_module == "Accounts"]
     assert event.qb_name == customer.name and event.changed_fields == ["Phone"]
     assert event.values == {"Phone": "+1 555 0142"}
-    assert "Phone=+1 555 0142" in summary.markdown()
+    assert event.old_values == {"Phone": old}  # what the first sync wrote
+    assert f"Phone: {old} → +1 555 0142" in summary.markdown()
     shown = CliRunner().invoke(cli, ["audit", "show", str(summary.run_id)], env={
         "MLC_DATABASE_URL": world.settings.resolved_database_url,
         "MLC_DATA_DIR": str(world.settings.data_dir)})
     assert shown.exit_code == 0, shown.output
     assert f"Customer {customer.name!r} ({customer.list_id})" in shown.output
-    assert "Phone=+1 555 0142" in shown.output
+    assert f"Phone: {old} → +1 555 0142" in shown.output
+
+
+def test_a_created_record_shows_its_new_values_only(world: World, acme: Books) -> None:
+    summary = world.sync("Acme")
+    created = [e for e in run_events(world.db, summary.run_id) if e.action == "created"]
+    assert created and all(e.values and not e.old_values for e in created)

@@ -63,7 +63,7 @@ def test_find_shows_a_customers_history_newest_first_with_values_and_errors(
     newest = [line for run_id, line in events if run_id == refused.run_id]
     assert any("failed" in line and "[INVALID_DATA]" in line and "Email" in line
                for line in newest)
-    assert any("Phone=+1 555 0142" in line for run_id, line in events
+    assert any("Phone: " in line and " → +1 555 0142" in line for run_id, line in events
                if run_id == updated.run_id)
     assert any(line.split()[6] == "created" for run_id, line in events
                if run_id == created.run_id)

@@ -28,7 +28,10 @@ def test_a_phone_edited_in_zoho_is_written_to_quickbooks(loop: Loop) -> None:
     queued = loop.sync_back()
     [row] = loop.write_backs()
     assert row.state == WriteBackState.QUEUED and row.changes["want"] == {"phone": "555-0199"}
-    assert [e.action for e in loop.events(queued)] == ["queued"]
+    [event] = loop.events(queued)
+    assert event.action == "queued"
+    assert (event.old_values or {}).get("Phone") == "555-0100"  # old -> new in the audit
+    assert (event.values or {}).get("Phone") == "555-0199"
     run = loop.session()
     assert "CustomerModRq" in run.requests[1]
     assert loop.customer("Acme Rockets").fields["Phone"] == "555-0199"
@@ -38,6 +41,8 @@ def test_a_phone_edited_in_zoho_is_written_to_quickbooks(loop: Loop) -> None:
     settled = loop.sync_back()
     assert loop.write_backs()[0].state == WriteBackState.APPLIED
     assert settled.counts["updated"] == 1
+    [applied] = [e for e in loop.events(settled) if e.action == "updated"]
+    assert (applied.old_values, applied.values) == ({"Phone": "555-0100"}, {"Phone": "555-0199"})
 
 
 @pytest.mark.all_profiles
