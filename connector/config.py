@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     max_returned_customers: int = 500
     max_returned_items: int = 500
     max_returned_invoices: int = 100
+    # QuickBooks lists deletions (ListDeleted/TxnDeleted) for about this long; a company not
+    # read for longer gets a key scan of every live record instead. ping warns this many days
+    # before the window closes.
+    deleted_retention_days: float = Field(default=90, gt=0)
+    deleted_retention_warn_days: float = Field(default=14, ge=0)
+    key_scan_page: int = Field(default=1000, ge=1)
 
     zoho_region: str = "us"
     zoho_accounts_url: str | None = None
@@ -116,6 +122,14 @@ class Settings(BaseSettings):
     @property
     def overlap(self) -> timedelta:
         return timedelta(minutes=self.overlap_minutes)
+
+    @property
+    def deleted_retention(self) -> timedelta:
+        return timedelta(days=self.deleted_retention_days)
+
+    @property
+    def deleted_retention_warning(self) -> timedelta:
+        return timedelta(days=self.deleted_retention_warn_days)
 
     @property
     def metadata_max_age(self) -> timedelta:

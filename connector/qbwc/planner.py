@@ -3,7 +3,8 @@
 Order: the company-file check, pending Zoho->QBD writes, then one delta read per entity from
 its watermark minus the overlap (QuickBooks stamps local time with unreliable DST, so windows
 overlap and the sync's dedupe absorbs the repeat). No watermark means a full, paged read.
-Payments and deleted payments bring re-reads of their invoices (``connector.qbwc.payments``).
+Payments and deleted payments bring re-reads of their invoices (``connector.qbwc.payments``);
+deleted lists that may have lapsed bring key scans (``connector.qbwc.retention``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlmodel import Session
 
 from connector.config import Settings
 from connector.qbwc.queue import Band, enqueue
+from connector.qbwc.retention import plan_key_scans
 from connector.qbwc.watermarks import watermarks
 from connector.qbxml import builders
 from connector.store import Company, QbwcSession, RequestKind
@@ -85,7 +87,8 @@ def plan_session(s: Session, company: Company, session: QbwcSession, settings: S
             session_id=session_id, watermark_key=spec.entity, watermark_to=now,
             build=reader(spec, mark - settings.overlap if mark else None, settings),
         )
-    return 1 + len(READ_PLAN)
+    scans = plan_key_scans(s, company_id, session_id, marks, settings, now)
+    return 1 + len(READ_PLAN) + scans
 
 
 def reader(spec: ReadSpec, since: datetime | None, settings: Settings) -> Callable[[str], str]:

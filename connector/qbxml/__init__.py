@@ -6,6 +6,7 @@ tolerantly and safely; ``status`` sorts QuickBooks' status codes into what they 
 
 from connector.qbxml.builders import (
     DELETED_LIST_TYPES,
+    KEY_SCANS,
     TXN_DELETED_TYPES,
     continue_iterator,
     customer_mod,
@@ -16,6 +17,7 @@ from connector.qbxml.builders import (
     invoice_query_by_id,
     invoice_query_by_ids,
     item_query,
+    key_scan_query,
     list_deleted_query,
     receive_payment_query,
     txn_deleted_query,
@@ -54,8 +56,8 @@ __all__ = [
     "DELETED_LIST_TYPES", "QBXML_VERSION", "QbxmlRequest", "customer_query", "item_query",
     "invoice_query", "list_deleted_query", "txn_deleted_query", "host_company_query",
     "customer_query_by_id", "invoice_query_by_id", "invoice_query_by_ids",
-    "receive_payment_query", "TXN_DELETED_TYPES", "continue_iterator", "customer_mod",
-    "txn_void",
+    "receive_payment_query", "TXN_DELETED_TYPES", "key_scan_query", "KEY_SCANS",
+    "continue_iterator", "customer_mod", "txn_void",
     # inputs
     "CustomerInput",
     # records

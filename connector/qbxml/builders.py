@@ -24,6 +24,8 @@ __all__ = [
     "item_query",
     "invoice_query",
     "receive_payment_query",
+    "key_scan_query",
+    "KEY_SCANS",
     "list_deleted_query",
     "txn_deleted_query",
     "host_company_query",
@@ -112,6 +114,29 @@ def receive_payment_query(request_id: str, *, from_modified: datetime | None = N
     rq = _txn_query(builder, "ReceivePaymentQueryRq", request_id, from_modified, max_returned,
                     iterator)
     builder.add_bool(rq, "IncludeLineItems", True)
+    return builder.finish()
+
+
+# Entity -> (query, the id element): what a key-only scan of the live records asks for.
+KEY_SCANS: dict[str, tuple[str, str]] = {
+    "Customer": ("CustomerQueryRq", "ListID"),
+    "Item": ("ItemQueryRq", "ListID"),
+    "Invoice": ("InvoiceQueryRq", "TxnID"),
+}
+
+
+def key_scan_query(request_id: str, entity: str, *, max_returned: int = 1000) -> QbxmlRequest:
+    """Every live ``entity`` record (customers and items active or not), ids only
+    (IncludeRetElement): what is missing from it was deleted, whatever ListDeletedQuery
+    and TxnDeletedQuery still remember."""
+    if entity not in KEY_SCANS:
+        raise ValueError(f"no key scan is defined for {entity!r}; one of {sorted(KEY_SCANS)}")
+    name, id_tag = KEY_SCANS[entity]
+    builder = RequestBuilder()
+    rq = _start(builder, name, request_id, max_returned, True)
+    if entity != "Invoice":
+        builder.add_raw(rq, "ActiveStatus", "All")
+    builder.add_raw(rq, "IncludeRetElement", id_tag)
     return builder.finish()
 
 

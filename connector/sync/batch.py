@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import col, select
 
 from connector.qbwc.payments import APPLIED_INVOICE_ENTITY
+from connector.qbwc.retention import SCAN_ENTITIES
 from connector.qbxml.models import Customer, DeletedListRecord, DeletedTxnRecord, Invoice, Item
 from connector.qbxml.parse import QbxmlParseError, Repaired, ResponseStream
 from connector.store import Database, RawResponse, ResponseSync
@@ -135,6 +136,8 @@ def _load(db: Database, company_id: int, after: int, size: int, resync: Resync |
                        isouter=True)
                  .where(RawResponse.company_id == company_id)
                  .where(waiting)
+                 # Key scans hold ids, not records: connector.sync.reconcile reads them.
+                 .where(col(RawResponse.entity).not_in(SCAN_ENTITIES))
                  .where(col(RawResponse.id) > after)
                  .order_by(col(RawResponse.id)).limit(size))
         return list(s.exec(query).all())

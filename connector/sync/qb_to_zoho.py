@@ -35,6 +35,7 @@ from connector.sync.links import LinkBook
 from connector.sync.org import Org, OrgSource, load_org
 from connector.sync.products import sync_products
 from connector.sync.progress import Progress, ProgressReport
+from connector.sync.reconcile import finished_scans, reconcile
 from connector.sync.responses import pending_count, settle_responses
 from connector.zoho.client import ZohoClient
 from connector.zoho.org_state import mark_stale
@@ -113,8 +114,9 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
     """
     if company.id is None:
         raise ValueError(f"company {company.name!r} is not stored")
+    scans = finished_scans(db, company.id)
     total = pending_count(db, company.id)
-    if not total:
+    if not total and not scans:
         return
     done = records = 0
     started = clock()
@@ -123,12 +125,22 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
     zoho, signals = load_org(db, client, source, now=clock()), Signals()
     journal = Journal(recorder, company=company.name, max_attempts=options.max_attempts)
     index = IndexSource(client, options.region_for(company), zoho.meta)
+    company_id = company.id
+
+    def context() -> SyncContext:
+        return SyncContext(db=db, client=client, company_id=company_id, company=company.name,
+                           scope=company_scope(company.file_id),
+                           links=LinkBook(db, company_id, clock), journal=journal, clock=clock,
+                           org=OrgCurrency(info.currency, info.multi_currency), zoho=zoho,
+                           signals=signals, index=index)
+
+    # Key scans first: what QuickBooks no longer has is closed before later reads are synced.
+    for scan in scans:
+        reconcile(context(), scan)
+        settle_responses(db, journal.settle(scan.responses, {}), clock())
+        recorder.flush()
     for chunk in read_chunks(db, company.id, size=options.chunk_responses):
-        ctx = SyncContext(db=db, client=client, company_id=company.id, company=company.name,
-                          scope=company_scope(company.file_id),
-                          links=LinkBook(db, company.id, clock), journal=journal, clock=clock,
-                          org=OrgCurrency(info.currency, info.multi_currency), zoho=zoho,
-                          signals=signals, index=index)
+        ctx = context()
         _run_chunk(ctx, chunk)
         fresh = _refreshed(db, client, source, signals, clock)
         if fresh is not None:

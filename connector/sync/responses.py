@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from connector.qbwc.payments import APPLIED_INVOICE_ENTITY
 from connector.qbwc.planner import READ_PLAN
+from connector.qbwc.retention import SCAN_ENTITIES
 from connector.store import Company, Database, RawResponse, ResponseSync
 from connector.sync.journal import Settled
 
@@ -28,10 +29,12 @@ def _unprocessed(company_id: int | None = None) -> object:
 
 
 def pending_count(db: Database, company_id: int) -> int:
-    """Stored responses of the company the sync has not processed yet."""
+    """Stored responses of the company the sync has not processed yet (key scans aside:
+    connector.sync.reconcile takes those)."""
     with db.session() as s:
         return int(s.exec(select(func.count()).select_from(RawResponse)
                           .where(RawResponse.company_id == company_id)
+                          .where(col(RawResponse.entity).not_in(SCAN_ENTITIES))
                           .where(col(RawResponse.processed_at).is_(None))).one())
 
 

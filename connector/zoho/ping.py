@@ -16,6 +16,8 @@ from connector.config import Settings
 from connector.crypto import SecretBox
 from connector.errors import ConnectorError
 from connector.mapping.values import OrgValues
+from connector.qbwc.retention import retention, scans_outstanding
+from connector.qbwc.watermarks import watermarks
 from connector.store import Company, Database
 from connector.store.rows import require_id
 from connector.store.types import utcnow
@@ -178,16 +180,45 @@ def zoho_checks(settings: Settings, db: Database, secrets: SecretBox, *, name: s
     return checks
 
 
-def company_checks(db: Database, *, now: datetime) -> list[Check]:
+def company_checks(db: Database, *, now: datetime,
+                   settings: Settings | None = None) -> list[Check]:
+    settings = settings or Settings()
     with db.session() as s:
         companies = list(s.exec(select(Company).order_by(col(Company.name))))
+        marks = {c.id: watermarks(s, require_id(c)) for c in companies}
     if not companies:
         return [Check("QuickBooks companies", WARN, "none registered yet",
                       "register one with `ml-connector company add NAME --qbwc-user USER`")]
     checks: list[Check] = []
     for c in companies:
         checks.extend(_one_company(c, now))
+        if c.active and c.last_poll_at is not None:
+            checks.append(_deletions(c, marks[c.id], settings, now))
     return checks
+
+
+def _deletions(c: Company, marks: dict[str, datetime], settings: Settings,
+               now: datetime) -> Check:
+    """Are QuickBooks' deletions read before its deleted lists forget them?"""
+    label = f"QuickBooks {c.name!r} deletions"
+    state = retention(marks, settings.deleted_retention)
+    pending = scans_outstanding(marks)
+    closes = state.closes_at()
+    if state.last_read is None or closes is None:
+        return Check(label, SKIP, "not read yet (the first full read finds every record)")
+    read = f"last read {_ago(state.last_read, now)}"
+    if state.lapsed(now) or pending:
+        return Check(label, WARN, f"{read}, longer than QuickBooks keeps deletions "
+                     f"({settings.deleted_retention_days:g} days): some may be lost"
+                     + (f"; a scan of {', '.join(pending)} ids is pending" if pending else ""),
+                     "let the Web Connector poll: the next session scans every live id and "
+                     "closes in Zoho what QuickBooks no longer has")
+    if closes - now <= settings.deleted_retention_warning:
+        return Check(label, WARN, f"{read}; QuickBooks forgets deletions older than "
+                     f"{settings.deleted_retention_days:g} days, from {closes:%Y-%m-%d %H:%M} UTC",
+                     "let the Web Connector poll before then (Update Selected), or deletions "
+                     "will be found only by a full scan of every record")
+    return Check(label, PASS, read)
 
 
 def _one_company(c: Company, now: datetime) -> list[Check]:
@@ -221,7 +252,7 @@ def run_ping(settings: Settings, db: Database, secrets: SecretBox, *, name: str 
              clock: Callable[[], datetime] = utcnow) -> list[Check]:
     return [*zoho_checks(settings, db, secrets, name=name, transport=transport,
                          accounts_transport=accounts_transport, clock=clock),
-            *company_checks(db, now=clock())]
+            *company_checks(db, now=clock(), settings=settings)]
 
 
 def ping_failed(checks: Sequence[Check]) -> bool:

@@ -25,6 +25,7 @@ from connector.qbxml import (
     invoice_query_by_id,
     invoice_query_by_ids,
     item_query,
+    key_scan_query,
     list_deleted_query,
     receive_payment_query,
     txn_deleted_query,
@@ -75,6 +76,9 @@ BUILDS: dict[str, Callable[[], QbxmlRequest]] = {
     "invoice_query_by_ids": lambda: invoice_query_by_ids("r-3", ["T-1", "T-2", "T-3"]),
     "receive_payment_query": lambda: receive_payment_query("p-1", from_modified=SINCE),
     "receive_payment_query_all": lambda: receive_payment_query("p-2"),
+    "key_scan_customers": lambda: key_scan_query("k-1", "Customer"),
+    "key_scan_items": lambda: key_scan_query("k-2", "Item", max_returned=5),
+    "key_scan_invoices": lambda: key_scan_query("k-3", "Invoice"),
     "txn_deleted_query_payments": lambda: txn_deleted_query("d-3", types=TXN_DELETED_TYPES,
                                                             from_deleted=SINCE),
     "txn_void": lambda: txn_void("x-1", "T-1"),
@@ -340,3 +344,15 @@ def test_control_characters_never_reach_the_document() -> None:
     xml = _mod("a-1", CustomerInput(name="Bad\x00Name", notes="line\x0bbreak"))
     assert _texts(xml, ".//Name") == ["BadName"]
     assert {w.kind for w in xml.warnings} == {"control_chars_removed"}
+
+
+def test_a_key_scan_asks_every_live_record_for_its_id_only() -> None:
+    customers = _tree(key_scan_query("k-1", "Customer")).find("QBXMLMsgsRq")[0]
+    assert (customers.tag, customers.get("iterator")) == ("CustomerQueryRq", "Start")
+    assert [(c.tag, c.text) for c in customers] == [
+        ("MaxReturned", "1000"), ("ActiveStatus", "All"), ("IncludeRetElement", "ListID")]
+    invoices = _tree(key_scan_query("k-3", "Invoice")).find("QBXMLMsgsRq")[0]
+    assert [(c.tag, c.text) for c in invoices] == [
+        ("MaxReturned", "1000"), ("IncludeRetElement", "TxnID")]
+    with pytest.raises(ValueError, match="no key scan"):
+        key_scan_query("k-4", "Vendor")

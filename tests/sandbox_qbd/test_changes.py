@@ -161,3 +161,21 @@ def test_single_digit_offsets_allowed_by_the_schema_are_read(qb, clock):
     qb.company.add_customer("At fifteen UTC")
     assert names(ask_one(qb, since("2024-05-01T15:00:00+0:0"))) == ["At fifteen UTC"]
     assert status(ask_one(qb, since("2024-05-01T16:00:00+0:0"))) == 1
+
+
+def test_deletions_older_than_the_retention_window_are_no_longer_listed(clock: FakeClock):
+    qb = QuickBooksSimulator(clock=clock, deleted_retention=timedelta(days=90))
+    gone = qb.company.add_customer("Gone early")
+    qb.company.delete_customer(gone.list_id)
+    clock.advance(days=60)
+    late = qb.company.add_customer("Gone late")
+    qb.company.delete_customer(late.list_id)
+    deleted = "<ListDeletedQueryRq><ListDelType>Customer</ListDelType></ListDeletedQueryRq>"
+    assert [r.findtext("ListID") for r in ask_one(qb, deleted)] == [gone.list_id, late.list_id]
+    clock.advance(days=31)
+    assert [r.findtext("ListID") for r in ask_one(qb, deleted)] == [late.list_id]
+    forever = QuickBooksSimulator(clock=clock, deleted_retention=None)
+    kept = forever.company.add_customer("Kept")
+    forever.company.delete_customer(kept.list_id)
+    clock.advance(days=400)
+    assert [r.findtext("ListID") for r in ask_one(forever, deleted)] == [kept.list_id]

@@ -7,6 +7,7 @@ reference from an invoice line to an item resolves the same way as one from a cu
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,7 +24,9 @@ from connector.sandbox.qbd.status import QbStatus
 from connector.sandbox.qbd.values import QbClock
 from connector.sandbox.qbd.xsd import children, is_list_ref
 
-__all__ = ["Ledger", "DERIVED"]
+__all__ = ["Ledger", "DERIVED", "DELETED_RETENTION"]
+
+DELETED_RETENTION = timedelta(days=90)
 
 _DECIMAL_TYPES = frozenset({"AMTTYPE", "PRICETYPE", "QUANTYPE", "PERCENTTYPE", "FLOATTYPE"})
 
@@ -49,6 +52,10 @@ class Ledger:
         # invoice's TimeModified and EditSequence; off by default, so the connector is tested
         # not to depend on it (``QuickBooksSimulator(payments_touch_invoices=True)`` turns it on).
         self.payments_touch_invoices = False
+        # CHOICE: QuickBooks keeps ListDeleted/TxnDeleted entries for a limited time (about
+        # 90 days, as integrators report; Intuit states no figure in the qbXML reference);
+        # older deletions are no longer listed. None keeps them forever.
+        self.deleted_retention: timedelta | None = DELETED_RETENTION
         self.deleted_lists: list[Deleted] = []
         self.deleted_txns: list[Deleted] = []
         self.next_list_number = 0x80000001

@@ -317,6 +317,11 @@ def _deleted(entries: Callable[[Context], list[Deleted]], type_tag: str, txn: bo
         span = request.find("DeletedDateRangeFilter")
         if span is not None:
             preds += _between(ctx, span, "FromDeletedDate", "ToDeletedDate", _deleted_at)
+        window = ctx.company.deleted_retention
+        if window is not None:
+            # QuickBooks forgets deletions after a while: an old one is not listed at all.
+            oldest = ctx.company.clock.stamp() - window
+            preds.append(lambda d: d.time_deleted >= oldest)
         include = included(request)
         chosen = [d for d in entries(ctx) if all(p(d) for p in preds)]
         for entry in chosen:

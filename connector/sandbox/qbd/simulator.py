@@ -26,6 +26,7 @@ from connector.sandbox.qbd.context import Context, Outcome
 from connector.sandbox.qbd.dirt import Soiling, raw_controls, soil
 from connector.sandbox.qbd.faults import Faults
 from connector.sandbox.qbd.iterators import Iterators
+from connector.sandbox.qbd.ledger import DELETED_RETENTION
 from connector.sandbox.qbd.persist import load_company, save_company
 from connector.sandbox.qbd.queries import QUERY_HANDLERS
 from connector.sandbox.qbd.render import Writer
@@ -52,7 +53,8 @@ class QuickBooksSimulator:
     stamps (TimeModified, TimeDeleted) sit from it, modelling its local-time/DST quirk;
     ``utc_offset`` is the zone of the PC, in which times are printed and offset-less filter
     times are read. ``payments_touch_invoices`` makes a payment move the invoices it applies
-    to (a CHOICE: undocumented, see ``payments.PaymentBook``). Bookkeeper edits go through
+    to (a CHOICE: undocumented, see ``payments.PaymentBook``); ``deleted_retention`` is how
+    long deletions stay listed (a CHOICE, see ``ledger.Ledger``). Bookkeeper edits go through
     ``qb.company`` (see ``Company``).
     """
 
@@ -62,7 +64,8 @@ class QuickBooksSimulator:
                  state_file: Path | None = None, utc_offset: timedelta = timedelta(hours=-5),
                  sleep: Callable[[float], None] | None = None,
                  company_address: dict[str, str] | None = None,
-                 payments_touch_invoices: bool = False):
+                 payments_touch_invoices: bool = False,
+                 deleted_retention: timedelta | None = DELETED_RETENTION):
         self.company_file = company_file
         self.clock = QbClock(clock, local_time_offset=local_time_offset, utc_offset=utc_offset)
         self.state_file = Path(state_file) if state_file else None
@@ -72,6 +75,7 @@ class QuickBooksSimulator:
             self.company = Company(self.clock, company_name=company_name,
                                    address=company_address)
         self.company.payments_touch_invoices = payments_touch_invoices
+        self.company.deleted_retention = deleted_retention
         self.faults = Faults(sleep) if sleep else Faults()
         self.iterators = Iterators(company_file)
         self.requests_handled = 0

@@ -1,0 +1,114 @@
+"""QuickBooks forgets deletions after its window (about 90 days, a simulator choice): a
+company read after the window has closed is scanned id by id, and nothing is lost."""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from connector.audit import run_events
+from connector.mapping import is_product
+from connector.mapping.keys import parse_key
+from connector.store import RawResponse, Watermark
+from connector.zoho.checks import PASS, WARN
+from connector.zoho.fields import QBD_ACTIVE, QBD_KEY
+from connector.zoho.ping import company_checks
+from tests.mapping.conftest import read_books
+
+from .conftest import Books, World, zoho_writes
+
+
+def _by_qb_id(world: World, module: str) -> dict[str, dict[str, object]]:
+    return {parse_key(str(r[QBD_KEY])).qb_id: r for r in world.records(module)}
+
+
+def _delete_some(acme: Books) -> tuple[str, str, str]:
+    """An invoice, an unused product and a customer without invoices, deleted in QuickBooks."""
+    company = acme.qb.company
+    invoice = next(iter(company.invoices))
+    company.delete_invoice(invoice)
+    used = {line.fields.get("ItemRef") for inv in company.invoices.values() for line in inv.lines}
+    books = read_books(acme.qb)
+    item = next(i for i in books.items if is_product(i) and i.list_id not in used)
+    customer = next(c for c in books.customers if not c.is_job
+                    and c.list_id not in {i.customer.list_id for i in books.invoices}
+                    and not any(j.parent and j.parent.list_id == c.list_id
+                                for j in books.customers))
+    company.delete_item(item.list_id)
+    company.delete_customer(customer.list_id)
+    return invoice, item.list_id, customer.list_id
+
+
+def _deletion_check(world: World) -> str:
+    [check] = [c for c in company_checks(world.db, now=world.clock(), settings=world.settings)
+               if c.name.endswith("deletions")]
+    return check.status
+
+
+def test_deletions_quickbooks_forgot_are_found_by_a_key_scan(world: World,
+                                                             acme: Books) -> None:
+    world.sync("Acme")
+    invoice, item, customer = _delete_some(acme)
+    world.clock.advance(days=100)  # nobody polled: QuickBooks no longer lists those deletions
+    assert _deletion_check(world) == WARN
+    world.session("Acme")
+    with world.db.session() as s:
+        listed = s.exec(select(RawResponse).where(
+            col(RawResponse.entity).in_(["ListDeleted", "TxnDeleted"]))
+            .order_by(col(RawResponse.id).desc()).limit(2)).all()
+        assert [r.record_count for r in listed] == [0, 0]
+    summary = world.sync("Acme")
+    assert summary.counts["failed"] == 0, summary.markdown()
+    assert world.forecast_type(str(_by_qb_id(world, "Deals")[invoice]["Stage"])) == "Closed Lost"
+    assert _by_qb_id(world, "Products")[item]["Product_Active"] is False
+    assert _by_qb_id(world, "Accounts")[customer][QBD_ACTIVE] is False
+    warned = [e for e in run_events(world.db, summary.run_id)
+              if e.error_code == "DELETED_LIST_LAPSED"]
+    assert {e.qb_type for e in warned} == {"Customer", "Item", "Invoice"}
+    assert _deletion_check(world) == PASS
+    writes = zoho_writes(world.sim)
+    world.session("Acme")  # the scan is done: the next session does not scan again
+    world.sync("Acme")
+    with world.db.session() as s:
+        scans = s.exec(select(RawResponse).where(
+            col(RawResponse.entity).startswith("KeyScan:"))).all()
+    assert len({r.session_id for r in scans}) == 1
+    assert zoho_writes(world.sim) == writes
+
+
+def test_a_company_read_within_the_window_is_not_scanned(world: World, acme: Books) -> None:
+    world.sync("Acme")
+    world.clock.advance(days=80)
+    assert _deletion_check(world) == WARN  # the window closes in 10 days: poll before then
+    world.session("Acme")
+    world.sync("Acme")
+    with world.db.session() as s:
+        assert s.exec(select(RawResponse).where(
+            col(RawResponse.entity).startswith("KeyScan:"))).all() == []
+    assert _deletion_check(world) == PASS
+
+
+def test_a_scan_cut_short_is_planned_again(world: World, acme: Books) -> None:
+    world.sync("Acme")
+    world.clock.advance(days=100)
+    first = world.session("Acme")
+    assert first.percents[-1] == 100
+    # As if the Invoice scan's session had died: its watermark never moved.
+    with world.db.session() as s:
+        mark = s.get(Watermark, (acme.company.id, "KeyScan:Invoice"))
+        assert mark is not None
+        s.delete(mark)
+    assert _deletion_check(world) == WARN
+    second = world.session("Acme")
+    assert sum("IncludeRetElement>TxnID<" in r for r in second.requests) == 1
+    assert not any("IncludeRetElement>ListID<" in r for r in second.requests)
+
+
+def test_a_company_never_read_has_no_deletion_window_yet(world: World) -> None:
+    world.add_books("Acme")
+    world.clock.advance(days=200)
+    world.session("Acme")  # the first (full) read: no deletion read before it, nothing lost
+    with world.db.session() as s:
+        assert s.exec(select(RawResponse).where(
+            col(RawResponse.entity).startswith("KeyScan:"))).all() == []
+    world.clock.advance(days=1)
+    assert _deletion_check(world) == PASS
