@@ -26,12 +26,15 @@ lint: $(STAMP)
 	$(PY) -m mypy
 
 # PostgreSQL is the scale path: when the local server answers, the storage, bridge and flow
-# tests run on it as well as on SQLite.
+# tests run on it as well as on SQLite. The suite runs on TEST_WORKERS pytest-xdist processes
+# (0: in this one); tests that share a server are kept on one worker (tests/conftest.py). More
+# workers than cores pays: many tests wait on PostgreSQL, sockets and subprocesses.
+TEST_WORKERS ?= 3
 test: $(STAMP) lint
 	@PGURL="$${MLC_TEST_POSTGRES_URL:-$$($(PY) -m tests.pgprobe)}"; \
 	if [ -n "$$PGURL" ]; then echo "PostgreSQL tests: on ($$PGURL)"; else echo "PostgreSQL tests: off (no server answered)"; fi; \
 	if [ -x /usr/bin/chromium ]; then echo "Prefect UI browser test: on (/usr/bin/chromium)"; else echo "Prefect UI browser test: SKIPPED (no /usr/bin/chromium; make test-ui installs it)"; fi; \
-	MLC_TEST_POSTGRES_URL="$$PGURL" $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	MLC_TEST_POSTGRES_URL="$$PGURL" $(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing on purpose" >&2; exit 1; fi; \
 	exit $$rc
 

@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -29,7 +30,46 @@ FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("MLC_TEST_POSTGRES_URL") or None
 BACKENDS = ["sqlite", "postgres"] if PG_URL else ["sqlite"]
 
+# `make test` runs the suite on pytest-xdist workers with `--dist loadgroup`: every test that
+# needs one of these session-wide servers goes to the same worker as the others that need it, so
+# each server starts once per run (a Prefect server costs 5-20 s to start) and no two workers
+# start their own.
+SHARED_SERVERS = {
+    "prefect_harness": "prefect-harness",
+    "prefect_server": "prefect-server",
+    "deployed": "prefect-server",
+}
 
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # tryfirst: xdist reads the group marks in its own hook, right after this one.
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        groups = sorted({group for fixture, group in SHARED_SERVERS.items() if fixture in used})
+        if groups:
+            item.add_marker(pytest.mark.xdist_group("+".join(groups)))
+
+
+# The user property under which a chaos scenario's test report carries its figures.
+CHAOS_FIGURES = "chaos figures"
+_CHAOS_FIGURES: list[dict[str, Any]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # The chaos scenarios' figures, as their reports bring them (in this process or from a worker).
+    _CHAOS_FIGURES.extend(value for key, value in report.user_properties
+                          if key == CHAOS_FIGURES)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _CHAOS_FIGURES:
+        return
+    from tests.chaos.checker import Figures, figures_table
+
+    rows = sorted((Figures(**value) for value in _CHAOS_FIGURES), key=lambda f: f.scenario)
+    for line in figures_table(rows):
+        terminalreporter.write_line(line)
 
 
 def _wanted_profiles() -> list[str] | None:
@@ -65,8 +105,10 @@ def profile() -> str:
 
 
 def _pg_schema_url(base: str, schema: str) -> str:
+    # Commits need not wait for the disk: a test database never outlives a crash, and an fsync
+    # per commit is most of a storage test's time on PostgreSQL.
     sep = "&" if "?" in base else "?"
-    return f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+    return f"{base}{sep}options={quote(f'-csearch_path={schema} -csynchronous_commit=off')}"
 
 
 @pytest.fixture

@@ -53,6 +53,16 @@ class Figures:
                     or self.invisible_failures)
 
 
+def figures_table(rows: list[Figures]) -> list[str]:
+    """The figures of every scenario that ran, one line each, under a header."""
+    lines = [f"chaos figures (seed {chaos_seed()}; MLC_CHAOS_SEED overrides):",
+             (f"{'scenario':<34}{'seed':>10}{'injected':>10}{'rounds':>8}{'dupl':>6}"
+              f"{'lost':>6}{'diverg':>8}{'invisible':>11}")]
+    lines += [f"{f.scenario:<34}{f.seed:>10}{f.injected:>10}{f.rounds:>8}{f.duplicates:>6}"
+              f"{f.lost_edits:>6}{f.divergent:>8}{f.invisible_failures:>11}" for f in rows]
+    return lines
+
+
 def _same(zoho: Any, expected: Any) -> bool:
     if expected in (None, "") and zoho in (None, "", []):
         return True
