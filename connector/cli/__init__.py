@@ -1,6 +1,7 @@
 """The ``ml-connector`` command: the one place that wires settings, store, bridge and flows.
 
-Subcommand groups live in sibling modules and are attached at the bottom of this file.
+Subcommands live in sibling modules, named in ``COMMANDS`` and imported only when they run:
+``--help`` and the quick commands must not pay for the store, Zoho, Flask, spyne or Prefect.
 """
 
 from __future__ import annotations
@@ -11,18 +12,52 @@ import click
 
 from connector.cli.common import AppContext, pass_app
 from connector.cli.errors import ErrorBoundary
-from connector.config import Settings
-from connector.private import access
+from connector.cli.lazy import Lazy, LazyGroup
 
-__all__ = ["main"]
+__all__ = ["COMMANDS", "main"]
+
+COMMANDS = {
+    "audit": Lazy("connector.cli.audit:audit",
+                  "Inspect sync runs: one audit unit per flow run."),
+    "backfill": Lazy("connector.cli.sync:backfill",
+                     "First load or re-sync of a date range (resumable: run it again to go on)."),
+    "bridge": Lazy("connector.cli.bridge:bridge",
+                   "Serve the QuickBooks Web Connector endpoint at /qbwc (and /healthz)."),
+    "company": Lazy("connector.cli.company:company",
+                    "Register and manage QuickBooks company files (one QBWC user each)."),
+    "demo": Lazy("connector.cli.demo:demo",
+                 "Run the whole system end to end on the built-in simulators (SQLite)."),
+    "ping": Lazy("connector.cli.zoho:ping", "Check Zoho (token, org, edition, modules, fields, "
+                 "credits) and each company's polling."),
+    "qwc": Lazy("connector.cli.company:qwc",
+                "Write the .qwc file that registers company NAME in the Web Connector."),
+    "review": Lazy("connector.cli.sync:review",
+                   "QuickBooks records the sync left for a person to decide."),
+    "sandbox": Lazy("connector.cli.sandbox:sandbox", "Simulators of QuickBooks, the Web "
+                    "Connector and Zoho, to try ml-connector safely."),
+    "sync": Lazy("connector.cli.sync:sync", "Send what QuickBooks answered to Zoho CRM now "
+                 "(what the qb-to-zoho flow runs)."),
+    "sync-back": Lazy("connector.cli.sync_back:sync_back", "Turn the Zoho changes notified so "
+                      "far into QuickBooks Mods (sent at the next session)."),
+    "sync-back-policy": Lazy("connector.cli.sync_back:sync_back_policy", "Choose what a Deal "
+                             "closed lost in Zoho does to the company's QuickBooks invoice."),
+    "zoho": Lazy("connector.cli.zoho:zoho", "Connect ml-connector to a Zoho CRM org and "
+                 "prepare the org for syncing."),
+}
 
 
-@click.group(cls=ErrorBoundary)
+class Root(LazyGroup, ErrorBoundary):
+    """The top group: lazy subcommands, one error boundary for all of them."""
+
+
+@click.group(cls=Root, lazy=COMMANDS)
 @click.option("--log-level", default=None, help="Override MLC_LOG_LEVEL (DEBUG, INFO, WARNING).")
 @click.option("--debug", is_flag=True, help="Show the full traceback when a command fails.")
 @click.pass_context
 def cli(ctx: click.Context, log_level: str | None, debug: bool) -> None:
     """Sync QuickBooks Desktop with Zoho CRM."""
+    from connector.config import Settings
+
     settings = Settings()
     if log_level:
         settings.log_level = log_level.upper()
@@ -37,6 +72,8 @@ def cli(ctx: click.Context, log_level: str | None, debug: bool) -> None:
 @pass_app
 def info(app: AppContext) -> None:
     """Show where ml-connector keeps its data and how it is configured."""
+    from connector.private import access
+
     s = app.settings
     version = app.db.schema_version()  # opens (and on first use creates) the database
     checked = [access(s.data_dir, directory=True)]
@@ -57,53 +94,6 @@ def info(app: AppContext) -> None:
     for found in checked:
         if found.too_open:
             click.echo(f"warning: {found.advice()}", err=True)
-
-
-from connector.cli.company import company, qwc  # noqa: E402  (subcommands attach after `cli`)
-
-cli.add_command(company)
-cli.add_command(qwc)
-
-from connector.cli.audit import audit  # noqa: E402
-
-cli.add_command(audit)
-
-from connector.cli.demo import demo  # noqa: E402
-
-cli.add_command(demo)
-
-from connector.cli.zoho import ping, zoho  # noqa: E402
-
-cli.add_command(zoho)
-cli.add_command(ping)
-
-from connector.cli.channels import channels_command, renew_command, watch_command  # noqa: E402
-
-for _command in (watch_command, channels_command, renew_command):
-    zoho.add_command(_command)
-
-from connector.cli.bridge import bridge  # noqa: E402
-
-cli.add_command(bridge)
-
-from connector.cli.sandbox import sandbox  # noqa: E402
-
-cli.add_command(sandbox)
-
-from connector.cli.sandbox_zoho import zoho_sandbox  # noqa: E402
-
-sandbox.add_command(zoho_sandbox)
-
-from connector.cli.sync import backfill, review, sync  # noqa: E402
-
-cli.add_command(sync)
-cli.add_command(backfill)
-cli.add_command(review)
-
-from connector.cli.sync_back import sync_back, sync_back_policy  # noqa: E402
-
-cli.add_command(sync_back)
-cli.add_command(sync_back_policy)
 
 
 def main() -> None:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import cached_property, update_wrapper
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from connector.config import Settings
-from connector.crypto import SecretBox
 from connector.errors import ConnectorError
-from connector.runs import RunEnv
-from connector.store import Database
+
+if TYPE_CHECKING:
+    from connector.config import Settings
+    from connector.crypto import SecretBox
+    from connector.runs import RunEnv
+    from connector.store import Database
 
 __all__ = ["AppContext", "pass_app"]
 
@@ -26,17 +28,24 @@ class AppContext:
 
     @cached_property
     def db(self) -> Database:
+        # Imported here, as below: a command that never opens the store never loads it.
+        from connector.store import Database
+
         database = Database(self.settings.resolved_database_url)
         database.create_all()
         return database
 
     @cached_property
     def secrets(self) -> SecretBox:
+        from connector.crypto import SecretBox
+
         return SecretBox.from_settings(self.settings)
 
     @cached_property
     def runs(self) -> RunEnv:
         """What the run layer needs; runs started here are named after this command."""
+        from connector.runs import RunEnv
+
         return RunEnv.from_settings(self.settings, self.db).for_run(
             None, origin=f"`ml-connector {' '.join(sys.argv[1:3])}`")
 

@@ -11,16 +11,18 @@ from __future__ import annotations
 import errno
 import sys
 import traceback
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from pydantic import ValidationError
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
 
-from connector.config import Settings
 from connector.errors import ConnectorError
 from connector.logsafe import clip
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError
+
+    from connector.config import Settings
 
 __all__ = ["ErrorBoundary", "explain"]
 
@@ -36,6 +38,9 @@ def _settings_error(exc: ValidationError) -> str:
 def _database(settings: Settings | None) -> str:
     if settings is None:
         return "the database"
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(settings.resolved_database_url).render_as_string(hide_password=True)
     except ArgumentError:
@@ -69,6 +74,10 @@ def _file_error(exc: OSError, settings: Settings | None) -> str:
 
 def explain(exc: BaseException, settings: Settings | None) -> str | None:
     """One line for an error of the environment, or None for anything else (a bug)."""
+    # Imported only once something failed: `--help` and quick commands start without them.
+    from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError
+
     if isinstance(exc, ConnectorError):
         return str(exc)
     if isinstance(exc, ValidationError):
@@ -96,6 +105,8 @@ class ErrorBoundary(click.Group):
                 traceback.print_exception(exc.__cause__, file=sys.stderr)
             raise
         except Exception as exc:
+            from connector.config import Settings
+
             settings = getattr(ctx.obj, "settings", None)
             message = explain(exc, settings if isinstance(settings, Settings) else None)
             if message is None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from connector.cli.common import AppContext, pass_app
+from connector.cli.sandbox_zoho import zoho_sandbox
 from connector.sandbox.qbd import DEFAULT_COMPANY_FILE, QuickBooksSimulator, seed_company
 from connector.sandbox.webconnector import SessionReport, WebConnector
 
@@ -102,3 +103,5 @@ def qb(_app: AppContext, url: str, username: str, password_stdin: bool, company_
     click.echo(
         f"QuickBooks answered {quickbooks.requests_handled} document(s): {asked or 'nothing'}"
     )
+
+sandbox.add_command(zoho_sandbox)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import click
 
+from connector.cli.channels import channels_command, renew_command, watch_command
 from connector.cli.common import AppContext, pass_app
 from connector.cli.zoho_mapping import mapping
 from connector.cli.zoho_mapping import render as render_mapping
@@ -252,3 +253,5 @@ def ping(app: AppContext, name: str) -> None:
 
 
 zoho.add_command(mapping)
+for _command in (watch_command, channels_command, renew_command):
+    zoho.add_command(_command)

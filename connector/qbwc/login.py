@@ -15,7 +15,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from connector.config import Settings
-from connector.qbwc.passwords import DUMMY_HASH, Verifier, verify_password
+from connector.qbwc.passwords import Verifier, dummy_hash, verify_password
 from connector.qbwc.planner import plan_session
 from connector.qbwc.release import release_reads
 from connector.qbwc.throttle import Attempt, Throttle, ThrottlePolicy
@@ -226,7 +226,7 @@ def login(db: Database, username: str, password: str, settings: Settings, now: d
     with db.session() as s:
         company = s.exec(select(Company).where(Company.qbwc_user == username)).first()
     checked = attempt.allowed and company is not None and company.active
-    stored = company.password_hash if company is not None and checked else DUMMY_HASH
+    stored = company.password_hash if company is not None and checked else dummy_hash()
     if not (verify(password, stored) and checked and company is not None):
         log.warning("QBWC login refused: %s", _refusal(company, attempt, username))
         return LoginOutcome("", NVU)

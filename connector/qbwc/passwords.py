@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -11,7 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-__all__ = ["Verifier", "hash_password", "verify_password", "DUMMY_HASH", "burn_verification_time",
+__all__ = ["Verifier", "hash_password", "verify_password", "dummy_hash", "burn_verification_time",
            "RememberedLogins"]
 
 # The password check as the login sees it: (password, stored hash) -> right or wrong. A seam, so
@@ -54,12 +55,16 @@ def verify_password(password: str, encoded: str) -> bool:
 # A hash of a password nobody knows, with the same cost as every real one: checked instead of a
 # real hash whenever there is none to check (unknown user, disabled company, throttled try), so
 # every refusal costs the same scrypt work and none can be told apart by its timing.
-DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
+# Made on first use, not at import: an scrypt hash costs every command that imports this module
+# ~50 ms (`ml-connector --help` included).
+@functools.cache
+def dummy_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def burn_verification_time(password: str, verify: Verifier = verify_password) -> None:
     """Spend the same work as a real check, so refusals cannot be told apart by timing."""
-    verify(password, DUMMY_HASH)
+    verify(password, dummy_hash())
 
 
 class RememberedLogins:
@@ -70,7 +75,7 @@ class RememberedLogins:
     of what a poll cost the bridge. What is remembered is an HMAC of hash and password under a
     key that lives only in this process, so nothing here helps an offline guess. Only matches
     are remembered: every refusal (a wrong password, an unknown user, a throttled try, each
-    checked against ``DUMMY_HASH``) still costs a full scrypt check, so refusals stay equal in
+    checked against ``dummy_hash()``) still costs a full scrypt check, so refusals stay equal in
     cost. A changed password has a new hash (new salt), which no remembered match fits.
     """
 

@@ -23,7 +23,7 @@ from connector.qbwc.companies import MAX_USER_NAME
 from connector.qbwc.exchange import record_response
 from connector.qbwc.identity import path_problem
 from connector.qbwc.login import login, release_lease
-from connector.qbwc.passwords import RememberedLogins, Verifier
+from connector.qbwc.passwords import RememberedLogins, Verifier, dummy_hash
 from connector.qbwc.queue import claim_next, outstanding, session_progress
 from connector.qbwc.release import release_reads
 from connector.qbwc.summary import session_summary
@@ -63,6 +63,8 @@ class QbwcService:
         self.clock = clock or utcnow
         self.verify = verify or RememberedLogins()
         self.throttle = Throttle(ThrottlePolicy.from_settings(settings))
+        # Made now, so the first refusal costs one scrypt check like every later one.
+        dummy_hash()
 
     # -- handshake ---------------------------------------------------------------------------
     def server_version(self) -> str:

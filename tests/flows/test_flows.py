@@ -79,7 +79,7 @@ def test_qb_to_zoho_flow_syncs_and_publishes_its_audit(served_world: World, db: 
     assert "| QuickBooks record | Zoho record | action |" in artifact.data
     assert f"more: `ml-connector audit show {run.run_id}`" in artifact.data
     assert state.message == "synced Acme"
-    logged = asyncio.run(_logs(flow_run_id))
+    logged = asyncio.run(_logs(flow_run_id, "Acme: completed"))
     assert any(name.startswith("connector.") and "Acme: completed" in message
                for name, message in logged), logged
     # A first load takes several chunks: it shows a progress bar, and logs pages and records.
@@ -98,14 +98,16 @@ def test_a_qb_to_zoho_run_with_nothing_to_do_ends_at_once_and_says_so(
     assert state.message == "nothing to sync: no QuickBooks responses waiting"
 
 
-async def _logs(flow_run_id: str) -> list[tuple[str, str]]:
+async def _logs(flow_run_id: str, awaited: str) -> list[tuple[str, str]]:
+    """The flow run's logs, once a connector log line holding ``awaited`` is among them (or 30 s
+    have passed: logs are shipped to the API in batches, in the background)."""
     from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
 
     async with get_client() as client:
-        for _ in range(50):  # logs are shipped to the API in the background
+        for _ in range(300):
             logs = await client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(
                 any_=[UUID(flow_run_id)])))
-            if any(log.name.startswith("connector.") for log in logs):
+            if any(log.name.startswith("connector.") and awaited in log.message for log in logs):
                 break
             await asyncio.sleep(0.1)
     return [(log.name, log.message) for log in logs]
