@@ -9,9 +9,16 @@ STAMP := $(VENV)/.installed
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
+# The first run installs for a few minutes: say what, and let pip name each package it fetches.
 $(STAMP): $(PY) pyproject.toml constraints.txt
+	@echo "Installing ml-connector into $(VENV) with the versions of constraints.txt (the first time takes a few minutes):"
+	@echo "  the bridge (Flask, spyne, waitress, lxml), the store (SQLModel, SQLAlchemy, psycopg), the Zoho client (httpx),"
+	@echo "  the Prefect flows (prefect: the flows extra) and the dev tools (pytest, pytest-xdist, hypothesis, zeep, ruff, mypy)"
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	@# pip's own exit status, through the filter that keeps its "Collecting <package>" lines.
+	@{ $(PY) -m pip install --progress-bar off -c constraints.txt -e '.[dev]' 2>&1; \
+	   echo $$? > $(VENV)/.pip-status; } | grep -v -e '^Requirement already satisfied' -e '^  '; \
+	 exit $$(cat $(VENV)/.pip-status)
 	@touch $(STAMP)
 
 install: $(STAMP)

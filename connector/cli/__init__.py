@@ -27,6 +27,8 @@ COMMANDS = {
                     "Register and manage QuickBooks company files (one QBWC user each)."),
     "demo": Lazy("connector.cli.demo:demo",
                  "Run the whole system end to end on the built-in simulators (SQLite)."),
+    "flows": Lazy("connector.cli.flows:flows",
+                  "Run the Prefect flows here (they need: pip install 'ml-connector[flows]')."),
     "ping": Lazy("connector.cli.zoho:ping", "Check Zoho (token, org, edition, modules, fields, "
                  "credits) and each company's polling."),
     "qwc": Lazy("connector.cli.company:qwc",

@@ -1,0 +1,66 @@
+"""``ml-connector flows``: the Prefect flows, run once from the command line.
+
+The flows come with the ``flows`` extra (``pip install 'ml-connector[flows]'``): a PC that only
+runs the bridge has no Prefect, and these commands then say so in one line.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import click
+
+from connector.errors import ConfigError
+
+__all__ = ["FLOWS", "MISSING", "flows", "require_prefect"]
+
+# The deployments of prefect.yaml, by name: where their flow function lives.
+FLOWS = {
+    "backfill": "flows.backfill:backfill",
+    "qb-to-zoho": "flows.qb_to_zoho:qb_to_zoho",
+    "renew-channels": "flows.renew_channels:renew_channels",
+    "zoho-to-qb": "flows.zoho_to_qb:zoho_to_qb",
+}
+MISSING = ("the Prefect flows are not installed with this ml-connector (a bridge-only install); "
+           "add them with: pip install 'ml-connector[flows]'")
+
+
+def require_prefect() -> None:
+    try:
+        import prefect  # noqa: F401
+    except ImportError as exc:
+        raise ConfigError(MISSING) from exc
+
+
+def _parameters(pairs: tuple[str, ...]) -> dict[str, Any]:
+    parameters: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--param")
+        # Prefect checks and converts each value to the flow's parameter type.
+        parameters[key.strip()] = value
+    return parameters
+
+
+@click.group()
+def flows() -> None:
+    """Run the Prefect flows here (they need: pip install 'ml-connector[flows]')."""
+
+
+@flows.command("run")
+@click.argument("name", type=click.Choice(sorted(FLOWS)))
+@click.option("-p", "--param", "pairs", multiple=True, metavar="KEY=VALUE",
+              help="A flow parameter, e.g. -p company=Acme -p since=2024-01-01 (repeatable).")
+def run(name: str, pairs: tuple[str, ...]) -> None:
+    """Run flow NAME once in this process, as its deployment would (recorded by the Prefect
+    server at PREFECT_API_URL; a temporary one when unset)."""
+    parameters = _parameters(pairs)
+    require_prefect()
+    module, _, attribute = FLOWS[name].partition(":")
+    flow = getattr(importlib.import_module(module), attribute)
+    state = flow(**parameters, return_state=True)
+    click.echo(f"{name}: {state.name.lower()}: {state.message or ''}".rstrip(": "))
+    if state.is_failed() or state.is_crashed():
+        raise SystemExit(1)
