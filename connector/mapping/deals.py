@@ -20,10 +20,12 @@ from connector.mapping.values import NO_VALUES, OrgValues, QbState
 from connector.qbxml.models import Invoice
 from connector.zoho.fields import QBD_KEY
 
-__all__ = ["DealContext", "contact_field", "invoice_state", "invoice_label", "deal_name",
-           "map_deal", "closed_deal", "VOID_MEMO"]
+__all__ = ["RELATED_PRODUCTS", "DealContext", "contact_field", "invoice_state", "invoice_label",
+           "deal_name", "map_deal", "closed_deal", "VOID_MEMO"]
 
 STAGE = "Stage"
+# The Deal's related list of the Products its invoice bills.
+RELATED_PRODUCTS = "Products"
 # qbXML has no void flag on InvoiceRet: QuickBooks zeroes a voided invoice and starts its
 # memo with "VOID:" (its own marker; reading it so is a choice, UNCONFIRMED for SDK voids).
 VOID_MEMO = "VOID:"
@@ -92,7 +94,8 @@ def map_deal(invoice: Invoice, ctx: DealContext) -> Mapped:
         payload[STAGE] = stage
     payload[QBD_KEY] = qbd_key(ctx.scope, invoice.txn_id, DEAL)
     return Mapped(DEAL, invoice.txn_id, invoice.edit_sequence, payload,
-                  related=tuple(sorted(set(ctx.product_ids))), label=deal_name(invoice),
+                  related=tuple(sorted(set(ctx.product_ids))), related_list=RELATED_PRODUCTS,
+                  label=deal_name(invoice),
                   states={STAGE: state.value})
 
 

@@ -78,6 +78,9 @@ class Mapped:
     payload: dict[str, Any]
     # Ids of records related after the write (a Deal's Products); part of the hash.
     related: tuple[str, ...] = ()
+    # The related list ``related`` goes to ("Products"): its hash is kept among the fields,
+    # so a later write knows the list changed and ids must be unrelated.
+    related_list: str | None = None
     label: str = ""
     # Fields that follow a QuickBooks state, not a value (a Deal's Stage follows open / paid /
     # voided): hashed by the state, sent when the record is created and when the state
@@ -97,6 +100,8 @@ class Mapped:
         hashed.update({name: f"@state:{state}" for name, state in self.states.items()})
         self.fields = field_hashes(hashed)
         related = field_hashes({"__related": list(self.related)})
+        if self.related_list:
+            self.fields[self.related_list] = related["__related"]
         self.hash = content_hash(hashed, {**self.fields, **related})
 
     def payload_for(self, previous: dict[str, str] | None, *, creating: bool,

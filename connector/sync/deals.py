@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from connector.mapping.deals import DealContext, map_deal
+from connector.mapping.deals import RELATED_PRODUCTS, DealContext, map_deal
 from connector.mapping.invoices import map_invoice
-from connector.mapping.keys import ACCOUNT, CONTACT, DEAL, INVOICE, JOB, PRODUCT
+from connector.mapping.keys import ACCOUNT, CONTACT, DEAL, INVOICE, JOB, PRODUCT, parse_key
 from connector.qbxml.models import Invoice
 from connector.sync.batch import Batch, Entry
 from connector.sync.context import Pending, Saved, SyncContext
+from connector.zoho.fields import QBD_KEY
 from connector.zoho.records import RecordFailed
 
 __all__ = ["sync_deals"]
@@ -68,6 +69,36 @@ def _resolve(ctx: SyncContext, entry: Entry[Invoice]) -> _Resolved | None:
     return _Resolved(entry, deal, products)
 
 
+def _products_changed(ctx: SyncContext, s: Saved) -> bool:
+    """True when the Deal existed and its invoice's set of Products is not the one last
+    related (a link written before the set was hashed counts as changed, once)."""
+    link = ctx.links.get(DEAL, s.pending.mapped.qb_id)
+    if link is None or not link.zoho_id or s.action == "created":
+        return False
+    return link.field_hashes.get(RELATED_PRODUCTS) != s.pending.mapped.fields.get(
+        RELATED_PRODUCTS)
+
+
+def _ours(ctx: SyncContext, row: dict[str, object]) -> bool:
+    try:
+        return parse_key(str(row.get(QBD_KEY) or "")).scope == ctx.scope
+    except ValueError:
+        return False
+
+
+def _unrelate_removed(ctx: SyncContext, s: Saved) -> list[RecordFailed]:
+    """Unrelate the Products of lines removed from the invoice. Only Products of this
+    company's items go: a product a salesperson related to the Deal by hand stays."""
+    wanted = set(s.pending.mapped.related)
+    current = ctx.client.related_records(DEAL.zoho_module, s.zoho_id, PRODUCT.zoho_module,
+                                         ["id", QBD_KEY])
+    removed = [str(r["id"]) for r in current if str(r["id"]) not in wanted and _ours(ctx, r)]
+    if not removed:
+        return []
+    results = ctx.client.unrelate(DEAL.zoho_module, s.zoho_id, PRODUCT.zoho_module, removed)
+    return [r for r in results if isinstance(r, RecordFailed)]
+
+
 def _relate(ctx: SyncContext, saved: Sequence[Saved]) -> list[Saved]:
     wanted = {s.zoho_id: list(s.pending.mapped.related) for s in saved
               if s.pending.mapped.related}
@@ -77,6 +108,8 @@ def _relate(ctx: SyncContext, saved: Sequence[Saved]) -> list[Saved]:
     ok: list[Saved] = []
     for s in saved:
         failed = [r for r in answers.get(s.zoho_id, []) if isinstance(r, RecordFailed)]
+        if not failed and _products_changed(ctx, s):
+            failed = _unrelate_removed(ctx, s)
         if failed:
             ctx.fail(s.pending.entry, DEAL, s.pending.mapped.qb_id, failed[0].error)
         else:

@@ -196,6 +196,12 @@ class ZohoSimulator:
     def related_products(self, deal_id: str) -> list[str]:
         return list(self._core.store.relations.get(str(deal_id), {}))
 
+    def relate_product(self, deal_id: str, product_id: str) -> None:
+        """A salesperson adds a Product to a Deal's related list by hand."""
+        store = self._core.store
+        with store.lock:
+            store.relations.setdefault(str(deal_id), {})[str(product_id)] = self._core.clock()
+
     # ---- fields ----------------------------------------------------------------------
     def add_field(self, module: str, api_name: str, data_type: str = "text",
                   unique: bool = False, **options: Any) -> dict[str, Any]:
