@@ -30,6 +30,7 @@ from connector.mapping.keys import (
 )
 from connector.qbxml.models import Customer
 from connector.store import Company, Database, RecordLink, SyncBackPolicy
+from connector.sync.money import MONEY_FIELDS, MoneyEdit, money_edits, restore_money
 from connector.sync.qb_state import latest_customers
 from connector.sync.write_backs import (
     CustomerEdit,
@@ -50,9 +51,11 @@ log = logging.getLogger(__name__)
 # carry nothing a salesperson edits that could go back, so their notifications are only read.
 KINDS: dict[str, LinkKind] = {"Accounts": ACCOUNT, "Contacts": CONTACT, "Deals": DEAL,
                               "Products": PRODUCT}
-_DEAL_FETCH = ["Stage", QBD_KEY, MODIFIED_TIME]
-# A salesperson's edit of these is reported as kept by QuickBooks; the stage is theirs.
-_DEAL_FIELDS = frozenset(r.zoho for r in DEAL_FIELDS if r.owner is Owner.QBD)
+_DEAL_FETCH = ["Stage", "Amount", QBD_KEY, MODIFIED_TIME]
+# A salesperson's edit of these is reported as kept by QuickBooks (money is restored, see
+# ``money``); the stage is theirs.
+_DEAL_FIELDS = frozenset(r.zoho for r in DEAL_FIELDS
+                         if r.owner is Owner.QBD and r.zoho not in MONEY_FIELDS["Deals"])
 
 
 @dataclass
@@ -81,6 +84,8 @@ class _Context:
     edits: dict[tuple[int, str], CustomerEdit] = field(default_factory=dict)
     # (company id, ListID) -> the newest version QuickBooks told us of
     known: dict[tuple[int, str], Customer] = field(default_factory=dict)
+    # Money edited in Zoho, restored once the batch's decisions are stored.
+    money: list[MoneyEdit] = field(default_factory=list)
 
     def event(self, action: str, item: Work, **kw: Any) -> None:
         link = item.link
@@ -208,13 +213,16 @@ def _product(ctx: _Context, item: Work, link: RecordLink) -> None:
     if item.record is not None:
         decision = decide(item.module, item.record, link.field_hashes or {}, None, "",
                           affected=None if item.any_field else item.affected)
-        if decision.kept_by_qbd:
-            ctx.event("kept_qbd", item, changed_fields=decision.kept_by_qbd)
+        kept = [f for f in decision.kept_by_qbd if f not in MONEY_FIELDS["Products"]]
+        if kept:
+            ctx.event("kept_qbd", item, changed_fields=kept)
     ctx.audit.count("unchanged")
 
 
 def _decide(s: Session, ctx: _Context, item: Work) -> None:
     link = item.link
+    if link is not None and item.record is not None and not link.deleted:
+        ctx.money.extend(money_edits(item.module, item.zoho_id, item.record, link))
     if link is None:
         ctx.audit.count("unchanged")
         if not item.deleted:
@@ -275,5 +283,6 @@ def handle_batch(db: Database, client: ZohoClient, audit: AuditRecorder, work: l
         for item in decided:
             _decide(s, ctx, item)
         _queue(s, ctx)
+    restore_money(db, client, audit, ctx.money, companies, now)
     for item in decided:
         item.done = True

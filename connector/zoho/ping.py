@@ -18,9 +18,10 @@ from connector.errors import ConnectorError
 from connector.mapping.values import OrgValues
 from connector.qbwc.retention import retention, scans_outstanding
 from connector.qbwc.watermarks import watermarks
-from connector.store import Company, Database
+from connector.store import Company, Database, SyncBackPolicy
 from connector.store.rows import require_id
 from connector.store.types import utcnow
+from connector.sync.money import MONEY_POLICY
 from connector.sync.org import OrgSource, load_org
 from connector.zoho.checks import FAIL, PASS, SKIP, WARN, Check
 from connector.zoho.client import ZohoClient
@@ -186,6 +187,8 @@ def company_checks(db: Database, *, now: datetime,
     with db.session() as s:
         companies = list(s.exec(select(Company).order_by(col(Company.name))))
         marks = {c.id: watermarks(s, require_id(c)) for c in companies}
+        voids = {p.company_id for p in s.exec(select(SyncBackPolicy)).all()
+                 if p.void_closed_invoices}
     if not companies:
         return [Check("QuickBooks companies", WARN, "none registered yet",
                       "register one with `ml-connector company add NAME --qbwc-user USER`")]
@@ -194,6 +197,8 @@ def company_checks(db: Database, *, now: datetime,
         checks.extend(_one_company(c, now))
         if c.active and c.last_poll_at is not None:
             checks.append(_deletions(c, marks[c.id], settings, now))
+        if c.active:
+            checks.append(_policy_check(c, c.id in voids))
     return checks
 
 
@@ -219,6 +224,12 @@ def _deletions(c: Company, marks: dict[str, datetime], settings: Settings,
                      "let the Web Connector poll before then (Update Selected), or deletions "
                      "will be found only by a full scan of every record")
     return Check(label, PASS, read)
+
+
+def _policy_check(c: Company, voids: bool) -> Check:
+    lost = ("a Deal closed lost or deleted in Zoho voids its invoice" if voids else
+            "a Deal closed lost or deleted in Zoho leaves its invoice as it is")
+    return Check(f"QuickBooks {c.name!r} money", PASS, f"{MONEY_POLICY}; {lost}")
 
 
 def _one_company(c: Company, now: datetime) -> list[Check]:

@@ -57,7 +57,7 @@ def test_a_deal_closed_lost_leaves_the_invoice_untouched_and_is_audited(loop: Lo
                          Amount=1.0)
     summary = loop.sync_back()
     actions = {e.action: e.changed_fields for e in loop.events(summary)}
-    assert actions == {"invoice_kept": ["Stage"], "kept_qbd": ["Amount"]}
+    assert actions == {"invoice_kept": ["Stage"], "conflict_qbd_won": ["Amount"]}
     assert loop.write_backs() == [] and loop.writes_queued() == []
     loop.session()
     assert loop.qb.company.invoices[invoice.txn_id].edit_sequence == sequence

@@ -20,6 +20,7 @@ from connector.crypto import SecretBox
 from connector.sandbox.zoho import ZohoSimulator
 from connector.store import Company, Database, ZohoConnection
 from connector.store.types import utcnow
+from connector.sync.zoho_to_qb import set_void_closed_invoices
 from connector.zoho.fields import QBD_KEY
 
 from .conftest import CLIENT_ID, SCOPE, SECRET, add_key_fields
@@ -138,6 +139,18 @@ def test_ping_is_all_green_when_everything_works(served: Served, db: Database) -
                  "custom fields", "API credits", "QuickBooks 'Acme' polls",
                  "QuickBooks 'Acme' company file"):
         assert f"PASS  {name}" in result.output
+
+
+def test_ping_names_each_companys_money_and_lost_deal_policy(served: Served, db: Database) -> None:
+    served.connect()
+    add_key_fields(served.sim)
+    _company(db, last_poll_at=utcnow() - timedelta(minutes=3),
+             last_company_file_seen=r"C:\QB\acme.qbw", last_file_matched=True)
+    before = served.run("ping").output
+    assert "QuickBooks 'Acme' money" in before and "QuickBooks owns money" in before
+    assert "leaves its invoice as it is" in before
+    set_void_closed_invoices(db, "Acme", True)
+    assert "voids its invoice" in served.run("ping").output
 
 
 def test_ping_is_red_and_names_the_cause_when_the_client_secret_is_wrong(
