@@ -17,6 +17,10 @@ __all__ = ["ReviewRefused", "open_review", "close_reviews", "list_reviews", "dec
 _UNSETTLED = (ReviewStatus.OPEN, ReviewStatus.DECIDED)
 
 
+# Records whose review items are matches: --link and --create settle them.
+_MATCHED_TYPES = ("Customer",)
+
+
 class ReviewRefused(ConfigError):
     """A decision that cannot be taken (unknown item, already resolved, not a candidate)."""
 
@@ -65,15 +69,25 @@ def list_reviews(
         return list(s.exec(query).all())
 
 
-def decide(db: Database, item_id: int, *, link_to: str | None, now: datetime) -> ReviewItem:
+def decide(db: Database, item_id: int, *, link_to: str | None, now: datetime,
+           ignore: bool = False) -> ReviewItem:
     """Settle an item: adopt the Zoho record ``link_to`` (one of its candidates), or, with
-    None, create a new one. The next sync applies the decision and resolves the item."""
+    None, create a new one; the next sync applies the decision and resolves the item. With
+    ``ignore`` the item is closed at once: a person saw it and nothing is to be done."""
     with db.session() as s:
         item = s.get(ReviewItem, item_id)
         if item is None:
             raise ReviewRefused(f"no review item #{item_id}; see `ml-connector review list`")
         if item.status == ReviewStatus.RESOLVED:
             raise ReviewRefused(f"review item #{item_id} is already resolved")
+        if ignore:
+            item.decision, item.decided_at = ReviewDecision.IGNORE, now
+            item.status, item.resolved_at = ReviewStatus.RESOLVED, now
+            s.add(item)
+            return item
+        if item.qb_type not in _MATCHED_TYPES:
+            raise ReviewRefused(f"review item #{item_id} is not a match to settle ({item.reason}); "
+                                "close it with --ignore once it is dealt with")
         if link_to is not None and link_to not in item.candidates:
             raise ReviewRefused(
                 f"{item.zoho_module} {link_to} is not a candidate of review item #{item_id} "

@@ -166,12 +166,19 @@ def review_list(app: AppContext, company: str | None, show_all: bool) -> None:
 @click.option("--link", "link_to", default=None, metavar="ZOHO_ID",
               help="Adopt this candidate: the existing Zoho record takes the QuickBooks record.")
 @click.option("--create", is_flag=True, help="None of the candidates: create a new record.")
+@click.option("--ignore", is_flag=True,
+              help="Close the item: seen, nothing for the sync to do (e.g. a money conflict).")
 @pass_app
-def review_resolve(app: AppContext, item_id: int, link_to: str | None, create: bool) -> None:
+def review_resolve(app: AppContext, item_id: int, link_to: str | None, create: bool,
+                   ignore: bool) -> None:
     """Settle a review item; the next sync applies the decision."""
-    if bool(link_to) == create:
-        raise click.UsageError("give exactly one of --link ZOHO_ID or --create")
-    item = decide(app.db, item_id, link_to=link_to, now=utcnow())
+    if sum((bool(link_to), create, ignore)) != 1:
+        raise click.UsageError("give exactly one of --link ZOHO_ID, --create or --ignore")
+    item = decide(app.db, item_id, link_to=link_to, now=utcnow(), ignore=ignore)
+    if ignore:
+        click.echo(f"#{item.id}: {item.qb_type} {item.qb_name or item.qb_id} closed, nothing "
+                   "to apply")
+        return
     with app.db.session() as s:
         company = require_row(s, Company, item.company_id)
     reopened = reopen_record(app.db, item.company_id, item.qb_type, "ListID", item.qb_id)

@@ -65,6 +65,7 @@ class ReviewStatus(StrEnum):
 class ReviewDecision(StrEnum):
     LINK = "link"  # adopt this existing Zoho record (it takes the QuickBooks key)
     CREATE = "create"  # none of the candidates: create a new record
+    IGNORE = "ignore"  # seen; nothing for the sync to do (e.g. a money conflict settled)
 
 
 class SchemaVersion(SQLModel, table=True):

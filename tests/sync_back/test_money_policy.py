@@ -6,7 +6,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from click.testing import CliRunner
 
+from connector.cli import cli
 from connector.reviews import list_reviews
 
 from .conftest import Loop
@@ -68,3 +70,18 @@ def test_a_later_quickbooks_amount_is_the_one_restored(loop: Loop) -> None:
     assert Decimal(str(loop.sim.record("Deals", deal)["Amount"])) == Decimal("500.00")
     loop.sync()
     assert Decimal(str(loop.sim.record("Deals", deal)["Amount"])) == Decimal("500.00")
+
+
+def test_the_office_closes_a_money_review_with_ignore(loop: Loop) -> None:
+    loop.sim.edit_record("Deals", _deal(loop), Amount=10)
+    loop.sync_back()
+    [review] = list_reviews(loop.db)
+    env = {"MLC_DATABASE_URL": loop.world.settings.resolved_database_url,
+           "MLC_DATA_DIR": str(loop.world.settings.data_dir)}
+    refused = CliRunner().invoke(cli, ["review", "resolve", str(review.id), "--create"], env=env)
+    assert refused.exit_code == 1 and "--ignore" in refused.output
+    closed = CliRunner().invoke(cli, ["review", "resolve", str(review.id), "--ignore"], env=env)
+    assert closed.exit_code == 0, closed.output
+    assert list_reviews(loop.db) == []
+    [done] = list_reviews(loop.db, status=None)
+    assert done.decision == "ignore" and done.resolved_at is not None
