@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from connector.audit import short_value
 from connector.mapping.keys import DEAL, INVOICE, LinkKind, parse_key
 from connector.mapping.payload import field_hashes
 from connector.store import RecordLink
@@ -67,9 +68,11 @@ def _remember(ctx: SyncContext, kind: LinkKind, written: Mapping[str, str]) -> N
         for link in s.exec(select(RecordLink).where(RecordLink.company_id == ctx.company_id)
                            .where(RecordLink.qb_type == kind.qb_type)
                            .where(col(RecordLink.zoho_id).in_(list(written)))).all():
+            value = {"id": written[link.zoho_id or ""]}
             hashes = dict(link.field_hashes or {})
-            hashes.update(field_hashes({CONTACT_FIELD: {"id": written[link.zoho_id or ""]}}))
+            hashes.update(field_hashes({CONTACT_FIELD: value}))
             link.field_hashes = hashes
+            link.field_values = {**(link.field_values or {}), CONTACT_FIELD: short_value(value)}
             s.add(link)
 
 

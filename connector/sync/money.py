@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from connector.audit import AuditRecorder
+from connector.audit import AuditRecorder, short_value
 from connector.mapping.currency import OrgCurrency
 from connector.mapping.deals import DealContext, deal_name, map_deal
 from connector.mapping.keys import company_scope
@@ -114,6 +114,7 @@ def _restored(recorder: AuditRecorder, s: Session, link: RecordLink, edit: Money
     hashes = dict(link.field_hashes or {})
     hashes.update(field_hashes({edit.field: value}))
     link.field_hashes = hashes
+    link.field_values = {**(link.field_values or {}), edit.field: short_value(value)}
     s.add(link)
 
 
