@@ -130,9 +130,14 @@ def _zoho_landed(zoho: ZohoSimulator) -> None:
     account = accounts.get((deal.get("Account_Name") or {}).get("id", ""), {})
     click.echo(f"  e.g. Deal {deal['Deal_Name']!r}: {deal['Amount']} ({deal['Stage']}), "
                f"closing {deal['Closing_Date']}")
-    click.echo(f"       Account {account.get('Account_Name')!r}, QBD_Key {deal['QBD_Key']}")
-    click.echo("       Products: " + ", ".join(
-        str(products[p]["Product_Name"]) for p in zoho.related_products(deal["id"])))
+    contacts = {c["id"]: c for c in zoho.records("Contacts")}
+    contact = contacts.get((deal.get("Contact_Name") or {}).get("id", ""), {})
+    click.echo(f"       Account {account.get('Account_Name')!r}, Contact "
+               f"{contact.get('Full_Name') or contact.get('Last_Name')!r}, "
+               f"QBD_Key {deal['QBD_Key']}")
+    click.echo("       Products (code): " + ", ".join(
+        f"{products[p]['Product_Name']} ({products[p].get('Product_Code')})"
+        for p in zoho.related_products(deal["id"])))
 
 
 def _first_contact(shell: Shell, zoho: ZohoSimulator, wc_acme: WebConnector,
@@ -169,10 +174,18 @@ def _write_back(shell: Shell, zoho: ZohoSimulator, acme: QuickBooksSimulator,
     zoho.wait_for_notifications()
     click.echo(f"  salesperson: phone of {account['Account_Name']!r} in Zoho -> +1 555 0177 "
                f"(QuickBooks has {regular.fields.get('Phone')!r})")
+    deal = next(d for d in zoho.records("Deals") if d.get("QBD_Key"))
+    zoho.edit_record("Deals", deal["id"], Amount=1.0)
+    zoho.wait_for_notifications()
+    click.echo(f"  salesperson: Amount of Deal {deal['Deal_Name']!r} in Zoho -> 1.00 "
+               f"(QuickBooks bills {deal['Amount']}); QuickBooks owns money")
     shell.run("sync-back", "--company", "Acme Ltd")
     _session(wc_acme, "Acme")
     click.echo(f"  QuickBooks now: phone of {regular.name!r} is "
                f"{acme.company.customer(regular.list_id).fields.get('Phone')!r}")
+    click.echo(f"  Zoho now: Amount of Deal {deal['Deal_Name']!r} is "
+               f"{zoho.record('Deals', deal['id'])['Amount']} again (see review list below)")
+    shell.run("audit", "find", str(deal["Deal_Name"]))
 
 
 def _run(shell: Shell, settings: Settings, zoho: ZohoSimulator, bridge_url: str) -> None:
