@@ -114,7 +114,7 @@ def record_response(s: Session, row: QueuedRequest, session_id: int, response: s
     if kind in (StatusKind.OK, StatusKind.NO_MATCH, StatusKind.WARNING):
         row.state, row.answered_at = RequestState.ANSWERED, now
         if row.kind == RequestKind.WRITE:
-            acknowledge_write(s, row, response)
+            acknowledge_write(s, row, response, now)
         if row.kind == RequestKind.CHECK:
             # The file check is the first request of every session: nothing else was sent yet.
             wrong = confirm_company(s, require_row(s, Company, row.company_id),

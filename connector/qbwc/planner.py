@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlmodel import Session
 
 from connector.config import Settings
+from connector.qbwc.clock_offset import offset_of
 from connector.qbwc.queue import Band, enqueue
 from connector.qbwc.retention import plan_key_scans
 from connector.qbwc.watermarks import watermarks
@@ -80,12 +81,15 @@ def plan_session(s: Session, company: Company, session: QbwcSession, settings: S
     enqueue(s, company_id, kind=RequestKind.CHECK, entity=CHECK_ENTITY, seq=Band.CHECK,
             session_id=session_id, build=builders.host_company_query)
     marks = watermarks(s, company_id)
+    # A QuickBooks clock measured behind ours stamps changes earlier than they happened: the
+    # window reaches back that much further (never less far: a wrong measure costs a repeat).
+    behind = min(offset_of(company), timedelta(0))
     for position, spec in enumerate(READ_PLAN):
         mark = marks.get(spec.entity)
         enqueue(
             s, company_id, kind=RequestKind.QUERY, entity=spec.entity, seq=Band.QUERY + position,
             session_id=session_id, watermark_key=spec.entity, watermark_to=now,
-            build=reader(spec, mark - settings.overlap if mark else None, settings),
+            build=reader(spec, mark - settings.overlap + behind if mark else None, settings),
         )
     scans = plan_key_scans(s, company_id, session_id, marks, settings, now)
     return 1 + len(READ_PLAN) + scans

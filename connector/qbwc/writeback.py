@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlmodel import Session
 
+from connector.qbwc.clock_offset import measure
 from connector.qbwc.queue import Band, enqueue
 from connector.qbxml.builders import customer_query_by_id, invoice_query_by_id
 from connector.qbxml.document import QbxmlRequest
@@ -66,24 +68,29 @@ def _sent_edit_sequence(qbxml: str) -> str | None:
     return found or None
 
 
-def _answered_edit_sequence(response: str, record_ref: str) -> str | None:
+def _answered(response: str, record_ref: str) -> tuple[str | None, datetime | None]:
+    """The written record's new EditSequence and TimeModified in QuickBooks' answer."""
     try:
         for record in ResponseStream(response, strict=False):
             ident = getattr(record, "list_id", None) or getattr(record, "txn_id", None)
             sequence = getattr(record, "edit_sequence", None)
             if ident == record_ref and isinstance(sequence, str):
-                return sequence
+                return sequence, getattr(record, "time_modified", None)
     except QbxmlParseError:
-        return None
-    return None
+        return None, None
+    return None, None
 
 
-def acknowledge_write(s: Session, row: QueuedRequest, response: str) -> int:
-    """Move the links of the written record on to its new EditSequence; returns how many."""
+def acknowledge_write(s: Session, row: QueuedRequest, response: str,
+                      now: datetime | None = None) -> int:
+    """Move the links of the written record on to its new EditSequence (returns how many),
+    and measure QuickBooks' clock on the stamp it gave our write."""
     if not row.record_ref:
         return 0
     sent = _sent_edit_sequence(row.qbxml)
-    answered = _answered_edit_sequence(response, row.record_ref)
+    answered, stamp = _answered(response, row.record_ref)
+    if stamp is not None and now is not None:
+        measure(s, row.company_id, stamp, row.sent_at, now)
     if sent is None or answered is None or sent == answered:
         return 0
     return move_edit_sequence(s, row.company_id, row.record_ref, sent, answered)

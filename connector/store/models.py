@@ -111,6 +111,10 @@ class Company(SQLModel, table=True):
     last_poll_at: datetime | None = _optional_ts()
     last_company_file_seen: str | None = None
     last_file_matched: bool | None = None
+    # How far QuickBooks' clock (its TimeModified stamps) runs ahead of ours, in seconds,
+    # measured on the stamps of our own writes (connector.qbwc.clock_offset), and when.
+    qb_clock_offset_seconds: float | None = None
+    qb_clock_measured_at: datetime | None = _optional_ts()
     created_at: datetime = _now_ts()
 
 

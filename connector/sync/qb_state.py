@@ -8,6 +8,7 @@ a Mod must carry, and its values show what QuickBooks changed since the last syn
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import or_
@@ -70,7 +71,7 @@ def _mentioning(s: Session, company_id: int, entity: str, tag: str, ids: set[str
 
 
 def _latest(s: Session, company_id: int, ids: Iterable[str], model: type[_R], entity: str,
-            tag: str) -> dict[str, _R]:
+            tag: str, observed: dict[str, datetime] | None = None) -> dict[str, _R]:
     wanted = sorted(set(ids))
     responses: set[int] = set()
     for start in range(0, len(wanted), _IDS_PER_QUERY):
@@ -79,17 +80,22 @@ def _latest(s: Session, company_id: int, ids: Iterable[str], model: type[_R], en
     latest: dict[str, _R] = {}
     # Each stored response is read once, however many of the records it holds.
     for response_id in sorted(responses):
-        body = s.exec(select(RawResponse.body).where(RawResponse.id == response_id)).one()
+        body, received_at = s.exec(select(RawResponse.body, RawResponse.received_at)
+                                   .where(RawResponse.id == response_id)).one()
         for record_id, record in _records(body, set(wanted), model).items():
             if _newer(latest.get(record_id), record):
                 latest[record_id] = record
+                if observed is not None:
+                    observed[record_id] = received_at
     return latest
 
 
-def latest_customers(s: Session, company_id: int, list_ids: Iterable[str]) -> dict[str, Customer]:
+def latest_customers(s: Session, company_id: int, list_ids: Iterable[str],
+                     observed: dict[str, datetime] | None = None) -> dict[str, Customer]:
     """The newest known version of each customer, from the company's stored responses; a
-    customer never read (or only in a response long gone) is simply absent."""
-    return _latest(s, company_id, list_ids, Customer, "Customer", "ListID")
+    customer never read (or only in a response long gone) is simply absent. ``observed``
+    (when given) learns when the response holding each version reached us."""
+    return _latest(s, company_id, list_ids, Customer, "Customer", "ListID", observed)
 
 
 def latest_invoices(s: Session, company_id: int, txn_ids: Iterable[str]) -> dict[str, Invoice]:

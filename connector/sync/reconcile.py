@@ -119,15 +119,16 @@ def reconcile(ctx: SyncContext, scan: Scan) -> int:
                  ctx.company, scan.entity)
         return 0
     gone = _vanished(ctx.db, ctx.company_id, scan)
-    if not gone:
-        return 0
-    ctx.links.load(_CLOSED[scan.entity], gone)
-    sync_deletions(ctx, _batch(scan, gone))
-    ctx.links.flush()
+    if gone:
+        ctx.links.load(_CLOSED[scan.entity], gone)
+        sync_deletions(ctx, _batch(scan, gone))
+        ctx.links.flush()
+    # Said either way: the run shows the window had lapsed and what the scan found.
+    found = (f"{len(gone)} linked record(s) are no longer in QuickBooks and were closed in "
+             f"Zoho as deleted (first: {gone[0]})" if gone else "nothing was lost")
     ctx.journal.recorder.count("warnings")
     ctx.journal.recorder.event(
         "warning", qb_type=scan.entity, error_code="DELETED_LIST_LAPSED",
-        error_message=(f"QuickBooks' deleted list may have lapsed: {len(gone)} linked "
-                       f"{scan.entity} record(s) are no longer in QuickBooks and were closed "
-                       f"in Zoho as deleted (first: {gone[0]})"))
+        error_message=(f"QuickBooks' deleted list may have lapsed; a scan of {len(scan.live)} "
+                       f"live {scan.entity} ids: {found}"))
     return len(gone)

@@ -28,6 +28,7 @@ from connector.mapping.keys import (
     company_scope,
     parse_key,
 )
+from connector.qbwc.clock_offset import true_time
 from connector.qbxml.models import Customer
 from connector.store import Company, Database, RecordLink, SyncBackPolicy
 from connector.sync.money import MONEY_FIELDS, MoneyEdit, money_edits, restore_money
@@ -84,6 +85,8 @@ class _Context:
     edits: dict[tuple[int, str], CustomerEdit] = field(default_factory=dict)
     # (company id, ListID) -> the newest version QuickBooks told us of
     known: dict[tuple[int, str], Customer] = field(default_factory=dict)
+    # ... and when that version reached us (a bound on when QuickBooks changed it)
+    observed: dict[tuple[int, str], datetime] = field(default_factory=dict)
     # Money edited in Zoho, restored once the batch's decisions are stored.
     money: list[MoneyEdit] = field(default_factory=list)
 
@@ -166,9 +169,14 @@ def _customer(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
             return
         want, zoho, modified = {"is_active": False}, {}, ctx.now
     else:
-        scope = company_scope(ctx.companies[link.company_id].file_id)
-        decision = decide(item.module, item.record, link.field_hashes or {}, current, scope,
-                          affected=None if item.any_field else item.affected)
+        company = ctx.companies[link.company_id]
+        changed_at = true_time(company, current.time_modified,
+                               ctx.observed.get((link.company_id, link.qb_id))) \
+            if current is not None else None
+        decision = decide(item.module, item.record, link.field_hashes or {}, current,
+                          company_scope(company.file_id),
+                          affected=None if item.any_field else item.affected,
+                          qb_changed_at=changed_at)
         for conflict in decision.conflicts:
             ctx.audit.count("conflicts")
             ctx.event(f"conflict_{conflict.winner}_won", item, changed_fields=[conflict.field])
@@ -241,8 +249,10 @@ def _load_known(s: Session, ctx: _Context, items: list[Work]) -> None:
         if item.link is not None and item.module in ("Accounts", "Contacts"):
             by_company[item.link.company_id].add(item.link.qb_id)
     for company_id, list_ids in by_company.items():
+        seen: dict[str, datetime] = {}
         ctx.known.update({(company_id, list_id): customer for list_id, customer
-                          in latest_customers(s, company_id, list_ids).items()})
+                          in latest_customers(s, company_id, list_ids, seen).items()})
+        ctx.observed.update({(company_id, list_id): at for list_id, at in seen.items()})
 
 
 def _queue(s: Session, ctx: _Context) -> None:

@@ -11,10 +11,12 @@ from sqlmodel import Session, col, select
 from connector.audit import AuditRecorder, short_value
 from connector.mapping.keys import ACCOUNT as ACCOUNT_KIND
 from connector.mapping.keys import CONTACT, LinkKind
+from connector.qbwc.clock_offset import true_time
 from connector.qbwc.writeback import queue_refresh
 from connector.qbxml.models import Customer
 from connector.qbxml.status import STATUS_CODES, StatusKind, classify
 from connector.store import (
+    Company,
     QbwcSession,
     QueuedRequest,
     RawResponse,
@@ -102,7 +104,7 @@ def _refresh_lost(s: Session, refresh: QueuedRequest) -> bool:
 
 
 def _reapply(s: Session, audit: AuditRecorder, row: WriteBack, fresh: Customer,
-             now: datetime) -> None:
+             now: datetime, observed: datetime | None = None) -> None:
     want: dict[str, Any] = row.changes.get("want", {})
     was: dict[str, Any] = row.changes.get("was", {})
     held = current_values(fresh, want)
@@ -111,7 +113,9 @@ def _reapply(s: Session, audit: AuditRecorder, row: WriteBack, fresh: Customer,
         if same(held[key], value):
             continue
         if not same(held[key], was.get(key)):
-            newer = row.zoho_modified_at is not None and row.zoho_modified_at > fresh.time_modified
+            # QuickBooks' stamp on our clock (its offset measured per company), never raw.
+            qb_at = true_time(s.get(Company, row.company_id), fresh.time_modified, observed)
+            newer = row.zoho_modified_at is not None and row.zoho_modified_at > qb_at
             audit.count("conflicts")
             _event(audit, row, f"conflict_{ZOHO if newer else QBD}_won", changed_fields=[key],
                    edit_sequence=fresh.edit_sequence)
@@ -146,7 +150,7 @@ def _stale(s: Session, audit: AuditRecorder, row: WriteBack, max_attempts: int,
         _fail(audit, row, now, 3200, f"the customer kept changing in QuickBooks; gave up after "
               f"{row.attempts} attempts")
     else:
-        _reapply(s, audit, row, fresh, now)
+        _reapply(s, audit, row, fresh, now, answer.received_at if answer else None)
 
 
 def _queued(s: Session, audit: AuditRecorder, row: WriteBack, now: datetime) -> None:

@@ -4,7 +4,8 @@ The link's ``field_hashes`` say what the QuickBooks -> Zoho sync last wrote to e
 Zoho field whose value still hashes the same was not edited in Zoho (our own echo included).
 An edited field that QuickBooks owns is reported and left. An edited contact field goes to
 QuickBooks — unless QuickBooks changed it too since that write: then both sides changed it,
-which is a conflict, settled by the newer change and always reported.
+which is a conflict, settled by the newer change and always reported. "Newer" compares Zoho's
+Modified_Time with QuickBooks' change time on our clock, never QuickBooks' raw clock.
 """
 
 from __future__ import annotations
@@ -57,19 +58,23 @@ def _qbd_side(module: str, current: Customer | None, scope: str,
     return hashes(mapped.payload if mapped else {}, fields)
 
 
-def _newer_side(record: Mapping[str, Any], current: Customer) -> str:
+def _newer_side(record: Mapping[str, Any], qb_changed_at: datetime) -> str:
     changed = zoho_time(record)
     # A tie goes to QuickBooks: it is the books, and its own change is not lost.
-    return ZOHO if changed is not None and changed > current.time_modified else QBD
+    return ZOHO if changed is not None and changed > qb_changed_at else QBD
 
 
 def decide(module: str, record: Mapping[str, Any], baseline: Mapping[str, str],
            current: Customer | None, scope: str, *,
-           affected: Collection[str] | None = None) -> Decision:
+           affected: Collection[str] | None = None,
+           qb_changed_at: datetime | None = None) -> Decision:
     """What of ``record`` (as Zoho holds it) should reach QuickBooks.
 
     ``baseline`` is the link's field hashes; without one (a link written before they were
     kept), Zoho's own ``affected`` fields from the notification stand in for the comparison.
+    ``qb_changed_at`` is when QuickBooks' version changed by our clock (its TimeModified
+    corrected by the company's measured clock offset, ``connector.qbwc.clock_offset``);
+    without it the raw TimeModified is compared.
     """
     reversible = list(REVERSE.get(module, {}))
     compared = reversible + owned_by_qbd(module)
@@ -88,7 +93,7 @@ def decide(module: str, record: Mapping[str, Any], baseline: Mapping[str, str],
             continue  # QuickBooks already holds it (the echo of a merged state)
         if now_qbd is not None and current is not None and name in baseline \
                 and now_qbd[name] != baseline[name]:
-            winner = _newer_side(record, current)
+            winner = _newer_side(record, qb_changed_at or current.time_modified)
             decision.conflicts.append(Conflict(name, winner))
             if winner == QBD:
                 continue

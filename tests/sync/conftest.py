@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -34,6 +35,10 @@ from tests.qbwc.driver import Clock, Run, run_session
 from tests.zoho.conftest import CLIENT_ID, FAST, SCOPE, SECRET, add_key_fields, endpoint_for
 
 PASSWORD = "web-connector-pw"
+# QuickBooks' clock as it is found in the wild, on in every world: its stamps an hour off the
+# true time (local time with a wrong DST offset) and the PC clock drifting further.
+QB_CLOCK_SKEW = timedelta(hours=1)
+QB_CLOCK_DRIFT = timedelta(seconds=20)  # per day
 # Calls that change something in Zoho (COQL and metadata reads are not writes).
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # What a user does after `ml-connector ping` names a mandatory field nothing feeds.
@@ -90,7 +95,9 @@ class World:
     def add_books(self, name: str, *, customers: int = 12, invoices: int = 8, seed: int = 3,
                   lines: int = 3, address: dict[str, str] | None = None) -> Books:
         qb = QuickBooksSimulator(rf"C:\QB\{name}.qbw", company_name=name, clock=self.clock,
-                                 sleep=lambda s: None, company_address=address)
+                                 sleep=lambda s: None, company_address=address,
+                                 local_time_offset=QB_CLOCK_SKEW,
+                                 clock_drift_per_day=QB_CLOCK_DRIFT)
         start = self.clock.now
         self.clock.advance(days=-2)
         seed_company(qb, customers=customers, invoices=invoices, lines_per_invoice=lines,

@@ -112,3 +112,16 @@ def test_a_company_never_read_has_no_deletion_window_yet(world: World) -> None:
             col(RawResponse.entity).startswith("KeyScan:"))).all() == []
     world.clock.advance(days=1)
     assert _deletion_check(world) == PASS
+
+
+def test_a_lapsed_window_is_warned_in_the_audit_even_when_nothing_was_lost(
+        world: World, acme: Books) -> None:
+    world.sync("Acme")
+    world.clock.advance(days=100)
+    world.session("Acme")
+    summary = world.sync("Acme")
+    warned = [e for e in run_events(world.db, summary.run_id)
+              if e.error_code == "DELETED_LIST_LAPSED"]
+    assert len(warned) == 3 and all("nothing was lost" in (e.error_message or "")
+                                    for e in warned)
+    assert summary.counts["deleted"] == 0 and summary.counts["warnings"] >= 3

@@ -28,7 +28,14 @@ from connector.zoho.connection import load_connection, open_client
 from connector.zoho.fields import QBD_KEY
 from soap_bridge.app import create_app
 from tests.qbwc.driver import Run
-from tests.sync.conftest import PASSWORD, Books, World, make_world
+from tests.sync.conftest import (
+    PASSWORD,
+    QB_CLOCK_DRIFT,
+    QB_CLOCK_SKEW,
+    Books,
+    World,
+    make_world,
+)
 
 NAME = "Acme"
 
@@ -94,7 +101,8 @@ class Loop:
 
 def _books(world: World) -> Books:
     qb = QuickBooksSimulator(r"C:\QB\Acme.qbw", company_name=NAME, clock=world.clock,
-                             sleep=lambda s: None)
+                             sleep=lambda s: None, local_time_offset=QB_CLOCK_SKEW,
+                             clock_drift_per_day=QB_CLOCK_DRIFT)
     company = qb.company
     with qb.clock.at(world.clock.now.replace(year=2025)):
         for name, first, last, phone in (("Acme Rockets", "Wile", "Coyote", "555-0100"),

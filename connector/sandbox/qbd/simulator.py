@@ -50,7 +50,8 @@ class QuickBooksSimulator:
     """A QuickBooks Desktop company file behind the qbXML request processor.
 
     ``clock`` gives the true aware-UTC "now"; ``local_time_offset`` is how far QuickBooks'
-    stamps (TimeModified, TimeDeleted) sit from it, modelling its local-time/DST quirk;
+    stamps (TimeModified, TimeDeleted) sit from it, modelling its local-time/DST quirk, and
+    ``clock_drift_per_day`` how fast the PC clock drifts further (a choice);
     ``utc_offset`` is the zone of the PC, in which times are printed and offset-less filter
     times are read. ``payments_touch_invoices`` makes a payment move the invoices it applies
     to (a CHOICE: undocumented, see ``payments.PaymentBook``); ``deleted_retention`` is how
@@ -65,9 +66,11 @@ class QuickBooksSimulator:
                  sleep: Callable[[float], None] | None = None,
                  company_address: dict[str, str] | None = None,
                  payments_touch_invoices: bool = False,
-                 deleted_retention: timedelta | None = DELETED_RETENTION):
+                 deleted_retention: timedelta | None = DELETED_RETENTION,
+                 clock_drift_per_day: timedelta = timedelta(0)):
         self.company_file = company_file
-        self.clock = QbClock(clock, local_time_offset=local_time_offset, utc_offset=utc_offset)
+        self.clock = QbClock(clock, local_time_offset=local_time_offset, utc_offset=utc_offset,
+                             drift_per_day=clock_drift_per_day)
         self.state_file = Path(state_file) if state_file else None
         if self.state_file is not None and self.state_file.exists():
             self.company = load_company(self.state_file, self.clock)

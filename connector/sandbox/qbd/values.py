@@ -33,11 +33,16 @@ class QbClock:
 
     def __init__(self, clock: Callable[[], datetime] | None = None, *,
                  local_time_offset: timedelta = timedelta(0),
-                 utc_offset: timedelta = timedelta(hours=-5)):
+                 utc_offset: timedelta = timedelta(hours=-5),
+                 drift_per_day: timedelta = timedelta(0)):
         self._clock = clock or (lambda: datetime.now(UTC))
         self._pinned: datetime | None = None
         self.local_time_offset = local_time_offset
         self.zone = timezone(utc_offset)
+        # CHOICE: a PC clock drifts steadily from the true time (a few seconds a day is
+        # common); measured from the first stamp this clock gives.
+        self.drift_per_day = drift_per_day
+        self._drift_from: datetime | None = None
 
     @contextmanager
     def at(self, moment: datetime) -> Iterator[None]:
@@ -57,8 +62,14 @@ class QbClock:
         return now.replace(microsecond=0)
 
     def stamp(self) -> datetime:
-        """The instant QuickBooks records for a change made now (shifted by its DST quirk)."""
-        return self.now() + self.local_time_offset
+        """The instant QuickBooks records for a change made now (shifted by its DST quirk
+        and by how far the PC clock has drifted)."""
+        now = self.now()
+        if self._drift_from is None:
+            # From the true present, not a pinned moment of seeded history.
+            self._drift_from = self._clock().replace(microsecond=0)
+        drift = self.drift_per_day * ((now - self._drift_from) / timedelta(days=1))
+        return now + self.local_time_offset + timedelta(seconds=round(drift.total_seconds()))
 
     def today(self) -> date:
         return self.now().astimezone(self.zone).date()
