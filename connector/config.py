@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     # Phone numbers typed without a country code are read as this country's (ISO code, e.g.
     # DE); default: the country of the QuickBooks company's address, else US.
     phone_region: str | None = None
+    # The first sync of a company into a Zoho org that already holds Accounts writes only
+    # what a person confirmed (`sync --plan`, then `sync --confirm PLAN_ID`); false waives it.
+    first_load_needs_plan: bool = True
     # Deal stages and Invoice statuses come from the org's metadata, chosen by meaning (see
     # ``ml-connector zoho mapping``); this only pre-sets the open invoices' stage for every
     # connection that has not chosen one (a value the org does not list is not used).

@@ -36,7 +36,9 @@ class MatchRequest:
 
 @dataclass(frozen=True)
 class Match:
-    how: str  # "link", "key", "email", "phone", "review" (a person chose), NEW or AMBIGUOUS
+    # "link", "key", "email", "phone", "review" (a person chose), "plan" (a person confirmed
+    # a plan that links it), NEW or AMBIGUOUS
+    how: str
     account_id: str | None = None
     contact_id: str | None = None  # the Contact an e-mail match found, to adopt as primary
     candidates: tuple[str, ...] = ()
@@ -45,7 +47,7 @@ class Match:
     @property
     def adopts(self) -> bool:
         """True when an existing, unkeyed Account takes our key (an update, not an upsert)."""
-        return self.how in ("email", "phone", "review")
+        return self.how in ("email", "phone", "review", "plan")
 
 def _lookup(client: ZohoClient, module: str, field: str, values: Iterable[str],
             columns: Sequence[str]) -> list[dict[str, Any]]:

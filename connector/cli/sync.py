@@ -14,7 +14,7 @@ import click
 
 from connector import runs
 from connector.cli.common import AppContext, pass_app
-from connector.plans import plan_csv_path, summary_lines, write_csv
+from connector.plans import confirm_plan, load_plan, plan_csv_path, summary_lines, write_csv
 from connector.qbwc import get_company
 from connector.reviews import decide, list_reviews
 from connector.store import Company
@@ -64,7 +64,8 @@ def echo_plan(app: AppContext, result: runs.PlanResult, csv_path: Path | None) -
     path = write_csv(csv_path or plan_csv_path(app.settings.data_dir, result.plan.id),
                      result.rows)
     click.echo(f"every row: {path}")
-    click.echo("nothing was written to Zoho or QuickBooks")
+    click.echo("nothing was written to Zoho or QuickBooks; to write what this plan says: "
+               f"ml-connector sync --confirm {result.plan.id}")
     return True
 
 
@@ -76,9 +77,17 @@ def echo_plan(app: AppContext, result: runs.PlanResult, csv_path: Path | None) -
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
               default=None, help="With --plan: write the plan's rows here (default: "
               "<data dir>/plans/plan-<id>.csv).")
+@click.option("--confirm", "confirm", type=int, default=None, metavar="PLAN_ID",
+              help="Sync the plan's company, writing what plan PLAN_ID said (records changed "
+              "since are matched again).")
 @pass_app
-def sync(app: AppContext, company: str | None, plan: bool, csv_path: Path | None) -> None:
+def sync(app: AppContext, company: str | None, plan: bool, csv_path: Path | None,
+         confirm: int | None) -> None:
     """Send what QuickBooks answered to Zoho CRM now (what the qb-to-zoho flow runs)."""
+    if confirm is not None:
+        if plan:
+            raise click.UsageError("give --plan or --confirm, not both")
+        company = _confirm(app, confirm, company)
     names = [company] if company else runs.companies_waiting(app.runs)
     if not names:
         click.echo("nothing to sync: no stored QuickBooks responses are waiting")
@@ -94,6 +103,18 @@ def sync(app: AppContext, company: str | None, plan: bool, csv_path: Path | None
     if stopped:
         raise click.ClickException("the sync stopped; the responses it did not finish wait for "
                                    "the next run (see `ml-connector audit list`)")
+
+
+def _confirm(app: AppContext, plan_id: int, company: str | None) -> str:
+    """Confirm plan ``plan_id``; the name of its company."""
+    planned = load_plan(app.db, plan_id)
+    with app.db.session() as s:
+        owner = require_row(s, Company, planned.company_id)
+    if company is not None and get_company(app.db, company).id != owner.id:
+        raise click.UsageError(f"plan #{plan_id} is company {owner.name!r}'s, not {company!r}'s")
+    confirm_plan(app.db, plan_id, planned.company_id, now=utcnow())
+    click.echo(f"plan #{plan_id} confirmed: the sync of {owner.name!r} writes what it said")
+    return owner.name
 
 
 def _day(value: datetime | None, end: bool) -> datetime | None:

@@ -17,6 +17,8 @@ from sqlmodel import col, select
 
 from connector.audit import AuditRecorder
 from connector.notify.renew import renew_all
+from connector.plans import mark_applied
+from connector.plans.gate import first_load_gate
 from connector.qbwc.companies import get_company
 from connector.runs.env import RunEnv, UseCase
 from connector.runs.exclusive import lease_key, run_exclusive
@@ -28,7 +30,7 @@ from connector.store.rows import require_id
 from connector.sync.backfill import backfill_status, queue_reads
 from connector.sync.progress import Progress, ProgressReport
 from connector.sync.qb_to_zoho import SyncOptions, sync_company
-from connector.sync.responses import mark_for_resync, pending_companies
+from connector.sync.responses import mark_for_resync, pending_companies, pending_count
 from connector.sync.zoho_to_qb import apply_notifications
 from connector.zoho.client import ZohoClient
 from connector.zoho.connection import load_connection
@@ -82,9 +84,15 @@ def _sync_stored(env: RunEnv, company: Company, audit: AuditRecorder,
 
     connection = company_connection(env, company)
     with _zoho(env, connection.name, audit) as client:
+        if not pending_count(env.db, _company_id(company)):
+            return
+        plan = first_load_gate(env.db, client, company,
+                               required=env.settings.first_load_needs_plan)
         sync_company(env.db, client, company, audit, connection_id=require_id(connection),
                      clock=env.clock, progress=step,
-                     options=SyncOptions.from_settings(env.settings))
+                     options=SyncOptions.from_settings(env.settings), plan=plan)
+    if plan is not None:
+        mark_applied(env.db, plan.plan_id, audit.run_id)
 
 
 def sync_quickbooks(env: RunEnv, company: str, *, progress: Progress | None = None) -> RunResult:

@@ -23,6 +23,7 @@ from connector.mapping.values import QbState, fixed_key
 from connector.match_index import IndexSource
 from connector.store import Database
 from connector.sync.batch import Entry
+from connector.sync.confirmed import ConfirmedPlan
 from connector.sync.journal import ACTIONS, Journal
 from connector.sync.links import LinkBook
 from connector.sync.org import Org
@@ -88,6 +89,8 @@ class SyncContext:
     signals: Signals = field(default_factory=Signals)
     # The org's adoptable Accounts by phone and e-mail, read once per run when first needed.
     index: IndexSource | None = None
+    # The plan a person confirmed for this (first) load, if any: its decisions come first.
+    plan: ConfirmedPlan | None = None
 
     @property
     def has_invoices(self) -> bool:

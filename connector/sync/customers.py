@@ -13,8 +13,10 @@ from connector.qbxml.models import Customer
 from connector.reviews import close_reviews, decisions, open_review
 from connector.store import ReviewDecision
 from connector.sync.batch import Batch, Entry
+from connector.sync.confirmed import ConfirmedPlan
 from connector.sync.context import Pending, SyncContext
 from connector.sync.deal_contacts import repoint_contacts
+from connector.sync.qb_state import latest_customers
 
 __all__ = ["sync_customers"]
 
@@ -35,11 +37,14 @@ def _matches(ctx: SyncContext, entries: Sequence[Entry[Customer]]) -> dict[str, 
                 if ctx.links.zoho_id([ACCOUNT], e.record.list_id) is None]
     if not unlinked:
         return {}
-    # What a person decided in `review resolve` comes before any lookup.
+    # What a person decided in `review resolve`, then in a confirmed plan, comes before any
+    # lookup.
     decided = {qb_id: (Match("review", item.decision_zoho_id)
                        if item.decision == ReviewDecision.LINK else Match(NEW))
                for qb_id, item in decisions(ctx.db, ctx.company_id, ACCOUNT.qb_type,
                                             [c.list_id for c in unlinked]).items()}
+    if ctx.plan is not None:
+        unlinked = _as_planned(ctx, ctx.plan, unlinked, decided)
     index = ctx.index or IndexSource(ctx.client)
     for match in decided.values():
         if match.account_id:
@@ -47,6 +52,26 @@ def _matches(ctx: SyncContext, entries: Sequence[Entry[Customer]]) -> dict[str, 
     return decided | match_accounts(ctx.client, [
         MatchRequest(c.list_id, qbd_key(ctx.scope, c.list_id, ACCOUNT), primary_email(c), c.phone)
         for c in unlinked if c.list_id not in decided], index=index)
+
+
+def _as_planned(ctx: SyncContext, plan: ConfirmedPlan, unlinked: list[Customer],
+                decided: dict[str, Match]) -> list[Customer]:
+    """Decide from the confirmed plan the customers whose newest version is the planned one;
+    the others are matched again, by their newest version (an older one still waiting in
+    the stored responses must not be written on the plan's word)."""
+    with ctx.db.session() as s:
+        newest = latest_customers(s, ctx.company_id, [c.list_id for c in unlinked])
+    again = []
+    for c in unlinked:
+        latest = newest.get(c.list_id, c)
+        planned = plan.match(c.list_id, latest.edit_sequence)
+        if c.list_id in decided:
+            continue
+        if planned is not None:
+            decided[c.list_id] = planned
+        else:
+            again.append(latest)
+    return again
 
 
 def _hold(ctx: SyncContext, entry: Entry[Customer], match: Match) -> None:

@@ -26,6 +26,7 @@ from connector.phones import DEFAULT_REGION, region_of
 from connector.store import Company, Database
 from connector.store.types import utcnow
 from connector.sync.batch import Batch, Chunk, read_chunks
+from connector.sync.confirmed import ConfirmedPlan
 from connector.sync.context import Signals, SyncContext
 from connector.sync.customers import sync_customers
 from connector.sync.deals import sync_deals
@@ -105,9 +106,10 @@ def _refreshed(db: Database, client: ZohoClient, source: OrgSource, signals: Sig
 def sync_company(db: Database, client: ZohoClient, company: Company, recorder: AuditRecorder,
                  *, connection_id: int, options: SyncOptions = SyncOptions(),
                  clock: Callable[[], datetime] = utcnow,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, plan: ConfirmedPlan | None = None) -> None:
     """Sync every unprocessed response of ``company`` to the org of Zoho connection
-    ``connection_id``; raises what stops the run.
+    ``connection_id``; raises what stops the run. ``plan``: what a person confirmed for the
+    customers (a first load into a populated org).
 
     ``progress`` hears after each chunk how many stored responses and records are behind us
     (and may raise to stop the run between chunks).
@@ -132,7 +134,7 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
                            scope=company_scope(company.file_id),
                            links=LinkBook(db, company_id, clock), journal=journal, clock=clock,
                            org=OrgCurrency(info.currency, info.multi_currency), zoho=zoho,
-                           signals=signals, index=index)
+                           signals=signals, index=index, plan=plan)
 
     # Key scans first: what QuickBooks no longer has is closed before later reads are synced.
     for scan in scans:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from connector.audit import run_events
@@ -18,6 +19,12 @@ from connector.zoho.fields import QBD_KEY
 from tests.mapping.conftest import read_books
 
 from .conftest import Books, World
+
+
+@pytest.fixture(autouse=True)
+def _no_first_load_gate(world: World) -> None:
+    """These tests are about matching itself; the first-load gate has tests of its own."""
+    world.settings = world.settings.model_copy(update={"first_load_needs_plan": False})
 
 
 def _customer(world: World, name: str = "Acme") -> Customer:

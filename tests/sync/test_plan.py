@@ -14,6 +14,7 @@ from connector.audit import run_events
 from connector.cli import cli
 from connector.mapping.keys import ACCOUNT
 from connector.phones import e164
+from connector.plans import confirm_plan
 from connector.qbxml import Customer
 from connector.store import PlanRow, RecordLink, SyncPlan
 from tests.mapping.conftest import read_books
@@ -85,7 +86,10 @@ def test_a_plan_says_why_each_customer_is_linked_created_or_held(world: World) -
 def test_the_sync_does_what_the_plan_said_record_by_record(world: World) -> None:
     populate(world)
     world.session("Acme")
-    planned = runs.plan_sync(world.run_env(), "Acme").rows
+    made = runs.plan_sync(world.run_env(), "Acme")
+    assert made.plan is not None and made.plan.id is not None
+    confirm_plan(world.db, made.plan.id, made.plan.company_id, now=world.clock())
+    planned = made.rows
     summary = world.sync("Acme")
     done: dict[tuple[str | None, str | None, str | None], set[str]] = {}
     for event in run_events(world.db, summary.run_id, limit=10_000):
@@ -124,6 +128,7 @@ def test_a_backfill_plan_reopens_nothing(served_world: World) -> None:
     world = served_world
     populate(world)
     world.session("Acme")
+    world.settings = world.settings.model_copy(update={"first_load_needs_plan": False})
     world.sync("Acme")
     waiting, writes = len(world.unprocessed()), zoho_writes(world.sim)
     result = _cli("backfill", "--company", "Acme", "--plan")

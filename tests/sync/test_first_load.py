@@ -1,0 +1,131 @@
+"""The first load into a Zoho org that already holds Accounts waits for a confirmed plan,
+then writes what the plan said."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlmodel import select
+
+from connector import runs
+from connector.cli import cli
+from connector.mapping.keys import parse_key
+from connector.plans import confirm_plan
+from connector.plans.gate import FirstLoadNeedsPlan
+from connector.store import PlanStatus, RecordLink, SyncPlan
+from connector.zoho.fields import QBD_KEY
+
+from .conftest import World, zoho_writes
+from .test_plan import populate
+
+
+def _plan(world: World, name: str = "Acme") -> runs.PlanResult:
+    made = runs.plan_sync(world.run_env(), name)
+    assert made.plan is not None and made.plan.id is not None
+    return made
+
+
+def _confirm(world: World, made: runs.PlanResult) -> None:
+    assert made.plan is not None and made.plan.id is not None
+    confirm_plan(world.db, made.plan.id, made.plan.company_id, now=world.clock())
+
+
+def _owner(world: World, account_id: str) -> str | None:
+    key = world.sim.record("Accounts", account_id).get(QBD_KEY)
+    return parse_key(key).qb_id if key else None
+
+
+def test_a_first_load_into_a_populated_org_writes_nothing_unconfirmed(world: World) -> None:
+    populate(world)
+    world.session("Acme")
+    writes = zoho_writes(world.sim)
+    result = world.run("Acme")
+    assert isinstance(result.error, FirstLoadNeedsPlan) and result.failed
+    assert "--plan" in str(result.error) and "--confirm PLAN_ID" in str(result.error)
+    assert zoho_writes(world.sim) == writes and world.unprocessed()
+    with world.db.session() as s:
+        assert s.exec(select(RecordLink)).all() == []
+
+
+def test_the_setting_waives_the_gate(world: World) -> None:
+    populate(world)
+    world.session("Acme")
+    world.settings = world.settings.model_copy(update={"first_load_needs_plan": False})
+    assert world.run("Acme").error is None
+
+
+def test_a_confirmed_plan_is_written_even_where_the_org_changed_since(world: World) -> None:
+    people = populate(world)
+    world.session("Acme")
+    made = _plan(world)
+    planned = {r.qb_id: r for r in made.rows}
+    newcomer = next(r for r in made.rows if r.action == "create" and r.qb_type == "Customer"
+                    and r.zoho_module == "Accounts")
+    # After the plan, someone adds an Account a fresh match would adopt for a planned create.
+    books = world.books["Acme"].qb.company
+    email = books.customer(newcomer.qb_id).fields.get("Email")
+    late = world.sim.create_record("Accounts", Account_Name="Added after the plan")
+    world.sim.create_record("Contacts", Last_Name="Late", Email=email,
+                            Account_Name={"id": late["id"]})
+    _confirm(world, made)
+    world.sync("Acme")
+    assert _owner(world, late["id"]) is None  # the plan said create, so it was created
+    linked = planned[people["email"].list_id].zoho_id
+    assert linked and _owner(world, linked) == people["email"].list_id
+    with world.db.session() as s:
+        plan = s.get(SyncPlan, made.plan.id if made.plan else 0)
+    assert plan is not None and plan.status == PlanStatus.APPLIED and plan.applied_run_id
+
+
+def test_a_customer_changed_since_the_plan_is_matched_again(world: World) -> None:
+    populate(world)
+    world.session("Acme")
+    made = _plan(world)
+    row = next(r for r in made.rows if r.action == "create" and r.qb_type == "Customer"
+               and r.zoho_module == "Accounts")
+    target = world.sim.create_record("Accounts", Account_Name="Matches the new e-mail")
+    world.sim.create_record("Contacts", Last_Name="New", Email="moved@example.org",
+                            Account_Name={"id": target["id"]})
+    world.books["Acme"].qb.company.modify_customer(row.qb_id, Email="moved@example.org")
+    world.session("Acme")
+    _confirm(world, made)
+    world.sync("Acme")
+    assert _owner(world, target["id"]) == row.qb_id
+
+
+def test_a_company_synced_before_is_not_gated(world: World) -> None:
+    populate(world)
+    world.session("Acme")
+    made = _plan(world)
+    _confirm(world, made)
+    world.sync("Acme")
+    world.sim.create_record("Accounts", Account_Name="A new prospect", Phone="+44 20 7946 0999")
+    customer = next(c for c in world.books["Acme"].qb.company.listed("Customer")
+                    if c.parent_id is None)
+    world.books["Acme"].qb.company.modify_customer(customer.list_id, Fax="+1 555 0100")
+    world.session("Acme")
+    assert world.run("Acme").error is None
+
+
+def test_sync_confirm_runs_the_plan_from_the_command_line(served_world: World,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    populate(served_world)
+    served_world.session("Acme")
+    refused = _cli("sync", "--company", "Acme")
+    assert refused.exit_code == 1 and "--plan" in refused.output
+    planned = _cli("sync", "--company", "Acme", "--plan")
+    assert planned.exit_code == 0 and "sync --confirm" in planned.output
+    with served_world.db.session() as s:
+        (plan,) = s.exec(select(SyncPlan)).all()
+    done = _cli("sync", "--confirm", str(plan.id))
+    assert done.exit_code == 0, done.output
+    assert f"plan #{plan.id} confirmed" in done.output
+    again = _cli("sync", "--confirm", str(plan.id))
+    assert again.exit_code == 1 and "already applied" in again.output
+
+
+def _cli(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args))
