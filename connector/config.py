@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     # The first sync of a company into a Zoho org that already holds Accounts writes only
     # what a person confirmed (`sync --plan`, then `sync --confirm PLAN_ID`); false waives it.
     first_load_needs_plan: bool = True
+    # A customer matching no Account by e-mail or phone but sharing its company name (0.6),
+    # website domain (0.5) or postal address (0.4) goes to review; a single candidate
+    # scoring at least this much (the weights add up) is linked without a person. Unset:
+    # never.
+    match_auto_link_score: float | None = Field(default=None, gt=0, le=1)
     # Deal stages and Invoice statuses come from the org's metadata, chosen by meaning (see
     # ``ml-connector zoho mapping``); this only pre-sets the open invoices' stage for every
     # connection that has not chosen one (a value the org does not list is not used).

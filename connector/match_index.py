@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connector.phones import DEFAULT_REGION, e164
+from connector.suggest import Profile, Suggestion, suggest
 from connector.zoho.client import ZohoClient
 from connector.zoho.fields import QBD_KEY
 from connector.zoho.metadata import OrgMeta
@@ -38,6 +39,9 @@ class OrgIndex:
     emails: dict[str, list[tuple[str, str | None]]] = field(
         default_factory=lambda: defaultdict(list))
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    # normalised name / domain / address -> account ids, for suggestions
+    weak: dict[tuple[str, str], list[str]] = field(default_factory=lambda: defaultdict(list))
     contacts_read: int = 0
     # Accounts adopted during this run: no longer anyone else's to take.
     claimed: set[str] = field(default_factory=set)
@@ -67,6 +71,11 @@ class OrgIndex:
         phone = e164(row.get("Phone"), self.region)
         if phone:
             self.phones[phone].append(account_id)
+        profile = self.profiles[account_id] = Profile.of_account(row)
+        for kind, value in (("name", profile.name), ("domain", profile.domain),
+                            ("address", profile.address)):
+            if value:
+                self.weak[(kind, value)].append(account_id)
 
     def add_contact(self, row: dict[str, Any]) -> None:
         account = row.get("Account_Name")
@@ -88,6 +97,13 @@ class OrgIndex:
         return [h for h in self.emails.get(email, []) if h[0] not in self.claimed] \
             if email else []
 
+    def suggestions(self, customer: Profile) -> list[Suggestion]:
+        """Unclaimed Accounts sharing a name, domain or address with ``customer``."""
+        ids = {a for kind, value in (("name", customer.name), ("domain", customer.domain),
+                                     ("address", customer.address)) if value
+               for a in self.weak.get((kind, value), []) if a not in self.claimed}
+        return suggest(customer, ((a, self.profiles[a]) for a in sorted(ids)))
+
     def claim(self, account_id: str) -> None:
         self.claimed.add(account_id)
 
@@ -99,6 +115,8 @@ class IndexSource:
     client: ZohoClient
     region: str = DEFAULT_REGION
     meta: OrgMeta | None = None
+    # A suggestion (name, domain, address) this strong is adopted without a person.
+    auto_link: float | None = None
     _index: OrgIndex | None = None
 
     def get(self) -> OrgIndex:

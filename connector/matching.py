@@ -16,7 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from connector.mapping.accounts import primary_email
+from connector.mapping.keys import ACCOUNT, qbd_key
 from connector.match_index import IndexSource, OrgIndex, normalise_email
+from connector.qbxml.models import Customer
+from connector.suggest import Profile
 from connector.zoho.client import ZohoClient
 from connector.zoho.coql import COQL_MAX_IN, quote
 from connector.zoho.fields import QBD_KEY
@@ -32,12 +36,24 @@ class MatchRequest:
     key: str  # the QBD key the Account will carry
     email: str | None = None
     phone: str | None = None
+    profile: Profile | None = None  # name, domain, address: for suggestions
+
+    @classmethod
+    def of(cls, customer: Customer, scope: str) -> MatchRequest:
+        address = customer.bill_address
+        email = primary_email(customer)
+        return cls(customer.list_id, qbd_key(scope, customer.list_id, ACCOUNT), email,
+                   customer.phone, Profile.of(
+                       customer.company_name or customer.name, email,
+                       address.addr1 if address else None,
+                       address.postal_code if address else None))
 
 
 @dataclass(frozen=True)
 class Match:
     # "link", "key", "email", "phone", "review" (a person chose), "plan" (a person confirmed
-    # a plan that links it), NEW or AMBIGUOUS
+    # a plan that links it), "suggested" (weak evidence above MLC_MATCH_AUTO_LINK_SCORE), NEW
+    # or AMBIGUOUS
     how: str
     account_id: str | None = None
     contact_id: str | None = None  # the Contact an e-mail match found, to adopt as primary
@@ -47,7 +63,7 @@ class Match:
     @property
     def adopts(self) -> bool:
         """True when an existing, unkeyed Account takes our key (an update, not an upsert)."""
-        return self.how in ("email", "phone", "review", "plan")
+        return self.how in ("email", "phone", "review", "plan", "suggested")
 
 def _lookup(client: ZohoClient, module: str, field: str, values: Iterable[str],
             columns: Sequence[str]) -> list[dict[str, Any]]:
@@ -92,13 +108,28 @@ def _unclaim_shared(matches: dict[str, Match]) -> None:
                                          evidence=f"shared with {len(owners) - 1} other(s)")
 
 
-def _by_evidence(index: OrgIndex, r: MatchRequest) -> Match:
+def _suggested(index: OrgIndex, r: MatchRequest, auto_link: float | None) -> Match | None:
+    """Weak evidence: one clear candidate at or above ``auto_link`` is adopted, any other
+    goes to review with the candidates and their scores."""
+    found = index.suggestions(r.profile) if r.profile is not None else []
+    if not found:
+        return None
+    best = found[0]
+    clear = len(found) == 1 or found[1].score < best.score
+    if auto_link is not None and best.score >= auto_link and clear:
+        return Match("suggested", best.account_id, candidates=(best.account_id,),
+                     evidence=best.describe())
+    return Match(AMBIGUOUS, candidates=tuple(s.account_id for s in found),
+                 evidence="possibly " + "; ".join(s.describe() for s in found))
+
+
+def _by_evidence(index: OrgIndex, r: MatchRequest, auto_link: float | None) -> Match:
     email = normalise_email(r.email)
     decided = _decide("email", index.by_email(email), email or "") if email else None
     if decided is None and r.phone:
         hits = [(h, None) for h in index.by_phone(r.phone)]
         decided = _decide("phone", hits, index.phone_key(r.phone))
-    return decided or Match(NEW)
+    return decided or _suggested(index, r, auto_link) or Match(NEW)
 
 
 def match_accounts(client: ZohoClient, requests: Sequence[MatchRequest],
@@ -124,7 +155,7 @@ def match_accounts(client: ZohoClient, requests: Sequence[MatchRequest],
                 AMBIGUOUS, candidates=tuple(sorted(ids)), evidence=f"key {r.key}")
     for r in todo:
         if r.list_id not in out:
-            out[r.list_id] = _by_evidence(source.get(), r)
+            out[r.list_id] = _by_evidence(source.get(), r, source.auto_link)
     _unclaim_shared(out)
     for match in out.values():
         if match.adopts and match.account_id:

@@ -16,9 +16,10 @@ from connector import runs
 from connector.cli.common import AppContext, pass_app
 from connector.plans import confirm_plan, load_plan, plan_csv_path, summary_lines, write_csv
 from connector.qbwc import get_company
+from connector.review_import import import_decisions, read_decisions
 from connector.reviews import decide, list_reviews
 from connector.store import Company
-from connector.store.rows import require_row
+from connector.store.rows import require_id, require_row
 from connector.store.types import utcnow
 from connector.sync.progress import ProgressReport
 from connector.sync.responses import reopen_record
@@ -208,3 +209,23 @@ def review_resolve(app: AppContext, item_id: int, link_to: str | None, create: b
     click.echo(f"#{item.id}: {item.qb_type} {item.qb_name or item.qb_id} {what}")
     click.echo(f"applied by the next sync (`ml-connector sync --company {company.name!r}`)"
                if reopened else "applied when the next Web Connector session reads it again")
+
+
+@review.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--company", required=True, help="The company the decisions are about.")
+@pass_app
+def review_import(app: AppContext, path: Path, company: str) -> None:
+    """Settle many review items at once from a plan's CSV: in its decision column, a
+    candidate's Zoho id to link, or "create"; the next sync applies them."""
+    found = get_company(app.db, company)
+    done, refused = import_decisions(app.db, require_id(found), read_decisions(path),
+                                     now=utcnow())
+    for item in done:
+        reopen_record(app.db, item.company_id, item.qb_type, "ListID", item.qb_id)
+    click.echo(f"{len(done)} decision(s) recorded; applied by the next sync "
+               f"(`ml-connector sync --company {found.name!r}`)")
+    for line in refused:
+        click.echo(f"  refused: {line}")
+    if refused:
+        raise click.ClickException(f"{len(refused)} row(s) refused; fix them and import again")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from connector.mapping.accounts import map_account, map_contact, primary_email
+from connector.mapping.accounts import map_account, map_contact
 from connector.mapping.conform import conform, missing_mandatory
 from connector.mapping.keys import (
     ACCOUNT,
@@ -25,7 +25,6 @@ from connector.mapping.keys import (
     PRODUCT,
     LinkKind,
     company_scope,
-    qbd_key,
 )
 from connector.mapping.payload import Mapped, changed_fields
 from connector.mapping.products import is_product, map_product
@@ -165,6 +164,8 @@ def _match_reason(match: Match) -> str:
         return f"matched on phone {match.evidence}"
     if match.how == "review":
         return "a person chose this Account (review resolve)"
+    if match.how == "suggested":
+        return f"suggested strongly enough to link: {match.evidence}"
     return f"already carries this customer's key {match.evidence}"
 
 
@@ -177,8 +178,8 @@ def _matches(p: _Planner, customers: Sequence[Customer]) -> dict[str, Match]:
                for qb_id, item in decisions(p.db, p.company_id, ACCOUNT.qb_type,
                                             [c.list_id for c in unlinked]).items()}
     return decided | match_accounts(p.client, [
-        MatchRequest(c.list_id, qbd_key(p.scope, c.list_id, ACCOUNT), primary_email(c), c.phone)
-        for c in unlinked if c.list_id not in decided], index=p.index)
+        MatchRequest.of(c, p.scope) for c in unlinked if c.list_id not in decided],
+        index=p.index)
 
 
 def _account(p: _Planner, e: Entry[Customer], match: Match | None) -> None:
@@ -188,10 +189,13 @@ def _account(p: _Planner, e: Entry[Customer], match: Match | None) -> None:
                     ACCOUNT.zoho_module)
     if match is not None and match.how == AMBIGUOUS:
         row.action, row.candidates = "review", match.candidates
-        row.reason = (f"ambiguous between {', '.join(match.candidates)} ({match.evidence})"
-                      if len(match.candidates) > 1 else
-                      f"Account {match.candidates[0]} matches several customers "
-                      f"({match.evidence})")
+        if match.evidence.startswith("possibly"):
+            row.reason = f"no e-mail or phone match, but {match.evidence}"
+        elif len(match.candidates) > 1:
+            row.reason = f"ambiguous between {', '.join(match.candidates)} ({match.evidence})"
+        else:
+            row.reason = (f"Account {match.candidates[0]} matches several customers "
+                          f"({match.evidence})")
         p.add(row)
         return
     known = p.changed(mapped, e.force)
@@ -337,7 +341,8 @@ def plan_company(db: Database, client: ZohoClient, company: Company, chunks: Ite
                                          options.open_stage), now=clock())
     report = PlanReport(require_id(company), connection_id)
     planner = _Planner(client, db, report.company_id, company_scope(company.file_id), org,
-                       IndexSource(client, options.region_for(company), org.meta), report,
+                       IndexSource(client, options.region_for(company), org.meta,
+                                   options.auto_link_score), report,
                        LinkBook(db, report.company_id, clock))
     for chunk in chunks:
         _chunk(planner, chunk, clock)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from connector.mapping.accounts import map_account, map_contact, primary_email
-from connector.mapping.keys import ACCOUNT, CONTACT, JOB, qbd_key
+from connector.mapping.accounts import map_account, map_contact
+from connector.mapping.keys import ACCOUNT, CONTACT, JOB
 from connector.mapping.payload import Mapped
 from connector.match_index import IndexSource
 from connector.matching import AMBIGUOUS, NEW, Match, MatchRequest, match_accounts
@@ -50,8 +50,8 @@ def _matches(ctx: SyncContext, entries: Sequence[Entry[Customer]]) -> dict[str, 
         if match.account_id:
             index.get().claim(match.account_id)
     return decided | match_accounts(ctx.client, [
-        MatchRequest(c.list_id, qbd_key(ctx.scope, c.list_id, ACCOUNT), primary_email(c), c.phone)
-        for c in unlinked if c.list_id not in decided], index=index)
+        MatchRequest.of(c, ctx.scope) for c in unlinked if c.list_id not in decided],
+        index=index)
 
 
 def _as_planned(ctx: SyncContext, plan: ConfirmedPlan, unlinked: list[Customer],
@@ -76,10 +76,15 @@ def _as_planned(ctx: SyncContext, plan: ConfirmedPlan, unlinked: list[Customer],
 
 def _hold(ctx: SyncContext, entry: Entry[Customer], match: Match) -> None:
     c = entry.record
-    reason = (f"{len(match.candidates)} Zoho Accounts match customer {c.full_name!r} by e-mail "
-              "or phone (or one Account matches several customers); nothing was created. "
-              "Merge the duplicates in Zoho or give one of them this customer's QBD key, then "
-              "run a backfill")
+    if match.evidence.startswith("possibly"):
+        reason = (f"customer {c.full_name!r} matches no Zoho Account by e-mail or phone, but "
+                  f"is {match.evidence}; nothing was created. Link one or create a new Account "
+                  "with `ml-connector review resolve`")
+    else:
+        reason = (f"{len(match.candidates)} Zoho Accounts match customer {c.full_name!r} by "
+                  "e-mail or phone (or one Account matches several customers); nothing was "
+                  "created. Merge the duplicates in Zoho or give one of them this customer's "
+                  "QBD key, then run a backfill")
     with ctx.db.session() as s:
         open_review(s, company_id=ctx.company_id, qb_type=ACCOUNT.qb_type, qb_id=c.list_id,
                     qb_name=c.full_name, reason=reason, zoho_module=ACCOUNT.zoho_module,

@@ -54,12 +54,13 @@ class SyncOptions:
     metadata_max_age: timedelta = timedelta(days=1)
     open_stage: str | None = None
     phone_region: str | None = None  # MLC_PHONE_REGION: wins over the company's country
+    auto_link_score: float | None = None  # MLC_MATCH_AUTO_LINK_SCORE
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SyncOptions:
         return cls(settings.sync_chunk_responses, settings.sync_max_attempts,
                    settings.metadata_max_age, settings.sync_open_deal_stage,
-                   settings.phone_region)
+                   settings.phone_region, settings.match_auto_link_score)
 
     def region_for(self, company: Company) -> str:
         """Where the company's phone numbers are local: the setting, else QuickBooks'."""
@@ -126,7 +127,7 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
     source = OrgSource(connection_id, options.metadata_max_age, options.open_stage)
     zoho, signals = load_org(db, client, source, now=clock()), Signals()
     journal = Journal(recorder, company=company.name, max_attempts=options.max_attempts)
-    index = IndexSource(client, options.region_for(company), zoho.meta)
+    index = IndexSource(client, options.region_for(company), zoho.meta, options.auto_link_score)
     company_id = company.id
 
     def context() -> SyncContext:

@@ -129,3 +129,46 @@ def test_sync_confirm_runs_the_plan_from_the_command_line(served_world: World,
 
 def _cli(*args: str) -> Any:
     return CliRunner().invoke(cli, list(args))
+
+
+def test_review_decisions_imported_from_the_plan_csv_are_written_by_the_load(
+        world: World, tmp_path: Any) -> None:
+    import csv
+
+    from connector.plans import write_csv
+
+    people = populate(world)
+    world.session("Acme")
+    made = _plan(world)
+    path = write_csv(tmp_path / "decisions.csv", made.rows)
+    with path.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    (held,) = [r for r in rows if r["action"] == "review"]
+    assert held["qb_id"] == people["shared"].list_id
+    chosen = held["candidates"].split()[1]
+    held["decision"] = chosen
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    result = CliRunner().invoke(cli, ["review", "import", str(path), "--company", "Acme"], env={
+        "MLC_DATABASE_URL": world.settings.resolved_database_url,
+        "MLC_DATA_DIR": str(world.settings.data_dir)})
+    assert result.exit_code == 0, result.output
+    assert "1 decision(s) recorded" in result.output
+    _confirm(world, made)
+    world.sync("Acme")
+    assert _owner(world, chosen) == people["shared"].list_id
+
+
+def test_a_decision_naming_no_candidate_is_refused(world: World, tmp_path: Any) -> None:
+    people = populate(world)
+    world.session("Acme")
+    path = tmp_path / "decisions.csv"
+    path.write_text("qb_type,qb_id,name,zoho_module,candidates,decision\n"
+                    f"Customer,{people['shared'].list_id},x,Accounts,111 222,999\n",
+                    encoding="utf-8")
+    result = CliRunner().invoke(cli, ["review", "import", str(path), "--company", "Acme"], env={
+        "MLC_DATABASE_URL": world.settings.resolved_database_url,
+        "MLC_DATA_DIR": str(world.settings.data_dir)})
+    assert result.exit_code == 1 and "not a candidate" in result.output
