@@ -63,10 +63,12 @@ def _library(world: World) -> int:
 def _flow(world: World) -> int:
     from flows.qb_to_zoho import qb_to_zoho
 
-    result = qb_to_zoho(company=world.company.name, return_state=True).result()
-    if result[world.company.name]["status"] != "completed":
-        raise RuntimeError(str(result))
-    return int(result[world.company.name]["read"])
+    state = qb_to_zoho(company=world.company.name, return_state=True)
+    results: Any = state.result()
+    outcome: dict[str, Any] = results[world.company.name]
+    if outcome["status"] != "completed":
+        raise RuntimeError(str(outcome))
+    return int(outcome["read"])
 
 
 def run() -> list[dict[str, Any]]:

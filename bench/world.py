@@ -139,7 +139,7 @@ def served_org(**options: Any) -> Iterator[Org]:
         return OAuthApp(accounts_url, CLIENT_ID, SECRET), str(ours.recv())
 
     def calls() -> list[tuple[str, str, int]]:
-        return [tuple(c) for c in admin.get("/calls").json()["calls"]]  # type: ignore[misc]
+        return [tuple(c) for c in admin.get("/calls").json()["calls"]]
 
     def latency(seconds: float) -> None:
         admin.put("/latency", json={"seconds": seconds}).raise_for_status()
