@@ -92,9 +92,12 @@ class Settings(BaseSettings):
     # A Mod refused for a stale EditSequence (3200) is re-queried and re-applied this often.
     sync_back_max_attempts: int = Field(default=3, ge=1)
 
-    # QuickBooks -> Zoho sync. Stored responses are read this many at a time (memory stays
-    # bounded); a response whose records keep failing is retried this many runs, then left.
+    # QuickBooks -> Zoho sync. Stored responses are read this many at a time, and a chunk
+    # ends once it holds this many records (pages differ tenfold: 500 customers, 100
+    # invoices), so memory stays flat however large the company; a response whose records
+    # keep failing is retried this many runs, then left.
     sync_chunk_responses: int = 20
+    sync_chunk_records: int = Field(default=5000, ge=1)
     sync_max_attempts: int = 5
     # Phone numbers typed without a country code are read as this country's (ISO code, e.g.
     # DE); default: the country of the QuickBooks company's address, else US.

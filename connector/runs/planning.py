@@ -44,7 +44,7 @@ def plan_sync(env: RunEnv, company: str, *, backfill: bool = False,
         connection = company_connection(env, found)
         with env.connect(connection.name) as client:
             chunks = read_chunks(env.db, company_id, size=options.chunk_responses,
-                                 resync=resync)
+                                 resync=resync, max_records=options.chunk_records)
             report = plan_company(env.db, client, found, chunks,
                                   connection_id=require_id(connection), options=options,
                                   clock=env.clock)

@@ -157,10 +157,11 @@ def _parse(row: RawResponse, response_id: int, force: bool, chunk: Chunk) -> Non
     chunk.repaired.extend((response_id, fixed) for fixed in stream.repaired)
 
 
-def read_chunks(db: Database, company_id: int, *, size: int,
-                resync: Resync | None = None) -> Iterator[Chunk]:
-    """Unprocessed responses of one company in id order, ``size`` per chunk, parsed (and,
-    with ``resync``, those a backfill would reopen, forced)."""
+def read_chunks(db: Database, company_id: int, *, size: int, resync: Resync | None = None,
+                max_records: int | None = None) -> Iterator[Chunk]:
+    """Unprocessed responses of one company in id order, parsed (and, with ``resync``, those
+    a backfill would reopen, forced): ``size`` per chunk, fewer once a chunk holds
+    ``max_records`` records (the rest start the next chunk)."""
     after = 0
     while True:
         rows = _load(db, company_id, after, size, resync)
@@ -173,8 +174,11 @@ def read_chunks(db: Database, company_id: int, *, size: int,
             chunk.attempts[response_id] = state.attempts if state else 0
             forced = resync is not None and resync.covers(row)
             _parse(row, response_id, forced or bool(state and state.force), chunk)
+            if max_records is not None and chunk.batch.read >= max_records:
+                break
+        rows.clear()  # parsed: the bodies need not live while the chunk is synced
         chunk.batch.settle_deletions()
         after = chunk.responses[-1]
         log.debug("company #%s: read %d responses up to #%d, %d records", company_id,
-                  len(rows), after, chunk.batch.read)
+                  len(chunk.responses), after, chunk.batch.read)
         yield chunk

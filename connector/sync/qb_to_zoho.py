@@ -55,12 +55,14 @@ class SyncOptions:
     open_stage: str | None = None
     phone_region: str | None = None  # MLC_PHONE_REGION: wins over the company's country
     auto_link_score: float | None = None  # MLC_MATCH_AUTO_LINK_SCORE
+    chunk_records: int = 5000
 
     @classmethod
     def from_settings(cls, settings: Settings) -> SyncOptions:
         return cls(settings.sync_chunk_responses, settings.sync_max_attempts,
                    settings.metadata_max_age, settings.sync_open_deal_stage,
-                   settings.phone_region, settings.match_auto_link_score)
+                   settings.phone_region, settings.match_auto_link_score,
+                   settings.sync_chunk_records)
 
     def region_for(self, company: Company) -> str:
         """Where the company's phone numbers are local: the setting, else QuickBooks'."""
@@ -142,7 +144,8 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
         reconcile(context(), scan)
         settle_responses(db, journal.settle(scan.responses, {}), clock())
         recorder.flush()
-    for chunk in read_chunks(db, company.id, size=options.chunk_responses):
+    for chunk in read_chunks(db, company.id, size=options.chunk_responses,
+                             max_records=options.chunk_records):
         ctx = context()
         _run_chunk(ctx, chunk)
         fresh = _refreshed(db, client, source, signals, clock)
