@@ -31,11 +31,11 @@ from connector.mapping.products import is_product, map_product
 from connector.match_index import IndexSource
 from connector.matching import AMBIGUOUS, NEW, Match, MatchRequest, match_accounts
 from connector.qbxml.models import Customer, Invoice, Item
-from connector.reviews import decisions
-from connector.store import Company, Database, ReviewDecision
+from connector.store import Company, Database
 from connector.store.rows import require_id
 from connector.store.types import utcnow
 from connector.sync.batch import Batch, Chunk, Entry
+from connector.sync.customers import reviewed
 from connector.sync.links import LinkBook
 from connector.sync.org import Org, OrgSource, load_org
 from connector.sync.qb_to_zoho import SyncOptions, load_links
@@ -173,10 +173,7 @@ def _matches(p: _Planner, customers: Sequence[Customer]) -> dict[str, Match]:
     unlinked = [c for c in customers if p.links.zoho_id([ACCOUNT], c.list_id) is None]
     if not unlinked:
         return {}
-    decided = {qb_id: (Match("review", item.decision_zoho_id)
-                       if item.decision == ReviewDecision.LINK else Match(NEW))
-               for qb_id, item in decisions(p.db, p.company_id, ACCOUNT.qb_type,
-                                            [c.list_id for c in unlinked]).items()}
+    decided = reviewed(p.db, p.company_id, unlinked)
     return decided | match_accounts(p.client, [
         MatchRequest.of(c, p.scope) for c in unlinked if c.list_id not in decided],
         index=p.index)

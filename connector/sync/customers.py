@@ -11,14 +11,14 @@ from connector.match_index import IndexSource
 from connector.matching import AMBIGUOUS, NEW, Match, MatchRequest, match_accounts
 from connector.qbxml.models import Customer
 from connector.reviews import close_reviews, decisions, open_review
-from connector.store import ReviewDecision
+from connector.store import Database, ReviewDecision
 from connector.sync.batch import Batch, Entry
 from connector.sync.confirmed import ConfirmedPlan
 from connector.sync.context import Pending, SyncContext
 from connector.sync.deal_contacts import repoint_contacts
 from connector.sync.qb_state import latest_customers
 
-__all__ = ["sync_customers"]
+__all__ = ["sync_customers", "reviewed"]
 
 
 def _fresh(ctx: SyncContext, entries: Sequence[Entry[Customer]]) -> list[Entry[Customer]]:
@@ -32,6 +32,15 @@ def _fresh(ctx: SyncContext, entries: Sequence[Entry[Customer]]) -> list[Entry[C
     return out
 
 
+def reviewed(db: Database, company_id: int, customers: Sequence[Customer]
+             ) -> dict[str, Match]:
+    """What a person decided in `review resolve` (or `review import`), not yet applied."""
+    return {qb_id: (Match("review", item.decision_zoho_id)
+                    if item.decision == ReviewDecision.LINK else Match(NEW))
+            for qb_id, item in decisions(db, company_id, ACCOUNT.qb_type,
+                                         [c.list_id for c in customers]).items()}
+
+
 def _matches(ctx: SyncContext, entries: Sequence[Entry[Customer]]) -> dict[str, Match]:
     unlinked = [e.record for e in entries
                 if ctx.links.zoho_id([ACCOUNT], e.record.list_id) is None]
@@ -39,10 +48,7 @@ def _matches(ctx: SyncContext, entries: Sequence[Entry[Customer]]) -> dict[str, 
         return {}
     # What a person decided in `review resolve`, then in a confirmed plan, comes before any
     # lookup.
-    decided = {qb_id: (Match("review", item.decision_zoho_id)
-                       if item.decision == ReviewDecision.LINK else Match(NEW))
-               for qb_id, item in decisions(ctx.db, ctx.company_id, ACCOUNT.qb_type,
-                                            [c.list_id for c in unlinked]).items()}
+    decided = reviewed(ctx.db, ctx.company_id, unlinked)
     if ctx.plan is not None:
         unlinked = _as_planned(ctx, ctx.plan, unlinked, decided)
     index = ctx.index or IndexSource(ctx.client)
