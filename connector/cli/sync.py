@@ -175,9 +175,11 @@ def review_list(app: AppContext, company: str | None, show_all: bool) -> None:
         click.echo("nothing to review")
         return
     for item in items:
+        where = (f"{len(item.candidates)} candidates in {item.zoho_module} "
+                 f"({', '.join(item.candidates)})" if item.qb_type == "Customer"
+                 else f"{item.zoho_module} {', '.join(item.candidates)}")
         click.echo(f"#{item.id} [{item.status}] {item.qb_type} {item.qb_id} "
-                   f"{item.qb_name or ''!s}: {len(item.candidates)} candidates in "
-                   f"{item.zoho_module} ({', '.join(item.candidates)})")
+                   f"{item.qb_name or ''!s}: {where}")
         click.echo(f"    {item.reason}")
         if item.decision:
             click.echo(f"    decided: {item.decision} {item.decision_zoho_id or ''}".rstrip())

@@ -78,6 +78,9 @@ def test_the_office_closes_a_money_review_with_ignore(loop: Loop) -> None:
     [review] = list_reviews(loop.db)
     env = {"MLC_DATABASE_URL": loop.world.settings.resolved_database_url,
            "MLC_DATA_DIR": str(loop.world.settings.data_dir)}
+    listed = CliRunner().invoke(cli, ["review", "list"], env=env)
+    assert f"Invoice {review.qb_id}" in listed.output and f"Deals {_deal(loop)}" in listed.output
+    assert "restored" in listed.output
     refused = CliRunner().invoke(cli, ["review", "resolve", str(review.id), "--create"], env=env)
     assert refused.exit_code == 1 and "--ignore" in refused.output
     closed = CliRunner().invoke(cli, ["review", "resolve", str(review.id), "--ignore"], env=env)
