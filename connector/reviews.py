@@ -26,15 +26,20 @@ class ReviewRefused(ConfigError):
 
 def open_review(s: Session, *, company_id: int, qb_type: str, qb_id: str, qb_name: str | None,
                 reason: str, zoho_module: str, candidates: Sequence[str],
-                now: datetime) -> ReviewItem:
-    """One open item per record: seeing the record again refreshes it instead of adding one."""
+                now: datetime, add_reason: bool = False) -> ReviewItem:
+    """One open item per record: seeing the record again refreshes it instead of adding one.
+    With ``add_reason`` the item keeps what it already says and adds ``reason`` (a Deal both
+    closed lost and with its amount edited needs both said)."""
     item = s.exec(select(ReviewItem).where(ReviewItem.company_id == company_id)
                   .where(ReviewItem.qb_type == qb_type).where(ReviewItem.qb_id == qb_id)
                   .where(col(ReviewItem.status).in_(_UNSETTLED))).first()
     if item is None:
         item = ReviewItem(company_id=company_id, qb_type=qb_type, qb_id=qb_id,
                           zoho_module=zoho_module, reason=reason, created_at=now)
-    item.qb_name, item.reason, item.candidates = qb_name, reason, list(candidates)
+    if add_reason and item.reason and reason not in item.reason:
+        reason = f"{item.reason} | {reason}"
+    item.qb_name = qb_name or item.qb_name
+    item.reason, item.candidates = reason, list(candidates)
     s.add(item)
     return item
 

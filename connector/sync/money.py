@@ -108,6 +108,7 @@ def _restored(recorder: AuditRecorder, s: Session, link: RecordLink, edit: Money
     what = "Deal" if edit.module == "Deals" else "Product"
     open_review(s, company_id=link.company_id, qb_type=link.qb_type, qb_id=link.qb_id,
                 qb_name=name, zoho_module=edit.module, candidates=[edit.zoho_id], now=now,
+                add_reason=True,
                 reason=(f"sales set the {what}'s {edit.field} to {_text(edit.zoho_value)} in "
                         f"Zoho; QuickBooks has {_text(value)} and owns money, so it was "
                         "restored. If sales is right, change it in QuickBooks"))

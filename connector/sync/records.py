@@ -30,6 +30,7 @@ from connector.mapping.keys import (
 )
 from connector.qbwc.clock_offset import true_time
 from connector.qbxml.models import Customer
+from connector.reviews import open_review
 from connector.store import Company, Database, RecordLink, SyncBackPolicy
 from connector.sync.money import MONEY_FIELDS, MoneyEdit, money_edits, restore_money
 from connector.sync.qb_state import latest_customers
@@ -215,6 +216,15 @@ def _deal(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
         return
     ctx.audit.count("unchanged")
     ctx.event("invoice_kept", item, changed_fields=["deleted" if item.deleted else "Stage"])
+    # The office decides: the invoice may still be owed, or it should be voided in QuickBooks.
+    how = "deleted" if item.deleted else f"closed lost ({stage})"
+    open_review(s, company_id=link.company_id, qb_type=link.qb_type, qb_id=link.qb_id,
+                qb_name=None, zoho_module=item.module, candidates=[item.zoho_id], now=ctx.now,
+                add_reason=True,
+                reason=(f"sales {how} this Deal in Zoho; its QuickBooks invoice is left as it "
+                        "is. Void it in QuickBooks if it is void (or let lost Deals void their "
+                        "invoices: ml-connector sync-back-policy COMPANY --void-closed-invoices), "
+                        "then close this with --ignore"))
 
 
 def _product(ctx: _Context, item: Work, link: RecordLink) -> None:

@@ -6,6 +6,7 @@ import pytest
 from sqlmodel import select
 
 from connector.qbxml.schema import validate
+from connector.reviews import list_reviews
 from connector.store import Company, Database, SyncBackPolicy, WriteBackState, ZohoNotification
 from connector.sync.zoho_to_qb import set_void_closed_invoices
 from connector.xmlsafe import parse_xml
@@ -122,3 +123,15 @@ def test_a_zoho_rename_to_a_name_quickbooks_already_uses_fails_alone(loop: Loop)
     [failure] = summary.failures
     assert failure.qb_id == acme.list_id and failure.error_code == "3100"
     assert loop.customer(acme.list_id).name == "Acme Rockets"
+
+
+def test_a_deal_closed_lost_is_raised_for_review_beside_its_amount_edit(loop: Loop) -> None:
+    loop.sim.edit_record("Deals", _deal(loop), Stage=loop.world.stage_meaning("Closed Lost"),
+                         Amount=1.0)
+    loop.sync_back()
+    [item] = list_reviews(loop.db)
+    assert item.zoho_module == "Deals" and item.candidates == [_deal(loop)]
+    assert "closed lost" in item.reason and "left as it is" in item.reason
+    assert "restored" in item.reason  # the amount edit is said too
+    loop.sync_back()
+    assert len(list_reviews(loop.db)) == 1
