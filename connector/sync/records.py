@@ -40,6 +40,7 @@ from connector.sync.write_backs import (
     queue_customer_edit,
     queue_txn_void,
 )
+from connector.sync.zoho_born import raise_zoho_born_account
 from connector.sync.zoho_changes import decide, zoho_time
 from connector.sync.zoho_fields import MODIFIED_TIME, current_values, customer_changes, fetch_fields
 from connector.zoho.client import ZohoClient
@@ -88,6 +89,8 @@ class _Context:
     known: dict[tuple[int, str], Customer] = field(default_factory=dict)
     # ... and when that version reached us (a bound on when QuickBooks changed it)
     observed: dict[tuple[int, str], datetime] = field(default_factory=dict)
+    # The company a record with no QuickBooks key belongs to, when that can be told.
+    home: int | None = None
     # Money edited in Zoho, restored once the batch's decisions are stored.
     money: list[MoneyEdit] = field(default_factory=list)
 
@@ -237,6 +240,18 @@ def _product(ctx: _Context, item: Work, link: RecordLink) -> None:
     ctx.audit.count("unchanged")
 
 
+def _unlinked(s: Session, ctx: _Context, item: Work) -> None:
+    record = item.record or {}
+    born = item.module == "Accounts" and item.record is not None and not record.get(QBD_KEY)
+    if born and ctx.home is not None:
+        if raise_zoho_born_account(s, company_id=ctx.home, zoho_id=item.zoho_id,
+                                   name=str(record.get("Account_Name") or "") or None,
+                                   now=ctx.now):
+            ctx.event("zoho_born", item, qb_name=str(record.get("Account_Name") or "") or None)
+        return
+    ctx.event("not_linked", item)
+
+
 def _decide(s: Session, ctx: _Context, item: Work) -> None:
     link = item.link
     if link is not None and item.record is not None and not link.deleted:
@@ -244,7 +259,7 @@ def _decide(s: Session, ctx: _Context, item: Work) -> None:
     if link is None:
         ctx.audit.count("unchanged")
         if not item.deleted:
-            ctx.event("not_linked", item)
+            _unlinked(s, ctx, item)
     elif item.module in ("Accounts", "Contacts"):
         _customer(s, ctx, item, link)
     elif item.module == "Deals":
@@ -295,7 +310,9 @@ def handle_batch(db: Database, client: ZohoClient, audit: AuditRecorder, work: l
         mine = _resolve(db, client, module, items, scopes, only_company)
         audit.count("read", sum(1 for i in mine if i.record is not None))
         decided.extend(mine)
-    ctx = _Context(audit, companies, now, lost_stages)
+    ctx = _Context(audit, companies, now, lost_stages,
+                   home=only_company if only_company is not None
+                   else next(iter(companies)) if len(companies) == 1 else None)
     # Older Zoho edits first, so the newest value of a field is the one queued.
     decided.sort(key=lambda i: (zoho_time(i.record or {}) or now, i.zoho_id))
     with db.session() as s:
