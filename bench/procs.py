@@ -50,13 +50,14 @@ def wait_healthy(url: str, process: subprocess.Popen[bytes], what: str) -> None:
 def start_bridge(data_dir: str, port: int, env: Mapping[str, str] | None = None,
                  threads: int = 8) -> subprocess.Popen[bytes]:
     """``ml-connector bridge`` on 127.0.0.1:``port`` (SQLite in ``data_dir`` unless ``env``
-    names another database), once /healthz answers."""
+    names another database), once /healthz answers; its log is ``data_dir``/bridge.log."""
     full = {**os.environ, "PYTHONPATH": str(ROOT), "MLC_DATA_DIR": data_dir,
             "MLC_DATABASE_URL": f"sqlite:///{data_dir}/bench.db", "MLC_LOG_LEVEL": "WARNING",
             **(env or {})}
-    bridge = subprocess.Popen(
-        [sys.executable, "-m", "connector.cli", "bridge", "--port", str(port),
-         "--threads", str(threads)], env=full, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL, cwd=ROOT)
+    with Path(data_dir, "bridge.log").open("wb") as log:
+        bridge = subprocess.Popen(
+            [sys.executable, "-m", "connector.cli", "bridge", "--port", str(port),
+             "--threads", str(threads)], env=full, stdout=subprocess.DEVNULL, stderr=log,
+            cwd=ROOT)
     wait_healthy(f"http://127.0.0.1:{port}/healthz", bridge, "the bridge")
     return bridge
