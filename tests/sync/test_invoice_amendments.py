@@ -113,7 +113,8 @@ def test_an_added_line_relates_its_product_and_adds_a_row(amend: Amend) -> None:
     amend.resync()
     wanted = {amend.product(i) for i in (amend.chair, amend.desk, amend.lamp)}
     assert amend.related() == wanted
-    assert set(amend.rows()) == wanted
+    if amend.world.has_invoices:  # Standard edition has no Invoices module
+        assert set(amend.rows()) == wanted
     assert Decimal(str(amend.deal["Amount"])) == amend.total()
 
 
@@ -166,4 +167,4 @@ def test_a_deleted_invoice_closes_the_deal_lost(amend: Amend) -> None:
     amend.resync()
     assert amend.world.forecast_type(str(amend.deal["Stage"])) == "Closed Lost"
     if amend.world.has_invoices:
-        assert amend.zoho_invoice.get("Status") == CANCELLED_STATUS["default"]
+        assert amend.zoho_invoice.get("Status") == CANCELLED_STATUS[amend.world.profile]
