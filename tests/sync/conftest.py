@@ -16,6 +16,8 @@ from connector import runs
 from connector.audit import AuditSummary
 from connector.config import Settings
 from connector.crypto import SecretBox
+from connector.mapping import is_product
+from connector.mapping.keys import parse_key
 from connector.qbwc import add_company
 from connector.qbwc.service import QbwcService
 from connector.sandbox.qbd import QuickBooksSimulator, seed_company
@@ -30,7 +32,9 @@ from connector.zoho.connection import (
     open_client,
     save_connection,
 )
+from connector.zoho.fields import QBD_KEY
 from connector.zoho.org_state import save_overrides
+from tests.mapping.conftest import read_books
 from tests.qbwc.driver import Clock, Run, run_session
 from tests.zoho.conftest import CLIENT_ID, FAST, SCOPE, SECRET, add_key_fields, endpoint_for
 
@@ -229,3 +233,24 @@ def acme(world: World) -> Books:
     books = world.add_books("Acme")
     world.session("Acme")
     return books
+
+
+def by_qb_id(world: World, module: str) -> dict[str, dict[str, object]]:
+    return {parse_key(str(r[QBD_KEY])).qb_id: r for r in world.records(module)}
+
+
+def delete_some(acme: Books) -> tuple[str, str, str]:
+    """An invoice, an unused product and a customer without invoices, deleted in QuickBooks."""
+    company = acme.qb.company
+    invoice = next(iter(company.invoices))
+    company.delete_invoice(invoice)
+    used = {line.fields.get("ItemRef") for inv in company.invoices.values() for line in inv.lines}
+    books = read_books(acme.qb)
+    item = next(i for i in books.items if is_product(i) and i.list_id not in used)
+    customer = next(c for c in books.customers if not c.is_job
+                    and c.list_id not in {i.customer.list_id for i in books.invoices}
+                    and not any(j.parent and j.parent.list_id == c.list_id
+                                for j in books.customers))
+    company.delete_item(item.list_id)
+    company.delete_customer(customer.list_id)
+    return invoice, item.list_id, customer.list_id

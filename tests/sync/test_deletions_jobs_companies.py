@@ -5,45 +5,29 @@ from __future__ import annotations
 
 import pytest
 
-from connector.mapping import is_product
 from connector.mapping.keys import parse_key
 from connector.store import Database
 from connector.zoho.fields import QBD_ACTIVE, QBD_KEY
 from tests.mapping.conftest import read_books
 
-from .conftest import CANCELLED_STATUS, Books, World, zoho_writes
-
-
-def _by_qb_id(world: World, module: str) -> dict[str, dict[str, object]]:
-    return {parse_key(str(r[QBD_KEY])).qb_id: r for r in world.records(module)}
+from .conftest import CANCELLED_STATUS, Books, World, by_qb_id, delete_some, zoho_writes
 
 
 @pytest.mark.all_profiles
 def test_deletions_deactivate_accounts_and_products_and_close_deals(world: World,
                                                                     acme: Books) -> None:
     world.sync("Acme")
-    company = acme.qb.company
-    invoice = next(iter(company.invoices))
-    company.delete_invoice(invoice)
-    used = {line.fields.get("ItemRef") for inv in company.invoices.values() for line in inv.lines}
-    books = read_books(acme.qb)
-    item = next(i for i in books.items if is_product(i) and i.list_id not in used)
-    customer = next(c for c in books.customers if not c.is_job
-                    and c.list_id not in {i.customer.list_id for i in books.invoices}
-                    and not any(j.parent and j.parent.list_id == c.list_id
-                                for j in books.customers))
-    company.delete_item(item.list_id)
-    company.delete_customer(customer.list_id)
+    invoice, item, customer = delete_some(acme)
     world.session("Acme")
     summary = world.sync("Acme")
     # deal, invoice, product, account (+ contact link)
     assert summary.counts["deleted"] >= (4 if world.has_invoices else 3)
     assert summary.counts["failed"] == 0
-    assert world.forecast_type(str(_by_qb_id(world, "Deals")[invoice]["Stage"])) == "Closed Lost"
+    assert world.forecast_type(str(by_qb_id(world, "Deals")[invoice]["Stage"])) == "Closed Lost"
     if world.has_invoices:
-        assert _by_qb_id(world, "Invoices")[invoice]["Status"] == CANCELLED_STATUS[world.profile]
-    assert _by_qb_id(world, "Products")[item.list_id]["Product_Active"] is False
-    assert _by_qb_id(world, "Accounts")[customer.list_id][QBD_ACTIVE] is False
+        assert by_qb_id(world, "Invoices")[invoice]["Status"] == CANCELLED_STATUS[world.profile]
+    assert by_qb_id(world, "Products")[item]["Product_Active"] is False
+    assert by_qb_id(world, "Accounts")[customer][QBD_ACTIVE] is False
     writes = zoho_writes(world.sim)
     world.reprocess_all()
     world.sync("Acme")
@@ -60,11 +44,11 @@ def test_job_invoice_links_the_top_level_account_and_names_the_job(world: World)
     inv = company.add_invoice(sub.list_id, lines=[{"ItemRef": service.list_id, "Quantity": 2}])
     world.session("Acme")
     world.sync("Acme")
-    deal = _by_qb_id(world, "Deals")[inv.txn_id]
-    account = _by_qb_id(world, "Accounts")[parent.list_id]
+    deal = by_qb_id(world, "Deals")[inv.txn_id]
+    account = by_qb_id(world, "Accounts")[parent.list_id]
     assert deal["Account_Name"]["id"] == account["id"]  # type: ignore[index]
     assert str(deal["Deal_Name"]).endswith(f"{parent.name} · Kitchen remodel · Phase 2")
-    assert job.list_id not in _by_qb_id(world, "Accounts")
+    assert job.list_id not in by_qb_id(world, "Accounts")
 
 
 def test_two_company_files_with_the_same_list_ids_never_collide(world: World,

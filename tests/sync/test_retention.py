@@ -6,36 +6,12 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from connector.audit import run_events
-from connector.mapping import is_product
-from connector.mapping.keys import parse_key
 from connector.store import RawResponse, Watermark
 from connector.zoho.checks import PASS, WARN
-from connector.zoho.fields import QBD_ACTIVE, QBD_KEY
+from connector.zoho.fields import QBD_ACTIVE
 from connector.zoho.ping import company_checks
-from tests.mapping.conftest import read_books
 
-from .conftest import Books, World, zoho_writes
-
-
-def _by_qb_id(world: World, module: str) -> dict[str, dict[str, object]]:
-    return {parse_key(str(r[QBD_KEY])).qb_id: r for r in world.records(module)}
-
-
-def _delete_some(acme: Books) -> tuple[str, str, str]:
-    """An invoice, an unused product and a customer without invoices, deleted in QuickBooks."""
-    company = acme.qb.company
-    invoice = next(iter(company.invoices))
-    company.delete_invoice(invoice)
-    used = {line.fields.get("ItemRef") for inv in company.invoices.values() for line in inv.lines}
-    books = read_books(acme.qb)
-    item = next(i for i in books.items if is_product(i) and i.list_id not in used)
-    customer = next(c for c in books.customers if not c.is_job
-                    and c.list_id not in {i.customer.list_id for i in books.invoices}
-                    and not any(j.parent and j.parent.list_id == c.list_id
-                                for j in books.customers))
-    company.delete_item(item.list_id)
-    company.delete_customer(customer.list_id)
-    return invoice, item.list_id, customer.list_id
+from .conftest import Books, World, by_qb_id, delete_some, zoho_writes
 
 
 def _deletion_check(world: World) -> str:
@@ -47,7 +23,7 @@ def _deletion_check(world: World) -> str:
 def test_deletions_quickbooks_forgot_are_found_by_a_key_scan(world: World,
                                                              acme: Books) -> None:
     world.sync("Acme")
-    invoice, item, customer = _delete_some(acme)
+    invoice, item, customer = delete_some(acme)
     world.clock.advance(days=100)  # nobody polled: QuickBooks no longer lists those deletions
     assert _deletion_check(world) == WARN
     world.session("Acme")
@@ -58,9 +34,9 @@ def test_deletions_quickbooks_forgot_are_found_by_a_key_scan(world: World,
         assert [r.record_count for r in listed] == [0, 0]
     summary = world.sync("Acme")
     assert summary.counts["failed"] == 0, summary.markdown()
-    assert world.forecast_type(str(_by_qb_id(world, "Deals")[invoice]["Stage"])) == "Closed Lost"
-    assert _by_qb_id(world, "Products")[item]["Product_Active"] is False
-    assert _by_qb_id(world, "Accounts")[customer][QBD_ACTIVE] is False
+    assert world.forecast_type(str(by_qb_id(world, "Deals")[invoice]["Stage"])) == "Closed Lost"
+    assert by_qb_id(world, "Products")[item]["Product_Active"] is False
+    assert by_qb_id(world, "Accounts")[customer][QBD_ACTIVE] is False
     warned = [e for e in run_events(world.db, summary.run_id)
               if e.error_code == "DELETED_LIST_LAPSED"]
     assert {e.qb_type for e in warned} == {"Customer", "Item", "Invoice"}
