@@ -33,7 +33,18 @@ class Decision:
 
 
 def read_decisions(path: Path) -> Iterator[Decision]:
-    """The rows of ``path`` that carry a decision."""
+    """The rows of ``path`` that carry a decision; a file that is not UTF-8 CSV (Excel's
+    plain "CSV" is Windows-1252) is refused in one line naming where."""
+    try:
+        yield from _read(path)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as "
+                          "\"CSV UTF-8\"") from None
+    except csv.Error as exc:
+        raise ConfigError(f"{path}: not a readable CSV file ({exc})") from None
+
+
+def _read(path: Path) -> Iterator[Decision]:
     with path.open(newline="", encoding="utf-8-sig") as f:
         reader = csv.DictReader(f)
         missing = {"qb_type", "qb_id", "decision"} - set(reader.fieldnames or ())
@@ -44,7 +55,11 @@ def read_decisions(path: Path) -> Iterator[Decision]:
             choice = (row.get("decision") or "").strip()
             if not choice:
                 continue
-            yield Decision(line, row["qb_type"].strip(), row["qb_id"].strip(),
+            qb_type, qb_id = (row.get("qb_type") or "").strip(), (row.get("qb_id") or "").strip()
+            if not qb_type or not qb_id:
+                raise ConfigError(f"{path}, line {line}: a decision without its qb_type and "
+                                  "qb_id")
+            yield Decision(line, qb_type, qb_id,
                            (row.get("name") or "").strip() or None,
                            (row.get("zoho_module") or "Accounts").strip(),
                            None if choice.lower() == "create" else choice,

@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 # A round trip longer than this says too little about when QuickBooks stamped the record.
 _MAX_ROUND_TRIP = timedelta(minutes=5)
+# Wrong DST is an hour and a PC clock drifts minutes; a stamp further off than this is not
+# QuickBooks' "now" (a Mod that kept an old stamp) and would skew every comparison.
+_MAX_PLAUSIBLE_OFFSET = timedelta(days=1)
 
 
 def measure(s: Session, company_id: int, stamp: datetime, sent_at: datetime | None,
@@ -31,6 +34,8 @@ def measure(s: Session, company_id: int, stamp: datetime, sent_at: datetime | No
     if sent_at is None or answered_at - sent_at > _MAX_ROUND_TRIP or answered_at < sent_at:
         return None
     ours = sent_at + (answered_at - sent_at) / 2
+    if abs(stamp - ours) > _MAX_PLAUSIBLE_OFFSET:
+        return None
     offset = (stamp - ours).total_seconds()
     company = s.get(Company, company_id)
     if company is None:

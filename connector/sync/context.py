@@ -132,13 +132,36 @@ class SyncContext:
         gone = {r.index for r in results if isinstance(r, RecordFailed) and resend
                 and r.error.code == "MANDATORY_NOT_FOUND"
                 and pending[r.index].payload != pending[r.index].mapped.payload}
-        saved = self._collect(pending, [r for r in results if r.index not in gone],
+        # ... and when the changed fields hold every mandatory one, Zoho creates a record of
+        # just those: fill in the rest by id before the link says Zoho holds all of it.
+        bare = [r for r in results if isinstance(r, RecordSaved) and r.action == "insert"
+                and pending[r.index].payload != pending[r.index].mapped.payload]
+        unfilled = self._fill(module, pending, bare)
+        saved = self._collect(pending, [r for r in results
+                                        if r.index not in gone and r.index not in unfilled],
                               adopted=False)
         if gone:
             whole = [replace(pending[i], payload=dict(pending[i].mapped.payload))
                      for i in sorted(gone)]
             saved += self._upsert(module, whole, resend=False)
         return saved
+
+    def _fill(self, module: str, pending: Sequence[Pending],
+              bare: Sequence[RecordSaved]) -> set[int]:
+        """Write the whole record over each ``bare`` one; the indexes that failed (journaled,
+        and their links forget their fields so the next try sends everything)."""
+        if not bare:
+            return set()
+        results = self.client.update(module, [{**pending[r.index].mapped.payload, "id": r.id}
+                                              for r in bare])
+        failed: set[int] = set()
+        for result in results:
+            if isinstance(result, RecordFailed):
+                item = pending[bare[result.index].index]
+                self.links.forget_fields(item.mapped.kind, item.mapped.qb_id)
+                self.fail(item.entry, item.mapped.kind, item.mapped.qb_id, result.error)
+                failed.add(bare[result.index].index)
+        return failed
 
     def _collect(self, pending: Sequence[Pending], results: Sequence[RecordResult], *,
                  adopted: bool) -> list[Saved]:

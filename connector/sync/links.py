@@ -153,6 +153,11 @@ class LinkBook:
                             if name in mapped.payload}
         row.deleted, row.last_synced_at = False, self.clock()
 
+    def forget_fields(self, kind: LinkKind, qb_id: str) -> None:
+        """Nothing is known of what Zoho holds field by field: the next write sends all."""
+        row = self._row(kind, qb_id)
+        row.field_hashes, row.field_values = {}, None
+
     def record_not_written(self, kind: LinkKind, qb_id: str, edit_sequence: str | None) -> None:
         """A record we know and chose not to write (an item that is not a product)."""
         row = self._row(kind, qb_id)

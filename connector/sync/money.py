@@ -158,4 +158,8 @@ def restore_money(db: Database, client: ZohoClient, audit: AuditRecorder,
                                               f"restored: {r.error.message}")
         with db.session() as s:
             for edit, name, value in written:
-                _restored(audit, s, s.merge(edit.link), edit, name, value, now)
+                # The link as it is now: a QuickBooks -> Zoho run may have moved it since it
+                # was read; only the restored field's hash and value change here.
+                link = s.get(RecordLink, edit.link.id) if edit.link.id is not None else None
+                if link is not None:
+                    _restored(audit, s, link, edit, name, value, now)

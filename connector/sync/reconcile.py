@@ -46,16 +46,19 @@ class Scan:
     entity: str
     responses: list[int] = field(default_factory=list)
     complete: bool = True
+    unreadable: bool = False  # a page that could not be read: the scan proves nothing
     running: bool = False
     live: set[str] = field(default_factory=set)
     received_at: datetime = field(default_factory=utcnow)
 
 
-def _ids(body: str, tag: str) -> set[str]:
+def _ids(body: str, tag: str) -> set[str] | None:
+    """The ids on one scan page; None when the page cannot be read (then the scan proves
+    nothing missing: an empty set would close every record the page should have listed)."""
     try:
         root = parse_xml(body)
     except UnsafeXmlError:
-        return set()
+        return None
     return {e.text for e in root.iter(tag) if e.text}
 
 
@@ -74,7 +77,11 @@ def finished_scans(db: Database, company_id: int) -> list[Scan]:
             entity = response.entity.removeprefix(SCAN_PREFIX)
             scan = scans.setdefault(root, Scan(entity))
             scan.responses.append(response.id or 0)
-            scan.live |= _ids(response.body, KEY_SCANS[entity][1])
+            found = _ids(response.body, KEY_SCANS[entity][1])
+            if found is None:
+                scan.unreadable = True
+            else:
+                scan.live |= found
             scan.received_at = response.received_at
         pages: dict[int, list[QueuedRequest]] = defaultdict(list)
         for page in s.exec(select(QueuedRequest)
@@ -83,7 +90,7 @@ def finished_scans(db: Database, company_id: int) -> list[Scan]:
     for root, scan in scans.items():
         states = {p.state for p in pages[root]}
         scan.running = bool(states & set(_OPEN))
-        scan.complete = states == {RequestState.ANSWERED}
+        scan.complete = states == {RequestState.ANSWERED} and not scan.unreadable
     return [scan for scan in scans.values() if not scan.running]
 
 

@@ -185,7 +185,7 @@ def _customer(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
             ctx.audit.count("conflicts")
             ctx.event(f"conflict_{conflict.winner}_won", item, changed_fields=[conflict.field])
         if decision.kept_by_qbd:
-            ctx.event("kept_qbd", item, changed_fields=decision.kept_by_qbd)
+            _kept(s, ctx, item, link, decision.kept_by_qbd)
         if not decision.apply:
             ctx.audit.count("unchanged")
             return
@@ -199,6 +199,17 @@ def _customer(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
         return
     edit.add(item.module, item.zoho_id, zoho.get(item.module, {}), want,
              current_values(current, want), modified)
+
+
+def _kept(s: Session, ctx: _Context, item: Work, link: RecordLink, fields: list[str]) -> None:
+    """Zoho edited fields QuickBooks owns: reported, and no longer taken as what Zoho holds,
+    so the next QuickBooks change of the record sends QuickBooks' values back with it (an
+    update sends only changed fields; without this the Zoho edit would stay for good)."""
+    ctx.event("kept_qbd", item, changed_fields=fields)
+    row = s.get(RecordLink, link.id) if link.id is not None else None
+    for held in filter(None, (link, row)):
+        held.field_hashes = {k: v for k, v in (held.field_hashes or {}).items()
+                             if k not in fields}
 
 
 def _deal(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
@@ -230,13 +241,13 @@ def _deal(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
                         "then close this with --ignore"))
 
 
-def _product(ctx: _Context, item: Work, link: RecordLink) -> None:
+def _product(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
     if item.record is not None:
         decision = decide(item.module, item.record, link.field_hashes or {}, None, "",
                           affected=None if item.any_field else item.affected)
         kept = [f for f in decision.kept_by_qbd if f not in MONEY_FIELDS["Products"]]
         if kept:
-            ctx.event("kept_qbd", item, changed_fields=kept)
+            _kept(s, ctx, item, link, kept)
     ctx.audit.count("unchanged")
 
 
@@ -265,7 +276,7 @@ def _decide(s: Session, ctx: _Context, item: Work) -> None:
     elif item.module == "Deals":
         _deal(s, ctx, item, link)
     else:
-        _product(ctx, item, link)
+        _product(s, ctx, item, link)
 
 
 def _load_known(s: Session, ctx: _Context, items: list[Work]) -> None:

@@ -172,3 +172,21 @@ def test_a_decision_naming_no_candidate_is_refused(world: World, tmp_path: Any) 
         "MLC_DATABASE_URL": world.settings.resolved_database_url,
         "MLC_DATA_DIR": str(world.settings.data_dir)})
     assert result.exit_code == 1 and "not a candidate" in result.output
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("qb_type,qb_id,name,zoho_module,candidates,decision\nCustomer,1-1,Müller,Accounts,,create\n"
+     .encode("cp1252"), 'save it as "CSV UTF-8"'),
+    (b"qb_type,qb_id,name,zoho_module,candidates,decision\nCustomer,,x,Accounts,,create\n",
+     "line 2"),
+], ids=["excel-cp1252", "no-qb-id"])
+def test_a_decisions_file_excel_mangled_is_refused_in_one_line(
+        world: World, tmp_path: Any, text: bytes, said: str) -> None:
+    world.add_books("Acme")
+    path = tmp_path / "decisions.csv"
+    path.write_bytes(text)
+    result = CliRunner().invoke(cli, ["review", "import", str(path), "--company", "Acme"], env={
+        "MLC_DATABASE_URL": world.settings.resolved_database_url,
+        "MLC_DATA_DIR": str(world.settings.data_dir)})
+    assert result.exit_code == 1 and said in result.output, result.output
+    assert "Traceback" not in result.output

@@ -165,3 +165,20 @@ def test_a_record_deleted_in_zoho_comes_back_whole_with_the_next_quickbooks_edit
     assert again["id"] != before["id"] and again["Fax"] == "+1 555 0199"
     assert again["Account_Name"] == before["Account_Name"]
     assert again["Billing_City"] == before["Billing_City"]
+
+
+def test_a_rename_in_quickbooks_of_a_record_deleted_in_zoho_brings_it_back_whole(
+        world: World, acme: Books) -> None:
+    world.sync("Acme")
+    customer = next(c for c in acme.qb.company.listed("Customer") if c.parent_id is None)
+    before = _account(world, customer.list_id)
+    world.sim.delete_record("Accounts", str(before["id"]))
+    # The name is the Account's only mandatory field: the update alone would create a bare
+    # record, so the rest is written over it by id.
+    acme.qb.company.modify_customer(customer.list_id, name="Renamed Ltd")
+    world.session("Acme")
+    summary = world.sync("Acme")
+    assert summary.counts["failed"] == 0, summary.markdown()
+    again = _account(world, customer.list_id)
+    assert again["id"] != before["id"] and again["Account_Name"] == "Renamed Ltd"
+    assert (again["Billing_City"], again["Phone"]) == (before["Billing_City"], before["Phone"])

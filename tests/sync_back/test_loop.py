@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from connector import runs
@@ -102,3 +104,18 @@ def test_an_edit_made_while_the_channel_was_down_still_reaches_quickbooks(loop: 
     loop.sync_back()
     loop.session()
     assert loop.customer("Acme Rockets").fields["Phone"] == "555-0911"
+
+
+def test_a_zoho_edit_of_a_field_quickbooks_owns_goes_back_with_its_next_change(
+        loop: Loop) -> None:
+    item = next(i for i in loop.qb.company.listed("Item") if i.name == "Consulting")
+    product = loop.zoho_id("Products", item.list_id)
+    loop.sim.edit_record("Products", product, Description="Whatever sales typed")
+    kept = loop.sync_back()
+    assert [e.action for e in loop.events(kept)] == ["kept_qbd"]
+    # The bookkeeper changes something else on the item: QuickBooks' description goes back too.
+    loop.qb.company.modify_item(item.list_id, SalesOrPurchase={
+        "Desc": "Consulting", "Price": Decimal("120.00"), "AccountRef": "Services"})
+    loop.session()
+    loop.sync()
+    assert loop.sim.record("Products", product)["Description"] == "Consulting"

@@ -6,12 +6,14 @@ own writes, and a change cannot have happened after we read it.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
 
-from connector.store import Company
+from connector.qbwc import add_company
+from connector.qbwc.clock_offset import measure
+from connector.store import Company, Database
 
 from .conftest import Loop
 
@@ -107,3 +109,14 @@ def test_a_clock_measured_far_behind_widens_the_read_window(loop: Loop) -> None:
     acme = loop.customer("Acme Rockets")
     assert loop.sim.record("Accounts", loop.zoho_id("Accounts", acme.list_id))["Phone"] == \
         "555-0777"
+
+
+def test_a_stamp_days_off_is_not_taken_for_quickbooks_now(db: Database) -> None:
+    company = add_company(db, "Acme", "acme", "pw-acme-123456", company_file=r"C:\QB\A.qbw")
+    sent = datetime(2026, 3, 8, 12, 0, tzinfo=UTC)
+    with db.session() as s:
+        # A Mod that kept an old stamp says nothing about QuickBooks' clock.
+        assert measure(s, company.id or 0, sent - timedelta(days=40), sent,
+                       sent + timedelta(seconds=2)) is None
+        assert measure(s, company.id or 0, sent + timedelta(hours=1), sent,
+                       sent + timedelta(seconds=2)) == 3599.0
