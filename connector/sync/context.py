@@ -57,6 +57,11 @@ class Pending:
     adopt: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def partial(self) -> bool:
+        """Only some of the record goes (an update of what changed)."""
+        return self.payload != self.mapped.payload
+
 
 @dataclass
 class Saved:
@@ -130,12 +135,11 @@ class SyncContext:
         # (deleted there, or emptied from the recycle bin) the upsert creates it and Zoho
         # asks for the mandatory fields: send the whole record once.
         gone = {r.index for r in results if isinstance(r, RecordFailed) and resend
-                and r.error.code == "MANDATORY_NOT_FOUND"
-                and pending[r.index].payload != pending[r.index].mapped.payload}
+                and r.error.code == "MANDATORY_NOT_FOUND" and pending[r.index].partial}
         # ... and when the changed fields hold every mandatory one, Zoho creates a record of
         # just those: fill in the rest by id before the link says Zoho holds all of it.
         bare = [r for r in results if isinstance(r, RecordSaved) and r.action == "insert"
-                and pending[r.index].payload != pending[r.index].mapped.payload]
+                and pending[r.index].partial]
         unfilled = self._fill(module, pending, bare)
         saved = self._collect(pending, [r for r in results
                                         if r.index not in gone and r.index not in unfilled],
