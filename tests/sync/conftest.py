@@ -145,7 +145,8 @@ class World:
     def unprocessed(self) -> list[RawResponse]:
         with self.db.session() as s:
             return list(s.exec(select(RawResponse)
-                               .where(col(RawResponse.processed_at).is_(None))).all())
+                               .where(col(RawResponse.processed_at).is_(None))
+                               .order_by(col(RawResponse.id))).all())
 
     def forget_watermarks(self) -> None:
         """The next session reads everything again, as a replayed first load would."""
