@@ -5,7 +5,14 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import select
 
-from connector.store import SCHEMA_VERSION, Company, Database, SchemaTooNewError, SchemaVersion
+from connector.store import (
+    SCHEMA_VERSION,
+    Company,
+    Database,
+    SchemaTooNewError,
+    SchemaVersion,
+    SyncBackPolicy,
+)
 
 
 def _company(name: str = "Acme") -> Company:
@@ -76,3 +83,26 @@ def test_a_version_3_database_gains_notification_dedupe_and_its_unique_index(
     [index] = [i for i in inspector.get_indexes("mlc_zoho_notification")
                if i["column_names"] == ["dedupe_key"]]
     assert index["unique"]
+
+
+def test_a_version_13_lost_deal_bool_becomes_the_void_choice(db: Database) -> None:
+    import sqlalchemy as sa
+
+    with db.session() as s:
+        s.add(_company())
+        s.add(_company("Other"))
+    with db.engine.begin() as conn:
+        conn.execute(sa.text('ALTER TABLE "mlc_sync_back_policy" DROP COLUMN "closed_deals"'))
+        conn.execute(sa.text('ALTER TABLE "mlc_sync_back_policy" ADD COLUMN '
+                             '"void_closed_invoices" BOOLEAN NOT NULL DEFAULT FALSE'))
+        conn.execute(sa.text("INSERT INTO mlc_sync_back_policy (company_id, zoho_born, "
+                             "void_closed_invoices, updated_at) SELECT id, 'review', "
+                             "name = 'Acme', CURRENT_TIMESTAMP FROM mlc_company"))
+        conn.execute(sa.text("UPDATE mlc_schema_version SET version = 13"))
+    db.create_all()
+    with db.session() as s:
+        chosen = {c.name: s.get(SyncBackPolicy, c.id).closed_deals  # type: ignore[union-attr]
+                  for c in s.exec(select(Company)).all()}
+    assert chosen == {"Acme": "void", "Other": "review"}
+    columns = {c["name"] for c in sa.inspect(db.engine).get_columns("mlc_sync_back_policy")}
+    assert "void_closed_invoices" not in columns

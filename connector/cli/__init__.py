@@ -41,8 +41,6 @@ COMMANDS = {
                  "(what the qb-to-zoho flow runs)."),
     "sync-back": Lazy("connector.cli.sync_back:sync_back", "Turn the Zoho changes notified so "
                       "far into QuickBooks Mods (sent at the next session)."),
-    "sync-back-policy": Lazy("connector.cli.sync_back:sync_back_policy", "Choose what a Deal "
-                             "closed lost in Zoho does to the company's QuickBooks invoice."),
     "zoho": Lazy("connector.cli.zoho:zoho", "Connect ml-connector to a Zoho CRM org and "
                  "prepare the org for syncing."),
 }

@@ -17,6 +17,8 @@ from connector.qbwc import (
     set_company_file,
     set_password,
 )
+from connector.store import ClosedDealPolicy, ZohoBornPolicy
+from connector.sync.policy import describe, set_policy, show_policy
 
 __all__ = ["company", "qwc"]
 
@@ -130,6 +132,29 @@ def company_set_file(app: AppContext, name: str, company_file: str | None,
     pinned = get_company(app.db, name).pin_company_file
     click.echo(f"company {name!r} now expects {company_file or 'any company file'}"
                + (" (pinned)" if pinned else ""))
+
+
+@company.command("policy")
+@click.argument("name")
+@click.option("--zoho-born", type=click.Choice([p.value for p in ZohoBornPolicy]), default=None,
+              help="An Account created in Zoho with no QuickBooks customer: wait in `review "
+              "list` (default) or only be audited.")
+@click.option("--closed-deals", type=click.Choice([p.value for p in ClosedDealPolicy]),
+              default=None, help="A Deal closed lost or deleted in Zoho: keep the invoice and "
+              "wait in `review list` (default), void the invoice, or only be audited.")
+@pass_app
+def company_policy(app: AppContext, name: str, zoho_born: str | None,
+                   closed_deals: str | None) -> None:
+    """Show or change what records made or closed in Zoho do in NAME's QuickBooks."""
+    if zoho_born is None and closed_deals is None:
+        policy = show_policy(app.db, name)
+    else:
+        policy = set_policy(app.db, name,
+                            zoho_born=ZohoBornPolicy(zoho_born) if zoho_born else None,
+                            closed_deals=ClosedDealPolicy(closed_deals) if closed_deals else None)
+    born, closed = describe(policy)
+    click.echo(f"{name}: --zoho-born {policy.zoho_born}: {born}")
+    click.echo(f"{name}: --closed-deals {policy.closed_deals}: {closed}")
 
 
 @click.command()

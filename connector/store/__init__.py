@@ -5,6 +5,7 @@ from connector.store.login_models import LoginThrottle
 from connector.store.models import (
     AuditEvent,
     AuditRun,
+    ClosedDealPolicy,
     Company,
     QbwcSession,
     QueuedRequest,
@@ -22,6 +23,7 @@ from connector.store.models import (
     Watermark,
     WriteBack,
     WriteBackState,
+    ZohoBornPolicy,
     ZohoChannel,
     ZohoConnection,
     ZohoCreditUsage,
@@ -39,5 +41,5 @@ __all__ = [
     "SyncBackPolicy", "WriteBack", "WriteBackState", "ZohoChannel", "ZohoNotification",
     "Lease", "SyncRequest", "RequestKind", "ReviewStatus", "ReviewDecision", "LoginThrottle",
     "ZohoOrgMetadata", "ZohoValueMapping", "PaymentApplication", "SyncPlan", "PlanRow",
-    "PlanStatus",
+    "PlanStatus", "ZohoBornPolicy", "ClosedDealPolicy",
 ]

@@ -27,7 +27,7 @@ __all__ = ["SCHEMA_VERSION", "Database", "SchemaTooNewError"]
 
 # Bump when a table changes. create_all adds new tables and ``_add_missing_columns`` new
 # columns; anything else (renames, type changes) needs its own step here.
-SCHEMA_VERSION = 13
+SCHEMA_VERSION = 14
 
 
 class SchemaTooNewError(ConfigError):
@@ -107,6 +107,20 @@ def _upgrade_data(s: Session, from_version: int) -> None:
             .where(col(QueuedRequest.state) == RequestState.PENDING)
             .values(standing=True)
         )
+    if from_version < 14:
+        _closed_deals_from_bool(s)
+
+
+def _closed_deals_from_bool(s: Session) -> None:
+    """Schema 13 kept the lost-Deal choice as a bool: true becomes "void", and the column goes
+    (left in place it would refuse every new row without a value for it)."""
+    table = "mlc_sync_back_policy"
+    conn = s.connection()
+    if "void_closed_invoices" not in {c["name"] for c in inspect(conn).get_columns(table)}:
+        return
+    s.execute(text(f"UPDATE {table} SET closed_deals = 'void' "  # noqa: S608 - constants
+                   "WHERE void_closed_invoices"))
+    s.execute(text(f'ALTER TABLE {table} DROP COLUMN "void_closed_invoices"'))
 
 
 class Database:

@@ -16,6 +16,7 @@ __all__ = [
     "RecordLink", "AuditRun", "AuditEvent", "ZohoConnection", "ZohoCreditUsage",
     "RequestKind", "RequestState", "SessionState", "ReviewStatus", "ReviewDecision",
     "ZohoChannel", "ZohoNotification", "WriteBack", "WriteBackState", "SyncBackPolicy",
+    "ZohoBornPolicy", "ClosedDealPolicy",
 ]
 
 
@@ -418,11 +419,27 @@ class WriteBack(SQLModel, table=True):
     error_message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
+class ZohoBornPolicy(StrEnum):
+    """What an Account created in Zoho (no QuickBooks customer behind it) becomes."""
+
+    REVIEW = "review"  # an item in `review list`; a person decides
+    IGNORE = "ignore"  # only audited
+
+
+class ClosedDealPolicy(StrEnum):
+    """What a Deal closed lost or deleted in Zoho does to its QuickBooks invoice."""
+
+    REVIEW = "review"  # the invoice is kept and the office gets a review item
+    VOID = "void"  # the invoice is voided (TxnVoid)
+    IGNORE = "ignore"  # the invoice is kept; only audited
+
+
 class SyncBackPolicy(SQLModel, table=True):
     """Per company choices for Zoho -> QuickBooks; no row means every default."""
 
     __tablename__ = "mlc_sync_back_policy"
     company_id: int = Field(foreign_key="mlc_company.id", primary_key=True)
-    # A Deal closed lost (or deleted) in Zoho voids its QuickBooks invoice only when opted in.
-    void_closed_invoices: bool = False
+    zoho_born: str = ZohoBornPolicy.REVIEW
+    # Replaces the bool ``void_closed_invoices`` of schema 13 (true became "void").
+    closed_deals: str = ClosedDealPolicy.REVIEW
     updated_at: datetime = _now_ts()

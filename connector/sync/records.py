@@ -31,8 +31,9 @@ from connector.mapping.keys import (
 from connector.qbwc.clock_offset import true_time
 from connector.qbxml.models import Customer
 from connector.reviews import open_review
-from connector.store import Company, Database, RecordLink, SyncBackPolicy
+from connector.store import ClosedDealPolicy, Company, Database, RecordLink, ZohoBornPolicy
 from connector.sync.money import MONEY_FIELDS, MoneyEdit, money_edits, restore_money
+from connector.sync.policy import policy_of
 from connector.sync.qb_state import latest_customers
 from connector.sync.write_backs import (
     CustomerEdit,
@@ -222,14 +223,16 @@ def _deal(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
     if not lost or link.deleted or not stage_moved:
         ctx.audit.count("unchanged")
         return
-    policy = s.get(SyncBackPolicy, link.company_id)
-    if policy is not None and policy.void_closed_invoices:
+    choice = policy_of(s, link.company_id).closed_deals
+    if choice == ClosedDealPolicy.VOID:
         if queue_txn_void(s, link, item.zoho_id, ctx.now) is not None:
             ctx.event("void_queued", item, edit_sequence=link.edit_sequence,
                       changed_fields=["Stage"])
         return
     ctx.audit.count("unchanged")
     ctx.event("invoice_kept", item, changed_fields=["deleted" if item.deleted else "Stage"])
+    if choice == ClosedDealPolicy.IGNORE:
+        return
     # The office decides: the invoice may still be owed, or it should be voided in QuickBooks.
     how = "deleted" if item.deleted else f"closed lost ({stage})"
     open_review(s, company_id=link.company_id, qb_type=link.qb_type, qb_id=link.qb_id,
@@ -237,7 +240,7 @@ def _deal(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
                 add_reason=True,
                 reason=(f"sales {how} this Deal in Zoho; its QuickBooks invoice is left as it "
                         "is. Void it in QuickBooks if it is void (or let lost Deals void their "
-                        "invoices: ml-connector sync-back-policy COMPANY --void-closed-invoices), "
+                        "invoices: ml-connector company policy COMPANY --closed-deals void), "
                         "then close this with --ignore"))
 
 
@@ -255,10 +258,12 @@ def _unlinked(s: Session, ctx: _Context, item: Work) -> None:
     record = item.record or {}
     born = item.module == "Accounts" and item.record is not None and not record.get(QBD_KEY)
     if born and ctx.home is not None:
-        if raise_zoho_born_account(s, company_id=ctx.home, zoho_id=item.zoho_id,
-                                   name=str(record.get("Account_Name") or "") or None,
-                                   now=ctx.now):
-            ctx.event("zoho_born", item, qb_name=str(record.get("Account_Name") or "") or None)
+        name = str(record.get("Account_Name") or "") or None
+        if policy_of(s, ctx.home).zoho_born == ZohoBornPolicy.IGNORE:
+            ctx.event("zoho_born_ignored", item, qb_name=name)
+        elif raise_zoho_born_account(s, company_id=ctx.home, zoho_id=item.zoho_id, name=name,
+                                     now=ctx.now):
+            ctx.event("zoho_born", item, qb_name=name)
         return
     ctx.event("not_linked", item)
 

@@ -19,8 +19,7 @@ from connector.audit import AuditRecorder
 from connector.config import Settings
 from connector.mapping.values import lost_stages
 from connector.notify.inbox import release_key
-from connector.qbwc.companies import get_company
-from connector.store import Company, Database, SyncBackPolicy, ZohoChannel, ZohoNotification
+from connector.store import Company, Database, ZohoChannel, ZohoNotification
 from connector.store.rows import require_id, require_row
 from connector.store.types import utcnow
 from connector.sync.records import Work, handle_batch
@@ -28,7 +27,7 @@ from connector.sync.settle import settle_write_backs
 from connector.zoho.client import ZohoClient
 from connector.zoho.org_state import org_meta
 
-__all__ = ["apply_notifications", "set_void_closed_invoices"]
+__all__ = ["apply_notifications"]
 
 # Notifications per batch: a few Zoho reads of 100 ids each, one database transaction.
 _BATCH = 200
@@ -99,12 +98,3 @@ def apply_notifications(db: Database, client: ZohoClient, settings: Settings,
                      only_company=company_id, now=clock(), lost_stages=lost)
         with db.session() as s:
             _mark_processed(s, batch, clock())
-
-
-def set_void_closed_invoices(db: Database, company: str, void: bool) -> None:
-    """Opt a company in (or out) of voiding the invoice of a Deal closed lost in Zoho."""
-    company_id = require_id(get_company(db, company))
-    with db.session() as s:
-        policy = s.get(SyncBackPolicy, company_id) or SyncBackPolicy(company_id=company_id)
-        policy.void_closed_invoices, policy.updated_at = void, utcnow()
-        s.add(policy)

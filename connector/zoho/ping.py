@@ -23,6 +23,7 @@ from connector.store.rows import require_id
 from connector.store.types import utcnow
 from connector.sync.money import MONEY_POLICY
 from connector.sync.org import OrgSource, load_org
+from connector.sync.policy import describe, policy_of
 from connector.zoho.checks import FAIL, PASS, SKIP, WARN, Check
 from connector.zoho.client import ZohoClient
 from connector.zoho.connection import describe_mode, load_connection, open_client
@@ -187,8 +188,7 @@ def company_checks(db: Database, *, now: datetime,
     with db.session() as s:
         companies = list(s.exec(select(Company).order_by(col(Company.name))))
         marks = {c.id: watermarks(s, require_id(c)) for c in companies}
-        voids = {p.company_id for p in s.exec(select(SyncBackPolicy)).all()
-                 if p.void_closed_invoices}
+        policies = {c.id: policy_of(s, require_id(c)) for c in companies}
     if not companies:
         return [Check("QuickBooks companies", WARN, "none registered yet",
                       "register one with `ml-connector company add NAME --qbwc-user USER`")]
@@ -198,7 +198,7 @@ def company_checks(db: Database, *, now: datetime,
         if c.active and c.last_poll_at is not None:
             checks.append(_deletions(c, marks[c.id], settings, now))
         if c.active:
-            checks.append(_policy_check(c, c.id in voids))
+            checks.extend(_policy_checks(c, policies[c.id]))
     return checks
 
 
@@ -226,10 +226,10 @@ def _deletions(c: Company, marks: dict[str, datetime], settings: Settings,
     return Check(label, PASS, read)
 
 
-def _policy_check(c: Company, voids: bool) -> Check:
-    lost = ("a Deal closed lost or deleted in Zoho voids its invoice" if voids else
-            "a Deal closed lost or deleted in Zoho leaves its invoice as it is")
-    return Check(f"QuickBooks {c.name!r} money", PASS, f"{MONEY_POLICY}; {lost}")
+def _policy_checks(c: Company, policy: SyncBackPolicy) -> list[Check]:
+    born, closed = describe(policy)
+    return [Check(f"QuickBooks {c.name!r} money", PASS, f"{MONEY_POLICY}; {closed}"),
+            Check(f"QuickBooks {c.name!r} Zoho-born records", PASS, born)]
 
 
 def _one_company(c: Company, now: datetime) -> list[Check]:

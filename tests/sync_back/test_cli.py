@@ -1,4 +1,4 @@
-"""`ml-connector sync-back` and `sync-back-policy` through the CLI, Zoho served over HTTP."""
+"""`ml-connector sync-back` and `company policy` through the CLI, Zoho served over HTTP."""
 
 from __future__ import annotations
 
@@ -44,14 +44,21 @@ def test_sync_back_queues_the_mods_and_prints_the_audit(served_world: World,  # 
     assert row.changes["want"] == {"fax": "555-0177"}
 
 
-def test_sync_back_policy_opts_a_company_in_and_out(served_world: World,  # noqa: F811
-                                                    db: Database) -> None:
+def test_company_policy_shows_and_sets_each_choice(served_world: World,  # noqa: F811
+                                                   db: Database) -> None:
     served_world.add_books("Acme", customers=1, invoices=0)
-    assert "voids its QuickBooks invoice" in _run(
-        "sync-back-policy", "Acme", "--void-closed-invoices").output
-    assert "untouched" in _run("sync-back-policy", "Acme", "--keep-invoices").output
+    shown = _run("company", "policy", "Acme").output
+    assert "--zoho-born review: an Account created in Zoho waits in review list" in shown
+    assert "--closed-deals review:" in shown
+    assert "voids its invoice" in _run("company", "policy", "Acme", "--closed-deals",
+                                       "void").output
+    changed = _run("company", "policy", "Acme", "--zoho-born", "ignore").output
+    assert "--zoho-born ignore: an Account created in Zoho is only audited" in changed
+    assert "--closed-deals void:" in changed  # the other choice is kept
     with db.session() as s:
         [policy] = s.exec(select(SyncBackPolicy)).all()
-    assert policy.void_closed_invoices is False
-    unknown = CliRunner().invoke(cli, ["sync-back-policy", "Nobody", "--keep-invoices"])
+    assert (policy.zoho_born, policy.closed_deals) == ("ignore", "void")
+    unknown = CliRunner().invoke(cli, ["company", "policy", "Nobody", "--closed-deals", "void"])
     assert unknown.exit_code == 1 and "no company named 'Nobody'" in unknown.output
+    wrong = CliRunner().invoke(cli, ["company", "policy", "Acme", "--closed-deals", "maybe"])
+    assert wrong.exit_code == 2 and "'maybe' is not one of" in wrong.output

@@ -7,8 +7,15 @@ from sqlmodel import select
 
 from connector.qbxml.schema import validate
 from connector.reviews import list_reviews
-from connector.store import Company, Database, SyncBackPolicy, WriteBackState, ZohoNotification
-from connector.sync.zoho_to_qb import set_void_closed_invoices
+from connector.store import (
+    ClosedDealPolicy,
+    Company,
+    Database,
+    SyncBackPolicy,
+    WriteBackState,
+    ZohoNotification,
+)
+from connector.sync.policy import set_policy
 from connector.xmlsafe import parse_xml
 from connector.zoho.fields import QBD_ACTIVE
 
@@ -66,7 +73,7 @@ def test_a_deal_closed_lost_leaves_the_invoice_untouched_and_is_audited(loop: Lo
 
 @pytest.mark.all_profiles
 def test_a_company_that_opted_in_voids_the_invoice_of_a_lost_deal(loop: Loop) -> None:
-    set_void_closed_invoices(loop.db, "Acme", True)
+    set_policy(loop.db, "Acme", closed_deals=ClosedDealPolicy.VOID)
     # The org's second lost stage (Zoho's "Closed-Lost to Competition"): any stage that means
     # lost is a lost deal.
     loop.sim.edit_record("Deals", _deal(loop), Stage=loop.world.stage_meaning("Closed Lost", 1))
@@ -90,12 +97,27 @@ def test_a_stage_moved_by_sales_is_theirs_and_goes_nowhere(loop: Loop) -> None:
     assert summary.counts["unchanged"] >= 1 and summary.counts["failed"] == 0
 
 
-def test_the_void_choice_is_stored_per_company(db: Database, loop: Loop) -> None:
-    set_void_closed_invoices(db, "Acme", True)
-    set_void_closed_invoices(db, "Acme", False)
+def test_the_lost_deal_choice_is_stored_per_company(db: Database, loop: Loop) -> None:
+    set_policy(db, "Acme", closed_deals=ClosedDealPolicy.VOID)
+    set_policy(db, "Acme", closed_deals=ClosedDealPolicy.IGNORE)
     with db.session() as s:
         company = s.exec(select(Company).where(Company.name == "Acme")).one()
-        assert s.get(SyncBackPolicy, company.id).void_closed_invoices is False
+        policy = s.get(SyncBackPolicy, company.id)
+    assert policy is not None
+    assert (policy.closed_deals, policy.zoho_born) == ("ignore", "review")
+
+
+def test_a_company_that_ignores_lost_deals_only_audits_them(loop: Loop) -> None:
+    set_policy(loop.db, "Acme", closed_deals=ClosedDealPolicy.IGNORE)
+    [invoice] = loop.qb.company.invoices.values()
+    sequence = invoice.edit_sequence
+    loop.sim.edit_record("Deals", _deal(loop), Stage=loop.world.stage_meaning("Closed Lost"))
+    summary = loop.sync_back()
+    assert [(e.action, e.changed_fields) for e in loop.events(summary)] == [
+        ("invoice_kept", ["Stage"])]
+    assert list_reviews(loop.db) == [] and loop.writes_queued() == []
+    loop.session()
+    assert loop.qb.company.invoices[invoice.txn_id].edit_sequence == sequence
 
 
 def test_a_run_for_another_company_leaves_the_notifications_waiting(loop: Loop) -> None:

@@ -7,6 +7,8 @@ from click.testing import CliRunner
 
 from connector.cli import cli
 from connector.reviews import list_reviews
+from connector.store import ZohoBornPolicy
+from connector.sync.policy import set_policy
 
 from .conftest import Loop
 
@@ -36,3 +38,12 @@ def test_a_contact_created_in_zoho_is_sales_own_work(loop: Loop) -> None:
     summary = loop.sync_back()
     assert [e.action for e in loop.events(summary)] == ["not_linked"]
     assert list_reviews(loop.db) == []
+
+
+def test_a_company_that_ignores_zoho_born_accounts_only_audits_them(loop: Loop) -> None:
+    set_policy(loop.db, "Acme", zoho_born=ZohoBornPolicy.IGNORE)
+    loop.sim.create_record("Accounts", Account_Name="Walk-in Client Ltd")
+    summary = loop.sync_back()
+    assert [(e.action, e.qb_name) for e in loop.events(summary)] == [
+        ("zoho_born_ignored", "Walk-in Client Ltd")]
+    assert list_reviews(loop.db) == [] and loop.writes_queued() == []

@@ -18,9 +18,9 @@ from connector.cli import cli
 from connector.config import Settings
 from connector.crypto import SecretBox
 from connector.sandbox.zoho import ZohoSimulator
-from connector.store import Company, Database, ZohoConnection
+from connector.store import ClosedDealPolicy, Company, Database, ZohoBornPolicy, ZohoConnection
 from connector.store.types import utcnow
-from connector.sync.zoho_to_qb import set_void_closed_invoices
+from connector.sync.policy import set_policy
 from connector.zoho.fields import QBD_KEY
 
 from .conftest import CLIENT_ID, SCOPE, SECRET, add_key_fields
@@ -148,9 +148,13 @@ def test_ping_names_each_companys_money_and_lost_deal_policy(served: Served, db:
              last_company_file_seen=r"C:\QB\acme.qbw", last_file_matched=True)
     before = served.run("ping").output
     assert "QuickBooks 'Acme' money" in before and "QuickBooks owns money" in before
-    assert "leaves its invoice as it is" in before
-    set_void_closed_invoices(db, "Acme", True)
-    assert "voids its invoice" in served.run("ping").output
+    assert "leaves its invoice as it is and waits in review list" in before
+    assert "an Account created in Zoho waits in review list" in before
+    set_policy(db, "Acme", closed_deals=ClosedDealPolicy.VOID, zoho_born=ZohoBornPolicy.IGNORE)
+    after = served.run("ping").output
+    assert "voids its invoice" in after
+    assert "PASS  QuickBooks 'Acme' Zoho-born records" in after
+    assert "an Account created in Zoho is only audited" in after
 
 
 def test_ping_is_red_and_names_the_cause_when_the_client_secret_is_wrong(
