@@ -70,7 +70,7 @@ def changes_text(event: AuditEvent) -> str:
 
     def one(name: str) -> str:
         if name in values and name in old:
-            return f"{name}: {old[name]} → {values[name]}"
+            return f"{name}: {short_value(old[name])} → {values[name]}"
         return f"{name}={values[name]}" if name in values else name
 
     return ", ".join(one(name) for name in event.changed_fields)
@@ -176,8 +176,8 @@ class AuditRecorder:
             "zoho_module": zoho_module, "zoho_id": zoho_id,
             "changed_fields": list(changed_fields),
             "values": {k: short_value(v) for k, v in values.items()} if values else None,
-            "old_values": ({k: short_value(v) for k, v in old_values.items()}
-                           if old_values else None),
+            # Whole, not cut: they are what an undo writes back.
+            "old_values": dict(old_values) if old_values else None,
             "error_code": str(error_code) if error_code is not None else None,
             "error_message": error_message,
         })

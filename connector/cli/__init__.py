@@ -41,6 +41,8 @@ COMMANDS = {
                  "(what the qb-to-zoho flow runs)."),
     "sync-back": Lazy("connector.cli.sync_back:sync_back", "Turn the Zoho changes notified so "
                       "far into QuickBooks Mods (sent at the next session)."),
+    "undo": Lazy("connector.cli.undo:undo", "Undo a sync or backfill run: delete what it "
+                 "created, give back what it overwrote, forget its links."),
     "zoho": Lazy("connector.cli.zoho:zoho", "Connect ml-connector to a Zoho CRM org and "
                  "prepare the org for syncing."),
 }

@@ -32,16 +32,20 @@ class UseCase(StrEnum):
     RENEW_CHANNELS = "renew_channels"
     # Works out what a sync would write, writing nothing: it needs no one else to wait.
     PLAN = "plan"
+    # Takes back what one QuickBooks -> Zoho run wrote.
+    UNDO = "undo"
 
     @property
     def direction(self) -> str:
-        return ("qbd->zoho" if self in (UseCase.QB_TO_ZOHO, UseCase.BACKFILL, UseCase.PLAN)
+        return ("qbd->zoho" if self in (UseCase.QB_TO_ZOHO, UseCase.BACKFILL, UseCase.PLAN,
+                                        UseCase.UNDO)
                 else "zoho->qbd")
 
     @property
     def lane(self) -> str:
-        # A backfill writes the same links as the regular sync: never both at once.
-        return UseCase.QB_TO_ZOHO.value if self is UseCase.BACKFILL else self.value
+        # A backfill and an undo write the same links as the regular sync: never at once.
+        return (UseCase.QB_TO_ZOHO.value if self in (UseCase.BACKFILL, UseCase.UNDO)
+                else self.value)
 
     @property
     def artifact_prefix(self) -> str:

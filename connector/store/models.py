@@ -278,6 +278,8 @@ class AuditRun(SQLModel, table=True):
     holder: str | None = None
     # Which try of the orchestrator's task this is (Prefect retries share one flow run id).
     attempt: int = 1
+    # An undo run: the run whose Zoho writes it takes back (a run is undone once).
+    undoes_run_id: int | None = Field(default=None, index=True)
 
 
 class AuditEvent(SQLModel, table=True):
@@ -296,7 +298,8 @@ class AuditEvent(SQLModel, table=True):
     # The values written for the changed fields (shortened), so the audit says what, not only
     # which.
     values: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    # What those fields held before, where known (the values last synced).
+    # What those fields held before, where known: the values last synced, or for an adopted
+    # record what Zoho held before we wrote it (kept whole: an undo writes them back).
     old_values: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     error_code: str | None = None
     error_message: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

@@ -56,6 +56,9 @@ class Pending:
     mapped: Mapped
     adopt: str | None = None
     payload: dict[str, Any] = field(default_factory=dict)
+    # What the adopted Zoho record held in the fields we write, read just before: the audit
+    # keeps it as the old values, so an undo can give the record back as it was.
+    was: dict[str, Any] | None = None
 
     @property
     def partial(self) -> bool:
@@ -122,10 +125,19 @@ class SyncContext:
         if upserts:
             saved += self._upsert(module, upserts, resend=True)
         if adopts:
+            self._read_before(module, adopts)
             results = self.client.update(module, [{**p.payload, "id": p.adopt}
                                                   for p in adopts])
             saved += self._collect(adopts, results, adopted=True)
         return saved
+
+    def _read_before(self, module: str, adopts: Sequence[Pending]) -> None:
+        names = sorted({name for p in adopts for name in p.payload})
+        held = {str(r.get("id")): r for r in self.client.get_records(
+            module, [p.adopt for p in adopts if p.adopt], names)}
+        for p in adopts:
+            record = held.get(p.adopt or "", {})
+            p.was = {name: record.get(name) for name in p.payload}
 
     def _upsert(self, module: str, pending: Sequence[Pending], *,
                 resend: bool) -> list[Saved]:
@@ -187,7 +199,8 @@ class SyncContext:
             link = self.links.get(mapped.kind, mapped.qb_id)
             known = link is not None and link.zoho_id
             before = link.field_hashes if known and link is not None else None
-            was = (link.field_values or {}) if known and link is not None else {}
+            was = (s.pending.was if s.pending.was is not None
+                   else (link.field_values or {}) if known and link is not None else {})
             changed = changed_fields(before, mapped.fields)
             self.links.record(mapped, s.zoho_id)
             self.journal.written(mapped.kind, mapped.qb_id, mapped.edit_sequence, s.zoho_id,

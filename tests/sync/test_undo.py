@@ -1,0 +1,144 @@
+"""`undo RUN` takes back what one sync wrote: what it created goes to Zoho's recycle bin, what
+it adopted or updated gets its values back, its links are forgotten; a record changed since
+is skipped and listed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlmodel import select
+
+from connector import runs
+from connector.audit import run_events
+from connector.cli import cli
+from connector.plans import confirm_plan
+from connector.runs.undo import plan_undo_run, undo_run
+from connector.store import AuditRun, RecordLink
+from connector.undo import UndoRefused
+from connector.zoho.fields import QBD_KEY
+
+from .conftest import World, zoho_writes
+from .test_plan import populate
+
+MODULES = ("Accounts", "Contacts", "Products", "Deals", "Invoices")
+# What Zoho itself stamps on every write: an undo is a write too.
+STAMPS = frozenset({"Modified_Time", "Modified_By"})
+
+
+def snapshot(world: World) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every record of every synced module, field by field (Zoho's own stamps aside)."""
+    return {module: {r["id"]: {k: v for k, v in r.items() if k not in STAMPS}
+                     for r in world.records(module)} for module in MODULES}
+
+
+def first_load(world: World) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
+    """A populated org loaded through a confirmed plan: the org before, and the load's run."""
+    populate(world)
+    world.session("Acme")
+    made = runs.plan_sync(world.run_env(), "Acme")
+    assert made.plan is not None and made.plan.id is not None
+    confirm_plan(world.db, made.plan.id, made.plan.company_id, now=world.clock())
+    before = snapshot(world)
+    return before, world.sync("Acme").run_id
+
+
+def _actions(world: World, run_id: int) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for event in run_events(world.db, run_id, limit=100_000):
+        out[event.action] = out.get(event.action, 0) + 1
+    return out
+
+
+def test_an_undo_plan_says_what_it_would_do_and_writes_nothing(world: World) -> None:
+    _, load = first_load(world)
+    writes = zoho_writes(world.sim)
+    plan = plan_undo_run(world.run_env(), load)
+    done = _actions(world, load)
+    totals = plan.totals()
+    assert totals["delete"] == done["created"] and totals["restore"] == done["adopted"]
+    assert totals["unlink"] == done.get("linked", 0) and not totals["skip"]
+    assert plan.left["review"] == done["review"]
+    assert zoho_writes(world.sim) == writes
+    with world.db.session() as s:
+        assert s.exec(select(RecordLink)).all()
+
+
+def test_undo_gives_the_org_back_as_it_was_field_by_field(world: World) -> None:
+    before, load = first_load(world)
+    created = {e.zoho_id for e in run_events(world.db, load, limit=100_000)
+               if e.action == "created"}
+    result = undo_run(world.run_env(), load)
+    assert result.run.error is None and result.run.summary.counts["failed"] == 0
+    assert snapshot(world) == before
+    binned = {d.id for module in MODULES if module in world.sim.modules
+              for d in world.sim._core.store.deleted[module]}
+    assert created <= binned  # in Zoho's recycle bin, as a delete in the UI leaves them
+    with world.db.session() as s:
+        assert s.exec(select(RecordLink).where(RecordLink.zoho_id.is_not(None))  # type: ignore[union-attr]
+                      ).all() == []
+        undo = s.get(AuditRun, result.run.summary.run_id)
+    assert undo is not None and undo.undoes_run_id == load and undo.flow == "undo"
+
+
+def test_an_adopted_account_edited_in_zoho_since_is_skipped_and_listed(world: World) -> None:
+    _, load = first_load(world)
+    adopted = next(e for e in run_events(world.db, load, limit=100_000)
+                   if e.action == "adopted" and e.zoho_module == "Accounts")
+    assert adopted.zoho_id
+    world.sim.edit_record("Accounts", adopted.zoho_id, Phone="+49 30 9999999")
+    plan = plan_undo_run(world.run_env(), load)
+    (skipped,) = plan.of("skip")
+    assert skipped.zoho_id == adopted.zoho_id and "Phone" in skipped.reason
+    undo_run(world.run_env(), load)
+    kept = world.sim.record("Accounts", adopted.zoho_id)
+    assert kept["Phone"] == "+49 30 9999999" and kept[QBD_KEY]  # still the customer's
+
+
+def test_a_record_a_later_run_wrote_is_skipped_naming_that_run(world: World) -> None:
+    _, load = first_load(world)
+    books = world.books["Acme"].qb.company
+    created = next(e for e in run_events(world.db, load, limit=100_000)
+                   if e.action == "created" and e.zoho_module == "Accounts")
+    assert created.qb_id and created.zoho_id
+    books.modify_customer(created.qb_id, Fax="+1 555 0100")
+    world.session("Acme")
+    later = world.sync("Acme").run_id
+    plan = plan_undo_run(world.run_env(), load)
+    skipped = {s.zoho_id: s.reason for s in plan.of("skip")}
+    assert f"run {later} updated it later" in skipped[created.zoho_id]
+    undo_run(world.run_env(), load)
+    assert world.sim.record("Accounts", created.zoho_id)["Fax"] == "+1 555 0100"
+
+
+def test_undo_refuses_an_unknown_run_a_plan_and_a_run_undone_already(world: World) -> None:
+    _, load = first_load(world)
+    with pytest.raises(UndoRefused, match="no audit run 999"):
+        plan_undo_run(world.run_env(), 999)
+    with world.db.session() as s:
+        planned = s.exec(select(AuditRun).where(AuditRun.flow == "plan")).first()
+    assert planned is not None and planned.id is not None
+    with pytest.raises(UndoRefused, match="is a plan run"):
+        undo_run(world.run_env(), planned.id)
+    first = undo_run(world.run_env(), load).run.summary.run_id
+    with pytest.raises(UndoRefused, match=f"undone already, by run {first}"):
+        undo_run(world.run_env(), load)
+
+
+def test_undo_from_the_command_line_is_an_audited_run(served_world: World) -> None:
+    _, load = first_load(served_world)
+    shown = _cli("undo", str(load), "--plan")
+    assert shown.exit_code == 0, shown.output
+    assert "nothing was written" in shown.output and "delete" in shown.output
+    done = _cli("undo", str(load), "--confirm")
+    assert done.exit_code == 0, done.output
+    listed = _cli("audit", "list")
+    assert "undo" in listed.output
+    again = _cli("undo", str(load), "--confirm")
+    assert again.exit_code == 1 and "undone already" in again.output
+    assert _cli("undo", str(load)).exit_code == 2
+
+
+def _cli(*args: str) -> Any:
+    return CliRunner().invoke(cli, list(args))
