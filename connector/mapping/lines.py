@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
+from typing import Any
 
 from connector.mapping.currency import CENT, Conversion
 from connector.mapping.fields import clip
@@ -25,13 +26,14 @@ from connector.mapping.products import NON_TAXABLE_CODES
 from connector.qbxml.models import Invoice, InvoiceLine
 from connector.zoho.invoices import InvoiceLine as ZohoLine
 
-__all__ = ["Rows", "invoice_rows", "spread"]
+__all__ = ["Rows", "WrittenLine", "invoice_rows", "spread", "written_lines"]
 
 _ZERO = Decimal(0)
 
 
 @dataclass
 class _Row:
+    source: InvoiceLine
     product_id: str
     quantity: Decimal
     list_price: Decimal
@@ -59,6 +61,35 @@ class Rows:
     lines: list[ZohoLine]
     tax: Decimal  # sales tax no taxable row carries: the invoice's own Tax
     net: Decimal  # what Zoho adds up from the rows (their Net_Total)
+    sources: tuple[InvoiceLine, ...] = ()  # the QuickBooks line of each row, in order
+
+
+@dataclass(frozen=True)
+class WrittenLine:
+    """One ``Invoiced_Items`` row as the sync wrote it, with the QuickBooks line behind it."""
+
+    txn_line_id: str
+    item_id: str
+    item_name: str
+    row: ZohoLine
+
+    def to_json(self) -> dict[str, Any]:
+        r = self.row
+        return {"txn_line_id": self.txn_line_id, "item_id": self.item_id,
+                "item_name": self.item_name, "product_id": r.product_id,
+                "quantity": str(r.quantity), "list_price": str(r.list_price),
+                "discount": None if r.discount is None else str(r.discount),
+                "tax": None if r.tax is None else str(r.tax), "description": r.description}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> WrittenLine:
+        def amount(name: str) -> Decimal | None:
+            value = data.get(name)
+            return None if value is None else Decimal(str(value))
+        row = ZohoLine(product_id=str(data["product_id"]), quantity=Decimal(data["quantity"]),
+                       list_price=Decimal(data["list_price"]), discount=amount("discount"),
+                       tax=amount("tax"), description=data.get("description"))
+        return cls(str(data["txn_line_id"]), str(data["item_id"]), str(data["item_name"]), row)
 
 
 def spread(amount: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
@@ -89,7 +120,7 @@ def _price(line: InvoiceLine, quantity: Decimal) -> Decimal:
 def _row(line: InvoiceLine, product_id: str, money: Conversion) -> _Row:
     quantity = line.quantity if line.quantity not in (None, _ZERO) else Decimal(1)
     code = line.sales_tax_code.full_name if line.sales_tax_code else None
-    return _Row(product_id, quantity, money.amount(_price(line, quantity)),
+    return _Row(line, product_id, quantity, money.amount(_price(line, quantity)),
                 clip(line.desc, 2000), taxable=code is not None and code not in NON_TAXABLE_CODES)
 
 
@@ -121,4 +152,11 @@ def invoice_rows(invoice: Invoice, products: Mapping[str, str], money: Conversio
         row.tax = share
     left = tax - sum(shares, _ZERO)
     return Rows([r.zoho() for r in rows], left,
-                sum((r.net + r.tax for r in rows), _ZERO))
+                sum((r.net + r.tax for r in rows), _ZERO), tuple(r.source for r in rows))
+
+
+def written_lines(rows: Rows) -> list[WrittenLine]:
+    """``rows`` as the store keeps them once written: each with its QuickBooks line."""
+    return [WrittenLine(line.txn_line_id, line.item.list_id or "" if line.item else "",
+                        line.item.full_name or "" if line.item else "", row)
+            for row, line in zip(rows.lines, rows.sources, strict=True)]

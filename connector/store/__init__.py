@@ -23,6 +23,7 @@ from connector.store.models import (
     Watermark,
     WriteBack,
     WriteBackState,
+    WrittenInvoiceLines,
     ZohoBornPolicy,
     ZohoChannel,
     ZohoConnection,
@@ -41,5 +42,5 @@ __all__ = [
     "SyncBackPolicy", "WriteBack", "WriteBackState", "ZohoChannel", "ZohoNotification",
     "Lease", "SyncRequest", "RequestKind", "ReviewStatus", "ReviewDecision", "LoginThrottle",
     "ZohoOrgMetadata", "ZohoValueMapping", "PaymentApplication", "SyncPlan", "PlanRow",
-    "PlanStatus", "ZohoBornPolicy", "ClosedDealPolicy",
+    "PlanStatus", "ZohoBornPolicy", "ClosedDealPolicy", "WrittenInvoiceLines",
 ]

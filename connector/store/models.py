@@ -16,7 +16,7 @@ __all__ = [
     "RecordLink", "AuditRun", "AuditEvent", "ZohoConnection", "ZohoCreditUsage",
     "RequestKind", "RequestState", "SessionState", "ReviewStatus", "ReviewDecision",
     "ZohoChannel", "ZohoNotification", "WriteBack", "WriteBackState", "SyncBackPolicy",
-    "ZohoBornPolicy", "ClosedDealPolicy",
+    "ZohoBornPolicy", "ClosedDealPolicy", "WrittenInvoiceLines",
 ]
 
 
@@ -446,3 +446,17 @@ class SyncBackPolicy(SQLModel, table=True):
     # Replaces the bool ``void_closed_invoices`` of schema 13 (true became "void").
     closed_deals: str = ClosedDealPolicy.REVIEW
     updated_at: datetime = _now_ts()
+
+
+class WrittenInvoiceLines(SQLModel, table=True):
+    """The ``Invoiced_Items`` rows the sync last wrote to a Zoho Invoice, each with the
+    QuickBooks line it came from (TxnLineID, item): Zoho's rows carry no QuickBooks id, so
+    this is how a row edited in Zoho is told apart from one added, and which line it is."""
+
+    __tablename__ = "mlc_written_invoice_lines"
+    company_id: int = Field(foreign_key="mlc_company.id", primary_key=True)
+    txn_id: str = Field(primary_key=True)
+    zoho_id: str
+    edit_sequence: str | None = None
+    rows: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    written_at: datetime = _now_ts()

@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from connector.mapping.currency import conversion
 from connector.mapping.deals import RELATED_PRODUCTS, DealContext, map_deal
 from connector.mapping.invoices import map_invoice
 from connector.mapping.keys import ACCOUNT, CONTACT, DEAL, INVOICE, JOB, PRODUCT, parse_key
+from connector.mapping.lines import invoice_rows, written_lines
 from connector.qbxml.models import Invoice
 from connector.sync.batch import Batch, Entry
 from connector.sync.context import Pending, Saved, SyncContext
+from connector.sync.invoice_lines import remember_written
 from connector.zoho.fields import QBD_KEY
 from connector.zoho.records import RecordFailed
 
@@ -117,6 +120,22 @@ def _relate(ctx: SyncContext, saved: Sequence[Saved]) -> list[Saved]:
     return ok
 
 
+def _remember_rows(ctx: SyncContext, resolved: Sequence[_Resolved],
+                   saved: Sequence[Saved]) -> None:
+    """Keep the rows each written Zoho Invoice now holds, with their QuickBooks lines: what
+    tells a row a salesperson edited from one they added (``invoice_lines``)."""
+    by_txn = {r.entry.record.txn_id: r for r in resolved}
+    with ctx.db.session() as s:
+        for done in saved:
+            found = by_txn.get(done.pending.mapped.qb_id)
+            if found is None:
+                continue
+            inv = found.entry.record
+            rows = invoice_rows(inv, found.products, conversion(inv, found.deal.org))
+            remember_written(s, ctx.company_id, inv.txn_id, done.zoho_id, inv.edit_sequence,
+                             written_lines(rows), ctx.clock())
+
+
 def _invoices(ctx: SyncContext, resolved: Sequence[_Resolved]) -> None:
     pending: list[Pending] = []
     for r in resolved:
@@ -130,7 +149,7 @@ def _invoices(ctx: SyncContext, resolved: Sequence[_Resolved]) -> None:
             ctx.links.record_not_written(INVOICE, inv.txn_id, inv.edit_sequence)
         else:
             ctx.sort_out(r.entry, mapped, pending)
-    ctx.write_and_commit(INVOICE.zoho_module, pending)
+    _remember_rows(ctx, resolved, ctx.write_and_commit(INVOICE.zoho_module, pending))
 
 
 def sync_deals(ctx: SyncContext, batch: Batch) -> None:

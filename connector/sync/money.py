@@ -34,8 +34,9 @@ from connector.zoho.records import RecordFailed, RecordSaved
 __all__ = ["MONEY_FIELDS", "MONEY_POLICY", "MoneyEdit", "money_edits", "restore_money"]
 
 # What ping and the README call the policy; the only one so far.
-MONEY_POLICY = ("QuickBooks owns money: a Zoho edit of a Deal amount or a Product price is "
-                "restored to QuickBooks' value, recorded as a conflict and raised for review")
+MONEY_POLICY = ("QuickBooks owns money: a Zoho edit of a Deal amount, a Product price or a "
+                "Zoho Invoice's lines is restored to QuickBooks' value, recorded as a conflict "
+                "and raised for review")
 # Zoho module -> its fields that are money QuickBooks decides.
 MONEY_FIELDS: dict[str, tuple[str, ...]] = {"Deals": ("Amount",), "Products": ("Unit_Price",)}
 

@@ -23,6 +23,7 @@ from connector.mapping.keys import (
     ACCOUNT,
     CONTACT,
     DEAL,
+    INVOICE,
     PRODUCT,
     LinkKind,
     company_scope,
@@ -32,6 +33,8 @@ from connector.qbwc.clock_offset import true_time
 from connector.qbxml.models import Customer
 from connector.reviews import open_review
 from connector.store import ClosedDealPolicy, Company, Database, RecordLink, ZohoBornPolicy
+from connector.sync.invoice_lines import written_of
+from connector.sync.line_edits import LineEdit, line_edit, restore_lines
 from connector.sync.money import MONEY_FIELDS, MoneyEdit, money_edits, restore_money
 from connector.sync.policy import policy_of
 from connector.sync.qb_state import latest_customers
@@ -51,10 +54,10 @@ __all__ = ["Work", "KINDS", "handle_batch"]
 
 log = logging.getLogger(__name__)
 
-# Zoho module -> how its records link to QuickBooks. Zoho Invoices are QuickBooks' alone and
-# carry nothing a salesperson edits that could go back, so their notifications are only read.
+# Zoho module -> how its records link to QuickBooks.
 KINDS: dict[str, LinkKind] = {"Accounts": ACCOUNT, "Contacts": CONTACT, "Deals": DEAL,
-                              "Products": PRODUCT}
+                              "Products": PRODUCT, "Invoices": INVOICE}
+_OWNS_MONEY = "QuickBooks owns money"
 _DEAL_FETCH = ["Stage", "Amount", QBD_KEY, MODIFIED_TIME]
 # A salesperson's edit of these is reported as kept by QuickBooks (money is restored, see
 # ``money``); the stage is theirs.
@@ -94,6 +97,8 @@ class _Context:
     home: int | None = None
     # Money edited in Zoho, restored once the batch's decisions are stored.
     money: list[MoneyEdit] = field(default_factory=list)
+    # Zoho Invoices whose rows go back to the written ones, each with why.
+    lines: list[tuple[LineEdit, str]] = field(default_factory=list)
 
     def event(self, action: str, item: Work, **kw: Any) -> None:
         link = item.link
@@ -135,8 +140,11 @@ def _resolve(db: Database, client: ZohoClient, module: str, items: list[Work],
         if only_company is None or item.link is None or item.link.company_id == only_company:
             ours.append(item)
     wanted = [i.zoho_id for i in ours if not i.deleted]
-    fields = _DEAL_FETCH if module == "Deals" else fetch_fields(module)
-    found = client.get_records(module, wanted, fields) if wanted else []
+    if module == INVOICE.zoho_module:
+        found = client.get_whole_records(module, wanted)  # the rows come only this way
+    else:
+        fields = _DEAL_FETCH if module == "Deals" else fetch_fields(module)
+        found = client.get_records(module, wanted, fields) if wanted else []
     fetched = {str(r["id"]): r for r in found}
     with db.session() as s:
         for item in ours:
@@ -254,6 +262,16 @@ def _product(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
     ctx.audit.count("unchanged")
 
 
+def _invoice(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
+    ctx.audit.count("unchanged")
+    if item.record is None or link.deleted:
+        return
+    written = written_of(s, link.company_id, [link.qb_id]).get(link.qb_id)
+    edit = line_edit(link, item.zoho_id, item.record, written)
+    if edit is not None:
+        ctx.lines.append((edit, _OWNS_MONEY))
+
+
 def _unlinked(s: Session, ctx: _Context, item: Work) -> None:
     record = item.record or {}
     born = item.module == "Accounts" and item.record is not None and not record.get(QBD_KEY)
@@ -280,6 +298,8 @@ def _decide(s: Session, ctx: _Context, item: Work) -> None:
         _customer(s, ctx, item, link)
     elif item.module == "Deals":
         _deal(s, ctx, item, link)
+    elif item.module == INVOICE.zoho_module:
+        _invoice(s, ctx, item, link)
     else:
         _product(s, ctx, item, link)
 
@@ -337,5 +357,6 @@ def handle_batch(db: Database, client: ZohoClient, audit: AuditRecorder, work: l
             _decide(s, ctx, item)
         _queue(s, ctx)
     restore_money(db, client, audit, ctx.money, companies, now)
+    restore_lines(db, client, audit, ctx.lines, now)
     for item in decided:
         item.done = True
