@@ -7,8 +7,10 @@ reads back ``<op>Result``. Protocol decisions live in ``connector.qbwc``, never 
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
+import spyne.const
 from spyne import Application, Array, Integer32, ServiceBase, Unicode, rpc
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
@@ -128,6 +130,12 @@ def _soap_action_with_tns(doc: Any) -> None:
 
 def soap_wsgi(qbwc: QbwcService, *, max_body_bytes: int, max_call_bytes: int) -> SoapGate:
     """The QBWC endpoint as one WSGI app: the body gate, then spyne."""
+    # Spyne runs a full gc.collect() at the end of a request once a second, "to return file
+    # descriptors in a timely manner". We open no files in a request, and reference counting
+    # closes what spyne opens; the full collection holds the GIL for 50-500 ms over the
+    # bridge's heap (SQLAlchemy, lxml, the XSDs), which was most of what a polling bridge
+    # spent. Python's own generational collector still runs as usual.
+    spyne.const.MIN_GC_INTERVAL = math.inf
     spyne_app = WsgiApplication(QbwcApplication(qbwc), max_content_length=max_body_bytes)
     spyne_app.doc.wsdl11.event_manager.add_listener("wsdl_document_built", _soap_action_with_tns)
     limits = GateLimits(max_body_bytes=max_body_bytes, max_call_bytes=max_call_bytes)
