@@ -13,7 +13,7 @@ from enum import IntEnum
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from connector.store import Database, QueuedRequest, RequestKind, RequestState
+from connector.store import QueuedRequest, RequestKind, RequestState
 from connector.store.rows import require_id
 
 __all__ = ["Band", "READ_KINDS", "enqueue", "claim_next", "outstanding", "session_progress"]
@@ -72,33 +72,37 @@ def enqueue(
 
 
 def claim_next(
-    db: Database, company_id: int, session_id: int, now: datetime
+    s: Session, company_id: int, session_id: int, now: datetime
 ) -> QueuedRequest | None:
-    """Atomically move the next pending request of the company to ``sent`` for this session."""
+    """Atomically move the next pending request of the company to ``sent`` for this session.
+
+    In the caller's transaction: a SOAP call that resolves its ticket, claims and counts
+    commits once. The guarded update is what makes the claim atomic: a request another
+    bridge process claimed first updates no row here, and the next candidate is tried."""
     for _ in range(20):
-        with db.session() as s:
-            candidate = s.exec(
-                select(QueuedRequest.id)
-                .where(QueuedRequest.company_id == company_id)
-                .where(QueuedRequest.state == RequestState.PENDING)
-                .where(
-                    (col(QueuedRequest.session_id).is_(None))
-                    | (QueuedRequest.session_id == session_id)
-                )
-                .order_by(col(QueuedRequest.seq), col(QueuedRequest.id))
-                .limit(1)
-            ).first()
-            if candidate is None:
-                return None
-            claimed = s.exec(
-                update(QueuedRequest)
-                .where(col(QueuedRequest.id) == candidate)
-                .where(col(QueuedRequest.state) == RequestState.PENDING)
-                .values(state=RequestState.SENT, session_id=session_id, sent_at=now,
-                        attempts=QueuedRequest.attempts + 1)
+        candidate = s.exec(
+            select(QueuedRequest.id)
+            .where(QueuedRequest.company_id == company_id)
+            .where(QueuedRequest.state == RequestState.PENDING)
+            .where(
+                (col(QueuedRequest.session_id).is_(None))
+                | (QueuedRequest.session_id == session_id)
             )
-            if claimed.rowcount == 1:
-                return s.get(QueuedRequest, candidate)
+            .order_by(col(QueuedRequest.seq), col(QueuedRequest.id))
+            .limit(1)
+        ).first()
+        if candidate is None:
+            return None
+        claimed = s.exec(
+            update(QueuedRequest)
+            .where(col(QueuedRequest.id) == candidate)
+            .where(col(QueuedRequest.state) == RequestState.PENDING)
+            .values(state=RequestState.SENT, session_id=session_id, sent_at=now,
+                    attempts=QueuedRequest.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount == 1:
+            return s.get(QueuedRequest, candidate, populate_existing=True)
     return None
 
 

@@ -111,14 +111,11 @@ class QbwcService:
                 if problem:
                     self._stop(s, session, company, problem, now)
                     return ""
-            session_id, company_id = session.id or 0, company.id or 0
-        row = claim_next(self.db, company_id, session_id, now)
-        with self.db.session() as s:
-            current = require_row(s, QbwcSession, session_id)
+            row = claim_next(s, company.id or 0, session.id or 0, now)
             if row is None:
-                current.last_error = "ml-connector: nothing left to send in this session"
+                session.last_error = "ml-connector: nothing left to send in this session"
                 return ""
-            current.requests_sent += 1
+            session.requests_sent += 1
         log.info("company %s: sending request %s (%s %s page %d)", company.name, row.id, row.kind,
                  row.entity, row.page)
         return row.qbxml
