@@ -84,7 +84,8 @@ def _sync_stored(env: RunEnv, company: Company, audit: AuditRecorder,
 
     connection = company_connection(env, company)
     with _zoho(env, connection.name, audit) as client:
-        if not pending_count(env.db, _company_id(company)):
+        # A finished key scan alone is work too: what it found gone is closed now.
+        if not pending_count(env.db, _company_id(company), scans=True):
             return
         plan = first_load_gate(env.db, client, company,
                                required=env.settings.first_load_needs_plan)

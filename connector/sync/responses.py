@@ -28,14 +28,16 @@ def _unprocessed(company_id: int | None = None) -> object:
     return query if company_id is None else query.where(RawResponse.company_id == company_id)
 
 
-def pending_count(db: Database, company_id: int) -> int:
-    """Stored responses of the company the sync has not processed yet (key scans aside:
-    connector.sync.reconcile takes those)."""
+def pending_count(db: Database, company_id: int, *, scans: bool = False) -> int:
+    """Stored responses of the company the sync has not processed yet; key scans (which
+    connector.sync.reconcile takes) only with ``scans``."""
+    query = (select(func.count()).select_from(RawResponse)
+             .where(RawResponse.company_id == company_id)
+             .where(col(RawResponse.processed_at).is_(None)))
+    if not scans:
+        query = query.where(col(RawResponse.entity).not_in(SCAN_ENTITIES))
     with db.session() as s:
-        return int(s.exec(select(func.count()).select_from(RawResponse)
-                          .where(RawResponse.company_id == company_id)
-                          .where(col(RawResponse.entity).not_in(SCAN_ENTITIES))
-                          .where(col(RawResponse.processed_at).is_(None))).one())
+        return int(s.exec(query).one())
 
 
 def pending_companies(db: Database) -> list[Company]:

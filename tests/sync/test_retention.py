@@ -3,6 +3,7 @@ company read after the window has closed is scanned id by id, and nothing is los
 
 from __future__ import annotations
 
+from sqlalchemy import update
 from sqlmodel import col, select
 
 from connector.audit import run_events
@@ -101,3 +102,20 @@ def test_a_lapsed_window_is_warned_in_the_audit_even_when_nothing_was_lost(
     assert len(warned) == 3 and all("nothing was lost" in (e.error_message or "")
                                     for e in warned)
     assert summary.counts["deleted"] == 0 and summary.counts["warnings"] >= 3
+
+
+def test_a_scan_finished_after_the_last_sync_is_reconciled_by_the_next(
+        world: World, acme: Books) -> None:
+    world.sync("Acme")
+    invoice, _item, _customer = delete_some(acme)
+    world.clock.advance(days=100)
+    world.session("Acme")
+    # As if a sync had run while the scan's pages were still being read: every other
+    # response is processed, only the scan waits.
+    with world.db.session() as s:
+        s.execute(update(RawResponse)
+                  .where(col(RawResponse.entity).not_like("KeyScan:%"))
+                  .values(processed_at=world.clock()))
+    summary = world.sync("Acme")
+    assert summary.counts["deleted"] >= 3, summary.markdown()
+    assert world.forecast_type(str(by_qb_id(world, "Deals")[invoice]["Stage"])) == "Closed Lost"
