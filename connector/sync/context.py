@@ -126,6 +126,8 @@ class SyncContext:
             saved += self._upsert(module, upserts, resend=True)
         if adopts:
             self._read_before(module, adopts)
+            adopts = [p for p in adopts if self._unclaimed(p)]
+        if adopts:
             results = self.client.update(module, [{**p.payload, "id": p.adopt}
                                                   for p in adopts])
             saved += self._collect(adopts, results, adopted=True)
@@ -138,6 +140,20 @@ class SyncContext:
         for p in adopts:
             record = held.get(p.adopt or "", {})
             p.was = {name: record.get(name) for name in p.payload}
+
+    def _unclaimed(self, pending: Pending) -> bool:
+        """A record to adopt that another QuickBooks record claimed since it was matched (a
+        plan confirmed after another company's load took it) is not taken over: the customer
+        fails for now, and the next run matches it again against the org as it is."""
+        held = (pending.was or {}).get(QBD_KEY)
+        if not held or held == pending.payload.get(QBD_KEY):
+            return True
+        mapped = pending.mapped
+        self.fail(pending.entry, mapped.kind, mapped.qb_id, RecordError(
+            f"{mapped.kind.zoho_module} {pending.adopt} was matched to this record, but "
+            f"another QuickBooks record has claimed it since ({QBD_KEY} {held}); it is left "
+            "as it is and this record is matched again at the next run", code="ALREADY_CLAIMED"))
+        return False
 
     def _upsert(self, module: str, pending: Sequence[Pending], *,
                 resend: bool) -> list[Saved]:

@@ -151,20 +151,22 @@ def _batches(items: Sequence[str]) -> Iterable[Sequence[str]]:
 
 
 def _later(s: Session, run: AuditRun, zoho_ids: Sequence[str],
-           qb_ids: Sequence[str]) -> list[tuple[AuditEvent, int]]:
-    """Events of later runs of the company about these records (plans and undos of this run
-    aside)."""
-    later = (select(AuditEvent, AuditRun.id).join(AuditRun, col(AuditRun.id) == AuditEvent.run_id)
-             .where(AuditRun.company_id == run.company_id)
+           qb_ids: Sequence[str]) -> list[tuple[AuditEvent, AuditRun]]:
+    """Events of later runs about these records: by Zoho id, of any company (another company
+    syncing to the same org may have adopted one), by QuickBooks id, of this company (ids
+    repeat across company files); plans and undos of this run aside."""
+    later = (select(AuditEvent, AuditRun).join(AuditRun, col(AuditRun.id) == AuditEvent.run_id)
              .where(col(AuditRun.id) > run.id)
              .where(AuditRun.flow != "plan")
              .where(col(AuditRun.undoes_run_id).is_(None)
                     | (AuditRun.undoes_run_id != run.id)))
-    found: dict[int, tuple[AuditEvent, int]] = {}
-    for column, values in ((AuditEvent.zoho_id, zoho_ids), (AuditEvent.qb_id, qb_ids)):
+    mine = later.where(AuditRun.company_id == run.company_id)
+    found: dict[int, tuple[AuditEvent, AuditRun]] = {}
+    for query, column, values in ((later, AuditEvent.zoho_id, zoho_ids),
+                                  (mine, AuditEvent.qb_id, qb_ids)):
         for batch in _batches(values):
-            for event, later_run in s.exec(later.where(col(column).in_(batch))).all():
-                found[event.id or 0] = (event, later_run or 0)
+            for event, later_run in s.exec(query.where(col(column).in_(batch))).all():
+                found[event.id or 0] = (event, later_run)
     return [found[k] for k in sorted(found)]
 
 
@@ -272,9 +274,12 @@ def plan_undo(db: Database, client: ZohoClient, run_id: int) -> UndoPlan:
         qb_ids = sorted({q for r in records.values() for _, q in r.qb}
                         | {e.qb_id for e in jobs if e.qb_id})
         changed: dict[tuple[str | None, str | None], str] = {}
-        for event, later_run in _later(s, run, ids, qb_ids):
-            for key in ((event.zoho_module, event.zoho_id), (event.qb_type, event.qb_id)):
-                changed.setdefault(key, f"run {later_run} {event.action} it later")
+        for event, later in _later(s, run, ids, qb_ids):
+            whose = "" if later.company_id == run.company_id else " (another company)"
+            said = f"run {later.id}{whose} {event.action} it later"
+            changed.setdefault((event.zoho_module, event.zoho_id), said)
+            if later.company_id == run.company_id:
+                changed.setdefault((event.qb_type, event.qb_id), said)
         pointed = _pointing_at(s, run, {r.zoho_id for r in records.values()
                                         if r.first == CREATED})
     reads = client.tally.reads

@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from sqlmodel import select
 
 from connector import runs
+from connector.audit import run_events
 from connector.cli import cli
 from connector.mapping.keys import parse_key
 from connector.plans import confirm_plan
@@ -190,3 +191,33 @@ def test_a_decisions_file_excel_mangled_is_refused_in_one_line(
         "MLC_DATA_DIR": str(world.settings.data_dir)})
     assert result.exit_code == 1 and said in result.output, result.output
     assert "Traceback" not in result.output
+
+
+def test_a_plan_confirmed_after_another_company_claimed_its_account_does_not_take_it(
+        world: World) -> None:
+    populate(world)
+    world.add_books("Globex")  # seeded alike: its customers match the same Accounts
+    world.session("Acme")
+    world.session("Globex")
+    acme, globex = _plan(world, "Acme"), _plan(world, "Globex")
+    taken = {r.qb_id: r.zoho_id for r in globex.rows if r.action == "link"
+             and r.qb_type == "Customer"}
+    assert taken and set(taken.values()) <= {r.zoho_id for r in acme.rows if r.action == "link"}
+    _confirm(world, acme)
+    world.sync("Acme")
+    keys = {zoho_id: world.sim.record("Accounts", zoho_id)[QBD_KEY]
+            for zoho_id in taken.values() if zoho_id}
+    _confirm(world, globex)
+    first = world.run("Globex")
+    assert {world.sim.record("Accounts", z)[QBD_KEY] for z in keys} == set(keys.values())
+    refused = [e for e in run_events(world.db, first.summary.run_id, limit=10_000)
+               if e.error_code == "ALREADY_CLAIMED"]
+    assert {e.qb_id for e in refused} == set(taken)
+    world.sync("Globex")  # matched again against the org as it is now
+    assert {world.sim.record("Accounts", z)[QBD_KEY] for z in keys} == set(keys.values())
+    with world.db.session() as s:
+        globex_id = world.books["Globex"].company.id
+        linked = {link.qb_id for link in s.exec(select(RecordLink).where(
+            RecordLink.company_id == globex_id, RecordLink.qb_type == "Customer")).all()
+            if link.zoho_id and link.zoho_id not in keys}
+    assert set(taken) <= linked
