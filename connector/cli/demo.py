@@ -21,6 +21,7 @@ import click
 import httpx
 from sqlmodel import col, func, select
 
+from connector.cli.demo_org import plan_and_confirm, prefill_org, undo_first_load
 from connector.config import Settings
 from connector.sandbox.qbd import QuickBooksSimulator, seed_company
 from connector.sandbox.webconnector import WebConnector
@@ -140,12 +141,13 @@ def _zoho_landed(zoho: ZohoSimulator) -> None:
         for p in zoho.related_products(deal["id"])))
 
 
-def _first_contact(shell: Shell, zoho: ZohoSimulator, wc_acme: WebConnector,
-                   wc_globex: WebConnector) -> None:
+def _first_contact(shell: Shell, settings: Settings, zoho: ZohoSimulator,
+                   wc_acme: WebConnector, wc_globex: WebConnector) -> None:
     _session(wc_acme, "Acme")
     _session(wc_globex, "Globex")
-    _step("4. Sync to Zoho CRM (the qb-to-zoho flow's work, run here by the CLI)")
-    shell.run("sync")
+    _step("4. Sync to Zoho CRM (the qb-to-zoho flow's work, run here by the CLI): the org is "
+          "in use, so the first load waits for a confirmed plan")
+    plan_and_confirm(shell, settings)
     _zoho_landed(zoho)
 
 
@@ -211,9 +213,10 @@ def _run(shell: Shell, settings: Settings, zoho: ZohoSimulator, bridge_url: str)
     globex = QuickBooksSimulator(GLOBEX_FILE, company_name="Globex", clock=clock)
     seed_company(globex, customers=12, invoices=5, lines_per_invoice=2, seed=2)
     clock.now = utcnow()
+    prefilled = prefill_org(zoho, acme)
     with WebConnector(bridge_url, "acme", "acme-pass", acme) as wc_acme, \
             WebConnector(bridge_url, "globex", "globex-pass", globex) as wc_globex:
-        _first_contact(shell, zoho, wc_acme, wc_globex)
+        _first_contact(shell, settings, zoho, wc_acme, wc_globex)
         _delta(shell, acme, wc_acme)
         _write_back(shell, zoho, acme, wc_acme)
 
@@ -224,7 +227,11 @@ def _run(shell: Shell, settings: Settings, zoho: ZohoSimulator, bridge_url: str)
         with WebConnector(bridge_url, "acme", "acme-pass", mixed_up) as wrong_file:
             _session(wrong_file, "Acme user, Globex file open")
 
-    _step("8. Check everything from the user's side")
+    _step("8. Undo Acme's first load: what it created goes to Zoho's recycle bin, the Accounts "
+          "it adopted get their values back")
+    undo_first_load(shell, settings, zoho, prefilled)
+
+    _step("9. Check everything from the user's side")
     shell.run("ping", check=False)
     shell.run("company", "list")
     shell.run("audit", "list")
@@ -268,11 +275,14 @@ def demo(data_dir: Path | None) -> None:
     _step("Done")
     click.echo("What ran: the SOAP bridge (waitress) served two simulated Web Connectors over "
                "HTTP; QuickBooks answers were stored raw with watermarks per company; Zoho was "
-               "connected and prepared over OAuth; `ml-connector sync` (the library call the "
-               "qb-to-zoho Prefect flow makes, here without a Prefect server) turned the stored "
-               "records into Zoho Accounts, Contacts, Products, Deals and Invoices over HTTP, "
+               "connected and prepared over OAuth; the org already held Accounts, so the first "
+               "`ml-connector sync` (the library call the qb-to-zoho Prefect flow makes, here "
+               "without a Prefect server) waited for a plan, confirmed, then turned the stored "
+               "records into Zoho Accounts (existing ones adopted by e-mail or phone), Contacts, "
+               "Products, Deals and Invoices over HTTP, "
                "then carried only the bookkeeper's changes; Zoho's change notifications reached "
                "the bridge and `ml-connector sync-back` queued the salesperson's edit, which the "
-               "next Web Connector session wrote into QuickBooks; every run is in `audit list`. "
+               "next Web Connector session wrote into QuickBooks; `ml-connector undo` took Acme's "
+               "first load back, skipping what later runs changed; every run is in `audit list`. "
                "Not shown: the Prefect server and deployments themselves (prefect.yaml): the "
                "CLI runs the same library calls the flows make.")

@@ -19,7 +19,8 @@ __all__ = ["undo"]
 @click.option("--confirm", "confirm", is_flag=True,
               help="Do it: delete what RUN created, give adopted and updated records their "
               "values back, forget its links (itself an audited run).")
-@click.option("--all", "show_all", is_flag=True, help="List every step, not the first 30.")
+@click.option("--all", "show_all", is_flag=True,
+              help="With --plan: list every step, not the first 30.")
 @pass_app
 def undo(app: AppContext, run_id: int, plan: bool, confirm: bool, show_all: bool) -> None:
     """Undo sync or backfill run RUN (see `ml-connector audit list`).
@@ -30,15 +31,16 @@ def undo(app: AppContext, run_id: int, plan: bool, confirm: bool, show_all: bool
     """
     if plan == confirm:
         raise click.UsageError("give --plan (see what would be done) or --confirm (do it)")
-    first = None if show_all else 30
     if plan:
-        for line in undo_lines(plan_undo_run(app.runs, run_id), first=first):
+        for line in undo_lines(plan_undo_run(app.runs, run_id),
+                               first=None if show_all else 30):
             click.echo(line)
         click.echo(f"nothing was written; to do it: ml-connector undo {run_id} --confirm")
         return
     result = undo_run(app.runs, run_id)
     if result.plan is not None:
-        for line in undo_lines(result.plan, first=first):
+        # The steps done are in the run's audit below; what it skipped needs a person.
+        for line in undo_lines(result.plan, first=0, rest="in the run's audit below"):
             click.echo(line)
     if not echo_result(result.run):
         raise click.ClickException(f"the undo stopped; what it did is in `ml-connector audit "

@@ -17,8 +17,10 @@ def _row(step: UndoStep) -> str:
     return f"  {step.action:<8} {zoho:<30} {qb[:40]:<40} {step.reason}"
 
 
-def undo_lines(plan: UndoPlan, *, first: int | None = 30) -> list[str]:
-    """``first``: how many steps other than skips to show (None: all)."""
+def undo_lines(plan: UndoPlan, *, first: int | None = 30,
+               rest: str = "--all shows every step") -> list[str]:
+    """``first``: how many steps other than skips to show (None: all, 0: the skips only);
+    ``rest``: where the others are to be seen."""
     totals = plan.totals()
     counts = ", ".join(f"{totals[a]} {verb}" for a, verb in _VERBS.items() if totals[a])
     lines = [f"undo of run {plan.run_id} ({plan.company}): {counts or 'nothing to undo'}",
@@ -33,5 +35,5 @@ def undo_lines(plan: UndoPlan, *, first: int | None = 30) -> list[str]:
         lines.append(f"  {'action':<8} {'Zoho record':<30} {'QuickBooks record':<40} why")
     lines += [_row(s) for s in skips + shown]
     if len(shown) < len(others):
-        lines.append(f"  ... {len(others) - len(shown)} more (--all shows every step)")
+        lines.append(f"  ... {len(others) - len(shown)} more ({rest})")
     return lines
