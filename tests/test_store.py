@@ -93,6 +93,7 @@ def test_a_version_13_lost_deal_bool_becomes_the_void_choice(db: Database) -> No
         s.add(_company("Other"))
     with db.engine.begin() as conn:
         conn.execute(sa.text('ALTER TABLE "mlc_sync_back_policy" DROP COLUMN "closed_deals"'))
+        conn.execute(sa.text('ALTER TABLE "mlc_sync_back_policy" DROP COLUMN "invoice_lines"'))
         conn.execute(sa.text('ALTER TABLE "mlc_sync_back_policy" ADD COLUMN '
                              '"void_closed_invoices" BOOLEAN NOT NULL DEFAULT FALSE'))
         conn.execute(sa.text("INSERT INTO mlc_sync_back_policy (company_id, zoho_born, "
@@ -104,5 +105,7 @@ def test_a_version_13_lost_deal_bool_becomes_the_void_choice(db: Database) -> No
         chosen = {c.name: s.get(SyncBackPolicy, c.id).closed_deals  # type: ignore[union-attr]
                   for c in s.exec(select(Company)).all()}
     assert chosen == {"Acme": "void", "Other": "review"}
+    with db.session() as s:  # and the choice schema 17 added is the default
+        assert {p.invoice_lines for p in s.exec(select(SyncBackPolicy)).all()} == {"quickbooks"}
     columns = {c["name"] for c in sa.inspect(db.engine).get_columns("mlc_sync_back_policy")}
     assert "void_closed_invoices" not in columns

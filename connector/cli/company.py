@@ -17,8 +17,8 @@ from connector.qbwc import (
     set_company_file,
     set_password,
 )
-from connector.store import ClosedDealPolicy, ZohoBornPolicy
-from connector.sync.policy import describe, set_policy, show_policy
+from connector.store import ClosedDealPolicy, InvoiceLinesPolicy, ZohoBornPolicy
+from connector.sync.policy import describe, money_policy, set_policy, show_policy
 
 __all__ = ["company", "qwc"]
 
@@ -142,19 +142,26 @@ def company_set_file(app: AppContext, name: str, company_file: str | None,
 @click.option("--closed-deals", type=click.Choice([p.value for p in ClosedDealPolicy]),
               default=None, help="A Deal closed lost or deleted in Zoho: keep the invoice and "
               "wait in `review list` (default), void the invoice, or only be audited.")
+@click.option("--invoice-lines", type=click.Choice([p.value for p in InvoiceLinesPolicy]),
+              default=None, help="A Zoho Invoice's line edits: restored to QuickBooks' lines "
+              "and raised for review (quickbooks, default), or written into QuickBooks as an "
+              "InvoiceMod (both-ways).")
 @pass_app
 def company_policy(app: AppContext, name: str, zoho_born: str | None,
-                   closed_deals: str | None) -> None:
-    """Show or change what records made or closed in Zoho do in NAME's QuickBooks."""
-    if zoho_born is None and closed_deals is None:
+                   closed_deals: str | None, invoice_lines: str | None) -> None:
+    """Show or change what records made, closed or edited in Zoho do in NAME's QuickBooks."""
+    if zoho_born is None and closed_deals is None and invoice_lines is None:
         policy = show_policy(app.db, name)
     else:
         policy = set_policy(app.db, name,
                             zoho_born=ZohoBornPolicy(zoho_born) if zoho_born else None,
-                            closed_deals=ClosedDealPolicy(closed_deals) if closed_deals else None)
+                            closed_deals=ClosedDealPolicy(closed_deals) if closed_deals else None,
+                            invoice_lines=InvoiceLinesPolicy(invoice_lines) if invoice_lines
+                            else None)
     born, closed = describe(policy)
     click.echo(f"{name}: --zoho-born {policy.zoho_born}: {born}")
     click.echo(f"{name}: --closed-deals {policy.closed_deals}: {closed}")
+    click.echo(f"{name}: --invoice-lines {policy.invoice_lines}: {money_policy(policy)}")
 
 
 @click.command()

@@ -60,9 +60,14 @@ def queue_refresh(s: Session, row: QueuedRequest) -> QueuedRequest | None:
 
 
 def _sent_edit_sequence(qbxml: str) -> str | None:
+    """The EditSequence a Mod was built on, when the record's links move with its answer."""
     try:
         root = parse_xml(qbxml)
     except UnsafeXmlError:
+        return None
+    if root.find("QBXMLMsgsRq/InvoiceModRq") is not None:
+        # QuickBooks works out an amended invoice's totals itself and Zoho does not hold them
+        # yet: the links stay, so the sync writes the answered version to the Deal.
         return None
     found = root.findtext("QBXMLMsgsRq/*/*/EditSequence")
     return found or None

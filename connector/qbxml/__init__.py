@@ -13,6 +13,7 @@ from connector.qbxml.builders import (
     customer_query,
     customer_query_by_id,
     host_company_query,
+    invoice_mod,
     invoice_query,
     invoice_query_by_id,
     invoice_query_by_ids,
@@ -24,7 +25,7 @@ from connector.qbxml.builders import (
     txn_void,
 )
 from connector.qbxml.document import QBXML_VERSION, QbxmlRequest
-from connector.qbxml.inputs import CustomerInput
+from connector.qbxml.inputs import CustomerInput, InvoiceLineChange
 from connector.qbxml.models import (
     ITEM_TYPES,
     Address,
@@ -57,9 +58,9 @@ __all__ = [
     "invoice_query", "list_deleted_query", "txn_deleted_query", "host_company_query",
     "customer_query_by_id", "invoice_query_by_id", "invoice_query_by_ids",
     "receive_payment_query", "TXN_DELETED_TYPES", "key_scan_query", "KEY_SCANS",
-    "continue_iterator", "customer_mod", "txn_void",
+    "continue_iterator", "customer_mod", "invoice_mod", "txn_void",
     # inputs
-    "CustomerInput",
+    "CustomerInput", "InvoiceLineChange",
     # records
     "ITEM_TYPES", "Address", "CompanyInfo", "Customer", "DataExt", "DeletedListRecord",
     "DeletedTxnRecord", "HostInfo", "Invoice", "InvoiceLine", "InvoiceLineGroup", "Item",

@@ -15,7 +15,7 @@ from lxml import etree
 
 from connector.qbxml.document import QbxmlRequest, RequestBuilder, finish_document
 from connector.qbxml.models import ITEM_TYPES
-from connector.qbxml.writes import customer_mod, txn_void
+from connector.qbxml.writes import customer_mod, invoice_mod, txn_void
 from connector.xmlsafe import UnsafeXmlError, parse_xml
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "TXN_DELETED_TYPES",
     "continue_iterator",
     "customer_mod",
+    "invoice_mod",
     "txn_void",
 ]
 

@@ -1,4 +1,4 @@
-"""What we ask QuickBooks to write: the input of a CustomerMod.
+"""What we ask QuickBooks to write: the input of a CustomerMod, the lines of an InvoiceMod.
 
 ``None`` always means "leave as it is" (the element is omitted); an empty string clears a
 text field.
@@ -6,11 +6,13 @@ text field.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from pydantic import BaseModel, ConfigDict
 
 from connector.qbxml.models import Address, Ref
 
-__all__ = ["CustomerInput"]
+__all__ = ["CustomerInput", "InvoiceLineChange"]
 
 
 class _Input(BaseModel):
@@ -43,3 +45,14 @@ class CustomerInput(_Input):
     account_number: str | None = None
     notes: str | None = None
     currency: Ref | None = None
+
+
+class InvoiceLineChange(_Input):
+    """One InvoiceLineMod: an existing line by its TxnLineID (only the fields set change), or
+    a new one (TxnLineID ``-1``, with its item)."""
+
+    txn_line_id: str
+    item: Ref | None = None
+    desc: str | None = None
+    quantity: Decimal | None = None
+    rate: Decimal | None = None

@@ -1,4 +1,4 @@
-"""Builders for the requests that change QuickBooks: CustomerMod and TxnVoid.
+"""Builders for the requests that change QuickBooks: CustomerMod, InvoiceMod and TxnVoid.
 
 The field table below follows the XSD sequence of the aggregate; the builder writes only the
 fields that are set, so a Mod changes exactly what the caller asked for.
@@ -6,12 +6,18 @@ fields that are set, so a Mod changes exactly what the caller asked for.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from decimal import Decimal
+
 from lxml import etree
 
 from connector.qbxml.document import FieldSpec, QbxmlRequest, RequestBuilder
-from connector.qbxml.inputs import CustomerInput
+from connector.qbxml.inputs import CustomerInput, InvoiceLineChange
 
-__all__ = ["customer_mod", "txn_void"]
+__all__ = ["NEW_LINE", "customer_mod", "invoice_mod", "txn_void"]
+
+# The TxnLineID that asks an InvoiceMod to add a line.
+NEW_LINE = "-1"
 
 # CustomerMod order (after ListID and EditSequence), as CustomerAdd has it too.
 _CUSTOMER_FIELDS: tuple[FieldSpec, ...] = (
@@ -57,6 +63,39 @@ def customer_mod(request_id: str, list_id: str, edit_sequence: str,
     builder.add_raw(mod, "ListID", _need(list_id, "CustomerMod: ListID"))
     builder.add_raw(mod, "EditSequence", _need(edit_sequence, "CustomerMod: EditSequence"))
     builder.add_fields(mod, changes, _CUSTOMER_FIELDS)
+    return builder.finish()
+
+
+def _decimal(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
+def _line_mod(builder: RequestBuilder, parent: etree._Element, line: InvoiceLineChange) -> None:
+    # TxnLineCorePriceLevel's order: ItemRef, Desc, Quantity, (UnitOfMeasure,) Rate.
+    element = etree.SubElement(parent, "InvoiceLineMod")
+    builder.add_raw(element, "TxnLineID", _need(line.txn_line_id, "InvoiceLineMod: TxnLineID"))
+    builder.add_ref(element, "ItemRef", line.item)
+    builder.add_text(element, "Desc", line.desc)
+    if line.quantity is not None:
+        builder.add_raw(element, "Quantity", _decimal(line.quantity))
+    if line.rate is not None:
+        builder.add_raw(element, "Rate", _decimal(line.rate))
+
+
+def invoice_mod(request_id: str, txn_id: str, edit_sequence: str,
+                lines: Sequence[InvoiceLineChange]) -> QbxmlRequest:
+    """InvoiceModRq whose line list is ``lines``: QuickBooks deletes every line an InvoiceMod
+    leaves out, so each line to keep is named by its TxnLineID (with nothing else, it stays as
+    it is), and ``NEW_LINE`` adds one."""
+    if not lines:
+        raise ValueError("InvoiceMod: an invoice keeps at least one line")
+    builder = RequestBuilder()
+    rq = builder.request("InvoiceModRq", request_id)
+    mod = etree.SubElement(rq, "InvoiceMod")
+    builder.add_raw(mod, "TxnID", _need(txn_id, "InvoiceMod: TxnID"))
+    builder.add_raw(mod, "EditSequence", _need(edit_sequence, "InvoiceMod: EditSequence"))
+    for line in lines:
+        _line_mod(builder, mod, line)
     return builder.finish()
 
 

@@ -7,6 +7,7 @@ from connector.store.models import (
     AuditRun,
     ClosedDealPolicy,
     Company,
+    InvoiceLinesPolicy,
     QbwcSession,
     QueuedRequest,
     RawResponse,
@@ -43,4 +44,5 @@ __all__ = [
     "Lease", "SyncRequest", "RequestKind", "ReviewStatus", "ReviewDecision", "LoginThrottle",
     "ZohoOrgMetadata", "ZohoValueMapping", "PaymentApplication", "SyncPlan", "PlanRow",
     "PlanStatus", "ZohoBornPolicy", "ClosedDealPolicy", "WrittenInvoiceLines",
+    "InvoiceLinesPolicy",
 ]

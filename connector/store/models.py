@@ -16,7 +16,7 @@ __all__ = [
     "RecordLink", "AuditRun", "AuditEvent", "ZohoConnection", "ZohoCreditUsage",
     "RequestKind", "RequestState", "SessionState", "ReviewStatus", "ReviewDecision",
     "ZohoChannel", "ZohoNotification", "WriteBack", "WriteBackState", "SyncBackPolicy",
-    "ZohoBornPolicy", "ClosedDealPolicy", "WrittenInvoiceLines",
+    "ZohoBornPolicy", "ClosedDealPolicy", "WrittenInvoiceLines", "InvoiceLinesPolicy",
 ]
 
 
@@ -437,6 +437,13 @@ class ClosedDealPolicy(StrEnum):
     IGNORE = "ignore"  # the invoice is kept; only audited
 
 
+class InvoiceLinesPolicy(StrEnum):
+    """What a Zoho Invoice's line edits do: money policy for invoice lines."""
+
+    QUICKBOOKS = "quickbooks"  # QuickBooks owns them: restored, raised for review
+    BOTH_WAYS = "both-ways"  # they become an InvoiceMod
+
+
 class SyncBackPolicy(SQLModel, table=True):
     """Per company choices for Zoho -> QuickBooks; no row means every default."""
 
@@ -445,6 +452,7 @@ class SyncBackPolicy(SQLModel, table=True):
     zoho_born: str = ZohoBornPolicy.REVIEW
     # Replaces the bool ``void_closed_invoices`` of schema 13 (true became "void").
     closed_deals: str = ClosedDealPolicy.REVIEW
+    invoice_lines: str = InvoiceLinesPolicy.QUICKBOOKS
     updated_at: datetime = _now_ts()
 
 

@@ -31,12 +31,8 @@ from connector.sync.qb_state import latest_invoices, latest_items
 from connector.zoho.client import ZohoClient
 from connector.zoho.records import RecordFailed, RecordSaved
 
-__all__ = ["MONEY_FIELDS", "MONEY_POLICY", "MoneyEdit", "money_edits", "restore_money"]
+__all__ = ["MONEY_FIELDS", "MoneyEdit", "money_edits", "restore_money"]
 
-# What ping and the README call the policy; the only one so far.
-MONEY_POLICY = ("QuickBooks owns money: a Zoho edit of a Deal amount, a Product price or a "
-                "Zoho Invoice's lines is restored to QuickBooks' value, recorded as a conflict "
-                "and raised for review")
 # Zoho module -> its fields that are money QuickBooks decides.
 MONEY_FIELDS: dict[str, tuple[str, ...]] = {"Deals": ("Amount",), "Products": ("Unit_Price",)}
 

@@ -18,7 +18,8 @@ from connector.qbxml.models import Customer, Invoice, Item
 from connector.qbxml.parse import QbxmlParseError, ResponseStream
 from connector.store import RawResponse
 
-__all__ = ["latest_customers", "latest_invoices", "latest_items", "customer_in_response"]
+__all__ = ["latest_customers", "latest_invoices", "latest_items", "customer_in_response",
+           "invoice_in_response"]
 
 _R = TypeVar("_R", Customer, Invoice, Item)
 
@@ -31,6 +32,11 @@ _RESPONSES_PER_QUERY = 200
 def customer_in_response(body: str, list_id: str) -> Customer | None:
     """The CustomerRet for ``list_id`` in one stored response (the last, if repeated)."""
     return _customers(body, {list_id}).get(list_id)
+
+
+def invoice_in_response(body: str, txn_id: str) -> Invoice | None:
+    """The InvoiceRet for ``txn_id`` in one stored response (the last, if repeated)."""
+    return _records(body, {txn_id}, Invoice).get(txn_id)
 
 
 def _key(record: Customer | Invoice | Item) -> str:

@@ -32,8 +32,16 @@ from connector.mapping.keys import (
 from connector.qbwc.clock_offset import true_time
 from connector.qbxml.models import Customer
 from connector.reviews import open_review
-from connector.store import ClosedDealPolicy, Company, Database, RecordLink, ZohoBornPolicy
+from connector.store import (
+    ClosedDealPolicy,
+    Company,
+    Database,
+    InvoiceLinesPolicy,
+    RecordLink,
+    ZohoBornPolicy,
+)
 from connector.sync.invoice_lines import written_of
+from connector.sync.invoice_mods import Refused, queue_line_edit
 from connector.sync.line_edits import LineEdit, line_edit, restore_lines
 from connector.sync.money import MONEY_FIELDS, MoneyEdit, money_edits, restore_money
 from connector.sync.policy import policy_of
@@ -49,6 +57,7 @@ from connector.sync.zoho_changes import decide, zoho_time
 from connector.sync.zoho_fields import MODIFIED_TIME, current_values, customer_changes, fetch_fields
 from connector.zoho.client import ZohoClient
 from connector.zoho.fields import QBD_ACTIVE, QBD_KEY
+from connector.zoho.invoices import INVOICED_ITEMS
 
 __all__ = ["Work", "KINDS", "handle_batch"]
 
@@ -268,8 +277,18 @@ def _invoice(s: Session, ctx: _Context, item: Work, link: RecordLink) -> None:
         return
     written = written_of(s, link.company_id, [link.qb_id]).get(link.qb_id)
     edit = line_edit(link, item.zoho_id, item.record, written)
-    if edit is not None:
+    if edit is None:
+        return
+    if policy_of(s, link.company_id).invoice_lines != InvoiceLinesPolicy.BOTH_WAYS:
         ctx.lines.append((edit, _OWNS_MONEY))
+        return
+    outcome = queue_line_edit(s, edit, ctx.now)
+    if isinstance(outcome, Refused):
+        ctx.lines.append((edit, f"{outcome.reason} (lines go both ways for this company)"))
+    elif outcome is not None:
+        ctx.event("queued", item, edit_sequence=outcome.base_edit_sequence,
+                  changed_fields=[INVOICED_ITEMS], values={INVOICED_ITEMS: edit.zoho_text()},
+                  old_values={INVOICED_ITEMS: edit.qb_text()})
 
 
 def _unlinked(s: Session, ctx: _Context, item: Work) -> None:

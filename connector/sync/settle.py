@@ -13,7 +13,7 @@ from connector.mapping.keys import ACCOUNT as ACCOUNT_KIND
 from connector.mapping.keys import CONTACT, LinkKind
 from connector.qbwc.clock_offset import true_time
 from connector.qbwc.writeback import queue_refresh
-from connector.qbxml.models import Customer
+from connector.qbxml.models import Customer, Invoice
 from connector.qbxml.status import STATUS_CODES, StatusKind, classify
 from connector.store import (
     Company,
@@ -28,10 +28,12 @@ from connector.store import (
     WriteBackState,
 )
 from connector.store.rows import require_row
-from connector.sync.qb_state import customer_in_response
-from connector.sync.write_backs import CUSTOMER_MOD, send_mod
+from connector.sync.invoice_mods import invoice_lines_mod, send_invoice_mod
+from connector.sync.qb_state import customer_in_response, invoice_in_response
+from connector.sync.write_backs import CUSTOMER_MOD, TXN_VOID, send_mod
 from connector.sync.zoho_changes import QBD, ZOHO
 from connector.sync.zoho_fields import current_values, hashes, same
+from connector.zoho.invoices import INVOICED_ITEMS
 
 __all__ = ["settle_write_backs"]
 
@@ -65,10 +67,17 @@ def _zoho_fields(row: WriteBack) -> list[str]:
     return sorted({f for values in row.changes.get("zoho", {}).values() for f in values})
 
 
+def _record_in(row: WriteBack, body: str) -> Customer | Invoice | None:
+    """The record ``row`` writes, as one stored response shows it."""
+    if row.action == CUSTOMER_MOD:
+        return customer_in_response(body, row.qb_id)
+    return invoice_in_response(body, row.qb_id)
+
+
 def _applied(s: Session, audit: AuditRecorder, row: WriteBack, answer: RawResponse | None,
              now: datetime) -> None:
     row.state, row.updated_at = WriteBackState.APPLIED, now
-    after = customer_in_response(answer.body, row.qb_id) if answer else None
+    after = _record_in(row, answer.body) if answer else None
     # Zoho holds these values, and now QuickBooks does too: the links say so, so the next
     # notification for this record does not mistake them for fresh Zoho edits.
     new: dict[str, Any] = {}
@@ -86,11 +95,10 @@ def _applied(s: Session, audit: AuditRecorder, row: WriteBack, answer: RawRespon
                                  **{k: short_value(v) for k, v in values.items()}}
     want = row.changes.get("want", {})
     deactivated = row.action == CUSTOMER_MOD and want.get("is_active") is False
-    audit.count("deleted" if deactivated or row.action != CUSTOMER_MOD else "updated")
-    _event(audit, row, "voided" if row.action != CUSTOMER_MOD else
-           ("deactivated" if deactivated else "updated"),
-           edit_sequence=after.edit_sequence if after else None, changed_fields=_zoho_fields(row),
-           values=new, old_values=old)
+    action = "voided" if row.action == TXN_VOID else "deactivated" if deactivated else "updated"
+    audit.count("updated" if action == "updated" else "deleted")
+    _event(audit, row, action, edit_sequence=after.edit_sequence if after else None,
+           changed_fields=_zoho_fields(row), values=new, old_values=old)
 
 
 def _refresh_lost(s: Session, refresh: QueuedRequest) -> bool:
@@ -132,6 +140,28 @@ def _reapply(s: Session, audit: AuditRecorder, row: WriteBack, fresh: Customer,
     _event(audit, row, "requeued", edit_sequence=fresh.edit_sequence, changed_fields=sorted(again))
 
 
+def _reapply_lines(s: Session, audit: AuditRecorder, row: WriteBack, fresh: Invoice,
+                   now: datetime) -> None:
+    """The wanted line changes again, over the invoice as QuickBooks now holds it; a line
+    QuickBooks removed meanwhile stays removed (its change is a conflict QuickBooks won)."""
+    want: dict[str, Any] = row.changes.get("want", {})
+    lines, gone = invoice_lines_mod(fresh, want)
+    for line_id in gone:
+        audit.count("conflicts")
+        _event(audit, row, f"conflict_{QBD}_won", changed_fields=[INVOICED_ITEMS],
+               edit_sequence=fresh.edit_sequence,
+               error_message=f"QuickBooks removed line {line_id} meanwhile")
+    if fresh.groups or not lines:
+        _fail(audit, row, now, 3200, "the invoice changed in QuickBooks so that its lines "
+              "cannot be amended as Zoho asked")
+        return
+    request = send_invoice_mod(s, row.company_id, row.qb_id, fresh.edit_sequence, lines)
+    row.request_id, row.base_edit_sequence = request.id, fresh.edit_sequence
+    row.state, row.attempts, row.updated_at = WriteBackState.QUEUED, row.attempts + 1, now
+    _event(audit, row, "requeued", edit_sequence=fresh.edit_sequence,
+           changed_fields=[INVOICED_ITEMS])
+
+
 def _stale(s: Session, audit: AuditRecorder, row: WriteBack, max_attempts: int,
            now: datetime) -> None:
     refresh = s.get(QueuedRequest, row.refresh_request_id) if row.refresh_request_id else None
@@ -142,13 +172,16 @@ def _stale(s: Session, audit: AuditRecorder, row: WriteBack, max_attempts: int,
     if refresh.state in _WAITING:
         return
     answer = _answer(s, refresh.id)
-    fresh = customer_in_response(answer.body, row.qb_id) if answer else None
+    fresh = _record_in(row, answer.body) if answer else None
+    what = "customer" if row.action == CUSTOMER_MOD else "invoice"
     if fresh is None:
         _fail(audit, row, now, answer.status_code if answer else None,
-              f"QuickBooks no longer has customer {row.qb_id}")
+              f"QuickBooks no longer has {what} {row.qb_id}")
     elif row.attempts >= max_attempts:
-        _fail(audit, row, now, 3200, f"the customer kept changing in QuickBooks; gave up after "
+        _fail(audit, row, now, 3200, f"the {what} kept changing in QuickBooks; gave up after "
               f"{row.attempts} attempts")
+    elif isinstance(fresh, Invoice):
+        _reapply_lines(s, audit, row, fresh, now)
     else:
         _reapply(s, audit, row, fresh, now, answer.received_at if answer else None)
 
@@ -162,7 +195,7 @@ def _queued(s: Session, audit: AuditRecorder, row: WriteBack, now: datetime) -> 
         _applied(s, audit, row, answer, now)
         return
     code = answer.status_code if answer else None
-    if code is not None and classify(code) is StatusKind.STALE and row.action == CUSTOMER_MOD:
+    if code is not None and classify(code) is StatusKind.STALE and row.action != TXN_VOID:
         row.state, row.updated_at = WriteBackState.STALE, now
         row.refresh_request_id = s.exec(
             select(QueuedRequest.id)

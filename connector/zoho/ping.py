@@ -21,9 +21,8 @@ from connector.qbwc.watermarks import watermarks
 from connector.store import Company, Database, SyncBackPolicy
 from connector.store.rows import require_id
 from connector.store.types import utcnow
-from connector.sync.money import MONEY_POLICY
 from connector.sync.org import OrgSource, load_org
-from connector.sync.policy import describe, policy_of
+from connector.sync.policy import describe, money_policy, policy_of
 from connector.zoho.checks import FAIL, PASS, SKIP, WARN, Check
 from connector.zoho.client import ZohoClient
 from connector.zoho.connection import describe_mode, load_connection, open_client
@@ -228,7 +227,7 @@ def _deletions(c: Company, marks: dict[str, datetime], settings: Settings,
 
 def _policy_checks(c: Company, policy: SyncBackPolicy) -> list[Check]:
     born, closed = describe(policy)
-    return [Check(f"QuickBooks {c.name!r} money", PASS, f"{MONEY_POLICY}; {closed}"),
+    return [Check(f"QuickBooks {c.name!r} money", PASS, f"{money_policy(policy)}; {closed}"),
             Check(f"QuickBooks {c.name!r} Zoho-born records", PASS, born)]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from lxml import etree
@@ -14,6 +15,7 @@ from connector.qbxml import (
     TXN_DELETED_TYPES,
     Address,
     CustomerInput,
+    InvoiceLineChange,
     QbxmlRequest,
     Ref,
     continue_iterator,
@@ -21,6 +23,7 @@ from connector.qbxml import (
     customer_query,
     customer_query_by_id,
     host_company_query,
+    invoice_mod,
     invoice_query,
     invoice_query_by_id,
     invoice_query_by_ids,
@@ -32,6 +35,7 @@ from connector.qbxml import (
     txn_void,
 )
 from connector.qbxml.schema import validate
+from connector.qbxml.writes import NEW_LINE
 
 PACIFIC = timezone(timedelta(hours=-8))
 SINCE = datetime(2026, 1, 5, 10, 11, 12, tzinfo=PACIFIC)
@@ -86,9 +90,19 @@ BUILDS: dict[str, Callable[[], QbxmlRequest]] = {
         invoice_query("v-1", from_modified=SINCE), iterator_id="{it}", request_id="v-1b"),
     "customer_mod_full": lambda: customer_mod("m-1", "80000001-1", "1700", FULL_CUSTOMER),
     "customer_mod_minimal": lambda: customer_mod("m-3", "80000001-1", "1700", CustomerInput()),
+    "invoice_mod_lines": lambda: invoice_mod("i-1", "T-1", "1700", INVOICE_LINES),
     "customer_mod_tricky": lambda: customer_mod("m-2", "80000001-1", "1700", CustomerInput(
         name="Ł" * 42, email="", bill_address=Address(addr1="\u00e9" * 45))),
 }
+
+# A kept line (its id alone), an edited one, and an added one.
+INVOICE_LINES = [
+    InvoiceLineChange(txn_line_id="1A-1"),
+    InvoiceLineChange(txn_line_id="1B-1", desc="Réglage & <test>", quantity=Decimal("2.50"),
+                      rate=Decimal("90.00")),
+    InvoiceLineChange(txn_line_id=NEW_LINE, item=Ref(list_id="80000002-1"),
+                      quantity=Decimal(1), rate=Decimal("10")),
+]
 
 
 @pytest.mark.parametrize("name", sorted(BUILDS))
@@ -221,6 +235,23 @@ def test_txn_void_names_the_transaction_type_and_id() -> None:
     rq = _tree(txn_void("x-1", "T-1")).find("QBXMLMsgsRq")[0]
     assert rq.tag == "TxnVoidRq"
     assert [(c.tag, c.text) for c in rq] == [("TxnVoidType", "Invoice"), ("TxnID", "T-1")]
+
+
+def test_invoice_mod_names_every_kept_line_and_adds_new_ones_in_schema_order() -> None:
+    mod = _tree(invoice_mod("i-1", "T-1", "1700", INVOICE_LINES)).find(
+        "QBXMLMsgsRq/InvoiceModRq/InvoiceMod")
+    assert [(c.tag, c.text) for c in mod[:2]] == [("TxnID", "T-1"), ("EditSequence", "1700")]
+    assert [[c.tag for c in line] for line in mod[2:]] == [
+        ["TxnLineID"], ["TxnLineID", "Desc", "Quantity", "Rate"],
+        ["TxnLineID", "ItemRef", "Quantity", "Rate"]]
+    assert [line.findtext("TxnLineID") for line in mod[2:]] == ["1A-1", "1B-1", "-1"]
+    assert (mod[3].findtext("Quantity"), mod[3].findtext("Rate")) == ("2.5", "90")
+
+
+def test_an_invoice_mod_without_lines_is_refused() -> None:
+    # QuickBooks would delete every line of the invoice.
+    with pytest.raises(ValueError, match="at least one line"):
+        invoice_mod("i-1", "T-1", "1700", [])
 
 
 def test_continue_iterator_keeps_every_filter_and_continues() -> None:

@@ -99,6 +99,14 @@ class Loop:
         return run_events(self.db, summary.run_id)
 
 
+def typed_row(row: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A Zoho Invoice row as a salesperson sends it back from Zoho's screen: its id and what
+    they typed."""
+    return {"id": row["id"], "Product_Name": {"id": row["Product_Name"]["id"]},
+            "Quantity": row["Quantity"], "List_Price": row["List_Price"],
+            "Description": row.get("Description"), **changes}
+
+
 def _books(world: World) -> Books:
     qb = QuickBooksSimulator(r"C:\QB\Acme.qbw", company_name=NAME, clock=world.clock,
                              sleep=lambda s: None, local_time_offset=QB_CLOCK_SKEW,

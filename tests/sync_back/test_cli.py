@@ -62,3 +62,16 @@ def test_company_policy_shows_and_sets_each_choice(served_world: World,  # noqa:
     assert unknown.exit_code == 1 and "no company named 'Nobody'" in unknown.output
     wrong = CliRunner().invoke(cli, ["company", "policy", "Acme", "--closed-deals", "maybe"])
     assert wrong.exit_code == 2 and "'maybe' is not one of" in wrong.output
+
+
+def test_company_policy_opts_in_to_invoice_lines_both_ways(served_world: World,  # noqa: F811
+                                                           db: Database) -> None:
+    served_world.add_books("Acme", customers=1, invoices=0)
+    assert "--invoice-lines quickbooks: QuickBooks owns money" in _run(
+        "company", "policy", "Acme").output
+    both = _run("company", "policy", "Acme", "--invoice-lines", "both-ways").output
+    assert "--invoice-lines both-ways: invoice lines both ways: a Zoho Invoice's line edits" in both
+    assert "--closed-deals review:" in both  # the other choices are kept
+    with db.session() as s:
+        [policy] = s.exec(select(SyncBackPolicy)).all()
+    assert policy.invoice_lines == "both-ways"

@@ -4,12 +4,11 @@ company that opts in to "invoice lines both ways" has them written into QuickBoo
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from connector.reviews import list_reviews
 from connector.zoho.invoices import INVOICED_ITEMS
 
-from .conftest import Loop
+from .conftest import Loop, typed_row
 
 
 def _invoice(loop: Loop) -> str:
@@ -23,20 +22,13 @@ def _rows(loop: Loop, zoho_id: str) -> list[tuple[str, Decimal, Decimal]]:
              Decimal(str(r["List_Price"]))) for r in rows]
 
 
-def _edit(row: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    """A row as a salesperson sends it back from Zoho's screen: its id and what they typed."""
-    return {"id": row["id"], "Product_Name": {"id": row["Product_Name"]["id"]},
-            "Quantity": row["Quantity"], "List_Price": row["List_Price"],
-            "Description": row.get("Description"), **changes}
-
-
 def test_an_invoice_line_edited_in_zoho_is_restored_and_raised_for_review(loop: Loop) -> None:
     zoho_id = _invoice(loop)
     written = _rows(loop, zoho_id)
     [row] = loop.sim.record("Invoices", zoho_id)[INVOICED_ITEMS]
     product = loop.zoho_id("Products", loop.qb.company.item("Consulting").list_id)
     loop.sim.edit_record("Invoices", zoho_id, Invoiced_Items=[
-        _edit(row, Quantity=5, List_Price=90),
+        typed_row(row, Quantity=5, List_Price=90),
         {"Product_Name": {"id": product}, "Quantity": 1, "List_Price": 10}])
     summary = loop.sync_back()
     assert _rows(loop, zoho_id) == written == [(product, Decimal(3), Decimal(100))]
@@ -68,7 +60,7 @@ def test_an_invoice_line_removed_in_zoho_is_restored(loop: Loop) -> None:
     zoho_id = _invoice(loop)
     written = _rows(loop, zoho_id)
     first, _ = loop.sim.record("Invoices", zoho_id)[INVOICED_ITEMS]
-    loop.sim.edit_record("Invoices", zoho_id, Invoiced_Items=[_edit(first)])
+    loop.sim.edit_record("Invoices", zoho_id, Invoiced_Items=[typed_row(first)])
     summary = loop.sync_back()
     assert len(written) == 2 and _rows(loop, zoho_id) == written
     [review] = list_reviews(loop.db)

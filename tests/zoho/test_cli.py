@@ -18,7 +18,14 @@ from connector.cli import cli
 from connector.config import Settings
 from connector.crypto import SecretBox
 from connector.sandbox.zoho import ZohoSimulator
-from connector.store import ClosedDealPolicy, Company, Database, ZohoBornPolicy, ZohoConnection
+from connector.store import (
+    ClosedDealPolicy,
+    Company,
+    Database,
+    InvoiceLinesPolicy,
+    ZohoBornPolicy,
+    ZohoConnection,
+)
 from connector.store.types import utcnow
 from connector.sync.policy import set_policy
 from connector.zoho.fields import QBD_KEY
@@ -155,6 +162,8 @@ def test_ping_names_each_companys_money_and_lost_deal_policy(served: Served, db:
     assert "voids its invoice" in after
     assert "PASS  QuickBooks 'Acme' Zoho-born records" in after
     assert "an Account created in Zoho is only audited" in after
+    set_policy(db, "Acme", invoice_lines=InvoiceLinesPolicy.BOTH_WAYS)
+    assert "invoice lines both ways: a Zoho Invoice's line edits" in served.run("ping").output
 
 
 def test_ping_is_red_and_names_the_cause_when_the_client_secret_is_wrong(
