@@ -57,6 +57,9 @@ def describe_error(exc: BaseException) -> str:
 
 def short_value(value: Any) -> Any:
     """A value as the audit keeps it: scalars as they are, long text and structures cut."""
+    # Text first: it is most of what an audit keeps, and this runs for every field written.
+    if type(value) is str and len(value) <= _VALUE_CHARS:
+        return value
     if isinstance(value, bool | int | float) or value is None:
         return value
     text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
-from connector.audit import AuditRecorder, list_runs, run_events
+from decimal import Decimal
+
+import pytest
+
+from connector.audit import _VALUE_CHARS, AuditRecorder, list_runs, run_events, short_value
 from connector.qbwc import add_company
 from connector.store import Database
 
@@ -51,3 +55,10 @@ def test_many_events_are_flushed_in_batches(db: Database) -> None:
         audit.event("unchanged", qb_type="Customer", qb_id=str(i))
     audit.finish()
     assert len(run_events(db, audit.run_id, limit=5000)) == 1203
+
+
+@pytest.mark.parametrize(("value", "kept"), [
+    ("Acme", "Acme"), ("x" * 300, "x" * (_VALUE_CHARS - 1) + "…"), (True, True), (3, 3),
+    (None, None), ({"id": "1"}, '{"id": "1"}'), (Decimal("1.50"), '"1.50"')])
+def test_the_audit_keeps_scalars_and_cuts_long_text(value: object, kept: object) -> None:
+    assert short_value(value) == kept
