@@ -40,6 +40,7 @@ from connector.store import (
 from connector.store.rows import require_id
 from connector.sync.line_edits import LineEdit
 from connector.sync.qb_state import latest_invoices
+from connector.sync.write_backs import withdraw
 from connector.zoho.invoices import INVOICED_ITEMS
 
 __all__ = ["INVOICE_MOD", "Refused", "queue_line_edit", "invoice_lines_mod", "send_invoice_mod"]
@@ -129,25 +130,32 @@ def _seen_hash(edit: LineEdit) -> str:
     return field_hashes({INVOICED_ITEMS: [r.row.to_zoho() for r in edit.seen]})[INVOICED_ITEMS]
 
 
-def _already_sent(s: Session, edit: LineEdit, seen: str) -> bool:
-    """These very rows went to QuickBooks since the sync last wrote the invoice (a repeated
-    notification, or one of a Mod QuickBooks answered before the sync wrote back its
-    totals)."""
-    link_id = require_id(edit.link)
+def _since_written(s: Session, edit: LineEdit) -> list[WriteBack]:
+    """The InvoiceMods of this invoice made since the sync last wrote its rows to Zoho: each
+    was built against those rows, and none has come back as QuickBooks' lines yet."""
     written = s.get(WrittenInvoiceLines, (edit.link.company_id, edit.link.qb_id))
-    rows = s.exec(select(WriteBack).where(WriteBack.link_id == link_id)
+    rows = s.exec(select(WriteBack).where(WriteBack.link_id == require_id(edit.link))
                   .where(WriteBack.action == INVOICE_MOD)
                   .where(col(WriteBack.state).in_(_STANDING))).all()
-    return any(r.changes.get("seen") == seen
-               and (written is None or r.created_at >= written.written_at) for r in rows)
+    return [r for r in rows if written is None or r.created_at >= written.written_at]
 
 
 def queue_line_edit(s: Session, edit: LineEdit, now: datetime) -> WriteBack | Refused | None:
     """Queue the InvoiceMod for ``edit`` (None: these rows are on their way already)."""
     link = edit.link
     seen = _seen_hash(edit)
-    if _already_sent(s, edit, seen):
-        return None
+    earlier = _since_written(s, edit)
+    if any(r.changes.get("seen") == seen for r in earlier):
+        return None  # a repeated notification, or the echo of rows already on their way
+    # An earlier change not handed to QuickBooks yet is replaced (this one holds it too: both
+    # are measured against the same written rows); one QuickBooks has or may have applied is
+    # not, since building this one over it would apply its added lines twice.
+    for row in earlier:
+        if row.state == WriteBackState.QUEUED and withdraw(s, row.request_id):
+            row.state, row.updated_at = WriteBackState.SUPERSEDED, now
+    if any(r.state != WriteBackState.SUPERSEDED for r in earlier):
+        return Refused("an earlier change of these lines is on its way to QuickBooks; once the "
+                       "Zoho Invoice shows QuickBooks' lines again, make this change again")
     invoice = latest_invoices(s, link.company_id, [link.qb_id]).get(link.qb_id)
     if invoice is None:
         return Refused("QuickBooks' invoice is not known here yet")

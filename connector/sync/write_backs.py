@@ -33,7 +33,7 @@ from connector.store.rows import require_id
 from connector.sync.zoho_fields import to_input
 
 __all__ = ["CUSTOMER_MOD", "TXN_VOID", "CustomerEdit", "open_write_backs", "queue_customer_edit",
-           "queue_txn_void", "send_mod"]
+           "queue_txn_void", "send_mod", "withdraw"]
 
 CUSTOMER_MOD, TXN_VOID = "CustomerMod", "TxnVoid"
 _SUPERSEDED = "superseded by a newer Zoho change"
@@ -85,7 +85,7 @@ def open_write_backs(s: Session, link_ids: Iterable[int]) -> dict[int, list[Writ
     return found
 
 
-def _withdraw(s: Session, request_id: int | None) -> bool:
+def withdraw(s: Session, request_id: int | None) -> bool:
     """Cancel a Mod that has not been handed to QuickBooks yet (compare-and-set)."""
     result = s.exec(
         update(QueuedRequest).where(col(QueuedRequest.id) == request_id)
@@ -117,7 +117,7 @@ def queue_customer_edit(s: Session, edit: CustomerEdit, now: datetime,
         if row.state == WriteBackState.STALE:
             _merge(row, edit, now)  # its re-apply after the re-query carries the new values
             return row
-        if _withdraw(s, row.request_id):
+        if withdraw(s, row.request_id):
             row.state, row.updated_at = WriteBackState.SUPERSEDED, now
             merged = WriteBack(company_id=row.company_id, link_id=link_id, action=CUSTOMER_MOD,
                                qb_type=link.qb_type, qb_id=link.qb_id, zoho_module="",

@@ -127,3 +127,37 @@ def test_a_row_whose_product_has_no_quickbooks_item_is_restored_for_review(loop:
     assert len(_zoho_rows(loop)) == 1  # the rows QuickBooks has are back
     [review] = list_reviews(loop.db)
     assert "Gift wrap has no QuickBooks item" in review.reason
+
+
+def test_a_second_edit_before_quickbooks_polls_replaces_the_first(loop: Loop) -> None:
+    _opt_in(loop)
+    [row] = _zoho_rows(loop)
+    _edit_lines(loop, [typed_row(row), {"Product_Name": {"id": row["Product_Name"]["id"]},
+                                        "Quantity": 1, "List_Price": 10}])
+    loop.sync_back()
+    first, added = _zoho_rows(loop)
+    _edit_lines(loop, [typed_row(first, Quantity=2), typed_row(added)])
+    loop.sync_back()
+    assert [w.state for w in loop.write_backs()] == [WriteBackState.SUPERSEDED,
+                                                     WriteBackState.QUEUED]
+    loop.session()
+    # One added line, not two: the second Mod holds the first change too.
+    assert [line[1:] for line in _qb_lines(loop)] == [(Decimal(2), Decimal("200.00")),
+                                                      (Decimal(1), Decimal("10.00"))]
+
+
+def test_an_edit_while_an_earlier_one_is_with_quickbooks_waits_for_review(loop: Loop) -> None:
+    _opt_in(loop)
+    [row] = _zoho_rows(loop)
+    _edit_lines(loop, [typed_row(row, Quantity=4)])
+    loop.sync_back()
+    loop.session()  # QuickBooks applied it; the sync has not written its lines back yet
+    [row] = _zoho_rows(loop)
+    _edit_lines(loop, [typed_row(row, Quantity=7)])
+    loop.sync_back()
+    assert len(loop.writes_queued()) == 1
+    [review] = list_reviews(loop.db)
+    assert "an earlier change of these lines is on its way to QuickBooks" in review.reason
+    loop.sync()
+    assert _deal_amount(loop) == Decimal("400.00")
+    assert [Decimal(str(r["Quantity"])) for r in _zoho_rows(loop)] == [Decimal(4)]
