@@ -9,8 +9,9 @@ not; added lines go as TxnLineID -1. When QuickBooks refuses the Mod as stale (3
 invoice is read again and the same wanted change is built over the fresh lines.
 
 A change that cannot go to QuickBooks whole (an added row whose product has no QuickBooks
-item, a row whose only change is its discount or tax, an invoice with group lines) is not
-half-applied: the caller restores the rows and raises the reason for review.
+item, a row whose only change is its discount or tax, an invoice with group lines or in a
+foreign currency, an earlier change still with QuickBooks) is not half-applied: the caller
+restores the rows and raises the reason for review.
 """
 
 from __future__ import annotations
@@ -161,6 +162,12 @@ def queue_line_edit(s: Session, edit: LineEdit, now: datetime) -> WriteBack | Re
         return Refused("QuickBooks' invoice is not known here yet")
     if invoice.groups:
         return Refused("the invoice has group lines, which the connector does not change")
+    if invoice.exchange_rate not in (None, Decimal(1)):
+        # Its Zoho prices may be home-currency conversions (an org without multi-currency):
+        # sent back as rates they would bill another amount.
+        currency = invoice.currency.full_name if invoice.currency else "a foreign currency"
+        return Refused(f"the invoice is in {currency}, whose prices the connector does not "
+                       "take back from Zoho")
     want = _wanted(s, edit)
     if isinstance(want, Refused):
         return want

@@ -161,3 +161,17 @@ def test_an_edit_while_an_earlier_one_is_with_quickbooks_waits_for_review(loop: 
     loop.sync()
     assert _deal_amount(loop) == Decimal("400.00")
     assert [Decimal(str(r["Quantity"])) for r in _zoho_rows(loop)] == [Decimal(4)]
+
+
+def test_a_foreign_currency_invoice_keeps_its_lines_in_quickbooks(loop: Loop) -> None:
+    _opt_in(loop)
+    loop.qb.company.modify_invoice(_txn(loop), ExchangeRate=Decimal("1.08"))
+    loop.session()
+    loop.sync()
+    [row] = _zoho_rows(loop)
+    _edit_lines(loop, [typed_row(row, Quantity=4)])
+    loop.sync_back()
+    assert loop.writes_queued() == []
+    assert [Decimal(str(r["Quantity"])) for r in _zoho_rows(loop)] == [Decimal(3)]
+    [review] = list_reviews(loop.db)
+    assert "whose prices the connector does not take back from Zoho" in review.reason
