@@ -106,6 +106,10 @@ def _subform(store: Store, f: Field, value: Any, path: str, target: Stored | Non
     if not isinstance(value, list):
         raise RecordFailure("INVALID_DATA", "invalid data", {
             "api_name": f.api_name, "json_path": path, "expected_data_type": "jsonarray"})
+    # A choice: the rows sent become the subform's rows (a row sent with its id keeps it, a
+    # row left out is gone). Neither the OAS nor the brief says whether Zoho removes a row
+    # left out or needs it sent with ``_delete`` (record.json has ``_delete`` only on file
+    # fields), so the connector always sends the whole row list.
     old = target.values.get(f.api_name) or [] if target else []
     known = {str(r["id"]) for r in old}
     return [_subform_row(store, f, row, f"{path}[{j}]", known) for j, row in enumerate(value)]
