@@ -19,6 +19,7 @@ from connector.mapping.accounts import map_account, map_contact
 from connector.mapping.conform import conform, missing_mandatory
 from connector.mapping.keys import (
     ACCOUNT,
+    CONTACT,
     DEAL,
     INVOICE,
     JOB,
@@ -212,8 +213,36 @@ def _account(p: _Planner, e: Entry[Customer], match: Match | None) -> None:
         row.reason = ("no Account of the org matches by e-mail or phone"
                       if p.report.org_accounts else "the org holds no Account to match")
         p.add(row, upsert=True)
-    if row.action in ("create", "link") and map_contact(c, p.scope, NEW_RECORD) is not None:
-        p.writes.upserts["Contacts"] += 1
+
+
+def _contact(p: _Planner, e: Entry[Customer], match: Match | None) -> None:
+    """The customer's primary Contact, as the sync writes it once its Account is in Zoho:
+    the Contact an e-mail match found is adopted, else one is created."""
+    c = e.record
+    account = p.zoho_id([ACCOUNT], c.list_id)
+    if account is None or p.links.already_synced(CONTACT, c.list_id, c.edit_sequence,
+                                                 force=e.force):
+        return
+    contact = map_contact(c, p.scope, account)
+    if contact is None:
+        return
+    mapped = p.fit(contact)
+    known = p.changed(mapped, e.force)
+    if known is not None:
+        p.add(known, upsert=known.action == "update")
+        return
+    row = PlanEntry(CONTACT.qb_type, c.list_id, c.edit_sequence, c.full_name, "create",
+                    CONTACT.zoho_module, reason="the customer's person, new to Zoho")
+    if match is not None and match.contact_id:
+        row.action, row.zoho_id = "link", match.contact_id
+        row.reason = f"the Account's Contact with e-mail {match.evidence}"
+        p.add(row, adopt=True)
+        return
+    missing = missing_mandatory(mapped.payload, p.org.meta.module(CONTACT.zoho_module))
+    if missing:
+        row.action = "fail"
+        row.reason = f"Contacts.{missing[0].api_name} is mandatory and nothing maps it"
+    p.add(row, upsert=row.action == "create")
 
 
 def _customers(p: _Planner, batch: Batch) -> None:
@@ -231,6 +260,8 @@ def _customers(p: _Planner, batch: Batch) -> None:
     p.report.org_accounts = len(p.index.get().accounts) if matches else p.report.org_accounts
     for e in fresh:
         _account(p, e, matches.get(e.record.list_id))
+    for e in tops:
+        _contact(p, e, matches.get(e.record.list_id))
     for e in sorted((e for e in batch.customers.values() if e.record.is_job),
                     key=lambda x: x.record.sublevel):
         job = e.record
@@ -287,8 +318,15 @@ def _invoice(p: _Planner, e: Entry[Invoice]) -> None:
         row.reason = "new invoice"
     writes = row.action in ("create", "update")
     p.add(row, upsert=writes)
-    if writes and p.org.meta.has_invoices:
-        p.writes.upserts[INVOICE.zoho_module] += 1
+    # Zoho needs a product row in an Invoice: one whose lines name none gets no Invoice.
+    if writes and p.org.meta.has_invoices and any(
+            p.zoho_id([PRODUCT], line.item.list_id) for line in inv.lines
+            if line.item and line.item.list_id):
+        known = p.links.zoho_id([INVOICE], inv.txn_id)
+        p.add(PlanEntry(INVOICE.qb_type, inv.txn_id, inv.edit_sequence, row.name,
+                        "update" if known else "create", INVOICE.zoho_module, known,
+                        "changed in QuickBooks" if known else "new invoice, with its lines"),
+              upsert=True)
 
 
 def _deletions(p: _Planner, batch: Batch) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from connector.errors import ConfigError
-from connector.mapping.keys import ACCOUNT
+from connector.mapping.keys import ACCOUNT, CONTACT
 from connector.plans.saved import confirmed_plan, plan_rows
 from connector.store import Company, Database, RecordLink
 from connector.store.rows import require_id
@@ -37,11 +37,13 @@ def _org_holds_accounts(client: ZohoClient) -> bool:
 
 
 def _load(db: Database, plan_id: int) -> ConfirmedPlan:
+    rows = plan_rows(db, plan_id)
     return ConfirmedPlan(plan_id, {
         r.qb_id: PlannedAccount(r.edit_sequence, r.action, r.zoho_id,
                                 tuple(str(c) for c in r.candidates))
-        for r in plan_rows(db, plan_id)
-        if r.qb_type == ACCOUNT.qb_type and r.zoho_module == ACCOUNT.zoho_module})
+        for r in rows if r.qb_type == ACCOUNT.qb_type and r.zoho_module == ACCOUNT.zoho_module
+    }, {r.qb_id: r.zoho_id for r in rows
+        if r.qb_type == CONTACT.qb_type and r.action == "link" and r.zoho_id})
 
 
 def first_load_gate(db: Database, client: ZohoClient, company: Company, *,

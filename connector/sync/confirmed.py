@@ -28,6 +28,8 @@ class ConfirmedPlan:
 
     plan_id: int
     accounts: dict[str, PlannedAccount] = field(default_factory=dict)
+    # The existing Contact (an e-mail match) each linked customer's person adopts, by ListID.
+    contacts: dict[str, str] = field(default_factory=dict)
 
     def match(self, list_id: str, edit_sequence: str | None) -> Match | None:
         """The plan's decision for this version of the customer; None: match it afresh."""
@@ -35,8 +37,8 @@ class ConfirmedPlan:
         if planned is None or planned.edit_sequence != edit_sequence:
             return None
         if planned.action == "link" and planned.zoho_id:
-            return Match("plan", planned.zoho_id, candidates=(planned.zoho_id,),
-                         evidence=f"plan #{self.plan_id}")
+            return Match("plan", planned.zoho_id, contact_id=self.contacts.get(list_id),
+                         candidates=(planned.zoho_id,), evidence=f"plan #{self.plan_id}")
         if planned.action == "review":
             return Match(AMBIGUOUS, candidates=planned.candidates,
                          evidence=f"plan #{self.plan_id}")

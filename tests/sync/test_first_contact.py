@@ -24,7 +24,7 @@ from connector.zoho.fields import QBD_KEY
 from tests.mapping.conftest import read_books
 
 from .conftest import World
-from .test_plan import EXPECTED
+from .test_plan import EXPECTED, PLANNED_MODULES
 from .test_undo import snapshot
 
 ACCOUNTS = 500
@@ -40,6 +40,7 @@ class Org:
     """Which Account the org holds for which customer, by the evidence."""
 
     strong: dict[str, str] = field(default_factory=dict)  # ListID -> Account id
+    emails: list[str | None] = field(default_factory=list)  # of the customers matched so
     suggested: set[str] = field(default_factory=set)
     ambiguous: set[str] = field(default_factory=set)
 
@@ -61,6 +62,7 @@ def _populate(world: World) -> Org:
         sim.create_record("Contacts", Last_Name="Old", Email=(c.email or "").upper(),
                           Account_Name={"id": account["id"]})
         org.strong[c.list_id], made = account["id"], made + 1
+        org.emails.append(c.email)
     for n, c in enumerate(take(BY_PHONE)):
         digits = (e164(c.phone) or "")[2:]
         phone = US_FORMS[n % len(US_FORMS)].format(a=digits[:3], b=digits[3:6], c=digits[6:])
@@ -116,7 +118,7 @@ def test_a_populated_org_is_planned_loaded_and_undone_exactly(served_world: Worl
     load = world.sync("Acme").run_id
     done: dict[tuple[str | None, str | None, str | None], list[tuple[str, str | None]]] = {}
     for event in run_events(world.db, load, limit=100_000):
-        if event.zoho_module in ("Accounts", "Products", "Deals"):
+        if event.zoho_module in PLANNED_MODULES:
             done.setdefault((event.qb_type, event.qb_id, event.zoho_module), []).append(
                 (event.action, event.zoho_id))
     for row in made.rows:
@@ -135,6 +137,8 @@ def test_a_populated_org_is_planned_loaded_and_undone_exactly(served_world: Worl
         assert owners[qb_id] == 1, qb_id  # no duplicate of a strongly matched Account
         assert parse_key(str(world.sim.record("Accounts", zoho_id)[QBD_KEY])).qb_id == qb_id
     assert not set(owners) & (org.suggested | org.ambiguous)  # held for review, not created
+    emails = Counter(str(r.get("Email") or "").lower() for r in world.records("Contacts"))
+    assert all(emails[(c or "").lower()] == 1 for c in org.emails)  # its Contact adopted
 
     undone = undo_run(world.run_env(), load)
     assert undone.run.error is None and undone.run.summary.counts["failed"] == 0

@@ -21,6 +21,8 @@ from tests.mapping.conftest import read_books
 
 from .conftest import World, zoho_writes
 
+# Every module a plan has rows for.
+PLANNED_MODULES = ("Accounts", "Contacts", "Products", "Deals", "Invoices")
 # The audit action each planned action becomes.
 EXPECTED = {"create": {"created"}, "link": {"adopted", "linked"}, "update": {"updated"},
             "review": {"review"}, "defer": {"deferred"}, "fail": {"failed"}}
@@ -93,7 +95,7 @@ def test_the_sync_does_what_the_plan_said_record_by_record(world: World) -> None
     summary = world.sync("Acme")
     done: dict[tuple[str | None, str | None, str | None], set[str]] = {}
     for event in run_events(world.db, summary.run_id, limit=10_000):
-        if event.zoho_module in ("Accounts", "Products", "Deals"):
+        if event.zoho_module in PLANNED_MODULES:
             done.setdefault((event.qb_type, event.qb_id, event.zoho_module),
                             set()).add(event.action)
     for row in planned:
