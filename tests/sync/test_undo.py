@@ -142,3 +142,45 @@ def test_undo_from_the_command_line_is_an_audited_run(served_world: World) -> No
 
 def _cli(*args: str) -> Any:
     return CliRunner().invoke(cli, list(args))
+
+
+def test_undoing_an_update_gives_back_the_values_synced_before(world: World) -> None:
+    _, load = first_load(world)
+    books = world.books["Acme"].qb.company
+    created = next(e for e in run_events(world.db, load, limit=100_000)
+                   if e.action == "created" and e.zoho_module == "Accounts")
+    assert created.qb_id and created.zoho_id
+    before = world.sim.record("Accounts", created.zoho_id)
+    books.modify_customer(created.qb_id, Fax="+1 555 0100")
+    world.session("Acme")
+    later = world.sync("Acme").run_id
+    assert world.sim.record("Accounts", created.zoho_id)["Fax"] == "+1 555 0100"
+    plan = plan_undo_run(world.run_env(), later)
+    (restore,) = [s for s in plan.of("restore") if s.zoho_id == created.zoho_id]
+    assert restore.restore == {"Fax": before["Fax"]}
+    undo_run(world.run_env(), later)
+    assert world.sim.record("Accounts", created.zoho_id)["Fax"] == before["Fax"]
+    with world.db.session() as s:  # the link says what Zoho holds again
+        link = s.exec(select(RecordLink).where(RecordLink.zoho_id == created.zoho_id,
+                                               RecordLink.qb_type == "Customer")).one()
+    assert (link.field_values or {}).get("Fax") == before["Fax"]
+    books.modify_customer(created.qb_id, Fax="+1 555 0199")
+    world.session("Acme")
+    world.sync("Acme")
+    assert world.sim.record("Accounts", created.zoho_id)["Fax"] == "+1 555 0199"
+
+
+def test_an_account_a_later_deal_points_at_is_kept(world: World) -> None:
+    _, load = first_load(world)
+    books = world.books["Acme"].qb.company
+    created = next(e for e in run_events(world.db, load, limit=100_000)
+                   if e.action == "created" and e.zoho_module == "Accounts")
+    assert created.qb_id and created.zoho_id
+    service = next(i for i in books.listed("Item") if i.kind == "ItemService")
+    books.add_invoice(created.qb_id, lines=[{"ItemRef": service.list_id, "Quantity": 2}])
+    world.session("Acme")
+    later = world.sync("Acme").run_id
+    skipped = {s.zoho_id: s.reason for s in plan_undo_run(world.run_env(), load).of("skip")}
+    assert f"run {later} wrote Deals" in skipped[created.zoho_id]
+    undo_run(world.run_env(), load)
+    assert world.sim.record("Accounts", created.zoho_id)[QBD_KEY]
