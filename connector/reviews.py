@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 from connector.errors import ConfigError
 from connector.store import Database, ReviewDecision, ReviewItem, ReviewStatus
 
-__all__ = ["ReviewRefused", "open_review", "close_reviews", "list_reviews", "decide",
-           "decisions"]
+__all__ = ["ZOHO_ACCOUNT", "ReviewRefused", "open_review", "close_reviews", "list_reviews",
+           "decide", "decisions"]
 
 # Still waiting for the sync: a decided item is applied by the next run, then resolved.
 _UNSETTLED = (ReviewStatus.OPEN, ReviewStatus.DECIDED)
@@ -19,6 +19,9 @@ _UNSETTLED = (ReviewStatus.OPEN, ReviewStatus.DECIDED)
 
 # Records whose review items are matches: --link and --create settle them.
 _MATCHED_TYPES = ("Customer",)
+# ReviewItem.qb_type of an Account created in Zoho with no QuickBooks record (its qb_id is the
+# Zoho id): --create makes it a QuickBooks customer.
+ZOHO_ACCOUNT = "ZohoAccount"
 
 
 class ReviewRefused(ConfigError):
@@ -90,7 +93,10 @@ def decide(db: Database, item_id: int, *, link_to: str | None, now: datetime,
             item.status, item.resolved_at = ReviewStatus.RESOLVED, now
             s.add(item)
             return item
-        if item.qb_type not in _MATCHED_TYPES:
+        if item.qb_type == ZOHO_ACCOUNT and link_to is not None:
+            raise ReviewRefused(f"review item #{item_id} is an Account created in Zoho: "
+                                "--create makes it a QuickBooks customer, --ignore closes it")
+        if item.qb_type not in (*_MATCHED_TYPES, ZOHO_ACCOUNT):
             raise ReviewRefused(f"review item #{item_id} is not a match to settle ({item.reason}); "
                                 "close it with --ignore once it is dealt with")
         if link_to is not None and link_to not in item.candidates:

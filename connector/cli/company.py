@@ -138,7 +138,7 @@ def company_set_file(app: AppContext, name: str, company_file: str | None,
 @click.argument("name")
 @click.option("--zoho-born", type=click.Choice([p.value for p in ZohoBornPolicy]), default=None,
               help="An Account created in Zoho with no QuickBooks customer: wait in `review "
-              "list` (default) or only be audited.")
+              "list` (default), become a QuickBooks customer, or only be audited.")
 @click.option("--closed-deals", type=click.Choice([p.value for p in ClosedDealPolicy]),
               default=None, help="A Deal closed lost or deleted in Zoho: keep the invoice and "
               "wait in `review list` (default), void the invoice, or only be audited.")

@@ -17,7 +17,7 @@ from connector.cli.common import AppContext, pass_app
 from connector.plans import confirm_plan, load_plan, plan_csv_path, summary_lines, write_csv
 from connector.qbwc import get_company
 from connector.review_import import import_decisions, read_decisions
-from connector.reviews import decide, list_reviews
+from connector.reviews import ZOHO_ACCOUNT, decide, list_reviews
 from connector.store import Company
 from connector.store.rows import require_id, require_row
 from connector.store.types import utcnow
@@ -189,7 +189,8 @@ def review_list(app: AppContext, company: str | None, show_all: bool) -> None:
 @click.argument("item_id", type=int)
 @click.option("--link", "link_to", default=None, metavar="ZOHO_ID",
               help="Adopt this candidate: the existing Zoho record takes the QuickBooks record.")
-@click.option("--create", is_flag=True, help="None of the candidates: create a new record.")
+@click.option("--create", is_flag=True, help="None of the candidates: create a new record (for "
+              "an Account created in Zoho: a QuickBooks customer).")
 @click.option("--ignore", is_flag=True,
               help="Close the item: seen, nothing for the sync to do (e.g. a money conflict).")
 @pass_app
@@ -205,6 +206,12 @@ def review_resolve(app: AppContext, item_id: int, link_to: str | None, create: b
         return
     with app.db.session() as s:
         company = require_row(s, Company, item.company_id)
+    if item.qb_type == ZOHO_ACCOUNT:
+        click.echo(f"#{item.id}: Zoho Account {item.qb_name or item.qb_id} becomes a QuickBooks "
+                   "customer")
+        click.echo(f"the next sync-back (`ml-connector sync-back --company {company.name!r}`) "
+                   "queues it; QuickBooks makes it at the next Web Connector session")
+        return
     reopened = reopen_record(app.db, item.company_id, item.qb_type, "ListID", item.qb_id)
     what = (f"adopts {item.zoho_module} {link_to}" if link_to
             else f"gets a new {item.zoho_module} record")

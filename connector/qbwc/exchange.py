@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from connector.qbwc.customer_add import link_added_customer
 from connector.qbwc.identity import confirm_company
 from connector.qbwc.payments import follow_payments
 from connector.qbwc.queue import enqueue
@@ -115,6 +116,7 @@ def record_response(s: Session, row: QueuedRequest, session_id: int, response: s
         row.state, row.answered_at = RequestState.ANSWERED, now
         if row.kind == RequestKind.WRITE:
             acknowledge_write(s, row, response, now)
+            link_added_customer(s, row, response, now)
         if row.kind == RequestKind.CHECK:
             # The file check is the first request of every session: nothing else was sent yet.
             wrong = confirm_company(s, require_row(s, Company, row.company_id),

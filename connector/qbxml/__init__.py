@@ -9,6 +9,7 @@ from connector.qbxml.builders import (
     KEY_SCANS,
     TXN_DELETED_TYPES,
     continue_iterator,
+    customer_add,
     customer_mod,
     customer_query,
     customer_query_by_id,
@@ -58,7 +59,7 @@ __all__ = [
     "invoice_query", "list_deleted_query", "txn_deleted_query", "host_company_query",
     "customer_query_by_id", "invoice_query_by_id", "invoice_query_by_ids",
     "receive_payment_query", "TXN_DELETED_TYPES", "key_scan_query", "KEY_SCANS",
-    "continue_iterator", "customer_mod", "invoice_mod", "txn_void",
+    "continue_iterator", "customer_add", "customer_mod", "invoice_mod", "txn_void",
     # inputs
     "CustomerInput", "InvoiceLineChange",
     # records

@@ -15,7 +15,7 @@ from lxml import etree
 
 from connector.qbxml.document import QbxmlRequest, RequestBuilder, finish_document
 from connector.qbxml.models import ITEM_TYPES
-from connector.qbxml.writes import customer_mod, invoice_mod, txn_void
+from connector.qbxml.writes import customer_add, customer_mod, invoice_mod, txn_void
 from connector.xmlsafe import UnsafeXmlError, parse_xml
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "invoice_query_by_ids",
     "TXN_DELETED_TYPES",
     "continue_iterator",
+    "customer_add",
     "customer_mod",
     "invoice_mod",
     "txn_void",

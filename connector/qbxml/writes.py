@@ -1,4 +1,5 @@
-"""Builders for the requests that change QuickBooks: CustomerMod, InvoiceMod and TxnVoid.
+"""Builders for the requests that change QuickBooks: CustomerAdd, CustomerMod, InvoiceMod and
+TxnVoid.
 
 The field table below follows the XSD sequence of the aggregate; the builder writes only the
 fields that are set, so a Mod changes exactly what the caller asked for.
@@ -14,7 +15,7 @@ from lxml import etree
 from connector.qbxml.document import FieldSpec, QbxmlRequest, RequestBuilder
 from connector.qbxml.inputs import CustomerInput, InvoiceLineChange
 
-__all__ = ["NEW_LINE", "customer_mod", "invoice_mod", "txn_void"]
+__all__ = ["NEW_LINE", "customer_add", "customer_mod", "invoice_mod", "txn_void"]
 
 # The TxnLineID that asks an InvoiceMod to add a line.
 NEW_LINE = "-1"
@@ -96,6 +97,17 @@ def invoice_mod(request_id: str, txn_id: str, edit_sequence: str,
     builder.add_raw(mod, "EditSequence", _need(edit_sequence, "InvoiceMod: EditSequence"))
     for line in lines:
         _line_mod(builder, mod, line)
+    return builder.finish()
+
+
+def customer_add(request_id: str, customer: CustomerInput) -> QbxmlRequest:
+    """CustomerAddRq for a new customer with the fields set in ``customer`` (its ``name``,
+    unique among QuickBooks' names, is required: a taken one is refused with 3100)."""
+    if not customer.name or not customer.name.strip():
+        raise ValueError("CustomerAdd: Name must not be empty")
+    builder = RequestBuilder()
+    rq = builder.request("CustomerAddRq", request_id)
+    builder.add_fields(etree.SubElement(rq, "CustomerAdd"), customer, _CUSTOMER_FIELDS)
     return builder.finish()
 
 

@@ -1,5 +1,6 @@
 """Storage: SQLModel tables on SQLite (default) or PostgreSQL."""
 
+from connector.store.born_models import CustomerAddState, ZohoBornCustomer
 from connector.store.db import SCHEMA_VERSION, Database, SchemaTooNewError
 from connector.store.login_models import LoginThrottle
 from connector.store.models import (
@@ -44,5 +45,5 @@ __all__ = [
     "Lease", "SyncRequest", "RequestKind", "ReviewStatus", "ReviewDecision", "LoginThrottle",
     "ZohoOrgMetadata", "ZohoValueMapping", "PaymentApplication", "SyncPlan", "PlanRow",
     "PlanStatus", "ZohoBornPolicy", "ClosedDealPolicy", "WrittenInvoiceLines",
-    "InvoiceLinesPolicy",
+    "InvoiceLinesPolicy", "CustomerAddState", "ZohoBornCustomer",
 ]

@@ -15,6 +15,7 @@ from sqlmodel import Session, SQLModel, col, create_engine, select
 from connector.errors import ConfigError
 from connector.private import create_private_file, make_private_dir
 from connector.store import (  # noqa: F401 - importing registers the tables
+    born_models,
     login_models,
     models,
     org_models,

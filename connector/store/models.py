@@ -426,6 +426,7 @@ class ZohoBornPolicy(StrEnum):
     """What an Account created in Zoho (no QuickBooks customer behind it) becomes."""
 
     REVIEW = "review"  # an item in `review list`; a person decides
+    CREATE = "create"  # a QuickBooks customer (CustomerAdd), linked to the Account
     IGNORE = "ignore"  # only audited
 
 

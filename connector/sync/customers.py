@@ -108,7 +108,8 @@ def _accounts(ctx: SyncContext, entries: Sequence[Entry[Customer]]) -> dict[str,
         if match is not None and match.how == AMBIGUOUS:
             _hold(ctx, e, match)
             continue
-        adopt = match.account_id if match is not None and match.adopts else None
+        adopt = (match.account_id if match is not None and match.adopts
+                 else ctx.links.claimed(ACCOUNT, e.record.list_id))
         if match is not None and match.contact_id:
             contacts[e.record.list_id] = match.contact_id
         ctx.sort_out(e, map_account(e.record, ctx.scope), pending, adopt)
@@ -136,7 +137,8 @@ def _contacts(ctx: SyncContext, entries: Sequence[Entry[Customer]],
             continue
         link = ctx.links.get(CONTACT, c.list_id)
         known = link is not None and link.zoho_id is not None
-        ctx.sort_out(e, mapped, pending, None if known else adopt.get(c.list_id))
+        ctx.sort_out(e, mapped, pending, ctx.links.claimed(CONTACT, c.list_id)
+                     or (None if known else adopt.get(c.list_id)))
     before = {p.mapped.qb_id: ctx.links.zoho_id([CONTACT], p.mapped.qb_id) for p in pending}
     saved = ctx.write_and_commit(CONTACT.zoho_module, pending)
     # A customer whose primary Contact is another Zoho record now: the Deals its Account

@@ -116,6 +116,15 @@ class LinkBook:
                 return link.zoho_id
         return None
 
+    def claimed(self, kind: LinkKind, qb_id: str) -> str | None:
+        """The Zoho record a link points at that we never wrote to (a Zoho-born Account that
+        became this QuickBooks customer, and its Contact): adopted by id, not upserted on a
+        key it does not carry yet."""
+        link = self.get(kind, qb_id)
+        if link is None or link.deleted or link.content_hash is not None:
+            return None
+        return link.zoho_id
+
     def already_synced(self, kind: LinkKind, qb_id: str, edit_sequence: str | None, *,
                        force: bool = False) -> bool:
         """True when this version (or a newer one, or the deletion) already reached Zoho."""

@@ -23,6 +23,8 @@ __all__ = ["policy_of", "show_policy", "set_policy", "describe", "money_policy"]
 
 _BORN = {
     ZohoBornPolicy.REVIEW: "an Account created in Zoho waits in review list",
+    ZohoBornPolicy.CREATE: "an Account created in Zoho becomes a QuickBooks customer "
+                           "(with its first Contact as the customer's contact)",
     ZohoBornPolicy.IGNORE: "an Account created in Zoho is only audited",
 }
 _CLOSED = {

@@ -40,6 +40,7 @@ from connector.store import (
     RecordLink,
     ZohoBornPolicy,
 )
+from connector.sync.born_customers import add_accounts, latest_add
 from connector.sync.invoice_lines import written_of
 from connector.sync.invoice_mods import Refused, queue_line_edit
 from connector.sync.line_edits import LineEdit, line_edit, restore_lines
@@ -108,6 +109,8 @@ class _Context:
     money: list[MoneyEdit] = field(default_factory=list)
     # Zoho Invoices whose rows go back to the written ones, each with why.
     lines: list[tuple[LineEdit, str]] = field(default_factory=list)
+    # Zoho-born Accounts the home company adds to QuickBooks, once the batch is stored.
+    born: list[dict[str, Any]] = field(default_factory=list)
 
     def event(self, action: str, item: Work, **kw: Any) -> None:
         link = item.link
@@ -296,7 +299,12 @@ def _unlinked(s: Session, ctx: _Context, item: Work) -> None:
     born = item.module == "Accounts" and item.record is not None and not record.get(QBD_KEY)
     if born and ctx.home is not None:
         name = str(record.get("Account_Name") or "") or None
-        if policy_of(s, ctx.home).zoho_born == ZohoBornPolicy.IGNORE:
+        choice = policy_of(s, ctx.home).zoho_born
+        if latest_add(s, ctx.home, item.zoho_id) is not None:
+            return  # a CustomerAdd was queued for it already; its answer is what counts
+        if choice == ZohoBornPolicy.CREATE:
+            ctx.born.append(record)
+        elif choice == ZohoBornPolicy.IGNORE:
             ctx.event("zoho_born_ignored", item, qb_name=name)
         elif raise_zoho_born_account(s, company_id=ctx.home, zoho_id=item.zoho_id, name=name,
                                      now=ctx.now):
@@ -377,5 +385,7 @@ def handle_batch(db: Database, client: ZohoClient, audit: AuditRecorder, work: l
         _queue(s, ctx)
     restore_money(db, client, audit, ctx.money, companies, now)
     restore_lines(db, client, audit, ctx.lines, now)
+    if ctx.home is not None:
+        add_accounts(db, client, audit, ctx.home, ctx.born, now)
     for item in decided:
         item.done = True

@@ -19,9 +19,10 @@ from connector.audit import AuditRecorder
 from connector.config import Settings
 from connector.mapping.values import lost_stages
 from connector.notify.inbox import release_key
-from connector.store import Company, Database, ZohoChannel, ZohoNotification
+from connector.store import Company, Database, ZohoChannel, ZohoConnection, ZohoNotification
 from connector.store.rows import require_id, require_row
 from connector.store.types import utcnow
+from connector.sync.born_customers import apply_create_decisions, settle_customer_adds
 from connector.sync.records import Work, handle_batch
 from connector.sync.settle import settle_write_backs
 from connector.zoho.client import ZohoClient
@@ -29,6 +30,8 @@ from connector.zoho.org_state import org_meta
 
 __all__ = ["apply_notifications"]
 
+# The connection a company without one of its own syncs to (``runs.company_connection``).
+DEFAULT_CONNECTION = "default"
 # Notifications per batch: a few Zoho reads of 100 ids each, one database transaction.
 _BATCH = 200
 
@@ -64,6 +67,21 @@ def _next_batch(db: Database, after: int, connection_id: int | None) -> _Batch:
     return _Batch(list(notes))
 
 
+def _served(db: Database, companies: dict[int, Company], company_id: int | None,
+            connection_id: int | None) -> list[int]:
+    """The companies whose Zoho records this run's client reads: the one asked for, else
+    those of its connection (a company without one of its own uses the default)."""
+    if company_id is not None:
+        return [company_id]
+    if connection_id is None:
+        return list(companies)
+    with db.session() as s:
+        connection = s.get(ZohoConnection, connection_id)
+    default = connection is not None and connection.name == DEFAULT_CONNECTION
+    return [cid for cid, c in companies.items() if c.zoho_connection_id == connection_id
+            or (c.zoho_connection_id is None and default)]
+
+
 def _mark_processed(s: Session, batch: _Batch, now: datetime) -> None:
     left = {n for item in batch.work.values() if not item.done for n in item.notes}
     for note in batch.notes:
@@ -83,7 +101,10 @@ def apply_notifications(db: Database, client: ZohoClient, settings: Settings,
     with db.session() as s:
         settle_write_backs(s, audit, company_id=company_id,
                            max_attempts=settings.sync_back_max_attempts, now=clock())
+        settle_customer_adds(s, audit, company_id=company_id, now=clock())
         companies = {c.id: c for c in s.exec(select(Company)).all() if c.id is not None}
+    apply_create_decisions(db, client, audit, _served(db, companies, company_id, connection_id),
+                           clock())
     cursor = 0
     lost: frozenset[str] | None = None
     while (batch := _next_batch(db, cursor, connection_id)).notes:

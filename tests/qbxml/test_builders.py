@@ -19,6 +19,7 @@ from connector.qbxml import (
     QbxmlRequest,
     Ref,
     continue_iterator,
+    customer_add,
     customer_mod,
     customer_query,
     customer_query_by_id,
@@ -88,6 +89,8 @@ BUILDS: dict[str, Callable[[], QbxmlRequest]] = {
     "txn_void": lambda: txn_void("x-1", "T-1"),
     "continue_iterator": lambda: continue_iterator(
         invoice_query("v-1", from_modified=SINCE), iterator_id="{it}", request_id="v-1b"),
+    "customer_add_full": lambda: customer_add("n-1", FULL_CUSTOMER),
+    "customer_add_minimal": lambda: customer_add("n-2", CustomerInput(name="Walk-in Ltd")),
     "customer_mod_full": lambda: customer_mod("m-1", "80000001-1", "1700", FULL_CUSTOMER),
     "customer_mod_minimal": lambda: customer_mod("m-3", "80000001-1", "1700", CustomerInput()),
     "invoice_mod_lines": lambda: invoice_mod("i-1", "T-1", "1700", INVOICE_LINES),
@@ -310,6 +313,21 @@ def test_customer_mod_writes_every_field_in_schema_order() -> None:
     ]
     assert [c.tag for c in mod.find("BillAddress")] == [
         "Addr1", "Addr2", "City", "State", "PostalCode", "Country", "Note"]
+
+
+def test_customer_add_writes_the_fields_set_in_schema_order() -> None:
+    add = _tree(customer_add("n-1", FULL_CUSTOMER)).find(".//CustomerAddRq/CustomerAdd")
+    mod = _tree(_mod("m-1", FULL_CUSTOMER)).find(".//CustomerMod")
+    assert [c.tag for c in add] == [c.tag for c in mod][2:]  # the Mod less ListID, EditSequence
+    minimal = _tree(customer_add("n-2", CustomerInput(name="Walk-in Ltd", phone="555")))
+    assert [(c.tag, c.text) for c in minimal.find(".//CustomerAdd")] == [
+        ("Name", "Walk-in Ltd"), ("Phone", "555")]
+
+
+@pytest.mark.parametrize("name", [None, "", "  "])
+def test_customer_add_needs_a_name(name: str | None) -> None:
+    with pytest.raises(ValueError, match="CustomerAdd: Name"):
+        customer_add("n-1", CustomerInput(name=name, phone="555"))
 
 
 def test_customer_mod_sends_only_the_changes() -> None:

@@ -55,9 +55,11 @@ def test_company_policy_shows_and_sets_each_choice(served_world: World,  # noqa:
     changed = _run("company", "policy", "Acme", "--zoho-born", "ignore").output
     assert "--zoho-born ignore: an Account created in Zoho is only audited" in changed
     assert "--closed-deals void:" in changed  # the other choice is kept
+    assert "becomes a QuickBooks customer" in _run("company", "policy", "Acme", "--zoho-born",
+                                                   "create").output
     with db.session() as s:
         [policy] = s.exec(select(SyncBackPolicy)).all()
-    assert (policy.zoho_born, policy.closed_deals) == ("ignore", "void")
+    assert (policy.zoho_born, policy.closed_deals) == ("create", "void")
     unknown = CliRunner().invoke(cli, ["company", "policy", "Nobody", "--closed-deals", "void"])
     assert unknown.exit_code == 1 and "no company named 'Nobody'" in unknown.output
     wrong = CliRunner().invoke(cli, ["company", "policy", "Acme", "--closed-deals", "maybe"])
