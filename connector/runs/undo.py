@@ -11,8 +11,11 @@ from connector.runs.env import RunEnv, UseCase
 from connector.runs.exclusive import run_exclusive
 from connector.runs.result import RunResult
 from connector.runs.usecases import company_connection
+from connector.store import ZohoConnection
 from connector.store.rows import require_id
 from connector.undo import UndoPlan, apply_undo, mark_undo, plan_undo, undoable
+from connector.zoho.client import ZohoClient
+from connector.zoho.org_state import org_meta
 
 __all__ = ["UndoResult", "plan_undo_run", "undo_run"]
 
@@ -23,11 +26,18 @@ class UndoResult:
     plan: UndoPlan | None = None
 
 
+def _plan(env: RunEnv, client: ZohoClient, connection: ZohoConnection, run_id: int) -> UndoPlan:
+    meta = org_meta(env.db, client, require_id(connection), now=env.clock(),
+                    max_age=env.settings.metadata_max_age)
+    return plan_undo(env.db, client, run_id, modules=set(meta.modules))
+
+
 def plan_undo_run(env: RunEnv, run_id: int) -> UndoPlan:
     """What undoing run ``run_id`` would do now (reads Zoho; writes nothing, audits nothing)."""
     _, company = undoable(env.db, run_id)
-    with env.connect(company_connection(env, company).name) as client:
-        return plan_undo(env.db, client, run_id)
+    connection = company_connection(env, company)
+    with env.connect(connection.name) as client:
+        return _plan(env, client, connection, run_id)
 
 
 def undo_run(env: RunEnv, run_id: int) -> UndoResult:
@@ -39,8 +49,9 @@ def undo_run(env: RunEnv, run_id: int) -> UndoResult:
 
     def body(audit: AuditRecorder, check: Callable[[], None]) -> None:
         mark_undo(env.db, audit, run_id)
-        with env.connect(company_connection(env, company).name) as client:
-            plan = plan_undo(env.db, client, run_id)
+        connection = company_connection(env, company)
+        with env.connect(connection.name) as client:
+            plan = _plan(env, client, connection, run_id)
             made.append(plan)
             check()
             apply_undo(env.db, client, plan, audit)

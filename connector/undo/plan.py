@@ -13,14 +13,15 @@ counted.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlmodel import Session, col, select
 
 from connector.errors import FatalError
 from connector.store import AuditEvent, AuditRun, Company, Database
+from connector.undo.children import pointed_at
 from connector.undo.values import UNKNOWN, comparable, restorable, same
 from connector.zoho.client import ZohoClient
 from connector.zoho.fields import QBD_KEY
@@ -264,8 +265,22 @@ def _step(record: _Touched, now: dict[str, Any] | None, changed: str | None,
     return make("restore", reason, restore, tuple(record.qb) if whole else ())
 
 
-def plan_undo(db: Database, client: ZohoClient, run_id: int) -> UndoPlan:
-    """What undoing run ``run_id`` would do now; reads Zoho, writes nothing."""
+def _keep_pointed_at(client: ZohoClient, steps: list[UndoStep],
+                     modules: Collection[str]) -> list[UndoStep]:
+    deleting: dict[str, list[str]] = {}
+    for step in steps:
+        if step.action == "delete" and step.zoho_id:
+            deleting.setdefault(step.zoho_module, []).append(step.zoho_id)
+    kept = pointed_at(client, deleting, modules)
+    return [replace(step, action="skip", unlink=(),
+                    reason=f"changed since: {kept[step.zoho_id]}; left as it is")
+            if step.action == "delete" and step.zoho_id in kept else step for step in steps]
+
+
+def plan_undo(db: Database, client: ZohoClient, run_id: int, *,
+              modules: Collection[str]) -> UndoPlan:
+    """What undoing run ``run_id`` would do now; reads Zoho, writes nothing. ``modules``: the
+    org's (a record of any of them may point at one the undo would delete)."""
     run, company = undoable(db, run_id)
     plan = UndoPlan(run_id, company.id or 0, company.name)
     with db.session() as s:
@@ -284,11 +299,12 @@ def plan_undo(db: Database, client: ZohoClient, run_id: int) -> UndoPlan:
                                         if r.first == CREATED})
     reads = client.tally.reads
     held = _read_now(client, list(records.values()))
-    plan.zoho_reads = client.tally.reads - reads
     for record in records.values():
         why = changed.get((record.module, record.zoho_id)) or next(
             (changed[q] for q in record.qb if q in changed), None) or pointed.get(record.zoho_id)
         plan.steps.append(_step(record, held.get(record.zoho_id), why, run_id))
+    plan.steps = _keep_pointed_at(client, plan.steps, modules)
+    plan.zoho_reads = client.tally.reads - reads
     for event in jobs:
         why = changed.get((event.qb_type, event.qb_id))
         plan.steps.append(UndoStep(

@@ -184,3 +184,17 @@ def test_an_account_a_later_deal_points_at_is_kept(world: World) -> None:
     assert f"run {later} wrote Deals" in skipped[created.zoho_id]
     undo_run(world.run_env(), load)
     assert world.sim.record("Accounts", created.zoho_id)[QBD_KEY]
+
+
+def test_an_account_holding_a_deal_a_person_added_in_zoho_is_kept(world: World) -> None:
+    _, load = first_load(world)
+    created = next(e for e in run_events(world.db, load, limit=100_000)
+                   if e.action == "created" and e.zoho_module == "Accounts")
+    assert created.zoho_id
+    deal = world.sim.create_record("Deals", Deal_Name="Upsell", Stage=world.stage_meaning("Open"),
+                                   Account_Name={"id": created.zoho_id})
+    skipped = {s.zoho_id: s.reason for s in plan_undo_run(world.run_env(), load).of("skip")}
+    assert f"Deals {deal['id']}, not the run's, points at it" in skipped[created.zoho_id]
+    undo_run(world.run_env(), load)
+    assert world.sim.record("Accounts", created.zoho_id)
+    assert world.sim.record("Deals", deal["id"])["Deal_Name"] == "Upsell"
