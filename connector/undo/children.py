@@ -1,9 +1,9 @@
 """Records outside an undo that point at an Account or Contact it would delete.
 
-A person may have added a Deal or a Contact in Zoho to an Account a sync created; deleting the
-Account would take their work with it (Zoho deletes or orphans what hangs on a deleted
-record), so such an Account is kept. Found with COQL, 50 ids a query, per lookup that can
-point at it.
+A person may have added a Deal or a Contact in Zoho to an Account a sync created, or the undo
+skips a Deal of the run that changed since; deleting the Account would take that with it (Zoho
+deletes or orphans what hangs on a deleted record), so such an Account is kept. Found with
+COQL, 50 ids a query, per lookup that can point at it.
 """
 
 from __future__ import annotations
@@ -51,6 +51,6 @@ def pointed_at(client: ZohoClient, deleting: Mapping[str, Collection[str]],
             for row in _rows(client, module, lookup, ids):
                 target, child = comparable(row.get(lookup)), str(row.get("id"))
                 if child not in gone and target in ids and target not in kept:
-                    kept[target] = f"{module} {child}, not the run's, points at it"
+                    kept[target] = f"{module} {child}, which this undo leaves, points at it"
         gone -= set(kept)
     return kept

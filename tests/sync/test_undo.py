@@ -194,7 +194,7 @@ def test_an_account_holding_a_deal_a_person_added_in_zoho_is_kept(world: World) 
     deal = world.sim.create_record("Deals", Deal_Name="Upsell", Stage=world.stage_meaning("Open"),
                                    Account_Name={"id": created.zoho_id})
     skipped = {s.zoho_id: s.reason for s in plan_undo_run(world.run_env(), load).of("skip")}
-    assert f"Deals {deal['id']}, not the run's, points at it" in skipped[created.zoho_id]
+    assert f"Deals {deal['id']}, which this undo leaves, points at it" in skipped[created.zoho_id]
     undo_run(world.run_env(), load)
     assert world.sim.record("Accounts", created.zoho_id)
     assert world.sim.record("Deals", deal["id"])["Deal_Name"] == "Upsell"
