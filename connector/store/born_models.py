@@ -17,6 +17,8 @@ class CustomerAddState(StrEnum):
     QUEUED = "queued"  # the CustomerAdd waits in the QBWC queue (or was sent)
     ADDED = "added"  # QuickBooks made the customer; the links point at the Account
     FAILED = "failed"  # refused (e.g. 3100, the name is taken): a person decides again
+    # The Account changed before QuickBooks was handed the request: a fresh one replaced it.
+    SUPERSEDED = "superseded"
 
 
 class ZohoBornCustomer(SQLModel, table=True):

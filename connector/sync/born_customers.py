@@ -36,6 +36,7 @@ from connector.store import (
     ReviewStatus,
     ZohoBornCustomer,
 )
+from connector.sync.write_backs import withdraw
 from connector.sync.zoho_born import ZOHO_ACCOUNT
 from connector.sync.zoho_fields import REVERSE, customer_changes, fetch_fields, to_input
 from connector.zoho.base import chunks
@@ -44,7 +45,7 @@ from connector.zoho.coql import COQL_MAX_IN, quote
 from connector.zoho.fields import QBD_KEY
 
 __all__ = ["ACCOUNT_FIELDS", "customer_input", "add_accounts", "apply_create_decisions",
-           "settle_customer_adds", "latest_add"]
+           "settle_customer_adds", "latest_add", "withdraw_add"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,17 @@ def latest_add(s: Session, company_id: int, account_id: str) -> ZohoBornCustomer
     return s.exec(select(ZohoBornCustomer).where(ZohoBornCustomer.company_id == company_id)
                   .where(ZohoBornCustomer.account_id == account_id)
                   .order_by(col(ZohoBornCustomer.id).desc()).limit(1)).first()
+
+
+def withdraw_add(s: Session, add: ZohoBornCustomer, now: datetime) -> bool:
+    """Take back a CustomerAdd QuickBooks has not been handed yet, so one built from the
+    Account as it is now replaces it (a salesperson fills in a new Account over several
+    edits); False when QuickBooks has it, or had it."""
+    if add.state != CustomerAddState.QUEUED or not withdraw(s, add.request_id):
+        return False
+    add.state, add.settled_at, add.updated_at = CustomerAddState.SUPERSEDED, now, now
+    s.add(add)
+    return True
 
 
 def _primary_contacts(client: ZohoClient, account_ids: Sequence[str]) -> dict[str, dict[str, Any]]:

@@ -40,7 +40,7 @@ from connector.store import (
     RecordLink,
     ZohoBornPolicy,
 )
-from connector.sync.born_customers import add_accounts, latest_add
+from connector.sync.born_customers import add_accounts, latest_add, withdraw_add
 from connector.sync.invoice_lines import written_of
 from connector.sync.invoice_mods import Refused, queue_line_edit
 from connector.sync.line_edits import LineEdit, line_edit, restore_lines
@@ -111,6 +111,8 @@ class _Context:
     lines: list[tuple[LineEdit, str]] = field(default_factory=list)
     # Zoho-born Accounts the home company adds to QuickBooks, once the batch is stored.
     born: list[dict[str, Any]] = field(default_factory=list)
+    # ... and the review item that decided one, by Account id.
+    born_reviews: dict[str, int] = field(default_factory=dict)
 
     def event(self, action: str, item: Work, **kw: Any) -> None:
         link = item.link
@@ -300,10 +302,13 @@ def _unlinked(s: Session, ctx: _Context, item: Work) -> None:
     if born and ctx.home is not None:
         name = str(record.get("Account_Name") or "") or None
         choice = policy_of(s, ctx.home).zoho_born
-        if latest_add(s, ctx.home, item.zoho_id) is not None:
-            return  # a CustomerAdd was queued for it already; its answer is what counts
-        if choice == ZohoBornPolicy.CREATE:
+        add = latest_add(s, ctx.home, item.zoho_id)
+        if add is not None and not withdraw_add(s, add, ctx.now):
+            return  # QuickBooks has (or had) its CustomerAdd: its answer is what counts
+        if add is not None or choice == ZohoBornPolicy.CREATE:
             ctx.born.append(record)
+            if add is not None and add.review_id is not None:
+                ctx.born_reviews[item.zoho_id] = add.review_id
         elif choice == ZohoBornPolicy.IGNORE:
             ctx.event("zoho_born_ignored", item, qb_name=name)
         elif raise_zoho_born_account(s, company_id=ctx.home, zoho_id=item.zoho_id, name=name,
@@ -386,6 +391,6 @@ def handle_batch(db: Database, client: ZohoClient, audit: AuditRecorder, work: l
     restore_money(db, client, audit, ctx.money, companies, now)
     restore_lines(db, client, audit, ctx.lines, now)
     if ctx.home is not None:
-        add_accounts(db, client, audit, ctx.home, ctx.born, now)
+        add_accounts(db, client, audit, ctx.home, ctx.born, now, reviews=ctx.born_reviews)
     for item in decided:
         item.done = True

@@ -155,3 +155,24 @@ def test_review_resolve_refuses_to_link_a_zoho_born_account(loop: Loop) -> None:
     [item] = list_reviews(loop.db)
     with pytest.raises(ReviewRefused, match="--create makes it a QuickBooks customer"):
         decide(loop.db, item.id, link_to=item.qb_id, now=loop.clock())
+
+
+def test_an_account_edited_before_quickbooks_got_its_add_is_added_as_it_is_now(
+        loop: Loop) -> None:
+    set_policy(loop.db, "Acme", zoho_born=ZohoBornPolicy.CREATE)
+    account_id = _walk_in(loop)
+    loop.sync_back()
+    loop.sim.edit_record("Accounts", account_id, Phone="555-0310", Fax="555-0311")
+    edited = loop.sync_back()
+    assert [e.action for e in loop.events(edited)] == ["customer_add_queued"]
+    first, second = loop.writes_queued()
+    assert first.state == "cancelled" and "555-0310" in second.qbxml
+    loop.session()
+    customer = loop.customer("Walk-in Client Ltd")
+    assert (customer.fields["Phone"], customer.fields["Fax"]) == ("555-0310", "555-0311")
+    assert [r.name for r in loop.qb.company.records.values()
+            if r.kind == "Customer" and r.name == "Walk-in Client Ltd"] == ["Walk-in Client Ltd"]
+    loop.sync()
+    assert loop.sim.record("Accounts", account_id)["Phone"] == "555-0310"
+    assert [e.action for e in loop.events(loop.sync_back())
+            if e.action.startswith("customer")] == ["customer_added"]
