@@ -23,7 +23,7 @@ from connector.audit import AuditRecorder
 from connector.qbwc.queue import Band, enqueue
 from connector.qbxml.builders import customer_add
 from connector.qbxml.status import STATUS_CODES
-from connector.reviews import open_review
+from connector.reviews import close_reviews, open_review
 from connector.store import (
     CustomerAddState,
     Database,
@@ -231,7 +231,9 @@ def settle_customer_adds(s: Session, audit: AuditRecorder, *, company_id: int | 
             audit.count("created")
             audit.event("customer_added", qb_type="Customer", qb_id=add.list_id,
                         qb_name=add.name, zoho_module="Accounts", zoho_id=add.account_id)
-            _settle_item(s, add.review_id, now)
+            # Its item, whether a person decided it or the company chose create after it
+            # was raised, has nothing left to wait for.
+            close_reviews(s, add.company_id, ZOHO_ACCOUNT, [add.account_id], now)
         elif request is None or request.state == RequestState.CANCELLED:
             _fail(s, audit, add, "cancelled", "the CustomerAdd was cancelled before QuickBooks "
                   "answered; nothing was created", now)

@@ -176,3 +176,18 @@ def test_an_account_edited_before_quickbooks_got_its_add_is_added_as_it_is_now(
     assert loop.sim.record("Accounts", account_id)["Phone"] == "555-0310"
     assert [e.action for e in loop.events(loop.sync_back())
             if e.action.startswith("customer")] == ["customer_added"]
+
+
+def test_an_account_raised_before_the_company_chose_create_is_added_and_its_item_closed(
+        loop: Loop) -> None:
+    account_id = _walk_in(loop)
+    loop.sync_back()
+    [item] = list_reviews(loop.db)
+    set_policy(loop.db, "Acme", zoho_born=ZohoBornPolicy.CREATE)
+    loop.sim.edit_record("Accounts", account_id, Fax="555-0311")
+    loop.sync_back()
+    loop.session()
+    loop.sync_back()
+    assert loop.customer("Walk-in Client Ltd").fields["Fax"] == "555-0311"
+    assert list_reviews(loop.db) == []
+    assert [i.id for i in list_reviews(loop.db, status=None)] == [item.id]
