@@ -23,7 +23,10 @@ __all__ = ["undo"]
               help="With --plan: list every step, not the first 30.")
 @pass_app
 def undo(app: AppContext, run_id: int, plan: bool, confirm: bool, show_all: bool) -> None:
-    """Undo sync or backfill run RUN (see `ml-connector audit list`).
+    """Undo a sync or backfill run: delete what it created, give back what it overwrote,
+    forget its links.
+
+    RUN is the audit run (see `ml-connector audit list`).
 
     Records created are deleted (into Zoho's recycle bin), records adopted or updated get the
     values they held before, their links are forgotten; a record changed since the run is
