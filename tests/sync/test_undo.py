@@ -96,20 +96,30 @@ def test_an_adopted_account_edited_in_zoho_since_is_skipped_and_listed(world: Wo
     assert kept["Phone"] == "+49 30 9999999" and kept[QBD_KEY]  # still the customer's
 
 
-def test_a_record_a_later_run_wrote_is_skipped_naming_that_run(world: World) -> None:
-    _, load = first_load(world)
-    books = world.books["Acme"].qb.company
-    created = next(e for e in run_events(world.db, load, limit=100_000)
+def _an_account_created_by(world: World, run_id: int) -> tuple[str, str]:
+    """The QuickBooks and Zoho ids of an Account the run created."""
+    created = next(e for e in run_events(world.db, run_id, limit=100_000)
                    if e.action == "created" and e.zoho_module == "Accounts")
     assert created.qb_id and created.zoho_id
-    books.modify_customer(created.qb_id, Fax="+1 555 0100")
+    return created.qb_id, created.zoho_id
+
+
+def _fax_synced(world: World, qb_id: str, fax: str) -> int:
+    """The bookkeeper changes the customer's fax; a session and a sync carry it: the run id."""
+    world.books["Acme"].qb.company.modify_customer(qb_id, Fax=fax)
     world.session("Acme")
-    later = world.sync("Acme").run_id
+    return world.sync("Acme").run_id
+
+
+def test_a_record_a_later_run_wrote_is_skipped_naming_that_run(world: World) -> None:
+    _, load = first_load(world)
+    qb_id, zoho_id = _an_account_created_by(world, load)
+    later = _fax_synced(world, qb_id, "+1 555 0100")
     plan = plan_undo_run(world.run_env(), load)
     skipped = {s.zoho_id: s.reason for s in plan.of("skip")}
-    assert f"run {later} updated it later" in skipped[created.zoho_id]
+    assert f"run {later} updated it later" in skipped[zoho_id]
     undo_run(world.run_env(), load)
-    assert world.sim.record("Accounts", created.zoho_id)["Fax"] == "+1 555 0100"
+    assert world.sim.record("Accounts", zoho_id)["Fax"] == "+1 555 0100"
 
 
 def test_undo_refuses_an_unknown_run_a_plan_and_a_run_undone_already(world: World) -> None:
@@ -146,55 +156,44 @@ def _cli(*args: str) -> Any:
 
 def test_undoing_an_update_gives_back_the_values_synced_before(world: World) -> None:
     _, load = first_load(world)
-    books = world.books["Acme"].qb.company
-    created = next(e for e in run_events(world.db, load, limit=100_000)
-                   if e.action == "created" and e.zoho_module == "Accounts")
-    assert created.qb_id and created.zoho_id
-    before = world.sim.record("Accounts", created.zoho_id)
-    books.modify_customer(created.qb_id, Fax="+1 555 0100")
-    world.session("Acme")
-    later = world.sync("Acme").run_id
-    assert world.sim.record("Accounts", created.zoho_id)["Fax"] == "+1 555 0100"
+    qb_id, zoho_id = _an_account_created_by(world, load)
+    before = world.sim.record("Accounts", zoho_id)
+    later = _fax_synced(world, qb_id, "+1 555 0100")
+    assert world.sim.record("Accounts", zoho_id)["Fax"] == "+1 555 0100"
     plan = plan_undo_run(world.run_env(), later)
-    (restore,) = [s for s in plan.of("restore") if s.zoho_id == created.zoho_id]
+    (restore,) = [s for s in plan.of("restore") if s.zoho_id == zoho_id]
     assert restore.restore == {"Fax": before["Fax"]}
     undo_run(world.run_env(), later)
-    assert world.sim.record("Accounts", created.zoho_id)["Fax"] == before["Fax"]
+    assert world.sim.record("Accounts", zoho_id)["Fax"] == before["Fax"]
     with world.db.session() as s:  # the link says what Zoho holds again
-        link = s.exec(select(RecordLink).where(RecordLink.zoho_id == created.zoho_id,
+        link = s.exec(select(RecordLink).where(RecordLink.zoho_id == zoho_id,
                                                RecordLink.qb_type == "Customer")).one()
     assert (link.field_values or {}).get("Fax") == before["Fax"]
-    books.modify_customer(created.qb_id, Fax="+1 555 0199")
-    world.session("Acme")
-    world.sync("Acme")
-    assert world.sim.record("Accounts", created.zoho_id)["Fax"] == "+1 555 0199"
+    _fax_synced(world, qb_id, "+1 555 0199")
+    assert world.sim.record("Accounts", zoho_id)["Fax"] == "+1 555 0199"
 
 
 def test_an_account_a_later_deal_points_at_is_kept(world: World) -> None:
     _, load = first_load(world)
     books = world.books["Acme"].qb.company
-    created = next(e for e in run_events(world.db, load, limit=100_000)
-                   if e.action == "created" and e.zoho_module == "Accounts")
-    assert created.qb_id and created.zoho_id
+    qb_id, zoho_id = _an_account_created_by(world, load)
     service = next(i for i in books.listed("Item") if i.kind == "ItemService")
-    books.add_invoice(created.qb_id, lines=[{"ItemRef": service.list_id, "Quantity": 2}])
+    books.add_invoice(qb_id, lines=[{"ItemRef": service.list_id, "Quantity": 2}])
     world.session("Acme")
     later = world.sync("Acme").run_id
     skipped = {s.zoho_id: s.reason for s in plan_undo_run(world.run_env(), load).of("skip")}
-    assert f"run {later} wrote Deals" in skipped[created.zoho_id]
+    assert f"run {later} wrote Deals" in skipped[zoho_id]
     undo_run(world.run_env(), load)
-    assert world.sim.record("Accounts", created.zoho_id)[QBD_KEY]
+    assert world.sim.record("Accounts", zoho_id)[QBD_KEY]
 
 
 def test_an_account_holding_a_deal_a_person_added_in_zoho_is_kept(world: World) -> None:
     _, load = first_load(world)
-    created = next(e for e in run_events(world.db, load, limit=100_000)
-                   if e.action == "created" and e.zoho_module == "Accounts")
-    assert created.zoho_id
+    _, zoho_id = _an_account_created_by(world, load)
     deal = world.sim.create_record("Deals", Deal_Name="Upsell", Stage=world.stage_meaning("Open"),
-                                   Account_Name={"id": created.zoho_id})
+                                   Account_Name={"id": zoho_id})
     skipped = {s.zoho_id: s.reason for s in plan_undo_run(world.run_env(), load).of("skip")}
-    assert f"Deals {deal['id']}, which this undo leaves, points at it" in skipped[created.zoho_id]
+    assert f"Deals {deal['id']}, which this undo leaves, points at it" in skipped[zoho_id]
     undo_run(world.run_env(), load)
-    assert world.sim.record("Accounts", created.zoho_id)
+    assert world.sim.record("Accounts", zoho_id)
     assert world.sim.record("Deals", deal["id"])["Deal_Name"] == "Upsell"
