@@ -17,7 +17,7 @@ from connector.mapping.lines import invoice_rows, written_lines
 from connector.qbxml.models import Invoice
 from connector.sync.batch import Batch, Entry
 from connector.sync.context import Pending, Saved, SyncContext
-from connector.sync.invoice_lines import remember_written
+from connector.sync.invoice_lines import Written, remember_written
 from connector.zoho.fields import QBD_KEY
 from connector.zoho.records import RecordFailed
 
@@ -125,15 +125,17 @@ def _remember_rows(ctx: SyncContext, resolved: Sequence[_Resolved],
     """Keep the rows each written Zoho Invoice now holds, with their QuickBooks lines: what
     tells a row a salesperson edited from one they added (``invoice_lines``)."""
     by_txn = {r.entry.record.txn_id: r for r in resolved}
-    with ctx.db.session() as s:
-        for done in saved:
-            found = by_txn.get(done.pending.mapped.qb_id)
-            if found is None:
-                continue
-            inv = found.entry.record
-            rows = invoice_rows(inv, found.products, conversion(inv, found.deal.org))
-            remember_written(s, ctx.company_id, inv.txn_id, done.zoho_id, inv.edit_sequence,
-                             written_lines(rows), ctx.clock())
+    written: list[Written] = []
+    for done in saved:
+        found = by_txn.get(done.pending.mapped.qb_id)
+        if found is None:
+            continue
+        inv = found.entry.record
+        rows = invoice_rows(inv, found.products, conversion(inv, found.deal.org))
+        written.append(Written(inv.txn_id, done.zoho_id, inv.edit_sequence, written_lines(rows)))
+    if written:
+        with ctx.db.session() as s:
+            remember_written(s, ctx.company_id, written, ctx.clock())
 
 
 def _invoices(ctx: SyncContext, resolved: Sequence[_Resolved]) -> None:

@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from connector.mapping.lines import WrittenLine
@@ -23,7 +24,10 @@ from connector.store import WrittenInvoiceLines
 from connector.zoho.invoices import INVOICED_ITEMS
 from connector.zoho.invoices import InvoiceLine as ZohoLine
 
-__all__ = ["SeenRow", "LineDiff", "seen_rows", "diff_lines", "remember_written",
+# Bound parameters per IN list, well inside SQLite's and PostgreSQL's limits.
+_IN_BATCH = 500
+
+__all__ = ["SeenRow", "LineDiff", "Written", "seen_rows", "diff_lines", "remember_written",
            "written_of", "rows_text"]
 
 
@@ -118,16 +122,42 @@ def rows_text(rows: Iterable[tuple[ZohoLine, str]]) -> str:
     return "; ".join(_row_text(row, name) for row, name in rows) or "no lines"
 
 
-def remember_written(s: Session, company_id: int, txn_id: str, zoho_id: str,
-                     edit_sequence: str | None, lines: Sequence[WrittenLine],
+@dataclass(frozen=True)
+class Written:
+    """The rows one Zoho Invoice now holds, as the sync wrote them for its QuickBooks invoice."""
+
+    txn_id: str
+    zoho_id: str
+    edit_sequence: str | None
+    lines: Sequence[WrittenLine]
+
+
+def remember_written(s: Session, company_id: int, written: Sequence[Written],
                      now: datetime) -> None:
-    """The Zoho Invoice of ``txn_id`` now holds ``lines``."""
-    row = s.get(WrittenInvoiceLines, (company_id, txn_id))
-    if row is None:
-        row = WrittenInvoiceLines(company_id=company_id, txn_id=txn_id, zoho_id=zoho_id)
-    row.zoho_id, row.edit_sequence = zoho_id, edit_sequence
-    row.rows, row.written_at = [line.to_json() for line in lines], now
-    s.add(row)
+    """These Zoho Invoices now hold these rows: one statement for the rows known before and
+    one for the new (Core statements: an ORM row per invoice cost more than the rest of its
+    sync)."""
+    # SQLModel sets __table__ on table models but does not declare it.
+    table = WrittenInvoiceLines.__table__  # type: ignore[attr-defined]
+    values = {w.txn_id: {"zoho_id": w.zoho_id, "edit_sequence": w.edit_sequence,
+                         "rows": [line.to_json() for line in w.lines], "written_at": now}
+              for w in written}
+    wanted = sorted(values)
+    known: set[str] = set()
+    for start in range(0, len(wanted), _IN_BATCH):
+        known.update(s.exec(select(WrittenInvoiceLines.txn_id)
+                            .where(WrittenInvoiceLines.company_id == company_id)
+                            .where(col(WrittenInvoiceLines.txn_id).in_(
+                                wanted[start:start + _IN_BATCH]))).all())
+    if known:
+        s.connection().execute(
+            update(table).where(table.c.company_id == company_id)
+            .where(table.c.txn_id == bindparam("txn")),
+            [{"txn": txn_id, **values[txn_id]} for txn_id in sorted(known)])
+    fresh = [{"company_id": company_id, "txn_id": txn_id, **values[txn_id]}
+             for txn_id in wanted if txn_id not in known]
+    if fresh:
+        s.connection().execute(insert(table), fresh)
 
 
 def written_of(s: Session, company_id: int, txn_ids: Iterable[str]
