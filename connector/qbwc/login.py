@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from connector.config import Settings
@@ -61,13 +61,14 @@ def _take_lease(s: Session, company: Company, session_id: int, now: datetime, un
     return bool(result.rowcount == 1)
 
 
-def release_lease(s: Session, company: Company, session_id: int) -> None:
-    s.exec(
-        update(Company)
-        .where(col(Company.id) == company.id)
-        .where(col(Company.live_session_id) == session_id)
-        .values(live_session_id=None, live_until=None)
-    )
+_RELEASE = (update(Company)
+            .where(col(Company.id) == bindparam("company"))
+            .where(col(Company.live_session_id) == bindparam("session"))
+            .values(live_session_id=None, live_until=None))
+
+
+def release_lease(s: Session, company_id: int, session_id: int) -> None:
+    s.connection().execute(_RELEASE, {"company": company_id, "session": session_id})
 
 
 def _recover_dropped(s: Session, company: Company, now: datetime, *, keep: int) -> None:

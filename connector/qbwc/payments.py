@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from sqlmodel import Session, col, delete, select
 
-from connector.qbwc.queue import Band, enqueue
+from connector.qbwc.queue import Band, Request, enqueue_all
 from connector.qbxml.builders import invoice_query_by_ids
 from connector.qbxml.document import QbxmlRequest
 from connector.qbxml.models import DeletedTxnRecord, Payment
@@ -88,11 +88,12 @@ def follow_payments(s: Session, row: QueuedRequest, response: str) -> int:
         return 0
     wanted = sorted(_invoices_touched(s, row, response))
     batches = [wanted[i:i + RE_READ_BATCH] for i in range(0, len(wanted), RE_READ_BATCH)]
-    for batch in batches:
-        enqueue(s, row.company_id, kind=RequestKind.QUERY, entity=APPLIED_INVOICE_ENTITY,
-                seq=_RE_READ_SEQ, session_id=row.session_id, root_id=row.root_id or row.id,
-                page=row.page, watermark_key=row.watermark_key, watermark_to=row.watermark_to,
+    enqueue_all(s, row.company_id, [
+        Request(kind=RequestKind.QUERY, entity=APPLIED_INVOICE_ENTITY, seq=_RE_READ_SEQ,
+                session_id=row.session_id, root_id=row.root_id or row.id, page=row.page,
+                watermark_key=row.watermark_key, watermark_to=row.watermark_to,
                 standing=row.standing, build=_re_read(batch))
+        for batch in batches])
     if batches:
         log.info("company %s: %d invoice(s) a payment touched are read again",
                  row.company_id, len(wanted))

@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from connector.config import Settings
 from connector.qbwc.clock_offset import offset_of
-from connector.qbwc.queue import Band, enqueue
+from connector.qbwc.queue import Band, Request, enqueue_all
 from connector.qbwc.retention import plan_key_scans
 from connector.qbwc.watermarks import watermarks
 from connector.qbxml import builders
@@ -78,19 +78,22 @@ def plan_session(s: Session, company: Company, session: QbwcSession, settings: S
                  now: datetime) -> int:
     """Queue this session's check and reads; returns how many requests were queued."""
     company_id, session_id = require_id(company), require_id(session)
-    enqueue(s, company_id, kind=RequestKind.CHECK, entity=CHECK_ENTITY, seq=Band.CHECK,
-            session_id=session_id, build=builders.host_company_query)
     marks = watermarks(s, company_id)
     # A QuickBooks clock measured behind ours stamps changes earlier than they happened: the
     # window reaches back that much further (never less far: a wrong measure costs a repeat).
     behind = min(offset_of(company), timedelta(0))
-    for position, spec in enumerate(READ_PLAN):
-        mark = marks.get(spec.entity)
-        enqueue(
-            s, company_id, kind=RequestKind.QUERY, entity=spec.entity, seq=Band.QUERY + position,
-            session_id=session_id, watermark_key=spec.entity, watermark_to=now,
-            build=reader(spec, mark - settings.overlap + behind if mark else None, settings),
-        )
+
+    def since(entity: str) -> datetime | None:
+        mark = marks.get(entity)
+        return mark - settings.overlap + behind if mark else None
+
+    check = Request(kind=RequestKind.CHECK, entity=CHECK_ENTITY, seq=Band.CHECK,
+                    session_id=session_id, build=builders.host_company_query)
+    reads = [Request(kind=RequestKind.QUERY, entity=spec.entity, seq=Band.QUERY + position,
+                     session_id=session_id, watermark_key=spec.entity, watermark_to=now,
+                     build=reader(spec, since(spec.entity), settings))
+             for position, spec in enumerate(READ_PLAN)]
+    enqueue_all(s, company_id, [check, *reads])
     scans = plan_key_scans(s, company_id, session_id, marks, settings, now)
     return 1 + len(READ_PLAN) + scans
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from connector.qbwc.queue import READ_KINDS, enqueue
@@ -28,6 +30,28 @@ log = logging.getLogger(__name__)
 _OPEN = (RequestState.PENDING, RequestState.SENT)
 
 
+def _held(query: Any, session_id: int | None, keep: int | None) -> Any:
+    query = (query.where(col(QueuedRequest.company_id) == bindparam("company"))
+             .where(col(QueuedRequest.state).in_(_OPEN))
+             .where(col(QueuedRequest.kind).in_(READ_KINDS))
+             .where(col(QueuedRequest.session_id).is_not(None)))
+    if session_id is not None:
+        query = query.where(col(QueuedRequest.session_id) == bindparam("session"))
+    if keep is not None:
+        query = query.where(col(QueuedRequest.session_id) != bindparam("keep"))
+    return query
+
+
+# (session_id given, keep given) -> the statements: built once, every closeConnection runs one.
+_CANCEL = {(by_session, keeping): _held(update(QueuedRequest), by_session, keeping)
+           .where(col(QueuedRequest.standing).is_(False))
+           .values(state=RequestState.CANCELLED, error=bindparam("reason"))
+           for by_session in (None, 0) for keeping in (None, 0)}
+_STANDING = {(by_session, keeping): _held(select(QueuedRequest), by_session, keeping)
+             .where(col(QueuedRequest.standing).is_(True))
+             for by_session in (None, 0) for keeping in (None, 0)}
+
+
 def release_reads(s: Session, company_id: int, *, reason: str, session_id: int | None = None,
                   keep: int | None = None) -> tuple[int, int]:
     """End the reads held by ``session_id`` (or by every session but ``keep``).
@@ -35,28 +59,16 @@ def release_reads(s: Session, company_id: int, *, reason: str, session_id: int |
     Returns (cancelled, restarted): the session's own reads are cancelled with ``reason``;
     each standing read is queued again for the next session.
     """
-    query = (
-        select(QueuedRequest)
-        .where(QueuedRequest.company_id == company_id)
-        .where(col(QueuedRequest.state).in_(_OPEN))
-        .where(col(QueuedRequest.kind).in_(READ_KINDS))
-        .where(col(QueuedRequest.session_id).is_not(None))
-    )
-    if session_id is not None:
-        query = query.where(QueuedRequest.session_id == session_id)
-    if keep is not None:
-        query = query.where(QueuedRequest.session_id != keep)
+    shape = (None if session_id is None else 0, None if keep is None else 0)
+    params = {"company": company_id, "session": session_id, "keep": keep}
+    s.flush()  # rows this transaction changed are judged by their new state
+    cancelled = s.connection().execute(_CANCEL[shape], {**params, "reason": reason}).rowcount
     chains: dict[int, list[QueuedRequest]] = defaultdict(list)
-    cancelled = 0
-    for row in s.exec(query).all():
-        if row.standing:
-            chains[row.root_id or row.id or 0].append(row)
-        else:
-            row.state, row.error = RequestState.CANCELLED, reason
-            cancelled += 1
+    for row in s.exec(_STANDING[shape], params=params).all():
+        chains[row.root_id or row.id or 0].append(row)
     for root_id, rows in chains.items():
         restart_standing(s, require_row(s, QueuedRequest, root_id), rows, reason=reason)
-    return cancelled, len(chains)
+    return int(cancelled), len(chains)
 
 
 def restart_standing(s: Session, root: QueuedRequest, unfinished: Sequence[QueuedRequest], *,

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from connector.config import Settings
-from connector.qbwc.queue import Band, enqueue
+from connector.qbwc.queue import Band, Request, enqueue_all
 from connector.qbxml.builders import KEY_SCANS, key_scan_query
 from connector.qbxml.document import QbxmlRequest
 from connector.store import RequestKind, Watermark
@@ -89,9 +89,9 @@ def plan_key_scans(s: Session, company_id: int, session_id: int, marks: dict[str
             mark.value, mark.updated_at = now, now
         marks[SCAN_DUE] = now
     wanted = scans_outstanding(marks)
-    for position, entity in enumerate(wanted):
-        key = SCAN_PREFIX + entity
-        enqueue(s, company_id, kind=RequestKind.QUERY, entity=key, seq=_SCAN_SEQ + position,
-                session_id=session_id, watermark_key=key, watermark_to=now,
+    enqueue_all(s, company_id, [
+        Request(kind=RequestKind.QUERY, entity=SCAN_PREFIX + entity, seq=_SCAN_SEQ + position,
+                session_id=session_id, watermark_key=SCAN_PREFIX + entity, watermark_to=now,
                 build=_scan(entity, settings.key_scan_page))
+        for position, entity in enumerate(wanted)])
     return len(wanted)

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlalchemy import bindparam, update
+from sqlmodel import Session, col, select
 
 from connector import __version__
 from connector.config import Settings
@@ -42,6 +45,46 @@ log = logging.getLogger(__name__)
 
 MIN_CLIENT_VERSION = (2, 1)
 MIN_QBXML_MAJOR = 13
+
+
+@dataclass(frozen=True)
+class _Call:
+    """What a SOAP call needs of its session and company, read in one statement."""
+
+    session_id: int
+    company_id: int
+    company_name: str
+    state: str
+    company_file: str | None
+    percent: int
+    responses_received: int
+    last_error: str | None
+
+
+# Built once: every call runs some of them, and building and keying a statement costs more
+# than SQLite takes to run it.
+_CALL = (
+    sa.select(col(QbwcSession.id), col(QbwcSession.company_id), col(Company.name),
+           col(QbwcSession.state), col(QbwcSession.company_file), col(QbwcSession.percent),
+           col(QbwcSession.responses_received), col(QbwcSession.last_error),
+           col(QbwcSession.last_seen_at), col(Company.live_session_id))
+    .join_from(QbwcSession, Company, col(Company.id) == col(QbwcSession.company_id))
+    .where(col(QbwcSession.ticket_hash) == bindparam("ticket"))
+)
+_THIS_SESSION = col(QbwcSession.id) == bindparam("session")
+_SEEN = update(QbwcSession).where(_THIS_SESSION).values(last_seen_at=bindparam("now"))
+_EXTEND = (update(Company).where(col(Company.id) == bindparam("company"))
+           .where(col(Company.live_session_id) == bindparam("session"))
+           .values(live_until=bindparam("until")))
+_SENT_ONE = update(QbwcSession).where(_THIS_SESSION).values(
+    requests_sent=col(QbwcSession.requests_sent) + 1)
+_RECEIVED_ONE = update(QbwcSession).where(_THIS_SESSION).values(
+    responses_received=col(QbwcSession.responses_received) + 1)
+_PERCENT = update(QbwcSession).where(_THIS_SESSION).values(percent=bindparam("percent"))
+_SESSION_NOTE = update(QbwcSession).where(_THIS_SESSION).values(last_error=bindparam("note"))
+_CLOSED = update(QbwcSession).where(_THIS_SESSION).values(
+    state=bindparam("state"), summary=bindparam("summary"),
+    ended_at=sa.func.coalesce(col(QbwcSession.ended_at), bindparam("now")))
 
 
 def _version_tuple(version: str) -> tuple[int, ...] | None:
@@ -102,23 +145,25 @@ class QbwcService:
                          major: int, minor: int) -> str:
         now = self.clock()
         with self.db.session() as s:
-            found = self._resolve(s, ticket, now)
-            if found is None or found[0].state != SessionState.OPEN:
+            call = self._touch(s, ticket, now)
+            if call is None or call.state != SessionState.OPEN:
                 return ""
-            session, company = found
-            if session.company_file is None:
+            if call.company_file is None:
+                session, company = self._rows(s, call)
                 problem = self._check_environment(company, session, company_file, major, minor)
                 if problem:
                     self._stop(s, session, company, problem, now)
                     return ""
-            row = claim_next(s, company.id or 0, session.id or 0, now)
-            if row is None:
-                session.last_error = "ml-connector: nothing left to send in this session"
+            request = claim_next(s, call.company_id, call.session_id, now)
+            conn = s.connection()
+            if request is None:
+                conn.execute(_SESSION_NOTE, {"session": call.session_id, "note": (
+                    "ml-connector: nothing left to send in this session")})
                 return ""
-            session.requests_sent += 1
-        log.info("company %s: sending request %s (%s %s page %d)", company.name, row.id, row.kind,
-                 row.entity, row.page)
-        return row.qbxml
+            conn.execute(_SENT_ONE, {"session": call.session_id})
+        log.info("company %s: sending request %s (%s %s page %d)", call.company_name, request.id,
+                 request.kind, request.entity, request.page)
+        return request.qbxml
 
     def receive_response_xml(self, ticket: str, response: str, hresult: str, message: str) -> int:
         # Through SOAP, characters XML cannot carry arrive already marked (the gate); a caller
@@ -126,34 +171,34 @@ class QbwcService:
         response, hresult, message = map(mark_illegal_text, (response, hresult, message))
         now = self.clock()
         with self.db.session() as s:
-            found = self._resolve(s, ticket, now)
-            if found is None or found[0].state != SessionState.OPEN:
+            call = self._touch(s, ticket, now)
+            if call is None or call.state != SessionState.OPEN:
                 return -1
-            session, company = found
-            row = outstanding(s, session.id or 0)
+            row = outstanding(s, call.session_id)
             if row is None:
-                self._stop(s, session, company, "ml-connector: a response arrived but no request "
-                           "was outstanding in this session", now)
+                self._stop(s, *self._rows(s, call), "ml-connector: a response arrived but no "
+                           "request was outstanding in this session", now)
                 return -1
-            session.responses_received += 1
+            s.connection().execute(_RECEIVED_ONE, {"session": call.session_id})
             marks = response.count(MARK)
             if marks:
                 log.warning("company %s: request %s (%s): the answer holds %d character(s) XML "
-                            "cannot carry; the sync removes them from free text", company.name,
-                            row.id, row.entity, marks)
-            verdict = record_response(s, row, session.id or 0, response or "", hresult or "",
+                            "cannot carry; the sync removes them from free text",
+                            call.company_name, row.id, row.entity, marks)
+            verdict = record_response(s, row, call.session_id, response or "", hresult or "",
                                       message or "", now)
             if not verdict.ok:
-                log.warning("company %s: request %s (%s) failed: %s", company.name, row.id,
+                log.warning("company %s: request %s (%s) failed: %s", call.company_name, row.id,
                             row.entity, clip(row.error, 300))
             if verdict.stop:
-                self._stop(s, session, company, verdict.stop, now)
+                self._stop(s, *self._rows(s, call), verdict.stop, now)
                 return -1
             s.flush()
-            done, total = session_progress(s, company.id or 0, session.id or 0)
+            done, total = session_progress(s, call.company_id, call.session_id)
             estimate = 100 if done >= total else min(99, done * 100 // max(total, 1))
-            session.percent = max(session.percent, estimate)
-            return session.percent
+            percent = max(call.percent, estimate)
+            s.connection().execute(_PERCENT, {"session": call.session_id, "percent": percent})
+            return percent
 
     def session_is_live(self, ticket: str) -> bool:
         """Whether ``ticket`` names an open session that has not gone idle; changes nothing.
@@ -200,26 +245,26 @@ class QbwcService:
     def close_connection(self, ticket: str) -> str:
         now = self.clock()
         with self.db.session() as s:
-            found = self._resolve(s, ticket, now)
-            if found is None:
+            call = self._touch(s, ticket, now)
+            if call is None:
                 return UNKNOWN_TICKET
-            session, company = found
             advanced: list[str] = []
-            closing = session.state == SessionState.OPEN
-            if closing:
-                release_reads(s, company.id or 0, session_id=session.id,
+            state = call.state
+            if state == SessionState.OPEN:
+                release_reads(s, call.company_id, session_id=call.session_id,
                               reason="session closed before this request was sent")
-                advanced = advance_completed(s, company.id or 0, session.id or 0, now)
-                session.state = SessionState.CLOSED
-            session.ended_at = session.ended_at or now
-            release_lease(s, company, session.id or 0)
-            if closing and session.responses_received and company.id is not None:
-                request_sync(s, company.id, session.id, now)
-            s.flush()
-            session.summary = session_summary(s, company, session, advanced)
-        log.info("company %s: session %s closed: %s", company.name, ticket_prefix(ticket),
-                 session.summary)
-        return session.summary
+                advanced = advance_completed(s, call.company_id, call.session_id, now)
+                state = SessionState.CLOSED
+                if call.responses_received:
+                    request_sync(s, call.company_id, call.session_id, now)
+            release_lease(s, call.company_id, call.session_id)
+            summary = session_summary(s, call.company_name, call.session_id, state,
+                                      call.last_error, advanced)
+            s.connection().execute(_CLOSED, {"session": call.session_id, "state": state,
+                                             "now": now, "summary": summary})
+        log.info("company %s: session %s closed: %s", call.company_name, ticket_prefix(ticket),
+                 summary)
+        return summary
 
     # -- helpers -----------------------------------------------------------------------------
     def _session(self, s: Session, ticket: str) -> QbwcSession | None:
@@ -228,24 +273,40 @@ class QbwcService:
         return s.exec(select(QbwcSession)
                       .where(QbwcSession.ticket_hash == hash_ticket(ticket))).first()
 
-    def _resolve(self, s: Session, ticket: str,
-                 now: datetime) -> tuple[QbwcSession, Company] | None:
-        """The ticket's session and company, touched; an idle session expires here."""
-        session = self._session(s, ticket)
-        if session is None:
+    def _touch(self, s: Session, ticket: str, now: datetime) -> _Call | None:
+        """The ticket's session, touched (its lease extended); an idle session expires here.
+
+        Read and touched with Core statements: most calls never need the rows as objects."""
+        found = s.connection().execute(_CALL, {"ticket": hash_ticket(ticket)}).first() \
+            if ticket else None
+        if found is None:
             log.warning("QBWC call with unknown ticket %s", ticket_prefix(ticket))
             return None
-        company = require_row(s, Company, session.company_id)
-        idle = now - session.last_seen_at > self.settings.ticket_idle
-        if session.state == SessionState.OPEN and idle:
-            self._stop(s, session, company, "ml-connector: the ticket expired after "
-                       f"{self.settings.ticket_idle_minutes} idle minutes", now,
-                       state=SessionState.EXPIRED)
-        elif session.state == SessionState.OPEN:
-            session.last_seen_at = now
-            if company.live_session_id == session.id:
-                company.live_until = now + self.settings.ticket_idle
-        return session, company
+        call = _Call(*found[:8])
+        if call.state != SessionState.OPEN:
+            return call
+        if now - found.last_seen_at > self.settings.ticket_idle:
+            reason = (f"ml-connector: the ticket expired after "
+                      f"{self.settings.ticket_idle_minutes} idle minutes")
+            self._stop(s, *self._rows(s, call), reason, now, state=SessionState.EXPIRED)
+            return replace(call, state=SessionState.EXPIRED, last_error=reason)
+        conn = s.connection()
+        conn.execute(_SEEN, {"session": call.session_id, "now": now})
+        if found.live_session_id == call.session_id:
+            conn.execute(_EXTEND, {"company": call.company_id, "session": call.session_id,
+                                   "until": now + self.settings.ticket_idle})
+        return call
+
+    @staticmethod
+    def _rows(s: Session, call: _Call) -> tuple[QbwcSession, Company]:
+        return (require_row(s, QbwcSession, call.session_id),
+                require_row(s, Company, call.company_id))
+
+    def _resolve(self, s: Session, ticket: str,
+                 now: datetime) -> tuple[QbwcSession, Company] | None:
+        """The ticket's session and company as rows, touched (``_touch``)."""
+        call = self._touch(s, ticket, now)
+        return None if call is None else self._rows(s, call)
 
     def _check_environment(self, company: Company, session: QbwcSession, company_file: str,
                            major: int, minor: int) -> str | None:
@@ -267,4 +328,4 @@ class QbwcService:
         session.state, session.last_error, session.ended_at = state, reason, now
         release_reads(s, company.id or 0, session_id=session.id,
                       reason=f"session stopped: {reason}")
-        release_lease(s, company, session.id or 0)
+        release_lease(s, company.id or 0, session.id or 0)
