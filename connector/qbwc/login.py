@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
 from connector.config import Settings
@@ -45,19 +46,24 @@ class LoginOutcome:
     session_id: int | None = None
 
 
-def _take_lease(s: Session, company: Company, session_id: int, now: datetime, until: datetime,
+# Built once: every login runs them.
+_TAKE_LEASE = (
+    update(Company)
+    .where(col(Company.id) == bindparam("company"))
+    # A NULL ``taking_from`` (no dead holder to take over from) matches no row.
+    .where(col(Company.live_session_id).is_(None) | (col(Company.live_until) < bindparam("now"))
+           | (col(Company.live_session_id) == bindparam("taking_from")))
+    .values(live_session_id=bindparam("session"), live_until=bindparam("until"))
+)
+
+
+def _take_lease(s: Session, company_id: int, session_id: int, now: datetime, until: datetime,
                 *, taking_from: int | None) -> bool:
     """Compare-and-set on the company row: the only thing that makes ``busy`` safe across
     processes. ``taking_from`` is a dead session whose lease this login may take over."""
-    free = col(Company.live_session_id).is_(None) | (col(Company.live_until) < now)
-    if taking_from is not None:
-        free = free | (col(Company.live_session_id) == taking_from)
-    result = s.exec(
-        update(Company)
-        .where(col(Company.id) == company.id)
-        .where(free)
-        .values(live_session_id=session_id, live_until=until)
-    )
+    result = s.connection().execute(_TAKE_LEASE, {
+        "company": company_id, "now": now, "taking_from": taking_from, "session": session_id,
+        "until": until})
     return bool(result.rowcount == 1)
 
 
@@ -71,33 +77,35 @@ def release_lease(s: Session, company_id: int, session_id: int) -> None:
     s.connection().execute(_RELEASE, {"company": company_id, "session": session_id})
 
 
-def _recover_dropped(s: Session, company: Company, now: datetime, *, keep: int) -> None:
+_DROPPED = "the Web Connector stopped calling before closeConnection"
+_EXPIRE_DROPPED = (
+    update(QbwcSession)
+    .where(col(QbwcSession.company_id) == bindparam("company"))
+    .where(col(QbwcSession.state) == SessionState.OPEN)
+    .where(col(QbwcSession.id) != bindparam("keep"))
+    .values(state=SessionState.EXPIRED, ended_at=bindparam("now"),
+            last_error=func.coalesce(func.nullif(col(QbwcSession.last_error), ""), _DROPPED))
+)
+_REQUEUE_SENT_WRITES = (
+    update(QueuedRequest)
+    .where(col(QueuedRequest.company_id) == bindparam("company"))
+    .where(col(QueuedRequest.kind) == RequestKind.WRITE)
+    .where(col(QueuedRequest.state) == RequestState.SENT)
+    .values(state=RequestState.PENDING, session_id=None)
+)
+
+
+def _recover_dropped(s: Session, company_id: int, now: datetime, *, keep: int) -> None:
     """Sessions that vanished without closeConnection: expire them, take back what they held.
 
     Their own reads die with their iterators; standing reads go back to the queue. A write that
     was sent may or may not have reached QuickBooks, so it is re-queued and the EditSequence
     check (3200) tells us which.
     """
-    company_id = require_id(company)
-    stale = s.exec(
-        select(QbwcSession)
-        .where(QbwcSession.company_id == company_id)
-        .where(QbwcSession.state == SessionState.OPEN)
-        .where(QbwcSession.id != keep)
-    ).all()
-    for old in stale:
-        old.state, old.ended_at = SessionState.EXPIRED, now
-        old.last_error = (
-            old.last_error or "the Web Connector stopped calling before closeConnection"
-        )
+    conn = s.connection()
+    conn.execute(_EXPIRE_DROPPED, {"company": company_id, "keep": keep, "now": now})
     release_reads(s, company_id, keep=keep, reason="superseded by a new session")
-    s.exec(
-        update(QueuedRequest)
-        .where(col(QueuedRequest.company_id) == company_id)
-        .where(col(QueuedRequest.kind) == RequestKind.WRITE)
-        .where(col(QueuedRequest.state) == RequestState.SENT)
-        .values(state=RequestState.PENDING, session_id=None)
-    )
+    conn.execute(_REQUEUE_SENT_WRITES, {"company": company_id})
 
 
 def _too_soon(s: Session, company: Company, settings: Settings, now: datetime) -> bool:
@@ -168,9 +176,17 @@ def _retire(s: Session, holder: QbwcSession, now: datetime) -> bool:
     return bool(result.rowcount == 1)
 
 
+_NEW_SESSION = insert(QbwcSession).returning(col(QbwcSession.id))
+_POLLED = (update(Company).where(col(Company.id) == bindparam("company"))
+           .values(last_poll_at=bindparam("now")))
+_PLANNED = (update(QbwcSession).where(col(QbwcSession.id) == bindparam("session"))
+            .values(requests_planned=bindparam("planned")))
+
+
 def _open_session(s: Session, company_id: int, settings: Settings, now: datetime) -> LoginOutcome:
     company = require_row(s, Company, company_id)
-    company.last_poll_at = now
+    conn = s.connection()
+    conn.execute(_POLLED, {"company": company_id, "now": now})
     busy, dead = _silent_holder(s, company, settings, now)
     if busy:
         log.info("company %s: QBWC login while a session is live: busy", company.name)
@@ -180,13 +196,14 @@ def _open_session(s: Session, company_id: int, settings: Settings, now: datetime
         return LoginOutcome("", NONE)
 
     ticket = new_ticket()
-    session = QbwcSession(ticket_hash=hash_ticket(ticket), company_id=company_id,
-                          started_at=now, last_seen_at=now)
-    s.add(session)
-    s.flush()
-    session_id = require_id(session)
+    # RETURNING of the primary key: never NULL, whatever the column's Python type says.
+    session_id = cast(int, conn.execute(_NEW_SESSION, {
+        "ticket_hash": hash_ticket(ticket), "company_id": company_id,
+        "state": SessionState.OPEN, "started_at": now, "last_seen_at": now,
+        "requests_planned": 0, "requests_sent": 0, "responses_received": 0, "percent": 0,
+    }).scalar_one())
     taking_from = dead.id if dead is not None else None
-    taken = _take_lease(s, company, session_id, now, now + settings.ticket_idle,
+    taken = _take_lease(s, company_id, session_id, now, now + settings.ticket_idle,
                         taking_from=taking_from)
     if not taken or (dead is not None and dead.state == SessionState.OPEN
                      and not _retire(s, dead, now)):
@@ -195,8 +212,9 @@ def _open_session(s: Session, company_id: int, settings: Settings, now: datetime
     if dead is not None:
         log.warning("company %s: session %s had been silent since %s; a new login took over",
                     company.name, dead.id, dead.last_seen_at)
-    _recover_dropped(s, company, now, keep=session_id)
-    session.requests_planned = plan_session(s, company, session, settings, now)
+    _recover_dropped(s, company_id, now, keep=session_id)
+    planned = plan_session(s, company, session_id, settings, now)
+    conn.execute(_PLANNED, {"session": session_id, "planned": planned})
     # "" lets QBWC use the company file open in QuickBooks, under whatever path it knows it;
     # the file check then says whether it is this company. A path is named only when pinned.
     pinned = company.company_file if company.pin_company_file else None
@@ -214,6 +232,9 @@ def _refusal(company: Company | None, attempt: Attempt, username: str) -> str:
     return f"company {company.name}: wrong password (from {attempt.address})"
 
 
+_BY_USER = select(Company).where(col(Company.qbwc_user) == bindparam("user"))
+
+
 def login(db: Database, username: str, password: str, settings: Settings, now: datetime, *,
           address: str = "", throttle: Throttle | None = None,
           verify: Verifier = verify_password) -> LoginOutcome:
@@ -225,7 +246,7 @@ def login(db: Database, username: str, password: str, settings: Settings, now: d
     throttle = throttle or Throttle(ThrottlePolicy.from_settings(settings))
     attempt = throttle.reserve(db, username, address, now)
     with db.session() as s:
-        company = s.exec(select(Company).where(Company.qbwc_user == username)).first()
+        company = s.exec(_BY_USER, params={"user": username}).first()
     checked = attempt.allowed and company is not None and company.active
     stored = company.password_hash if company is not None and checked else dummy_hash()
     if not (verify(password, stored) and checked and company is not None):

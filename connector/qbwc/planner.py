@@ -21,7 +21,7 @@ from connector.qbwc.queue import Band, Request, enqueue_all
 from connector.qbwc.retention import plan_key_scans
 from connector.qbwc.watermarks import watermarks
 from connector.qbxml import builders
-from connector.store import Company, QbwcSession, RequestKind
+from connector.store import Company, RequestKind
 from connector.store.rows import require_id
 
 __all__ = ["ReadSpec", "READ_PLAN", "CHECK_ENTITY", "plan_session", "reader"]
@@ -74,10 +74,10 @@ READ_PLAN: tuple[ReadSpec, ...] = (
 )
 
 
-def plan_session(s: Session, company: Company, session: QbwcSession, settings: Settings,
+def plan_session(s: Session, company: Company, session_id: int, settings: Settings,
                  now: datetime) -> int:
     """Queue this session's check and reads; returns how many requests were queued."""
-    company_id, session_id = require_id(company), require_id(session)
+    company_id = require_id(company)
     marks = watermarks(s, company_id)
     # A QuickBooks clock measured behind ours stamps changes earlier than they happened: the
     # window reaches back that much further (never less far: a wrong measure costs a repeat).

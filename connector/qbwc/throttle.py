@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, literal, null, or_, update
+from sqlalchemy import ColumnElement, bindparam, case, delete, null, or_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -87,10 +87,29 @@ class Attempt:
     retry_at: datetime | None = None  # refused: when a try from this address is checked again
 
 
+_THIS_ROW = ((col(LoginThrottle.user_key) == bindparam("key"))
+             & (col(LoginThrottle.address) == bindparam("from_address")))
+_TRUST = (update(LoginThrottle).where(_THIS_ROW)
+          .values(failures=0, next_try_at=None, trusted=True, updated_at=bindparam("now")))
+_GIVE_BACK = (update(LoginThrottle).where(_THIS_ROW).where(col(LoginThrottle.failures) > 0)
+              .values(failures=col(LoginThrottle.failures) - 1, updated_at=bindparam("now")))
+_NEXT_TRY = select(LoginThrottle.next_try_at).where(_THIS_ROW)
+_SWEEP = (delete(LoginThrottle)
+          .where(col(LoginThrottle.trusted).is_(False))
+          .where(col(LoginThrottle.updated_at) < bindparam("forget_before"))
+          .where(or_(col(LoginThrottle.next_try_at).is_(None),
+                     col(LoginThrottle.next_try_at) < bindparam("now"))))
+_ENSURE = {"sqlite": sqlite_insert(LoginThrottle).on_conflict_do_nothing(),
+           "postgresql": pg_insert(LoginThrottle).on_conflict_do_nothing()}
+
+
 class Throttle:
     def __init__(self, policy: ThrottlePolicy) -> None:
         self.policy = policy
         self._next_sweep: datetime | None = None
+        # Built once per count of free tries: every login runs them.
+        self._takes = {free: self._take_statement(free)
+                       for free in {policy.free_failures, policy.spread_free_failures}}
 
     def reserve(self, db: Database, username: str, address: str, now: datetime) -> Attempt:
         """Count this try before its password is checked; ``allowed`` says whether to check it."""
@@ -98,18 +117,16 @@ class Throttle:
         self._sweep(db, now)
         with db.session() as s:
             _ensure_rows(s, key, address, now)
-            if not self._take(s, key, address, self.policy.free_failures, now):
+            trusted = self._take(s, key, address, self.policy.free_failures, now)
+            if trusted is None:
                 s.rollback()
                 return Attempt(key, address, False, retry_at=_retry_at(s, key, address))
-            trusted = s.exec(select(LoginThrottle.trusted)
-                             .where(LoginThrottle.user_key == key)
-                             .where(LoginThrottle.address == address)).one()
             if trusted:
                 return Attempt(key, address, True)
             # Always in this order (this address, the user, the address): concurrent tries lock
             # the rows in one order and never wait on each other in a circle.
             for spread in ((key, ANY_ADDRESS), (ANY_USER, address)):
-                if not self._take(s, *spread, self.policy.spread_free_failures, now):
+                if self._take(s, *spread, self.policy.spread_free_failures, now) is None:
                     s.rollback()
                     return Attempt(key, address, False, retry_at=_retry_at(s, *spread))
             return Attempt(key, address, True, counted_spread=True)
@@ -118,48 +135,50 @@ class Throttle:
         """The right password: the user is cleared and trusted at this address, and the try
         counted over all addresses and all user names is given back."""
         with db.session() as s:
-            s.execute(update(LoginThrottle)
-                      .where(col(LoginThrottle.user_key) == attempt.key)
-                      .where(col(LoginThrottle.address) == attempt.address)
-                      .values(failures=0, next_try_at=None, trusted=True, updated_at=now))
+            conn = s.connection()
+            conn.execute(_TRUST, {"key": attempt.key, "from_address": attempt.address,
+                                 "now": now})
             if not attempt.counted_spread:
                 return
-            for key, address in ((attempt.key, ANY_ADDRESS), (ANY_USER, attempt.address)):
-                s.execute(update(LoginThrottle)
-                          .where(col(LoginThrottle.user_key) == key)
-                          .where(col(LoginThrottle.address) == address)
-                          .where(col(LoginThrottle.failures) > 0)
-                          .values(failures=col(LoginThrottle.failures) - 1, updated_at=now))
+            conn.execute(_GIVE_BACK, [
+                {"key": key, "from_address": address, "now": now}
+                for key, address in ((attempt.key, ANY_ADDRESS), (ANY_USER, attempt.address))])
 
-    def _take(self, s: Session, key: str, address: str, free: int, now: datetime) -> bool:
-        """The reservation itself: one UPDATE that counts the try and sets the next wait, and
-        matches no row while a wait is running. Concurrent tries queue on the row's lock and
-        re-check the wait (PostgreSQL re-reads the updated row; SQLite has one writer)."""
+    def _take_statement(self, free: int) -> Any:
         after = col(LoginThrottle.failures) + 1
         when: list[tuple[ColumnElement[bool], Any]] = [
-            (after == count, _at(now + wait)) for count, wait in self.policy.waits(free)
+            (after == count, bindparam(f"wait_{count}", type_=UTCDateTime()))
+            for count, _wait in self.policy.waits(free)
         ]
-        when.append((after >= free, _at(now + self.policy.max_delay)))
-        result = s.exec(
+        when.append((after >= free, bindparam("longest_wait", type_=UTCDateTime())))
+        return (
             update(LoginThrottle)
-            .where(col(LoginThrottle.user_key) == key)
-            .where(col(LoginThrottle.address) == address)
+            .where(_THIS_ROW)
             .where(or_(col(LoginThrottle.next_try_at).is_(None),
-                       col(LoginThrottle.next_try_at) <= now))
-            .values(failures=after, next_try_at=case(*when, else_=null()), updated_at=now)
+                       col(LoginThrottle.next_try_at) <= bindparam("now")))
+            .values(failures=after, next_try_at=case(*when, else_=null()),
+                    updated_at=bindparam("now"))
+            .returning(col(LoginThrottle.trusted))
         )
-        return bool(result.rowcount == 1)
+
+    def _take(self, s: Session, key: str, address: str, free: int,
+              now: datetime) -> bool | None:
+        """The reservation itself: one UPDATE that counts the try and sets the next wait, and
+        matches no row while a wait is running (None); else whether the row is trusted.
+        Concurrent tries queue on the row's lock and re-check the wait (PostgreSQL re-reads the
+        updated row; SQLite has one writer)."""
+        params: dict[str, Any] = {"key": key, "from_address": address, "now": now,
+                                  "longest_wait": now + self.policy.max_delay}
+        params.update({f"wait_{count}": now + wait for count, wait in self.policy.waits(free)})
+        trusted = s.connection().execute(self._takes[free], params).scalar()
+        return None if trusted is None else bool(trusted)
 
     def _sweep(self, db: Database, now: datetime) -> None:
         if self._next_sweep is not None and now < self._next_sweep:
             return
         self._next_sweep = now + _SWEEP_EVERY
         with db.session() as s:
-            s.execute(delete(LoginThrottle)
-                      .where(col(LoginThrottle.trusted).is_(False))
-                      .where(col(LoginThrottle.updated_at) < now - FORGET_AFTER)
-                      .where(or_(col(LoginThrottle.next_try_at).is_(None),
-                                 col(LoginThrottle.next_try_at) < now)))
+            s.connection().execute(_SWEEP, {"forget_before": now - FORGET_AFTER, "now": now})
 
 
 def forget_user(s: Session, username: str) -> None:
@@ -167,19 +186,12 @@ def forget_user(s: Session, username: str) -> None:
     s.execute(delete(LoginThrottle).where(col(LoginThrottle.user_key) == user_key(username)))
 
 
-def _at(moment: datetime) -> Any:
-    return literal(moment, UTCDateTime())
-
-
 def _ensure_rows(s: Session, key: str, address: str, now: datetime) -> None:
-    values = [{"user_key": k, "address": a, "failures": 0, "trusted": False, "updated_at": now}
-              for k, a in ((key, address), (key, ANY_ADDRESS), (ANY_USER, address))]
-    bind = s.get_bind()
-    insert = sqlite_insert if bind.dialect.name == "sqlite" else pg_insert
-    s.execute(insert(LoginThrottle).values(values).on_conflict_do_nothing())
+    s.connection().execute(
+        _ENSURE[s.get_bind().dialect.name],
+        [{"user_key": k, "address": a, "failures": 0, "trusted": False, "updated_at": now}
+         for k, a in ((key, address), (key, ANY_ADDRESS), (ANY_USER, address))])
 
 
 def _retry_at(s: Session, key: str, address: str) -> datetime | None:
-    return s.exec(select(LoginThrottle.next_try_at)
-                  .where(LoginThrottle.user_key == key)
-                  .where(LoginThrottle.address == address)).first()
+    return s.connection().execute(_NEXT_TRY, {"key": key, "from_address": address}).scalar()
