@@ -146,15 +146,20 @@ FIELD_MAPS: dict[str, tuple[FieldRule, ...]] = {
 }
 
 
-@cache
+# (record type, qbXML element name) -> the attribute holding it; None: not a record.
+_ATTRIBUTES: dict[tuple[type, str], str | None] = {}
+
+
+def _attribute(model: type, name: str) -> str | None:
+    key = (model, name)
+    if key not in _ATTRIBUTES:
+        _ATTRIBUTES[key] = (_aliases(model).get(name, name) if issubclass(model, BaseModel)
+                            else None)
+    return _ATTRIBUTES[key]
+
+
 def _aliases(model: type[BaseModel]) -> dict[str, str]:
     return {info.alias: key for key, info in model.model_fields.items() if info.alias}
-
-
-def _step(node: Any, name: str) -> Any:
-    if not isinstance(node, BaseModel):
-        return None
-    return getattr(node, _aliases(type(node)).get(name, name), None)
 
 
 @cache
@@ -165,8 +170,12 @@ def _parts(path: str) -> tuple[str, ...]:
 def qb_value(record: BaseModel, path: str) -> Any:
     """The value at a qbXML element path (``BillAddress/City``) of a parsed record."""
     node: Any = record
+    # Runs for every field of every record mapped: the attribute names are looked up once.
     for name in _parts(path):
-        node = _step(node, name)
+        attribute = _attribute(type(node), name)
+        if attribute is None:
+            return None
+        node = getattr(node, attribute, None)
     return node
 
 

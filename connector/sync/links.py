@@ -69,6 +69,9 @@ class LinkBook:
         self.clock = clock
         self._rows: dict[_Key, Link] = {}
         self._dirty: set[_Key] = set()
+        # (qb_type, zoho_id) -> qb_id of the first live link, built when first asked for and
+        # dropped when a link is loaded or changed: asked once per invoice of a chunk.
+        self._by_zoho: dict[tuple[str, str | None], str] | None = None
 
     def load(self, kinds: Iterable[LinkKind], qb_ids: Iterable[str]) -> None:
         types = sorted({k.qb_type for k in kinds})
@@ -84,6 +87,7 @@ class LinkBook:
                     link = Link(**dict(zip(_COLUMNS, values, strict=True)))
                     link.field_hashes = link.field_hashes or {}
                     self._rows[(link.qb_type, link.qb_id)] = link
+        self._by_zoho = None
 
     def load_by_zoho(self, kind: LinkKind, zoho_ids: Iterable[str]) -> None:
         """Load the links of ``kind`` that point at these Zoho records (a job's Account ->
@@ -101,9 +105,12 @@ class LinkBook:
 
     def qb_id_of(self, kind: LinkKind, zoho_id: str) -> str | None:
         """The QuickBooks id of a loaded link of ``kind`` to Zoho record ``zoho_id``."""
-        return next((r.qb_id for r in self._rows.values()
-                     if r.qb_type == kind.qb_type and r.zoho_id == zoho_id and not r.deleted),
-                    None)
+        if self._by_zoho is None:
+            self._by_zoho = {}
+            for r in self._rows.values():
+                if not r.deleted:
+                    self._by_zoho.setdefault((r.qb_type, r.zoho_id), r.qb_id)
+        return self._by_zoho.get((kind.qb_type, zoho_id))
 
     def get(self, kind: LinkKind, qb_id: str) -> Link | None:
         return self._rows.get((kind.qb_type, qb_id))
@@ -151,6 +158,7 @@ class LinkBook:
         if row is None:
             row = self._rows[key] = Link(kind.qb_type, qb_id, kind.zoho_module)
         self._dirty.add(key)
+        self._by_zoho = None  # the caller changes the row
         return row
 
     def record(self, mapped: Mapped, zoho_id: str | None) -> None:
