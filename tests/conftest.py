@@ -21,12 +21,19 @@ from cryptography.fernet import Fernet
 from sqlmodel import SQLModel
 
 from connector.config import Settings
+from connector.qbwc import passwords
 from connector.sandbox.zoho.profiles import PROFILES
 from connector.store import Database
 
 # No network but loopback: keep Prefect's temporary test server from phoning home.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+
+# Nearly every test adds a company and logs in: at the stored cost (~50 ms of scrypt a hash or
+# check) that was a tenth of the suite's CPU. Hashes made in tests take a small cost, as
+# Django's test settings swap in a fast hasher; the stored cost is tested on its own
+# (tests/qbwc/test_companies.py), and the processes tests start (bridges, workers) keep it.
+passwords.COST = passwords.ScryptCost(n=2**8, r=8, p=1)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PG_URL = os.environ.get("MLC_TEST_POSTGRES_URL") or None

@@ -11,16 +11,32 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 
-__all__ = ["Verifier", "hash_password", "verify_password", "dummy_hash", "burn_verification_time",
-           "RememberedLogins"]
+__all__ = ["ScryptCost", "STORED_COST", "Verifier", "hash_password", "verify_password",
+           "dummy_hash", "burn_verification_time", "RememberedLogins"]
 
 # The password check as the login sees it: (password, stored hash) -> right or wrong. A seam, so
 # tests can count how much hashing each answer costs.
 Verifier = Callable[[str, str], bool]
 
-# 16 MiB and ~50 ms per check: cheap for QBWC's one login per poll, costly for guessing.
-_N, _R, _P, _DKLEN = 2**14, 8, 1, 32
+_DKLEN = 32
+
+
+@dataclass(frozen=True)
+class ScryptCost:
+    """scrypt's work factors; a hash keeps the ones it was made with, and is checked with them."""
+
+    n: int
+    r: int
+    p: int
+
+
+# 16 MiB and ~50 ms per check: cheap for QBWC's one login per poll, costly for guessing. New hashes
+# take ``COST``; the test suite lowers it (as Django's test settings swap in a fast hasher), and
+# checks this stored cost on its own.
+STORED_COST = ScryptCost(n=2**14, r=8, p=1)
+COST = STORED_COST
 
 
 def _b64(raw: bytes) -> str:
@@ -36,8 +52,8 @@ def hash_password(password: str) -> str:
     if not password:
         raise ValueError("the QBWC password must not be empty")
     salt = secrets.token_bytes(16)
-    digest = _derive(password, salt, _N, _R, _P)
-    return f"scrypt${_N}${_R}${_P}${_b64(salt)}${_b64(digest)}"
+    digest = _derive(password, salt, COST.n, COST.r, COST.p)
+    return f"scrypt${COST.n}${COST.r}${COST.p}${_b64(salt)}${_b64(digest)}"
 
 
 def verify_password(password: str, encoded: str) -> bool:

@@ -8,6 +8,7 @@ from connector.qbwc import (
     add_company,
     get_company,
     list_companies,
+    passwords,
     render_qwc,
     set_active,
     set_password,
@@ -23,6 +24,14 @@ def test_password_hash_verifies_only_the_right_password() -> None:
     assert encoded.startswith("scrypt$") and "s3cret" not in encoded
     assert verify_password("s3cret-Ünïcode", encoded)
     assert not verify_password("s3cret-unicode", encoded)
+
+
+def test_a_stored_hash_takes_the_stored_cost_and_keeps_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(passwords, "COST", passwords.STORED_COST)
+    encoded = hash_password("s3cret")
+    assert encoded.split("$")[1:4] == ["16384", "8", "1"]
+    monkeypatch.setattr(passwords, "COST", passwords.ScryptCost(n=2**4, r=1, p=1))
+    assert verify_password("s3cret", encoded) and not verify_password("s3cret!", encoded)
 
 
 def test_malformed_password_hash_never_verifies() -> None:
