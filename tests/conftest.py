@@ -51,7 +51,8 @@ SHARED_SERVERS = {
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    _profiles_on_sqlite(config, items)
     # tryfirst: xdist reads the group marks in its own hook, right after this one.
     for item in items:
         used = set(getattr(item, "fixturenames", ()))
@@ -116,6 +117,23 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         wanted = [p for p in (wanted or ["default"]) if p in only.args] or [only.args[0]]
     if wanted and wanted != ["default"]:
         metafunc.parametrize("profile", wanted)
+
+
+def _profiles_on_sqlite(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A Zoho org profile changes the simulated org, never the store: every profile runs on
+    # SQLite, and PostgreSQL runs each such test on the default org (every pair of backend and
+    # profile when MLC_TEST_PROFILES asks for profiles by name).
+    if _wanted_profiles() is not None:
+        return
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        params = params.params if params is not None else {}
+        pair = params.get("database_url"), params.get("profile", "default")
+        (dropped if pair[0] == "postgres" and pair[1] != "default" else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
 
 
 @pytest.fixture
