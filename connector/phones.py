@@ -8,11 +8,12 @@ international one in any country.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from functools import cache
+from pathlib import Path
 
 import phonenumbers
-from phonenumbers.geodata.locale import LOCALE_DATA
 
 __all__ = ["DEFAULT_REGION", "e164", "region_of"]
 
@@ -27,10 +28,29 @@ _ALIASES = {"usa": "US", "u.s.a.": "US", "u.s.": "US", "united states of america
             "scotland": "GB", "wales": "GB", "northern ireland": "GB", "brd": "DE"}
 
 
+def _locale_data() -> dict[str, dict[str, str]]:
+    """libphonenumber's country names, in every language it has.
+
+    They sit in ``phonenumbers.geodata.locale``, but importing that runs the package's
+    ``__init__``, which loads the geocoding data of every number prefix: 3-6 s and ~100 MB in
+    every process that matches phones (the bridge, each sync, each flow run), for a table of
+    250 countries. The module is loaded alone instead (its one import, ``..util``, resolves
+    without the package)."""
+    path = Path(phonenumbers.__file__).parent / "geodata" / "locale.py"
+    spec = importlib.util.spec_from_file_location("phonenumbers.geodata.locale", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"phonenumbers has no country names at {path}")
+    module = importlib.util.module_from_spec(spec)
+    module.__package__ = "phonenumbers.geodata"
+    spec.loader.exec_module(module)
+    data: dict[str, dict[str, str]] = module.LOCALE_DATA
+    return data
+
+
 @cache
 def _names() -> dict[str, str]:
     names: dict[str, str] = {}
-    for region, by_language in LOCALE_DATA.items():
+    for region, by_language in _locale_data().items():
         if region not in phonenumbers.SUPPORTED_REGIONS:
             continue
         for name in by_language.values():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -50,6 +52,16 @@ def test_phones_typed_in_any_national_form_are_one_number() -> None:
     assert [region_of(c) for c in ("Germany", "Deutschland", "DE", "de", "USA",
                                    "United States", "Nowhere", None)] == [
         "DE", "DE", "DE", "DE", "US", "US", None, None]
+
+
+def test_country_names_load_without_every_prefix_geocoding_table() -> None:
+    # A process of its own: nothing else there has imported phonenumbers' geodata.
+    probe = ("import sys; from connector.phones import region_of; "
+             "print(region_of('Deutschland'), region_of('Royaume-Uni'), "
+             "'phonenumbers.geodata' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["DE", "GB", "False"]
 
 
 def test_an_account_found_by_contact_email_is_adopted_not_duplicated(world: World) -> None:
