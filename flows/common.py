@@ -103,18 +103,44 @@ def retry_only_retriable(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
+class _Onward(logging.Handler):
+    """Hands the records at ``level`` and above on to the handlers above ``logger`` (the
+    console), as propagation would have."""
+
+    def __init__(self, logger: logging.Logger, level: int):
+        super().__init__(level)
+        self._above = logger.parent
+
+    def emit(self, record: logging.LogRecord) -> None:
+        above = self._above
+        while above is not None:
+            for handler in above.handlers:
+                if record.levelno >= handler.level:
+                    handler.handle(record)
+            above = above.parent if above.propagate else None
+
+
 @contextmanager
 def connector_logs(level: int = logging.INFO) -> Iterator[None]:
     """Send the connector's own log lines (retries, stop reasons, per-company counts) to the
-    current flow run's logs in the Prefect UI."""
+    current flow run's logs in the Prefect UI. The console goes on showing what it showed
+    before (Prefect's shows warnings): the lines let through only for the UI are not
+    printed there too, as Rich renders each one in about a millisecond, and a first load
+    logs one per record written not exactly as QuickBooks has it."""
     logger = logging.getLogger("connector")
-    handler = APILogHandler(level=level)
-    previous = logger.level
-    logger.addHandler(handler)
-    if logger.getEffectiveLevel() > level:
+    shown = logger.getEffectiveLevel()
+    previous, propagate = logger.level, logger.propagate
+    handlers: list[logging.Handler] = [APILogHandler(level=level)]
+    if shown > level:
+        handlers.append(_Onward(logger, shown))
         logger.setLevel(level)
+        logger.propagate = False
+    for handler in handlers:
+        logger.addHandler(handler)
     try:
         yield
     finally:
-        logger.removeHandler(handler)
+        for handler in handlers:
+            logger.removeHandler(handler)
         logger.setLevel(previous)
+        logger.propagate = propagate

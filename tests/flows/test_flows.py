@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import logging
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -18,7 +19,7 @@ from connector.errors import FatalError, RetriableError
 from connector.runs.result import artifact_slug
 from connector.store import AuditRun, Database
 from flows.backfill import backfill
-from flows.common import retry_only_retriable
+from flows.common import connector_logs, retry_only_retriable
 from flows.qb_to_zoho import qb_to_zoho
 from tests.sync.conftest import World
 
@@ -111,6 +112,31 @@ async def _logs(flow_run_id: str, awaited: str) -> list[tuple[str, str]]:
                 break
             await asyncio.sleep(0.1)
     return [(log.name, log.message) for log in logs]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_connector_lines_sent_for_the_ui_only_are_not_printed_on_the_console(
+        caplog: pytest.LogCaptureFixture) -> None:
+    from prefect import flow
+    from prefect.runtime import flow_run
+
+    @flow
+    def talk() -> str:
+        with connector_logs():
+            logging.getLogger("connector.sync").info("for the UI")
+            logging.getLogger("connector.sync").warning("for the UI and the console")
+        return str(flow_run.id)
+
+    # The console (at the root, as Prefect's) shows warnings; caplog's handler sits beside it.
+    assert logging.getLogger().getEffectiveLevel() == logging.WARNING
+    flow_run_id = talk()
+    assert [r.getMessage() for r in caplog.records if r.name == "connector.sync"] == [
+        "for the UI and the console"]
+    logged = asyncio.run(_logs(flow_run_id, "for the UI and the console"))
+    assert {("connector.sync", "for the UI"),
+            ("connector.sync", "for the UI and the console")} <= set(logged)
+    connector = logging.getLogger("connector")
+    assert connector.propagate and connector.level == logging.NOTSET
 
 
 @pytest.mark.usefixtures("prefect_harness")
