@@ -12,6 +12,7 @@ from datetime import datetime
 from enum import IntEnum
 from typing import cast
 
+import sqlalchemy as sa
 from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
@@ -191,18 +192,22 @@ _DONE = (
     .where(col(QueuedRequest.state).in_([RequestState.ANSWERED, RequestState.FAILED]))
 )
 _LEFT = (
-    select(func.count(), func.coalesce(func.sum(QueuedRequest.pages_after), 0))
-    .where(col(QueuedRequest.company_id) == bindparam("company"))
-    .where(col(QueuedRequest.state).in_([RequestState.PENDING, RequestState.SENT]))
-    .where(col(QueuedRequest.session_id).is_(None)
-           | (col(QueuedRequest.session_id) == bindparam("session")))
+    col(QueuedRequest.company_id) == bindparam("company"),
+    col(QueuedRequest.state).in_([RequestState.PENDING, RequestState.SENT]),
+    col(QueuedRequest.session_id).is_(None)
+    | (col(QueuedRequest.session_id) == bindparam("session")),
+)
+# One statement: every receiveResponseXML runs it.
+_PROGRESS = sa.select(
+    _DONE.scalar_subquery(),
+    select(func.count()).select_from(QueuedRequest).where(*_LEFT).scalar_subquery(),
+    select(func.coalesce(func.sum(QueuedRequest.pages_after), 0)).where(*_LEFT)
+    .scalar_subquery(),
 )
 
 
 def session_progress(s: Session, company_id: int, session_id: int) -> tuple[int, int]:
     """(done, total) requests for the session, counting the iterator pages still expected."""
-    conn = s.connection()
-    done = int(conn.execute(_DONE, {"session": session_id}).scalar_one())
-    pending, pages_after = conn.execute(
-        _LEFT, {"company": company_id, "session": session_id}).one()
-    return done, done + int(pending) + int(pages_after)
+    done, pending, pages_after = s.connection().execute(
+        _PROGRESS, {"company": company_id, "session": session_id}).one()
+    return int(done), int(done) + int(pending) + int(pages_after)

@@ -76,12 +76,17 @@ _SEEN = update(QbwcSession).where(_THIS_SESSION).values(last_seen_at=bindparam("
 _EXTEND = (update(Company).where(col(Company.id) == bindparam("company"))
            .where(col(Company.live_session_id) == bindparam("session"))
            .values(live_until=bindparam("until")))
+# sendRequestXML and receiveResponseXML touch the session (last_seen_at) in the UPDATE that
+# ends them: one statement fewer a call, in the same transaction.
 _SENT_ONE = update(QbwcSession).where(_THIS_SESSION).values(
-    requests_sent=col(QbwcSession.requests_sent) + 1)
+    requests_sent=col(QbwcSession.requests_sent) + 1, last_seen_at=bindparam("now"))
+_NOTHING_TO_SEND = update(QbwcSession).where(_THIS_SESSION).values(
+    last_error="ml-connector: nothing left to send in this session", last_seen_at=bindparam("now"))
 _RECEIVED_ONE = update(QbwcSession).where(_THIS_SESSION).values(
     responses_received=col(QbwcSession.responses_received) + 1)
-_PERCENT = update(QbwcSession).where(_THIS_SESSION).values(percent=bindparam("percent"))
-_SESSION_NOTE = update(QbwcSession).where(_THIS_SESSION).values(last_error=bindparam("note"))
+_ANSWERED = update(QbwcSession).where(_THIS_SESSION).values(
+    responses_received=col(QbwcSession.responses_received) + 1, percent=bindparam("percent"),
+    last_seen_at=bindparam("now"))
 _CLOSED = update(QbwcSession).where(_THIS_SESSION).values(
     state=bindparam("state"), summary=bindparam("summary"),
     ended_at=sa.func.coalesce(col(QbwcSession.ended_at), bindparam("now")))
@@ -145,7 +150,7 @@ class QbwcService:
                          major: int, minor: int) -> str:
         now = self.clock()
         with self.db.session() as s:
-            call = self._touch(s, ticket, now)
+            call = self._touch(s, ticket, now, seen=False)
             if call is None or call.state != SessionState.OPEN:
                 return ""
             if call.company_file is None:
@@ -155,12 +160,10 @@ class QbwcService:
                     self._stop(s, session, company, problem, now)
                     return ""
             request = claim_next(s, call.company_id, call.session_id, now)
-            conn = s.connection()
+            s.connection().execute(_SENT_ONE if request else _NOTHING_TO_SEND,
+                                   {"session": call.session_id, "now": now})
             if request is None:
-                conn.execute(_SESSION_NOTE, {"session": call.session_id, "note": (
-                    "ml-connector: nothing left to send in this session")})
                 return ""
-            conn.execute(_SENT_ONE, {"session": call.session_id})
         log.info("company %s: sending request %s (%s %s page %d)", call.company_name, request.id,
                  request.kind, request.entity, request.page)
         return request.qbxml
@@ -171,7 +174,7 @@ class QbwcService:
         response, hresult, message = map(mark_illegal_text, (response, hresult, message))
         now = self.clock()
         with self.db.session() as s:
-            call = self._touch(s, ticket, now)
+            call = self._touch(s, ticket, now, seen=False)
             if call is None or call.state != SessionState.OPEN:
                 return -1
             row = outstanding(s, call.session_id)
@@ -179,7 +182,6 @@ class QbwcService:
                 self._stop(s, *self._rows(s, call), "ml-connector: a response arrived but no "
                            "request was outstanding in this session", now)
                 return -1
-            s.connection().execute(_RECEIVED_ONE, {"session": call.session_id})
             marks = response.count(MARK)
             if marks:
                 log.warning("company %s: request %s (%s): the answer holds %d character(s) XML "
@@ -191,13 +193,15 @@ class QbwcService:
                 log.warning("company %s: request %s (%s) failed: %s", call.company_name, row.id,
                             row.entity, clip(row.error, 300))
             if verdict.stop:
+                s.connection().execute(_RECEIVED_ONE, {"session": call.session_id})
                 self._stop(s, *self._rows(s, call), verdict.stop, now)
                 return -1
             s.flush()
             done, total = session_progress(s, call.company_id, call.session_id)
             estimate = 100 if done >= total else min(99, done * 100 // max(total, 1))
             percent = max(call.percent, estimate)
-            s.connection().execute(_PERCENT, {"session": call.session_id, "percent": percent})
+            s.connection().execute(_ANSWERED, {"session": call.session_id, "percent": percent,
+                                               "now": now})
             return percent
 
     def session_is_live(self, ticket: str) -> bool:
@@ -273,10 +277,12 @@ class QbwcService:
         return s.exec(select(QbwcSession)
                       .where(QbwcSession.ticket_hash == hash_ticket(ticket))).first()
 
-    def _touch(self, s: Session, ticket: str, now: datetime) -> _Call | None:
+    def _touch(self, s: Session, ticket: str, now: datetime, *,
+               seen: bool = True) -> _Call | None:
         """The ticket's session, touched (its lease extended); an idle session expires here.
 
-        Read and touched with Core statements: most calls never need the rows as objects."""
+        Read and touched with Core statements: most calls never need the rows as objects.
+        ``seen=False``: the caller sets ``last_seen_at`` itself, in the UPDATE that ends it."""
         found = s.connection().execute(_CALL, {"ticket": hash_ticket(ticket)}).first() \
             if ticket else None
         if found is None:
@@ -291,7 +297,8 @@ class QbwcService:
             self._stop(s, *self._rows(s, call), reason, now, state=SessionState.EXPIRED)
             return replace(call, state=SessionState.EXPIRED, last_error=reason)
         conn = s.connection()
-        conn.execute(_SEEN, {"session": call.session_id, "now": now})
+        if seen:
+            conn.execute(_SEEN, {"session": call.session_id, "now": now})
         if found.live_session_id == call.session_id:
             conn.execute(_EXTEND, {"company": call.company_id, "session": call.session_id,
                                    "until": now + self.settings.ticket_idle})
