@@ -33,6 +33,7 @@ from bench.procs import ROOT, free_port, start_bridge, wait_healthy
 from bench.world import bench_settings, seeded_books
 from connector.errors import ConnectorError
 from connector.qbwc import add_company
+from connector.qbxml.schema import schema
 from connector.sandbox.qbd import QuickBooksSimulator
 from connector.sandbox.webconnector import WebConnector
 from connector.store import Database
@@ -119,16 +120,19 @@ def _roundtrip(tmp: Path) -> dict[str, Any]:
                       f"bodies to a bare Flask route; medians per call (ms): {per_op}"}
 
 
-def _poll(url: str, user: str, password: str, qb: QuickBooksSimulator, until: float,
-          counts: list[int], errors: list[str]) -> None:
-    calls = 0
+def _poller(url: str, user: str, password: str, qb: QuickBooksSimulator,
+            counts: list[int]) -> WebConnector:
+    """A company's Web Connector, its HTTP client counting the SOAP calls answered."""
 
     def count(response: httpx.Response) -> None:
-        nonlocal calls
-        calls += 1
+        counts.append(1)
 
-    with httpx.Client(timeout=120, event_hooks={"response": [count]}) as http:
-        connector = WebConnector(url, user, password, qb, http=http, sleep=lambda s: None)
+    http = httpx.Client(timeout=120, event_hooks={"response": [count]})
+    return WebConnector(url, user, password, qb, http=http, sleep=lambda s: None)
+
+
+def _poll(connector: WebConnector, until: float, errors: list[str]) -> None:
+    with connector.http:
         while time.perf_counter() < until:
             try:
                 report = connector.run_session()
@@ -137,7 +141,6 @@ def _poll(url: str, user: str, password: str, qb: QuickBooksSimulator, until: fl
                 continue
             if not report.authenticated or report.last_error:
                 errors.append(report.describe())
-    counts.append(calls)
 
 
 def _throughput(tmp: Path) -> dict[str, Any]:
@@ -146,12 +149,17 @@ def _throughput(tmp: Path) -> dict[str, Any]:
     bridge = start_bridge(str(tmp), port, {"MLC_MIN_POLL_SECONDS": "0"}, threads=THREADS)
     counts: list[int] = []
     errors: list[str] = []
+    # The harness's one-time costs stay out of the timed window: 20 HTTP clients (a TLS
+    # context each, ~25 ms of CPU) and the qbXML schema the simulators validate against
+    # (~0.2 s). Timed, they were CPU the bench took from the bridge on the same two cores.
+    schema()
+    connectors = [_poller(f"http://127.0.0.1:{port}/qbwc", user, f"pw-{n}", qb, counts)
+                  for n, (user, qb) in enumerate(books)]
     try:
         started = time.perf_counter()
         until = started + POLL_SECONDS
-        pollers = [threading.Thread(target=_poll, args=(
-            f"http://127.0.0.1:{port}/qbwc", user, f"pw-{n}", qb, until, counts, errors))
-            for n, (user, qb) in enumerate(books)]
+        pollers = [threading.Thread(target=_poll, args=(connector, until, errors))
+                   for connector in connectors]
         for poller in pollers:
             poller.start()
         for poller in pollers:
@@ -160,13 +168,13 @@ def _throughput(tmp: Path) -> dict[str, Any]:
     finally:
         bridge.terminate()
         bridge.wait(timeout=30)
-    rate = sum(counts) / took
+    rate = len(counts) / took
     failures = [line for line in (tmp / "bridge.log").read_text(errors="replace").splitlines()
                 if "Error" in line][-1:]
     return {"name": "bridge_calls_per_s", "value": rate, "unit": "calls/s", "reference": 300.0,
             "ratio": rate / 300.0, "target": ">= 1.0",
             "detail": f"{COMPANIES} companies' Web Connectors polling at once for "
-                      f"{took:.0f} s: {sum(counts)} SOAP calls, {len(errors)} sessions with an "
+                      f"{took:.0f} s: {len(counts)} SOAP calls, {len(errors)} sessions with an "
                       f"error{': ' + errors[0] if errors else ''}"
                       f"{'; the bridge logged: ' + failures[0] if failures else ''}"}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 from pathlib import Path
 
 from lxml import etree
@@ -20,10 +20,19 @@ class QbxmlSchemaError(ValueError):
         self.errors = errors
 
 
-@lru_cache(maxsize=1)
+_built: list[etree.XMLSchema] = []
+_building = threading.Lock()
+
+
 def schema() -> etree.XMLSchema:
-    # The root includes the other three by relative path, so it must be parsed from its file.
-    return etree.XMLSchema(etree.parse(str(SCHEMA_DIR / "qbxmlops130.xsd")))
+    # Parsed once even when many threads ask at once (a bridge's first logins, a bench's
+    # simulated companies): a bare cache would let each of them parse the XSDs (~0.2 s of CPU).
+    with _building:
+        if not _built:
+            # The root includes the other three by relative path, so it must be parsed from
+            # its file.
+            _built.append(etree.XMLSchema(etree.parse(str(SCHEMA_DIR / "qbxmlops130.xsd"))))
+        return _built[0]
 
 
 def validate(document: str | bytes | etree._Element) -> None:
