@@ -144,7 +144,7 @@ _NEXT = (
 )
 _CLAIM = (
     update(QueuedRequest)
-    .where(col(QueuedRequest.id) == bindparam("candidate"))
+    .where(col(QueuedRequest.id) == _NEXT.scalar_subquery())
     .where(col(QueuedRequest.state) == RequestState.PENDING)
     .values(state=RequestState.SENT, session_id=bindparam("session"), sent_at=bindparam("now"),
             attempts=col(QueuedRequest.attempts) + 1)
@@ -157,18 +157,18 @@ def claim_next(s: Session, company_id: int, session_id: int, now: datetime) -> C
     """Atomically move the next pending request of the company to ``sent`` for this session.
 
     In the caller's transaction: a SOAP call that resolves its ticket, claims and counts
-    commits once. The guarded update is what makes the claim atomic: a request another
-    bridge process claimed first updates no row here, and the next candidate is tried. Core
-    statements on the session's connection: the claimed row is never loaded as an object."""
+    commits once. One guarded UPDATE picks the next request and claims it: a request another
+    bridge process claimed first fails the guard (``state = pending`` is checked again on the
+    row it locked), updates nothing here, and the next one is tried. Core statements on the
+    session's connection: the claimed row is never loaded as an object."""
     conn = s.connection()
+    params = {"company": company_id, "session": session_id, "now": now}
     for _ in range(20):
-        candidate = conn.execute(_NEXT, {"company": company_id, "session": session_id}).scalar()
-        if candidate is None:
-            return None
-        claimed = conn.execute(_CLAIM, {"candidate": candidate, "session": session_id,
-                                        "now": now}).first()
+        claimed = conn.execute(_CLAIM, params).first()
         if claimed is not None:
             return Claimed(*claimed)
+        if conn.execute(_NEXT, params).scalar() is None:
+            return None
     return None
 
 
