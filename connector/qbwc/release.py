@@ -30,26 +30,29 @@ log = logging.getLogger(__name__)
 _OPEN = (RequestState.PENDING, RequestState.SENT)
 
 
-def _held(query: Any, session_id: int | None, keep: int | None) -> Any:
+def _held(query: Any, *, by_session: bool, keeping: bool) -> Any:
+    """``query`` narrowed to the open reads some session holds: ``by_session`` those of
+    :session, ``keeping`` those of every session but :keep."""
     query = (query.where(col(QueuedRequest.company_id) == bindparam("company"))
              .where(col(QueuedRequest.state).in_(_OPEN))
              .where(col(QueuedRequest.kind).in_(READ_KINDS))
              .where(col(QueuedRequest.session_id).is_not(None)))
-    if session_id is not None:
+    if by_session:
         query = query.where(col(QueuedRequest.session_id) == bindparam("session"))
-    if keep is not None:
+    if keeping:
         query = query.where(col(QueuedRequest.session_id) != bindparam("keep"))
     return query
 
 
-# (session_id given, keep given) -> the statements: built once, every closeConnection runs one.
-_CANCEL = {(by_session, keeping): _held(update(QueuedRequest), by_session, keeping)
+# Built once for each (by_session, keeping): every closeConnection and login runs them.
+_SHAPES = [(by_session, keeping) for by_session in (False, True) for keeping in (False, True)]
+_CANCEL = {shape: _held(update(QueuedRequest), by_session=shape[0], keeping=shape[1])
            .where(col(QueuedRequest.standing).is_(False))
            .values(state=RequestState.CANCELLED, error=bindparam("reason"))
-           for by_session in (None, 0) for keeping in (None, 0)}
-_STANDING = {(by_session, keeping): _held(select(QueuedRequest), by_session, keeping)
+           for shape in _SHAPES}
+_STANDING = {shape: _held(select(QueuedRequest), by_session=shape[0], keeping=shape[1])
              .where(col(QueuedRequest.standing).is_(True))
-             for by_session in (None, 0) for keeping in (None, 0)}
+             for shape in _SHAPES}
 
 
 def release_reads(s: Session, company_id: int, *, reason: str, session_id: int | None = None,
@@ -59,7 +62,7 @@ def release_reads(s: Session, company_id: int, *, reason: str, session_id: int |
     Returns (cancelled, restarted): the session's own reads are cancelled with ``reason``;
     each standing read is queued again for the next session.
     """
-    shape = (None if session_id is None else 0, None if keep is None else 0)
+    shape = (session_id is not None, keep is not None)
     params = {"company": company_id, "session": session_id, "keep": keep}
     s.flush()  # rows this transaction changed are judged by their new state
     cancelled = s.connection().execute(_CANCEL[shape], {**params, "reason": reason}).rowcount
