@@ -9,6 +9,7 @@ audit says so) and the response is closed.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,11 @@ log = logging.getLogger(__name__)
 ACTIONS: dict[str, str] = {"insert": "created", "update": "updated"}
 # Actions that wrote a Zoho record, by the count they add to; a job only links (no write).
 _COUNTED: dict[str, str] = {"created": "created", "updated": "updated", "adopted": "updated"}
+# Records written not exactly as QuickBooks has them, logged one by one per kind and run; the
+# rest are counted into one line per chunk. A first load can adjust every fourth invoice, and
+# each line shipped to the Prefect UI costs the flow and its server more than a millisecond;
+# the audit keeps every one.
+NOTICES_LOGGED = 5
 
 
 @dataclass
@@ -41,6 +47,8 @@ class Journal:
         self.company = company
         self.max_attempts = max_attempts
         self._retry: dict[int, str] = {}
+        self._notices: Counter[str] = Counter()  # by code, this run
+        self._unlogged: Counter[str] = Counter()  # by code, since the last chunk settled
 
     def read(self, n: int) -> None:
         self.recorder.count("read", n)
@@ -69,7 +77,12 @@ class Journal:
     def warning(self, kind: LinkKind, qb_id: str, edit_sequence: str | None,
                 zoho_id: str | None, code: str, message: str) -> None:
         """Written, but not exactly as QuickBooks has it (text cut to fit, an adjustment)."""
-        log.info("company %s: %s %s: [%s] %s", self.company, kind.qb_type, qb_id, code, message)
+        self._notices[code] += 1
+        logged = self._notices[code] <= NOTICES_LOGGED
+        if not logged:
+            self._unlogged[code] += 1
+        log.log(logging.INFO if logged else logging.DEBUG, "company %s: %s %s: [%s] %s",
+                self.company, kind.qb_type, qb_id, code, message)
         self.recorder.count("warnings")
         self.recorder.event("warning", qb_type=kind.qb_type, qb_id=qb_id,
                             edit_sequence=edit_sequence, zoho_module=kind.zoho_module,
@@ -138,4 +151,11 @@ class Journal:
             else:
                 out.retry[response_id] = error
         self._retry.clear()
+        if self._unlogged:
+            log.info("company %s: %d more record(s) written not exactly as QuickBooks has "
+                     "them (%s): `ml-connector audit show %s` lists each", self.company,
+                     self._unlogged.total(), ", ".join(
+                         f"{code} x{n}" for code, n in self._unlogged.most_common()),
+                     self.recorder.run_id)
+            self._unlogged.clear()
         return out
