@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -167,6 +169,7 @@ class SchemaPool:
         self.base = base
         self.admin = sa.create_engine(base)
         self.free: list[str] = []
+        self.databases: dict[str, Database] = {}
         self.expected: frozenset[tuple[str, str]] | None = None
 
     def _signature(self, schema: str) -> frozenset[tuple[str, str]]:
@@ -217,7 +220,18 @@ class SchemaPool:
             raise
         self.free.append(schema)
 
+    def database(self, url: str) -> Database:
+        """The store on a pooled schema's URL, one per schema for as long as the schema lives:
+        an engine keeps the SQL it compiled, and compiling the same statements again for every
+        test's new engine was a fifth of a sync test's CPU."""
+        if url not in self.databases:
+            self.databases[url] = Database(url)
+        return self.databases[url]
+
     def drop(self, schema: str) -> None:
+        url = _pg_schema_url(self.base, schema)
+        if url in self.databases:
+            self.databases.pop(url).dispose()
         with self.admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
 
@@ -247,36 +261,103 @@ def pg_schema_url(schema_pool: SchemaPool) -> Iterator[str]:
         schema_pool.give_back(schema)
 
 
-@pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{(tmp_path / 'mlc.db').as_posix()}"
-    return str(request.getfixturevalue("pg_schema_url"))
+class SqlitePool:
+    """This process's SQLite test files, reused as the PostgreSQL schemas are: each starts as a
+    copy of a file holding the store's empty tables (cheaper than creating them), and goes back
+    to the pool emptied, unless its tables are no longer exactly the template's."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.template = root / "template.db"
+        self.free: list[str] = []
+        self.databases: dict[str, Database] = {}
+        template = Database(self._url(self.template))
+        template.create_all()
+        with template.engine.begin() as conn:
+            conn.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        template.dispose()
+        self.expected = self._signature(self.template)
+
+    @staticmethod
+    def _url(path: Path) -> str:
+        return f"sqlite:///{path.as_posix()}"
+
+    @staticmethod
+    def _signature(path: Path) -> frozenset[tuple[str, str, str]]:
+        with closing(sqlite3.connect(path, timeout=5)) as conn:
+            rows = conn.execute("SELECT type, name, coalesce(sql, '') FROM sqlite_master "
+                                "WHERE name NOT LIKE 'sqlite_%'").fetchall()
+        return frozenset(rows)
+
+    def take(self) -> str:
+        if self.free:
+            return self.free.pop()
+        path = self.root / f"{uuid.uuid4().hex[:12]}.db"
+        shutil.copyfile(self.template, path)
+        os.chmod(path, 0o600)
+        return self._url(path)
+
+    def database(self, url: str) -> Database:
+        """The store on a pooled file, one for as long as the file lives (see SchemaPool)."""
+        if url not in self.databases:
+            self.databases[url] = Database(url)
+        return self.databases[url]
+
+    def give_back(self, url: str) -> None:
+        path = Path(sa.engine.make_url(url).database or "")
+        try:
+            if self._signature(path) != self.expected:
+                raise ValueError("tables changed")
+            with closing(sqlite3.connect(path, timeout=5)) as conn:
+                for table in reversed(SQLModel.metadata.sorted_tables):
+                    conn.execute(f'DELETE FROM "{table.name}"')
+                conn.commit()
+        except (sqlite3.Error, ValueError, OSError):
+            self.drop(url)
+            return
+        self.free.append(url)
+
+    def drop(self, url: str) -> None:
+        if url in self.databases:
+            self.databases.pop(url).dispose()
+        path = Path(sa.engine.make_url(url).database or "")
+        for leftover in (path, path.with_name(path.name + "-wal"),
+                         path.with_name(path.name + "-shm")):
+            leftover.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        while self.databases:
+            self.databases.popitem()[1].dispose()
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file holding the store's empty tables: copying it costs a test less than
-    creating them (~50 ms)."""
-    path = tmp_path_factory.mktemp("template") / "mlc.db"
-    template = Database(f"sqlite:///{path.as_posix()}")
-    template.create_all()
-    with template.engine.begin() as conn:
-        conn.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
-    template.dispose()
-    return path
+def sqlite_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SqlitePool]:
+    pool = SqlitePool(tmp_path_factory.mktemp("sqlite-pool"))
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    if request.param != "sqlite":
+        yield str(request.getfixturevalue("pg_schema_url"))
+        return
+    pool: SqlitePool = request.getfixturevalue("sqlite_pool")
+    url = pool.take()
+    try:
+        yield url
+    finally:
+        pool.give_back(url)
 
 
 @pytest.fixture
 def db(database_url: str, request: pytest.FixtureRequest) -> Iterator[Database]:
-    file = sa.engine.make_url(database_url).database if database_url.startswith("sqlite") else None
-    if file and not Path(file).exists():
-        template: Path = request.getfixturevalue("sqlite_template")
-        shutil.copyfile(template, file)
-        os.chmod(file, 0o600)
-    database = Database(database_url)
+    pool: SqlitePool | SchemaPool = request.getfixturevalue(
+        "sqlite_pool" if database_url.startswith("sqlite") else "schema_pool")
+    database = pool.database(database_url)
     database.create_all()
     yield database
+    # Its connections closed; the engine, kept by the pool, keeps its compiled statements.
     database.dispose()
 
 
