@@ -151,7 +151,25 @@ def _pg_schema_url(base: str, schema: str) -> str:
     return f"{base}{sep}options={quote(f'-csearch_path={schema} -csynchronous_commit=off')}"
 
 
-class SchemaPool:
+class _Engines:
+    """One store per pooled URL, for as long as the schema or file behind it lives: an engine
+    keeps the SQL it compiled, and compiling the same statements again for every test's new
+    engine was a fifth of a sync test's CPU."""
+
+    def __init__(self) -> None:
+        self.databases: dict[str, Database] = {}
+
+    def database(self, url: str) -> Database:
+        if url not in self.databases:
+            self.databases[url] = Database(url)
+        return self.databases[url]
+
+    def forget(self, url: str) -> None:
+        if url in self.databases:
+            self.databases.pop(url).dispose()
+
+
+class SchemaPool(_Engines):
     """This process's PostgreSQL test schemas, reused: creating the store's tables costs
     PostgreSQL ~0.2 s per test, emptying them ~0.02 s. A schema goes back to the pool only when
     its tables, columns, indexes and constraints are exactly those ``create_all`` makes (an
@@ -166,10 +184,10 @@ class SchemaPool:
           JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = :schema"""
 
     def __init__(self, base: str) -> None:
+        super().__init__()
         self.base = base
         self.admin = sa.create_engine(base)
         self.free: list[str] = []
-        self.databases: dict[str, Database] = {}
         self.expected: frozenset[tuple[str, str]] | None = None
 
     def _signature(self, schema: str) -> frozenset[tuple[str, str]]:
@@ -220,18 +238,8 @@ class SchemaPool:
             raise
         self.free.append(schema)
 
-    def database(self, url: str) -> Database:
-        """The store on a pooled schema's URL, one per schema for as long as the schema lives:
-        an engine keeps the SQL it compiled, and compiling the same statements again for every
-        test's new engine was a fifth of a sync test's CPU."""
-        if url not in self.databases:
-            self.databases[url] = Database(url)
-        return self.databases[url]
-
     def drop(self, schema: str) -> None:
-        url = _pg_schema_url(self.base, schema)
-        if url in self.databases:
-            self.databases.pop(url).dispose()
+        self.forget(_pg_schema_url(self.base, schema))
         with self.admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
 
@@ -261,7 +269,7 @@ def pg_schema_url(schema_pool: SchemaPool) -> Iterator[str]:
         schema_pool.give_back(schema)
 
 
-class SqlitePool:
+class SqlitePool(_Engines):
     """This process's SQLite test files, reused as the PostgreSQL schemas are: each starts as a
     copy of a file holding the store's empty tables (cheaper than creating them), and goes back
     to the pool emptied, unless its tables are no longer exactly the template's."""
@@ -269,25 +277,24 @@ class SqlitePool:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.template = root / "template.db"
+        super().__init__()
         self.free: list[str] = []
-        self.databases: dict[str, Database] = {}
         template = Database(self._url(self.template))
         template.create_all()
         with template.engine.begin() as conn:
             conn.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
         template.dispose()
-        self.expected = self._signature(self.template)
+        with closing(sqlite3.connect(self.template)) as conn:
+            self.expected = self._signature(conn)
 
     @staticmethod
     def _url(path: Path) -> str:
         return f"sqlite:///{path.as_posix()}"
 
     @staticmethod
-    def _signature(path: Path) -> frozenset[tuple[str, str, str]]:
-        with closing(sqlite3.connect(path, timeout=5)) as conn:
-            rows = conn.execute("SELECT type, name, coalesce(sql, '') FROM sqlite_master "
-                                "WHERE name NOT LIKE 'sqlite_%'").fetchall()
-        return frozenset(rows)
+    def _signature(conn: sqlite3.Connection) -> frozenset[tuple[str, str, str]]:
+        return frozenset(conn.execute("SELECT type, name, coalesce(sql, '') FROM sqlite_master "
+                                      "WHERE name NOT LIKE 'sqlite_%'").fetchall())
 
     def take(self) -> str:
         if self.free:
@@ -297,18 +304,12 @@ class SqlitePool:
         os.chmod(path, 0o600)
         return self._url(path)
 
-    def database(self, url: str) -> Database:
-        """The store on a pooled file, one for as long as the file lives (see SchemaPool)."""
-        if url not in self.databases:
-            self.databases[url] = Database(url)
-        return self.databases[url]
-
     def give_back(self, url: str) -> None:
         path = Path(sa.engine.make_url(url).database or "")
         try:
-            if self._signature(path) != self.expected:
-                raise ValueError("tables changed")
             with closing(sqlite3.connect(path, timeout=5)) as conn:
+                if self._signature(conn) != self.expected:
+                    raise ValueError("tables changed")
                 for table in reversed(SQLModel.metadata.sorted_tables):
                     conn.execute(f'DELETE FROM "{table.name}"')
                 conn.commit()
@@ -318,8 +319,7 @@ class SqlitePool:
         self.free.append(url)
 
     def drop(self, url: str) -> None:
-        if url in self.databases:
-            self.databases.pop(url).dispose()
+        self.forget(url)
         path = Path(sa.engine.make_url(url).database or "")
         for leftover in (path, path.with_name(path.name + "-wal"),
                          path.with_name(path.name + "-shm")):
