@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from connector.audit import AuditRecorder, audited, close_abandoned, record_skipped
 from connector.runs.env import RunEnv, UseCase
+from connector.runs.heap import quiet_gc
 from connector.runs.leases import LeaseKeeper, acquire, live_holders, new_holder, process_info
 from connector.runs.result import RunResult
 
@@ -48,7 +49,7 @@ def run_exclusive(env: RunEnv, use_case: UseCase, *, scope: str, target: str,
         try:
             with audited(env.db, flow=use_case, direction=use_case.direction,
                          company_id=company_id, external_run_id=env.run_id, holder=holder,
-                         attempt=env.attempt, clock=env.clock) as audit:
+                         attempt=env.attempt, clock=env.clock) as audit, quiet_gc():
                 body(audit, keeper.check)
         except Exception as exc:
             if audit is None:  # not even the audit row could be written

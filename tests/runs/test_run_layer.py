@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -23,6 +24,7 @@ from connector.config import Settings
 from connector.qbwc import add_company
 from connector.runs import RunEnv, UseCase
 from connector.runs.exclusive import run_exclusive
+from connector.runs.heap import YOUNG_THRESHOLD
 from connector.runs.leases import acquire, release, renew
 from connector.store import Company, Database
 from connector.store.types import utcnow
@@ -122,6 +124,22 @@ def test_any_exception_ends_the_audit_run_failed_with_its_type_and_message(
     assert summary.status == "failed" and summary.error == "KeyError: 'org_id'"
     assert summary.ended_at is not None
     assert runs.sync_quickbooks(world.run_env(), "Acme").status == "completed"
+
+
+def test_a_runs_body_collects_rarely_and_never_what_existed_before(
+        db: Database, settings: Settings) -> None:
+    company = add_company(db, "Acme", "acme", "pw")
+    default = gc.get_threshold()
+    seen: list[tuple[int, int]] = []
+
+    def body(*_: object) -> None:
+        seen.append((gc.get_threshold()[0], gc.get_freeze_count()))
+        raise RuntimeError("stop")
+
+    assert _run(_env(db, settings), company, body).status == "failed"
+    assert seen[0][0] == max(default[0], YOUNG_THRESHOLD) and seen[0][1] > 0
+    # CPython's own setting is back, and nothing stays frozen, however the run ended.
+    assert gc.get_threshold() == default and gc.get_freeze_count() == 0
 
 
 def test_zoho_calls_tried_again_are_counted_and_named_in_the_runs_audit(world: World) -> None:
