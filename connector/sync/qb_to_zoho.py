@@ -13,7 +13,7 @@ before the next chunk, once per run.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +24,7 @@ from connector.mapping.keys import ACCOUNT, CONTACT, DEAL, INVOICE, JOB, PRODUCT
 from connector.match_index import IndexSource
 from connector.phones import DEFAULT_REGION, region_of
 from connector.store import Company, Database
+from connector.store.rows import require_id
 from connector.store.types import utcnow
 from connector.sync.batch import Batch, Chunk, read_chunks
 from connector.sync.confirmed import ConfirmedPlan
@@ -36,7 +37,8 @@ from connector.sync.links import LinkBook
 from connector.sync.org import Org, OrgSource, load_org
 from connector.sync.products import sync_products
 from connector.sync.progress import Progress, ProgressReport
-from connector.sync.reconcile import finished_scans, reconcile
+from connector.sync.read_ahead import read_ahead
+from connector.sync.reconcile import Scan, finished_scans, reconcile
 from connector.sync.responses import pending_count, settle_responses
 from connector.zoho.client import ZohoClient
 from connector.zoho.org_state import mark_stale
@@ -123,6 +125,17 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
     total = pending_count(db, company.id)
     if not total and not scans:
         return
+    with read_ahead(read_chunks(db, company.id, size=options.chunk_responses,
+                                max_records=options.chunk_records)) as chunks:
+        _sync_chunks(db, client, company, recorder, scans, chunks, total,
+                     connection_id=connection_id, options=options, clock=clock,
+                     progress=progress, plan=plan)
+
+
+def _sync_chunks(db: Database, client: ZohoClient, company: Company, recorder: AuditRecorder,
+                 scans: list[Scan], chunks: Iterator[Chunk], total: int, *, connection_id: int,
+                 options: SyncOptions, clock: Callable[[], datetime], progress: Progress | None,
+                 plan: ConfirmedPlan | None) -> None:
     done = records = 0
     started = clock()
     info = client.org()
@@ -130,7 +143,7 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
     zoho, signals = load_org(db, client, source, now=clock()), Signals()
     journal = Journal(recorder, company=company.name, max_attempts=options.max_attempts)
     index = IndexSource(client, options.region_for(company), zoho.meta, options.auto_link_score)
-    company_id = company.id
+    company_id = require_id(company)
 
     def context() -> SyncContext:
         return SyncContext(db=db, client=client, company_id=company_id, company=company.name,
@@ -144,8 +157,7 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
         reconcile(context(), scan)
         settle_responses(db, journal.settle(scan.responses, {}), clock())
         recorder.flush()
-    for chunk in read_chunks(db, company.id, size=options.chunk_responses,
-                             max_records=options.chunk_records):
+    for chunk in chunks:
         ctx = context()
         _run_chunk(ctx, chunk)
         fresh = _refreshed(db, client, source, signals, clock)
