@@ -1,12 +1,13 @@
 """Stage 3: invoices -> Deals (Products related) and, where the org has them, Zoho Invoices.
 
 An invoice waits (is retried next run) while its customer or one of its items is not in
-Zoho yet; a Deal counts as written only once its Products are related too.
+Zoho yet; a Deal counts as written only once its Products are related too. Its Invoice is
+written while the Products are related: it needs the Deal, not its Products.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from connector.mapping.currency import conversion
@@ -18,8 +19,9 @@ from connector.qbxml.models import Invoice
 from connector.sync.batch import Batch, Entry
 from connector.sync.context import Pending, Saved, SyncContext
 from connector.sync.invoice_lines import Written, remember_written
+from connector.sync.overlap import alongside
 from connector.zoho.fields import QBD_KEY
-from connector.zoho.records import RecordFailed
+from connector.zoho.records import RecordFailed, RecordResult
 
 __all__ = ["sync_deals"]
 
@@ -102,12 +104,16 @@ def _unrelate_removed(ctx: SyncContext, s: Saved) -> list[RecordFailed]:
     return [r for r in results if isinstance(r, RecordFailed)]
 
 
-def _relate(ctx: SyncContext, saved: Sequence[Saved]) -> list[Saved]:
+def _relate_calls(ctx: SyncContext, saved: Sequence[Saved]) -> dict[str, list[RecordResult]]:
+    """Relate each written Deal's Products (only Zoho calls: it runs beside the Invoices)."""
     wanted = {s.zoho_id: list(s.pending.mapped.related) for s in saved
               if s.pending.mapped.related}
-    answers = (
-        ctx.client.relate_many(DEAL.zoho_module, PRODUCT.zoho_module, wanted) if wanted else {}
-    )
+    return ctx.client.relate_many(DEAL.zoho_module, PRODUCT.zoho_module, wanted) if wanted else {}
+
+
+def _related(ctx: SyncContext, saved: Sequence[Saved],
+             answers: Mapping[str, Sequence[RecordResult]]) -> list[Saved]:
+    """The Deals whose Products are now related as their invoices have them."""
     ok: list[Saved] = []
     for s in saved:
         failed = [r for r in answers.get(s.zoho_id, []) if isinstance(r, RecordFailed)]
@@ -138,11 +144,14 @@ def _remember_rows(ctx: SyncContext, resolved: Sequence[_Resolved],
             remember_written(s, ctx.company_id, written, ctx.clock())
 
 
-def _invoices(ctx: SyncContext, resolved: Sequence[_Resolved]) -> None:
+def _write_invoices(ctx: SyncContext, resolved: Sequence[_Resolved],
+                    deals: Mapping[str, str]) -> list[Saved]:
+    """Write the Zoho Invoices of the resolved invoices whose Deal is in Zoho (``deals``: the
+    Deals written just now, by TxnID; the others' come from their links)."""
     pending: list[Pending] = []
     for r in resolved:
         inv = r.entry.record
-        deal_id = ctx.links.zoho_id([DEAL], inv.txn_id)
+        deal_id = deals.get(inv.txn_id) or ctx.links.zoho_id([DEAL], inv.txn_id)
         if deal_id is None or ctx.links.already_synced(INVOICE, inv.txn_id, inv.edit_sequence,
                                                        force=r.entry.force or r.entry.recheck):
             continue  # no Deal (its failure is journaled), or nothing new
@@ -151,7 +160,7 @@ def _invoices(ctx: SyncContext, resolved: Sequence[_Resolved]) -> None:
             ctx.links.record_not_written(INVOICE, inv.txn_id, inv.edit_sequence)
         else:
             ctx.sort_out(r.entry, mapped, pending)
-    _remember_rows(ctx, resolved, ctx.write_and_commit(INVOICE.zoho_module, pending))
+    return ctx.write(INVOICE.zoho_module, pending)
 
 
 def sync_deals(ctx: SyncContext, batch: Batch) -> None:
@@ -174,6 +183,13 @@ def sync_deals(ctx: SyncContext, batch: Batch) -> None:
         resolved.append(found)
         if not deal_done:
             ctx.sort_out(e, map_deal(inv, found.deal), pending)
-    ctx.commit(_relate(ctx, ctx.write(DEAL.zoho_module, pending)))
-    if ctx.has_invoices:
-        _invoices(ctx, resolved)
+    saved = ctx.write(DEAL.zoho_module, pending)
+    written = {s.pending.mapped.qb_id: s.zoho_id for s in saved}
+    # The Products are related (five Deals a call: most of this stage's calls) while the
+    # Invoices are mapped and written; a Deal still counts as written only once related.
+    with alongside(lambda: _relate_calls(ctx, saved)) as relating:
+        invoices = _write_invoices(ctx, resolved, written) if ctx.has_invoices else []
+        answers = relating.result()
+    ctx.commit(_related(ctx, saved, answers))
+    ctx.commit(invoices)
+    _remember_rows(ctx, resolved, invoices)

@@ -35,9 +35,9 @@ from connector.sync.deletions import sync_deletions
 from connector.sync.journal import Journal
 from connector.sync.links import LinkBook
 from connector.sync.org import Org, OrgSource, load_org
+from connector.sync.overlap import read_ahead
 from connector.sync.products import sync_products
 from connector.sync.progress import Progress, ProgressReport
-from connector.sync.read_ahead import read_ahead
 from connector.sync.reconcile import Scan, finished_scans, reconcile
 from connector.sync.responses import pending_count, settle_responses
 from connector.zoho.client import ZohoClient

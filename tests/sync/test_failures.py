@@ -98,3 +98,24 @@ def test_a_run_stopped_by_zoho_leaves_responses_and_the_next_run_finishes(
     keys = [d[QBD_KEY] for d in world.records("Deals")]
     assert len(keys) == len(set(keys)) == 8
     assert len(world.records("Accounts")) == len({a[QBD_KEY] for a in world.records("Accounts")})
+
+
+@pytest.mark.all_profiles
+def test_a_run_stopped_while_products_are_related_converges_without_duplicate_invoices(
+        world: World, acme: Books) -> None:
+    # The Invoices are written while the Deals' Products are related: when relating stops
+    # the run, they are in Zoho but not yet linked, and the next run must find them again.
+    world.sim.faults.fail_next(50, 503, path_contains="/__composite_requests")
+    with pytest.raises(RetriableError):
+        world.sync("Acme")
+    assert world.unprocessed()
+    world.sim.faults.clear()
+    summary = world.sync("Acme")
+    assert summary.status == "completed" and world.unprocessed() == []
+    deals = {parse_key(d[QBD_KEY]).qb_id: d["id"] for d in world.records("Deals")}
+    assert len(deals) == len(world.records("Deals")) == 8
+    assert all(world.sim.related_products(d) for d in deals.values())
+    if world.has_invoices:
+        invoices = world.records("Invoices")
+        assert len({i[QBD_KEY] for i in invoices}) == len(invoices) == 8
+        assert {i["Deal_Name"]["id"] for i in invoices} == set(deals.values())

@@ -1,5 +1,6 @@
-"""The next chunk of stored responses read and parsed while this one is written to Zoho.
+"""Work that runs while the sync waits on Zoho.
 
+``read_ahead``: the next chunk of stored responses read and parsed while this one is written.
 Reading a chunk is CPU (qbXML parsing) and the store; writing one is mostly waiting on Zoho.
 A thread reads one chunk ahead, so the parsing of chunk N+1 runs in the waits of chunk N, and
 the first chunk's in those of the org's metadata reads. One chunk ahead at most: memory holds
@@ -13,13 +14,20 @@ from __future__ import annotations
 import contextvars
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from typing import Generic, TypeVar
 
-__all__ = ["read_ahead"]
+__all__ = ["read_ahead", "alongside"]
 
 T = TypeVar("T")
+
+
+def _thread_of_this_context(target: Callable[[], None], name: str) -> threading.Thread:
+    """A daemon thread whose log lines keep the context of the run that started it."""
+    context = contextvars.copy_context()
+    return threading.Thread(target=context.run, args=(target,), name=name, daemon=True)
 
 
 class _Ahead(Generic[T]):
@@ -28,10 +36,7 @@ class _Ahead(Generic[T]):
         # (item, None) for an item, (None, error) when reading failed, (None, None) at the end.
         self._queue: queue.Queue[tuple[T | None, BaseException | None]] = queue.Queue(1)
         self._stop = threading.Event()
-        # The log lines of the reader keep the context of the run that started it.
-        context = contextvars.copy_context()
-        self._thread = threading.Thread(target=context.run, args=(self._read,),
-                                        name="read-ahead", daemon=True)
+        self._thread = _thread_of_this_context(self._read, "read-ahead")
         self._thread.start()
 
     def _read(self) -> None:
@@ -74,3 +79,26 @@ def read_ahead(source: Iterator[T]) -> Iterator[Iterator[T]]:
         yield ahead.items()
     finally:
         ahead.close()
+
+
+@contextmanager
+def alongside(work: Callable[[], T]) -> Iterator[Future[T]]:
+    """``work`` started on a thread of its own while the block runs; the block takes its
+    result from the future it is given. The block's end waits for ``work`` to finish, so
+    nothing it does outlives the block, whatever the block raised."""
+    done: Future[T] = Future()
+
+    def run() -> None:
+        if not done.set_running_or_notify_cancel():
+            return
+        try:
+            done.set_result(work())
+        except BaseException as exc:  # noqa: BLE001 - handed to the block, which raises it
+            done.set_exception(exc)
+
+    thread = _thread_of_this_context(run, "alongside")
+    thread.start()
+    try:
+        yield done
+    finally:
+        thread.join()

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from connector.sync.read_ahead import read_ahead
+from connector.sync.overlap import read_ahead
 
 RUN = contextvars.ContextVar("RUN", default="none")
 
