@@ -35,7 +35,7 @@ from connector.sync.deletions import sync_deletions
 from connector.sync.journal import Journal
 from connector.sync.links import LinkBook
 from connector.sync.org import Org, OrgSource, load_org
-from connector.sync.overlap import read_ahead
+from connector.sync.overlap import alongside, read_ahead
 from connector.sync.products import sync_products
 from connector.sync.progress import Progress, ProgressReport
 from connector.sync.reconcile import Scan, finished_scans, reconcile
@@ -138,9 +138,11 @@ def _sync_chunks(db: Database, client: ZohoClient, company: Company, recorder: A
                  plan: ConfirmedPlan | None) -> None:
     done = records = 0
     started = clock()
-    info = client.org()
     source = OrgSource(connection_id, options.metadata_max_age, options.open_stage)
-    zoho, signals = load_org(db, client, source, now=clock()), Signals()
+    # Two independent reads of the org (its currency, its fields) in one round trip's time.
+    with alongside(client.org) as org_info:
+        zoho, signals = load_org(db, client, source, now=clock()), Signals()
+        info = org_info.result()
     journal = Journal(recorder, company=company.name, max_attempts=options.max_attempts)
     index = IndexSource(client, options.region_for(company), zoho.meta, options.auto_link_score)
     company_id = require_id(company)

@@ -1,15 +1,17 @@
-"""The next chunk is read on a thread while this one is written: one ahead, errors handed
-over, nothing left running when the writer stops."""
+"""Work beside the writes: the next chunk read on a thread while this one is written (one
+ahead, errors handed over, nothing left running when the writer stops), and calls made while
+the block does its own."""
 
 from __future__ import annotations
 
 import contextvars
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
 
-from connector.sync.overlap import read_ahead
+from connector.sync.overlap import alongside, read_ahead
 
 RUN = contextvars.ContextVar("RUN", default="none")
 
@@ -69,3 +71,38 @@ def test_a_writer_that_stops_stops_the_reader_without_reading_the_rest() -> None
                 raise RuntimeError("stop asked between chunks")
     assert not _reader_threads()
     assert source.taken <= 6
+
+
+def test_work_alongside_runs_while_the_block_does_and_hands_over_its_result() -> None:
+    RUN.set("run 8")
+    started, release = threading.Event(), threading.Event()
+
+    def work() -> tuple[str, str]:
+        started.set()
+        assert release.wait(5)
+        return threading.current_thread().name, RUN.get()
+
+    with alongside(work) as result:
+        assert started.wait(5) and not result.done()  # running while the block runs
+        release.set()
+        assert result.result(5) == ("alongside", "run 8")
+
+
+def test_work_alongside_that_fails_raises_where_its_result_is_taken() -> None:
+    def work() -> int:
+        raise LookupError("org gone")
+
+    with pytest.raises(LookupError, match="org gone"), alongside(work) as result:
+        result.result()
+
+
+def test_a_block_that_fails_waits_for_the_work_before_raising() -> None:
+    finished: list[bool] = []
+
+    def work() -> None:
+        time.sleep(0.05)
+        finished.append(True)
+
+    with pytest.raises(RuntimeError, match="metadata"), alongside(work):
+        raise RuntimeError("metadata unreadable")
+    assert finished == [True]
