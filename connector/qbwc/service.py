@@ -67,7 +67,7 @@ _CALL = (
     sa.select(col(QbwcSession.id), col(QbwcSession.company_id), col(Company.name),
            col(QbwcSession.state), col(QbwcSession.company_file), col(QbwcSession.percent),
            col(QbwcSession.responses_received), col(QbwcSession.last_error),
-           col(QbwcSession.last_seen_at), col(Company.live_session_id))
+           col(QbwcSession.last_seen_at), col(Company.live_session_id), col(Company.live_until))
     .join_from(QbwcSession, Company, col(Company.id) == col(QbwcSession.company_id))
     .where(col(QbwcSession.ticket_hash) == bindparam("ticket"))
 )
@@ -299,9 +299,17 @@ class QbwcService:
         conn = s.connection()
         if seen:
             conn.execute(_SEEN, {"session": call.session_id, "now": now})
-        if found.live_session_id == call.session_id:
+        until = now + self.settings.ticket_idle
+        # The lease is renewed once a tenth of it has run, not on every call: a session's
+        # calls come milliseconds apart, and this UPDATE was one of the few statements each
+        # of them ran. The lease still reaches at least 9/10 of ``ticket_idle`` (27 min by
+        # default) past the last call, far beyond the QBWC request timeout after which a
+        # silent session may be taken over (``login._silent_holder``).
+        if (found.live_session_id == call.session_id
+                and (found.live_until is None
+                     or found.live_until < until - self.settings.ticket_idle / 10)):
             conn.execute(_EXTEND, {"company": call.company_id, "session": call.session_id,
-                                   "until": now + self.settings.ticket_idle})
+                                   "until": until})
         return call
 
     @staticmethod
