@@ -10,9 +10,10 @@ own over real HTTP (``served_org``), as the real Zoho is far away and its CPU is
 from __future__ import annotations
 
 import multiprocessing
+import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
@@ -25,7 +26,7 @@ from pydantic import SecretStr
 
 from connector.config import Settings
 from connector.crypto import SecretBox
-from connector.qbwc import add_company
+from connector.qbwc import add_company, get_company
 from connector.qbwc.service import QbwcService
 from connector.runs import RunEnv
 from connector.sandbox.qbd import QuickBooksSimulator, seed_company
@@ -35,17 +36,18 @@ from connector.zoho import DEFAULT_SCOPES, NO_RETRY, OAuthApp, TokenEndpoint
 from connector.zoho.connection import NewConnection, save_connection
 from connector.zoho.fields import REQUIRED_CUSTOM_FIELDS
 
-__all__ = ["CLIENT_ID", "SECRET", "Org", "World", "bench_settings", "company_world",
-           "in_process_org", "read_company", "served_org", "seeded_books"]
+__all__ = ["CLIENT_ID", "SECRET", "Org", "StoredCompany", "World", "bench_settings",
+           "company_world", "copied_world", "in_process_org", "read_company", "served_org",
+           "seeded_books", "stored_company"]
 
 CLIENT_ID, SECRET = "1000.BENCH", "bench-secret"
 
 
 def bench_settings(tmp: Path, database_url: str | None = None, **overrides: Any) -> Settings:
     """Settings of a throw-away store: no poll pacing, credits no benchmark runs out of."""
-    options: dict[str, Any] = {"min_poll_seconds": 0, "zoho_daily_credit_budget": 10_000_000}
+    options: dict[str, Any] = {"min_poll_seconds": 0, "zoho_daily_credit_budget": 10_000_000,
+                               "secret_key": SecretStr(Fernet.generate_key().decode())}
     return Settings(data_dir=tmp, database_url=database_url or f"sqlite:///{tmp / 'bench.db'}",
-                    secret_key=SecretStr(Fernet.generate_key().decode()),
                     **(options | overrides))
 
 
@@ -182,6 +184,16 @@ class World:
         return read_company(self.db, self.settings, self.qb, "bench", "bench-pw")
 
 
+def _read_into(db: Database, settings: Settings, *, customers: int, invoices: int, lines: int,
+               seed: int) -> tuple[Company, QuickBooksSimulator]:
+    """A seeded company registered in a new store and read once by a Web Connector session."""
+    db.create_all()
+    qb = seeded_books(customers, invoices, lines=lines, seed=seed)
+    company = add_company(db, "Bench", "bench", "bench-pw", company_file=qb.company_file)
+    read_company(db, settings, qb, "bench", "bench-pw")
+    return company, qb
+
+
 @contextmanager
 def company_world(org: Org, *, customers: int, invoices: int, lines: int = 3,
                   seed: int = 11, tmp: Path | None = None,
@@ -190,13 +202,52 @@ def company_world(org: Org, *, customers: int, invoices: int, lines: int = 3,
     with tempfile.TemporaryDirectory() as scratch:
         settings = bench_settings(tmp or Path(scratch), database_url)
         db = Database(settings.resolved_database_url)
-        db.create_all()
-        qb = seeded_books(customers, invoices, lines=lines, seed=seed)
-        company = add_company(db, "Bench", "bench", "bench-pw", company_file=qb.company_file)
-        world = World(settings, db, company, qb, org)
-        world.session()
+        company, qb = _read_into(db, settings, customers=customers, invoices=invoices,
+                                 lines=lines, seed=seed)
         connect(db, settings, org)
         try:
-            yield world
+            yield World(settings, db, company, qb, org)
+        finally:
+            db.dispose()
+
+
+@dataclass(frozen=True)
+class StoredCompany:
+    """A company read once into a SQLite store not connected to any Zoho org: each
+    ``copied_world`` of it starts from the same fresh store without reading QuickBooks again."""
+
+    path: Path
+    secret_key: SecretStr
+    name: str
+    qb: QuickBooksSimulator
+
+
+@contextmanager
+def stored_company(*, customers: int, invoices: int, lines: int = 3,
+                   seed: int = 11) -> Iterator[StoredCompany]:
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = bench_settings(Path(scratch))
+        db = Database(settings.resolved_database_url)
+        company, qb = _read_into(db, settings, customers=customers, invoices=invoices,
+                                 lines=lines, seed=seed)
+        db.dispose()
+        if settings.secret_key is None:
+            raise RuntimeError("bench settings come with a secret key")
+        yield StoredCompany(Path(scratch) / "bench.db", settings.secret_key, company.name, qb)
+
+
+@contextmanager
+def copied_world(stored: StoredCompany, org: Org) -> Iterator[World]:
+    """A fresh store holding what ``stored`` holds (SQLite's online backup: a page-for-page
+    copy), connected to ``org`` as ``company_world`` connects its own."""
+    with tempfile.TemporaryDirectory() as scratch:
+        settings = bench_settings(Path(scratch), secret_key=stored.secret_key)
+        with closing(sqlite3.connect(stored.path)) as source, \
+                closing(sqlite3.connect(Path(scratch) / "bench.db")) as copy:
+            source.backup(copy)
+        db = Database(settings.resolved_database_url)
+        connect(db, settings, org)
+        try:
+            yield World(settings, db, get_company(db, stored.name), stored.qb, org)
         finally:
             db.dispose()
