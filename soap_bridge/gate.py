@@ -25,8 +25,8 @@ from soap_bridge.envelope import RECEIVE_RESPONSE, SOAP11_ENV, EnvelopeReader
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
 
-__all__ = ["SoapGate", "GateLimits", "ResponseGuard", "BodyRefusedError", "read_capped",
-           "soap_fault", "PARSED_ENVELOPE"]
+__all__ = ["SoapGate", "DirectAnswer", "GateLimits", "ResponseGuard", "BodyRefusedError",
+           "read_capped", "soap_fault", "PARSED_ENVELOPE"]
 
 log = logging.getLogger(__name__)
 
@@ -151,14 +151,23 @@ def _receive_result(percent: int) -> bytes:
     return bytes(etree.tostring(env, xml_declaration=True, encoding="UTF-8"))
 
 
+class DirectAnswer(Protocol):
+    """Answers a parsed call itself (status, body), or None to leave it to the app."""
+
+    def __call__(self, envelope: etree._Element,
+                 environ: WsgiEnviron) -> tuple[str, bytes] | None: ...
+
+
 class SoapGate:
-    """Wraps the spyne WSGI app; GETs (the WSDL) pass straight through."""
+    """Wraps the spyne WSGI app; GETs (the WSDL) pass straight through, and a call ``direct``
+    answers never reaches spyne."""
 
     def __init__(self, app: WSGIApplication, *, limits: GateLimits,
-                 guard: ResponseGuard) -> None:
+                 guard: ResponseGuard, direct: DirectAnswer | None = None) -> None:
         self.app = app
         self.limits = limits
         self.guard = guard
+        self.direct = direct
 
     def __call__(self, environ: WsgiEnviron, start_response: Any) -> Iterable[bytes]:
         if environ.get("REQUEST_METHOD", "GET").upper() != "POST":
@@ -177,6 +186,10 @@ class SoapGate:
         except _Answered as answer:
             log.warning("receiveResponseXML answered %d unread: %s", answer.percent, answer)
             return _reply(start_response, "200 OK", _receive_result(answer.percent))
+        if self.direct is not None:
+            answered = self.direct(envelope, environ)
+            if answered is not None:
+                return _reply(start_response, *answered)
         environ[PARSED_ENVELOPE] = envelope
         environ["CONTENT_LENGTH"] = "0"
         return self.app(environ, start_response)

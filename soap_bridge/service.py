@@ -1,5 +1,8 @@
 """The QBWC SOAP surface: eight spyne methods, each a hand-off to ``QbwcService``.
 
+Spyne declares them, writes the WSDL and answers every call of an unusual shape; the calls
+shaped as the WSDL says reach the same methods through ``soap_bridge.direct``.
+
 Parameter names, their order and their types are part of the wire contract: QBWC posts the
 element names of Intuit's WSDL (``strUserName``, ``strHCPResponse``, ``qbXMLMajorVers``, …) and
 reads back ``<op>Result``. Protocol decisions live in ``connector.qbwc``, never here.
@@ -15,6 +18,7 @@ from spyne import Application, Array, Integer32, ServiceBase, Unicode, rpc
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
+from soap_bridge.direct import DirectCalls
 from soap_bridge.gate import PARSED_ENVELOPE, GateLimits, SoapGate
 
 if TYPE_CHECKING:
@@ -136,7 +140,9 @@ def soap_wsgi(qbwc: QbwcService, *, max_body_bytes: int, max_call_bytes: int) ->
     # bridge's heap (SQLAlchemy, lxml, the XSDs), which was most of what a polling bridge
     # spent. Python's own generational collector still runs as usual.
     spyne.const.MIN_GC_INTERVAL = math.inf
-    spyne_app = WsgiApplication(QbwcApplication(qbwc), max_content_length=max_body_bytes)
+    application = QbwcApplication(qbwc)
+    spyne_app = WsgiApplication(application, max_content_length=max_body_bytes)
     spyne_app.doc.wsdl11.event_manager.add_listener("wsdl_document_built", _soap_action_with_tns)
     limits = GateLimits(max_body_bytes=max_body_bytes, max_call_bytes=max_call_bytes)
-    return SoapGate(spyne_app, limits=limits, guard=qbwc)
+    return SoapGate(spyne_app, limits=limits, guard=qbwc,
+                    direct=DirectCalls(application, QBWebConnectorSvc))

@@ -1,0 +1,176 @@
+"""The Web Connector's well-formed calls, answered without spyne's per-request machinery.
+
+Spyne builds a method context, runs the envelope through its XSD validator and its generic
+object mapper, fires a dozen events and serializes through a generic protocol on every call:
+about a quarter of a polling bridge's CPU, for eight fixed signatures of strings and ints.
+A call whose envelope has exactly the shape of Intuit's WSDL (Envelope > Body > the operation,
+its parameters in order, plain text, no attributes, ints as bare digits in range) is handed
+to the same ``@rpc`` functions here, and answered with the bytes spyne writes. Anything else
+-- an unknown operation, a missing or extra element, a SOAP Header, ``xsi:nil``, an int
+spyne's validator may read differently -- goes to spyne as before, which validates it and
+writes its Fault. The signatures are read from the spyne service, so there is one of each.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+from spyne.model.complex import Array
+from spyne.model.primitive import Integer32, Unicode
+
+from soap_bridge.envelope import SOAP11_ENV
+
+__all__ = ["DirectCalls"]
+
+# Spyne's own logger for failures inside a method, so a failure logs as it did through spyne.
+_server_log = logging.getLogger("spyne.application.server")
+
+_ENVELOPE = f"{{{SOAP11_ENV}}}Envelope"
+_BODY = f"{{{SOAP11_ENV}}}Body"
+_INT = re.compile(r"[+-]?[0-9]{1,10}")
+_INT32 = range(-(2**31), 2**31)
+
+
+@dataclass(frozen=True)
+class _Param:
+    tag: str
+    integer: bool
+
+
+@dataclass(frozen=True)
+class _Method:
+    function: Any
+    params: tuple[_Param, ...]
+    response: str  # the response element's tag
+    result: str  # the result element's tag
+    item: str | None  # an array result's item tag; None: one text result
+
+
+@dataclass(frozen=True)
+class _Transport:
+    req_env: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What the ``@rpc`` functions read of spyne's method context."""
+
+    app: Any
+    transport: _Transport
+
+
+def _method(tns: str, descriptor: Any) -> _Method | None:
+    params = []
+    for name, kind in descriptor.in_message._type_info.items():
+        if issubclass(kind, Integer32):
+            params.append(_Param(f"{{{tns}}}{name}", integer=True))
+        elif issubclass(kind, Unicode):
+            params.append(_Param(f"{{{tns}}}{name}", integer=False))
+        else:
+            return None
+    (result, kind), = descriptor.out_message._type_info.items()
+    item = None
+    if issubclass(kind, Array):
+        (item, item_kind), = kind._type_info.items()
+        if not issubclass(item_kind, Unicode):
+            return None
+    elif not issubclass(kind, Unicode | Integer32):
+        return None
+    return _Method(descriptor.function, tuple(params), f"{{{tns}}}{descriptor.name}Response",
+                   f"{{{tns}}}{result}", None if item is None else f"{{{tns}}}{item}")
+
+
+def _blank(text: str | None) -> bool:
+    return text is None or not text.strip()
+
+
+class DirectCalls:
+    """``__call__(envelope, environ)`` answers a call of the WSDL's exact shape with the
+    response bytes, or returns None (the envelope untouched) for spyne to handle."""
+
+    def __init__(self, app: Any, service: Any) -> None:
+        self.app = app
+        self.tns: str = app.tns
+        self.nsmap = {"soap11env": SOAP11_ENV, "tns": self.tns}
+        self.methods: dict[str, _Method] = {}
+        for descriptor in service.public_methods.values():
+            method = _method(self.tns, descriptor)
+            if method is not None:
+                self.methods[f"{{{self.tns}}}{descriptor.name}"] = method
+
+    def __call__(self, envelope: etree._Element,
+                 environ: dict[str, Any]) -> tuple[str, bytes] | None:
+        found = self._arguments(envelope)
+        if found is None:
+            return None
+        method, arguments = found
+        # The arguments are Python strings now; a large QuickBooks answer kept as the tree's
+        # text as well would be held twice while the service stores it.
+        envelope.clear()
+        try:
+            result = method.function(_Context(self.app, _Transport(environ)), *arguments)
+        except Exception as exc:  # noqa: BLE001 - spyne's answer to any failure in a method
+            _server_log.critical(exc, exc_info=True)
+            return "500 Internal Server Error", self._fault()
+        return "200 OK", self._response(method, result)
+
+    def _arguments(self, envelope: etree._Element) -> tuple[_Method, list[Any]] | None:
+        if envelope.tag != _ENVELOPE or envelope.attrib or not _blank(envelope.text):
+            return None
+        if len(envelope) != 1:
+            return None
+        body = envelope[0]
+        if body.tag != _BODY or body.attrib or not _blank(body.text) or not _blank(body.tail):
+            return None
+        if len(body) != 1:
+            return None
+        call = body[0]
+        method = self.methods.get(call.tag) if isinstance(call.tag, str) else None
+        if method is None or call.attrib or not _blank(call.text) or not _blank(call.tail):
+            return None
+        if not method.params and call.text:
+            return None  # an operation without parameters has empty content: not even spaces
+        given = list(call)
+        arguments: list[Any] = []
+        for param in method.params:
+            element = given[0] if given and given[0].tag == param.tag else None
+            if element is None:
+                if param.integer:
+                    return None
+                arguments.append(None)
+                continue
+            given.pop(0)
+            if element.attrib or len(element) or not _blank(element.tail):
+                return None
+            text = element.text
+            if param.integer:
+                if text is None or not _INT.fullmatch(text) or int(text) not in _INT32:
+                    return None
+                arguments.append(int(text))
+            else:
+                arguments.append(text)
+        return None if given else (method, arguments)
+
+    def _response(self, method: _Method, result: Any) -> bytes:
+        root = etree.Element(_ENVELOPE, nsmap=self.nsmap)
+        response = etree.SubElement(etree.SubElement(root, _BODY), method.response)
+        element = etree.SubElement(response, method.result)
+        if method.item is None:
+            element.text = str(result)
+        else:
+            for value in result:
+                etree.SubElement(element, method.item).text = value
+        return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
+
+    @staticmethod
+    def _fault() -> bytes:
+        root = etree.Element(_ENVELOPE, nsmap={"soap11env": SOAP11_ENV})
+        fault = etree.SubElement(etree.SubElement(root, _BODY), f"{{{SOAP11_ENV}}}Fault")
+        etree.SubElement(fault, "faultcode").text = "soap11env:Server"
+        etree.SubElement(fault, "faultstring").text = "Internal Error"
+        etree.SubElement(fault, "faultactor").text = ""
+        return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
