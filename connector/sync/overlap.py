@@ -47,6 +47,8 @@ class _Ahead(Generic[T]):
                 if self._stop.is_set():
                     return
                 self._queue.put((item, None))
+                if self._stop.is_set():  # asked while handing over: read no further chunk
+                    return
             end = (None, None)
         except Exception as exc:  # noqa: BLE001 - handed to the writer, who raises it
             end = (None, exc)
