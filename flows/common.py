@@ -4,8 +4,10 @@ reaches the Prefect UI (artifact, logs, state). Decisions live in ``connector.ru
 from __future__ import annotations
 
 import logging
+import math
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
@@ -25,11 +27,14 @@ from connector.errors import RetriableError
 from connector.runs import RunEnv, RunResult
 from connector.sync.progress import Progress, ProgressReport
 
-__all__ = ["RETRY_DELAYS", "RunFailed", "connector_logs", "finish", "progress_bar",
-           "publish", "retry_only_retriable", "run_env"]
+__all__ = ["PROGRESS_EVERY", "RETRY_DELAYS", "RunFailed", "connector_logs", "finish",
+           "progress_bar", "publish", "retry_only_retriable", "run_env"]
 
 # Seconds between a task's tries: long enough for a 429 window or a Zoho hiccup to pass.
 RETRY_DELAYS: list[float] = [30.0, 120.0, 300.0]
+
+# Least seconds between two moves of a run's progress bar (its last move is never held back).
+PROGRESS_EVERY = 5.0
 
 
 class RunFailed(RuntimeError):
@@ -66,24 +71,33 @@ def finish(result: RunResult) -> dict[str, Any]:
     return result.outcome()
 
 
-def progress_bar(key: str, description: str, *, eager: bool = False) -> Progress:
+def progress_bar(key: str, description: str, *, eager: bool = False,
+                 every: float = PROGRESS_EVERY,
+                 monotonic: Callable[[], float] = time.monotonic) -> Progress:
     """Log every progress report of a run, and show it as a progress artifact: from the
     start (``eager``), or once a run turns out to take more than one chunk (a first load),
-    so the many short runs of a watching flow don't each leave a bar behind."""
+    so the many short runs of a watching flow don't each leave a bar behind. The bar moves
+    at most once every ``every`` seconds, and always to its end: each move is a round trip
+    to the Prefect API in the sync's own thread, and a chunk can take well under a second."""
     logger = get_run_logger()
     bar: UUID | None = None
+    moved = -math.inf
 
     def create(percent: float) -> None:
-        nonlocal bar
+        nonlocal bar, moved
         made = create_progress_artifact(percent, key=key, description=description)
         bar = made if isinstance(made, UUID) else None
+        moved = monotonic()
 
     if eager:
         create(0.0)
 
     def report(progress: ProgressReport) -> None:
+        nonlocal moved
         if bar is not None:
-            update_progress_artifact(bar, progress.percent)
+            if progress.done >= progress.total or monotonic() - moved >= every:
+                update_progress_artifact(bar, progress.percent)
+                moved = monotonic()
         elif progress.done < progress.total:
             create(progress.percent)
         logger.info("synced %s", progress.line())

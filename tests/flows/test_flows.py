@@ -18,8 +18,9 @@ from connector.audit import list_runs
 from connector.errors import FatalError, RetriableError
 from connector.runs.result import artifact_slug
 from connector.store import AuditRun, Database
+from connector.sync.progress import ProgressReport
 from flows.backfill import backfill
-from flows.common import connector_logs, retry_only_retriable
+from flows.common import connector_logs, progress_bar, retry_only_retriable
 from flows.qb_to_zoho import qb_to_zoho
 from tests.sync.conftest import World
 
@@ -137,6 +138,32 @@ def test_connector_lines_sent_for_the_ui_only_are_not_printed_on_the_console(
             ("connector.sync", "for the UI and the console")} <= set(logged)
     connector = logging.getLogger("connector")
     assert connector.propagate and connector.level == logging.NOTSET
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_the_progress_bar_moves_at_most_every_few_seconds_and_always_to_its_end() -> None:
+    from prefect import flow
+    from prefect.runtime import flow_run
+
+    now = [0.0]
+
+    def bar() -> float:
+        (shown,) = [a for a in asyncio.run(_artifacts("progress-bar-test"))
+                    if str(a.flow_run_id) == flow_run.id]
+        return float(shown.data)
+
+    @flow
+    def long_run() -> list[float]:
+        report = progress_bar("progress-bar-test", "a long run", every=5.0,
+                              monotonic=lambda: now[0])
+        seen = []
+        for done, at in ((1, 0.0), (2, 4.0), (3, 5.0), (4, 5.5)):
+            now[0] = at
+            report(ProgressReport(done=done, total=4, records=100 * done, elapsed=at + 1))
+            seen.append(bar())
+        return seen
+
+    assert long_run() == [25.0, 25.0, 75.0, 100.0]
 
 
 @pytest.mark.usefixtures("prefect_harness")
