@@ -25,7 +25,9 @@ audit unit's own start and end, in the store): for the flow, Prefect's fixed cos
 the flow and task runs, their states, the artifacts, and the engine's heartbeat thread, which
 sleeps in steps of a second and is joined when the flow run ends: 0 to 1 s), measured within
 each run and so nearly free of the load's noise; what Prefect adds per record (log lines,
-progress) falls inside the audited run and shows only in the comparison of the whole runs.
+progress) falls inside the audited run and shows in the comparison of the whole runs, and
+in each side's CPU time in this process (all its threads), which other processes' load
+disturbs far less than wall time.
 """
 
 from __future__ import annotations
@@ -101,17 +103,18 @@ class Timed:
     seconds: float
     read: int
     outside: float  # of ``seconds``, those before the audited run opened or after it closed
+    cpu: float  # CPU seconds of this process (every thread), the simulator's and server's not
 
 
 def _timed(sync: Sync, world: World) -> Timed:
     with _mlc_environment(world.settings):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         summary = sync(world)
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     if summary.ended_at is None:
         raise RuntimeError(f"audit run {summary.run_id} did not end")
     audited = (summary.ended_at - summary.started_at).total_seconds()
-    return Timed(seconds, int(summary.counts["read"]), seconds - audited)
+    return Timed(seconds, int(summary.counts["read"]), seconds - audited, cpu)
 
 
 def _warm_up(sync: Sync) -> None:
@@ -157,7 +160,9 @@ def run() -> list[dict[str, Any]]:
                        f"runs {_spread(libraries)}; the pairs' shares {min(pairs):.3f} to "
                        f"{max(pairs):.3f}; outside the audited run: flow "
                        f"{_spread([t.outside for t in runs_of[_flow]])}, library "
-                       f"{_spread([t.outside for t in runs_of[_library]])}"}]
+                       f"{_spread([t.outside for t in runs_of[_library]])}; CPU of this "
+                       f"process: flow {_spread([t.cpu for t in runs_of[_flow]])}, library "
+                       f"{_spread([t.cpu for t in runs_of[_library]])}"}]
 
 
 if __name__ == "__main__":
