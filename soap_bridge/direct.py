@@ -33,6 +33,9 @@ _ENVELOPE = f"{{{SOAP11_ENV}}}Envelope"
 _BODY = f"{{{SOAP11_ENV}}}Body"
 _INT = re.compile(r"[+-]?[0-9]{1,10}")
 _INT32 = range(-(2**31), 2**31)
+# XML's whitespace; str.strip() alone also strips NBSP, NEL, U+3000 ..., which the WSDL's
+# element-only content refuses (spyne answers a SchemaValidationError Fault).
+_XML_SPACE = " \t\r\n"
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def _method(tns: str, descriptor: Any) -> _Method | None:
 
 
 def _blank(text: str | None) -> bool:
-    return text is None or not text.strip()
+    return text is None or not text.strip(_XML_SPACE)
 
 
 class DirectCalls:

@@ -76,10 +76,10 @@ def _gates(app: Flask) -> tuple[SoapGate, SoapGate]:
     return gate, SoapGate(gate.app, limits=gate.limits, guard=gate.guard)
 
 
-def _post(gate: SoapGate, body: str) -> httpx.Response:
+def _post(gate: SoapGate, body: str | bytes) -> httpx.Response:
     with httpx.Client(transport=httpx.WSGITransport(app=gate),
                       base_url="http://bridge.test") as http:
-        return http.post("/", content=body.encode(), headers={
+        return http.post("/", content=body.encode() if isinstance(body, str) else body, headers={
             "Content-Type": "text/xml; charset=utf-8", "SOAPAction": f'"{TNS}call"'})
 
 

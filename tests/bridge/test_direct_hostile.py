@@ -1,0 +1,229 @@
+"""Hostile envelopes against the direct path (``soap_bridge.direct``): whatever a client sends,
+the bridge answers it exactly as spyne alone does -- the same status and bytes, and the same
+calls with the same values reaching ``QbwcService`` -- or with a clean SOAP Fault."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from connector.qbwc.service import QbwcService
+from soap_bridge.gate import SoapGate
+from tests.bridge.test_direct import _gates, _post
+
+TNS = "http://developer.intuit.com/"
+ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+# The QBWC calls as QbwcService has them: what the SOAP layer may hand on, and nothing else.
+PROTOCOL = frozenset({"server_version", "client_version", "authenticate", "send_request_xml",
+                      "receive_response_xml", "connection_error", "get_last_error",
+                      "close_connection"})
+
+
+class _Recorder:
+    """The bridge's service, noting each protocol call with its arguments on the way through."""
+
+    def __init__(self, real: QbwcService) -> None:
+        self.real = real
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self.real, name)
+        if name not in PROTOCOL:
+            return attr
+
+        def call(*args: Any) -> Any:
+            self.calls.append((name, args))
+            return attr(*args)
+        return call
+
+
+@pytest.fixture
+def paths(app: Flask) -> Iterator[tuple[SoapGate, SoapGate, _Recorder]]:
+    """(the bridge's gate, the same gate with spyne answering everything, the recorder)."""
+    gate, spyne_only = _gates(app)
+    application = gate.direct.app  # type: ignore[union-attr]
+    recorder = _Recorder(application.qbwc)
+    application.qbwc = recorder
+    yield gate, spyne_only, recorder
+    application.qbwc = recorder.real
+
+
+def _envelope(body: str, *, header: str = "") -> str:
+    return f'<s:Envelope xmlns:s="{ENV}">{header}<s:Body>{body}</s:Body></s:Envelope>'
+
+
+def _op(name: str, inner: str, attrs: str = "") -> str:
+    return f'<{name} xmlns="{TNS}"{attrs}>{inner}</{name}>'
+
+
+def _params(*pairs: tuple[str, str]) -> str:
+    return "".join(f"<{name}>{value}</{name}>" for name, value in pairs)
+
+
+def _send(major: str, minor: str = "0", ticket: str = "forged") -> str:
+    return _envelope(_op("sendRequestXML", _params(
+        ("ticket", ticket), ("strHCPResponse", ""), ("strCompanyFileName", r"C:\a.QBW"),
+        ("qbXMLCountry", "US"), ("qbXMLMajorVers", major), ("qbXMLMinorVers", minor))))
+
+
+def _echo(version: str) -> str:
+    # clientVersion names a version older than 2.1 in its answer: the value comes back.
+    return _envelope(_op("clientVersion", _params(("strVersion", "1.0" + version))))
+
+
+LAST_ERROR = _op("getLastError", "<ticket>forged</ticket>")
+FAULT = "<s:Fault><faultcode>s:Client</faultcode><faultstring>x</faultstring></s:Fault>"
+
+ENVELOPES: dict[str, str] = {
+    "envelope-default-namespace": f'<Envelope xmlns="{ENV}"><Body>{LAST_ERROR}</Body></Envelope>',
+    "envelope-prefix-is-tns-inside": (
+        f'<tns:Envelope xmlns:tns="{ENV}"><tns:Body><tns:getLastError xmlns:tns="{TNS}">'
+        "<tns:ticket>forged</tns:ticket></tns:getLastError></tns:Body></tns:Envelope>"),
+    "prefix-redeclared-on-param": _envelope(
+        f'<t:getLastError xmlns:t="{TNS}"><t:ticket xmlns:t="urn:other">x</t:ticket>'
+        "</t:getLastError>"),
+    "soap12": (f'<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>'
+               f"{LAST_ERROR}</s:Body></s:Envelope>"),
+    "header-empty": _envelope(LAST_ERROR, header="<s:Header/>"),
+    "header-must-understand": _envelope(LAST_ERROR, header=(
+        '<s:Header><x:auth xmlns:x="urn:x" s:mustUnderstand="1">t</x:auth></s:Header>')),
+    "two-bodies": (f'<s:Envelope xmlns:s="{ENV}"><s:Body>{LAST_ERROR}</s:Body>'
+                   f"<s:Body>{LAST_ERROR}</s:Body></s:Envelope>"),
+    "two-operations": _envelope(LAST_ERROR + _op("closeConnection", "<ticket>forged</ticket>")),
+    "text-in-envelope": f'<s:Envelope xmlns:s="{ENV}">t<s:Body>{LAST_ERROR}</s:Body></s:Envelope>',
+    "element-before-body": f'<s:Envelope xmlns:s="{ENV}"><x/><s:Body>{LAST_ERROR}</s:Body>'
+                           "</s:Envelope>",
+    "body-encoding-style": f'<s:Envelope xmlns:s="{ENV}"><s:Body s:encodingStyle="urn:x">'
+                           f"{LAST_ERROR}</s:Body></s:Envelope>",
+    "nbsp-in-body": _envelope("\u00a0" + LAST_ERROR),
+    "root-not-envelope": LAST_ERROR,
+}
+
+OPERATIONS: dict[str, str] = {
+    "prefixed": _envelope(f'<t:getLastError xmlns:t="{TNS}"><t:ticket>x</t:ticket>'
+                          "</t:getLastError>"),
+    "wrong-namespace": _envelope('<getLastError xmlns="urn:other"><ticket>x</ticket>'
+                                 "</getLastError>"),
+    "no-namespace": _envelope("<getLastError><ticket>x</ticket></getLastError>"),
+    "unknown": _envelope(_op("getLastErrors", "<ticket>x</ticket>")),
+    "attribute": _envelope(_op("getLastError", "<ticket>x</ticket>", ' id="1"')),
+    "xsi-nil": _envelope(_op("getLastError", "", f' {XSI} xsi:nil="true"')),
+    "xsi-type": _envelope(_op("getLastError", "<ticket>x</ticket>",
+                              f' {XSI} xsi:type="tns:getLastError" xmlns:tns="{TNS}"')),
+    "text-before-params": _envelope(_op("getLastError", "t<ticket>x</ticket>")),
+    "cdata-between-params": _envelope(_op("getLastError", "<![CDATA[ ]]><ticket>x</ticket>")),
+    "comment-and-pi-between-params": _envelope(_op(
+        "authenticate", "<!--c--><strUserName>u</strUserName><?pi x?><strPassword>p"
+        "</strPassword>")),
+    "no-params-spaces": _envelope(_op("serverVersion", "  ")),
+    "no-params-comment": _envelope(_op("serverVersion", "<!--c-->")),
+    "no-params-child": _envelope(_op("serverVersion", "<x/>")),
+}
+# Character content XML calls whitespace (space, tab, CR, LF) may sit between the parameters;
+# anything else is mixed content the WSDL does not allow, however blank it looks.
+for _name, _char in {"space": " ", "tab": "\t", "lf": "\n", "cr-ref": "&#13;",
+                     "nbsp": "\u00a0", "nbsp-ref": "&#xA0;", "nel": "\u0085",
+                     "ideographic-space": "\u3000", "line-separator": "\u2028",
+                     "em-space": "\u2003", "narrow-nbsp": "\u202f"}.items():
+    OPERATIONS[f"{_name}-before-params"] = _envelope(_op("getLastError",
+                                                         f"{_char}<ticket>x</ticket>"))
+    OPERATIONS[f"{_name}-after-params"] = _envelope(_op("closeConnection",
+                                                        f"<ticket>x</ticket>{_char}"))
+    OPERATIONS[f"{_name}-between-params"] = _envelope(_op(
+        "authenticate", f"<strUserName>u</strUserName>{_char}<strPassword>p</strPassword>"))
+    OPERATIONS[f"{_name}-only"] = _envelope(_op("closeConnection", _char))
+    OPERATIONS[f"{_name}-in-no-params"] = _envelope(_op("serverVersion", _char))
+
+PARAMETERS: dict[str, str] = {
+    "duplicated": _envelope(_op("getLastError", "<ticket>a</ticket><ticket>b</ticket>")),
+    "reordered": _envelope(_op("authenticate", "<strPassword>p</strPassword>"
+                                               "<strUserName>u</strUserName>")),
+    "reordered-receive": _envelope(_op("receiveResponseXML", _params(
+        ("response", "r"), ("ticket", "t"), ("hresult", ""), ("message", "")))),
+    "missing-strings": _envelope(_op("receiveResponseXML", "<message>m</message>")),
+    "missing-first-string": _envelope(_op("authenticate", "<strPassword>p</strPassword>")),
+    "none-given": _envelope(_op("authenticate", "")),
+    "extra": _envelope(_op("getLastError", "<ticket>x</ticket><extra>1</extra>")),
+    "other-operation-s": _envelope(_op("closeConnection", "<strVersion>2.3</strVersion>")),
+    "unqualified": _envelope(f'<t:getLastError xmlns:t="{TNS}"><ticket>x</ticket>'
+                             "</t:getLastError>"),
+    "default-namespace-reset": _envelope(_op("getLastError", '<ticket xmlns="">x</ticket>')),
+    "wrong-namespace": _envelope(_op("getLastError", '<ticket xmlns="urn:x">x</ticket>')),
+    "child-element": _envelope(_op("getLastError", "<ticket><b>x</b></ticket>")),
+    "child-in-text": _envelope(_op("getLastError", "<ticket>a<b/>c</ticket>")),
+    "attribute": _envelope(_op("getLastError", '<ticket id="1">x</ticket>')),
+    "xml-lang": _envelope(_op("getLastError", '<ticket xml:lang="en">x</ticket>')),
+    "xsi-nil-true": _envelope(_op("getLastError", f'<ticket {XSI} xsi:nil="true"/>')),
+    "xsi-nil-false": _envelope(_op("getLastError", f'<ticket {XSI} xsi:nil="false">x</ticket>')),
+    "xsi-type": _envelope(_op("getLastError", f'<ticket {XSI} xsi:type="xs:string" '
+                                              'xmlns:xs="http://www.w3.org/2001/XMLSchema">x'
+                                              "</ticket>")),
+    "namespace-declaration-only": _envelope(_op("getLastError",
+                                                '<ticket xmlns:q="urn:q">x</ticket>')),
+    "empty": _envelope(_op("getLastError", "<ticket/>")),
+    "empty-pair": _envelope(_op("getLastError", "<ticket></ticket>")),
+    "whitespace": _envelope(_op("getLastError", "<ticket>  \n </ticket>")),
+}
+# Values reaching the service are echoed back by clientVersion, so each one is seen twice.
+for _name, _value in {"cdata": "<![CDATA[<b>&amp;</b>]]>", "comment": "a<!--c-->b",
+                      "pi": "a<?pi x?>b", "entities": "&lt;&amp;&gt;&quot;&apos;",
+                      "char-refs": "&#65;&#x1F600;", "cr-ref": "a&#13;b", "crlf": "a\r\nb",
+                      "control-ref": "a&#x1;b", "control-raw": "a\x0bb", "nul-ref": "a&#0;b",
+                      "mark": "a\ufdd0b", "surrogate-ref": "&#xD800;", "non-bmp": "\U0001f600",
+                      "rtl-and-combining": "\u202eab\u0301", "bom": "\ufeffx",
+                      "nbsp-around": "\u00a0x\u00a0", "tabs": "\tx\t", "long": "x" * 20000,
+                      "noncharacter": "\uffff"}.items():
+    PARAMETERS[f"value-{_name}"] = _echo(_value)
+
+INTEGERS: dict[str, str] = {
+    f"int-{label}": _send(value) for label, value in {
+        "plain": "13", "plus": "+13", "leading-zeros": "013", "ten-digits": "0000000013",
+        "eleven-digits": "00000000013", "minus-zero": "-0", "plus-zero": "+0",
+        "leading-space": " 13", "trailing-space": "13 ", "newlines": "\n13\n", "tab": "\t13",
+        "nbsp": "\u00a013", "max": "2147483647", "max-plus-one": "2147483648",
+        "min": "-2147483648", "min-minus-one": "-2147483649", "int64": "9223372036854775807",
+        "huge": "9" * 400, "exponent": "1e1", "decimal": "13.0", "empty": "",
+        "fullwidth": "\uff11\uff13", "arabic-indic": "\u0663", "hex": "0x1", "double-sign":
+        "+-1", "underscore": "1_3", "char-ref-digit": "&#49;3", "cdata": "<![CDATA[13]]>",
+        "comment-split": "1<!--x-->3", "cr-ref": "13&#13;", "minus": "-13",
+    }.items()
+}
+INTEGERS["int-missing-minor"] = _envelope(_op("sendRequestXML", _params(
+    ("ticket", "forged"), ("qbXMLMajorVers", "13"))))
+INTEGERS["int-minor-only"] = _envelope(_op("sendRequestXML", _params(
+    ("ticket", "forged"), ("qbXMLMinorVers", "0"))))
+INTEGERS["int-empty-element"] = _send("13", "<![CDATA[]]>")
+
+CORPUS: dict[str, str | bytes] = {**ENVELOPES, **OPERATIONS, **PARAMETERS, **INTEGERS}
+CORPUS["latin-1"] = ('<?xml version="1.0" encoding="ISO-8859-1"?>' + _echo(" caf\u00e9")
+                     ).encode("iso-8859-1")
+CORPUS["utf-16"] = ('<?xml version="1.0" encoding="UTF-16"?>' + _echo("x")).encode("utf-16")
+
+
+def _answers(paths: tuple[SoapGate, SoapGate, _Recorder],
+             body: str | bytes) -> list[tuple[Any, ...]]:
+    """(status, content type, body, the service calls) as the bridge and as spyne answer."""
+    gate, spyne_only, recorder = paths
+    answers = []
+    for answering in (gate, spyne_only):
+        recorder.calls.clear()
+        reply = _post(answering, body)
+        answers.append((reply.status_code, reply.headers["content-type"], reply.content,
+                        list(recorder.calls)))
+    return answers
+
+
+@pytest.mark.parametrize("body", CORPUS.values(), ids=CORPUS.keys())
+def test_a_hostile_envelope_is_answered_as_spyne_alone_answers_it(
+        paths: tuple[SoapGate, SoapGate, _Recorder], company: object,
+        body: str | bytes) -> None:
+    direct, spyne = _answers(paths, body)
+    assert direct == spyne
+    status, _type, content, _calls = direct
+    assert status in (200, 500) and b"Traceback" not in content
+    if status == 500:
+        assert b"<faultcode>soap11env:" in content
