@@ -9,6 +9,8 @@ import httpx
 import pytest
 
 from connector.sandbox.zoho import ZohoSimulator
+from connector.sandbox.zoho.errors import ApiError
+from connector.sandbox.zoho.limits import Limiter
 
 from .helpers import ACCOUNTS, CLIENT_ID, REDIRECT, SECRET, ManualClock, api_client, token
 
@@ -127,3 +129,17 @@ def test_served_timeout_holds_the_answer(sim: ZohoSimulator) -> None:
 def test_unknown_path_and_method(api: httpx.Client) -> None:
     assert api.get("/crm/v8/settings/nothing").json()["code"] == "INVALID_URL_PATTERN"
     assert api.patch("/crm/v8/org").json()["code"] == "INVALID_REQUEST_METHOD"
+
+
+def test_credits_leave_the_rolling_window_one_charge_at_a_time(clock: ManualClock) -> None:
+    limiter = Limiter(clock, concurrency=15, sub_concurrency=10, daily_credits=100)
+    for cost in (5, 7, 11):
+        limiter.charge(cost)
+        clock.advance(hours=8)
+    assert limiter.credits_used == 18  # 24 h after the first: only its 5 are back
+    clock.advance(hours=8)
+    assert limiter.credits_used == 11 and limiter.credits_remaining == 89
+    with pytest.raises(ApiError):
+        limiter.charge(90)
+    limiter.charge(89)
+    assert limiter.credits_remaining == 0
