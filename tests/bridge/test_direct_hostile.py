@@ -4,14 +4,22 @@ calls with the same values reaching ``QbwcService`` -- or with a clean SOAP Faul
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from flask import Flask
+from lxml import etree
 
+from connector.config import Settings
 from connector.qbwc.service import QbwcService
+from connector.store import Database
+from soap_bridge.app import create_app
 from soap_bridge.gate import SoapGate
+from tests.bridge.conftest import COMPANY_FILE, PASSWORD, USER, StepClock
 from tests.bridge.test_direct import _gates, _post
 
 TNS = "http://developer.intuit.com/"
@@ -64,9 +72,10 @@ def _params(*pairs: tuple[str, str]) -> str:
     return "".join(f"<{name}>{value}</{name}>" for name, value in pairs)
 
 
-def _send(major: str, minor: str = "0", ticket: str = "forged") -> str:
+def _send(major: str, minor: str = "0", ticket: str = "forged",
+          company_file: str = r"C:\a.QBW") -> str:
     return _envelope(_op("sendRequestXML", _params(
-        ("ticket", ticket), ("strHCPResponse", ""), ("strCompanyFileName", r"C:\a.QBW"),
+        ("ticket", ticket), ("strHCPResponse", ""), ("strCompanyFileName", company_file),
         ("qbXMLCountry", "US"), ("qbXMLMajorVers", major), ("qbXMLMinorVers", minor))))
 
 
@@ -227,3 +236,164 @@ def test_a_hostile_envelope_is_answered_as_spyne_alone_answers_it(
     assert status in (200, 500) and b"Traceback" not in content
     if status == 500:
         assert b"<faultcode>soap11env:" in content
+
+
+# -- authentication ------------------------------------------------------------------------
+
+def _login(gate: SoapGate, password: str = PASSWORD) -> tuple[str, str]:
+    """(ticket, status) of an authenticate in the WSDL's shape."""
+    reply = _post(gate, _envelope(_op("authenticate", _params(("strUserName", USER),
+                                                              ("strPassword", password)))))
+    assert reply.status_code == 200
+    strings = [e.text or "" for e in etree.fromstring(reply.content).iter(f"{{{TNS}}}string")]
+    return strings[0], strings[1]
+
+
+def _text_result(reply: httpx.Response) -> str:
+    assert reply.status_code == 200, reply.text
+    (result,) = [e for e in etree.fromstring(reply.content).iter() if str(e.tag).endswith(
+        "Result")]
+    return result.text or ""
+
+
+def _smuggled(live: str) -> dict[str, str]:
+    """sendRequestXML envelopes that carry a live ticket where the WSDL has none."""
+    rest = _params(("strHCPResponse", ""), ("strCompanyFileName", COMPANY_FILE),
+                   ("qbXMLCountry", "US"), ("qbXMLMajorVers", "13"), ("qbXMLMinorVers", "0"))
+    forged = _op("sendRequestXML", "<ticket>forged</ticket>" + rest)
+    return {
+        "attribute": _envelope(_op("sendRequestXML", "<ticket>forged</ticket>" + rest,
+                                   f' ticket="{live}"')),
+        "second-ticket": _envelope(_op("sendRequestXML", "<ticket>forged</ticket>"
+                                       f"<ticket>{live}</ticket>" + rest)),
+        "ticket-in-another-namespace": _envelope(_op(
+            "sendRequestXML", f'<ticket xmlns="urn:x">{live}</ticket>'
+            "<ticket>forged</ticket>" + rest)),
+        "unqualified-ticket": _envelope(_op("sendRequestXML",
+                                            f'<ticket xmlns="">{live}</ticket>' + rest)),
+        "header": _envelope(forged, header=f'<s:Header><ticket xmlns="{TNS}">{live}</ticket>'
+                                           "</s:Header>"),
+        "second-body": (f'<s:Envelope xmlns:s="{ENV}"><s:Body>{forged}</s:Body><s:Body>'
+                        f"{forged.replace('forged', live)}</s:Body></s:Envelope>"),
+        "second-operation": _envelope(forged + forged.replace("forged", live)),
+        "nested": _envelope(_op("sendRequestXML", f"<ticket><t>{live}</t></ticket>" + rest)),
+        "padded": _envelope(_op("sendRequestXML", f"<ticket> {live}</ticket>" + rest)),
+        "nbsp-padded": _envelope(_op("sendRequestXML", f"<ticket>{live}\u00a0</ticket>" + rest)),
+        "nbsp-before": _envelope(_op("sendRequestXML", f"\u00a0<ticket>{live}</ticket>" + rest)),
+    }
+
+
+SMUGGLED = list(_smuggled("LIVE"))
+
+
+@pytest.mark.parametrize("shape", SMUGGLED)
+def test_a_live_ticket_outside_the_wsdl_shape_gets_no_request_on_either_path(
+        paths: tuple[SoapGate, SoapGate, _Recorder], company: object, shape: str) -> None:
+    gate = paths[0]
+    ticket, status = _login(gate)
+    assert status == COMPANY_FILE
+    direct, spyne = _answers(paths, _smuggled(ticket)[shape])
+    assert direct == spyne
+    assert b"QBXML" not in direct[2]
+    assert all(call[1][0] != ticket for call in direct[3])
+    # The session was live all along: the WSDL's own shape gets the first request.
+    assert "QBXML" in _text_result(_post(gate, _send("13", ticket=ticket,
+                                                     company_file=COMPANY_FILE)))
+
+
+def test_an_expired_ticket_is_refused_alike_on_both_paths(
+        paths: tuple[SoapGate, SoapGate, _Recorder], company: object, clock: StepClock,
+        settings: Settings) -> None:
+    answers = []
+    for answering in paths[:2]:
+        ticket, status = _login(answering)
+        assert status == COMPANY_FILE
+        clock.advance(minutes=settings.ticket_idle_minutes + 1)
+        answers.append([_text_result(_post(answering, body)) for body in (
+            _send("13", ticket=ticket, company_file=COMPANY_FILE),
+            _envelope(_op("getLastError", f"<ticket>{ticket}</ticket>")),
+            _envelope(_op("closeConnection", f"<ticket>{ticket}</ticket>")))])
+    direct, spyne = answers
+    assert direct == spyne
+    assert direct[0] == "" and "expired" in direct[1]
+
+
+def test_the_login_throttle_counts_both_paths_failures_before_any_password_check(
+        paths: tuple[SoapGate, SoapGate, _Recorder], company: object, clock: StepClock,
+        settings: Settings) -> None:
+    gate, spyne_only, _ = paths
+    for i in range(settings.login_max_failures):
+        assert _login((gate, spyne_only)[i % 2], "wrong") == ("", "nvu")
+    # Held back: the right password is not even checked, on either path.
+    assert _login(gate) == ("", "nvu")
+    assert _login(spyne_only) == ("", "nvu")
+    clock.advance(minutes=settings.lockout_minutes)
+    ticket, status = _login(gate)
+    assert status == COMPANY_FILE and len(ticket) >= 32
+
+
+# -- logs ----------------------------------------------------------------------------------
+
+SECRET_PASSWORD = "s3cret-Pa55word-" + "q" * 8
+SECRET_TICKET = "Tk9-" + "z" * 28
+
+
+def _secret_calls() -> dict[str, str]:
+    password = SECRET_PASSWORD
+    ticket = f"<ticket>{SECRET_TICKET}</ticket>"
+    return {
+        "authenticate": _envelope(_op("authenticate", _params(("strUserName", USER),
+                                                              ("strPassword", password)))),
+        "authenticate-nbsp": _envelope(_op("authenticate", f"\u00a0<strUserName>{USER}"
+                                           f"</strUserName><strPassword>{password}"
+                                           "</strPassword>")),
+        "authenticate-reordered": _envelope(_op("authenticate", _params(
+            ("strPassword", password), ("strUserName", USER)))),
+        "authenticate-child": _envelope(_op("authenticate", f"<strPassword><b>{password}</b>"
+                                                            "</strPassword>")),
+        "authenticate-attribute": _envelope(_op("authenticate", f'<strPassword p="{password}"/>')),
+        "authenticate-cdata": _envelope(_op("authenticate", f"<strPassword><![CDATA[{password}"
+                                                            "]]></strPassword>")),
+        "authenticate-truncated": _envelope(_op("authenticate", _params(
+            ("strPassword", password))))[:-30],
+        "sendRequestXML": _send("13", ticket=SECRET_TICKET),
+        "sendRequestXML-bad-int": _send("1e3", ticket=SECRET_TICKET),
+        "receiveResponseXML": _envelope(_op("receiveResponseXML", ticket + _params(
+            ("response", "&lt;QBXML/&gt;"), ("hresult", ""), ("message", "")))),
+        "getLastError": _envelope(_op("getLastError", ticket)),
+        "getLastError-duplicated": _envelope(_op("getLastError", ticket + ticket)),
+        "closeConnection": _envelope(_op("closeConnection", ticket)),
+        "connectionError": _envelope(_op("connectionError", ticket + _params(
+            ("hresult", "0x80040408"), ("message", "could not open")))),
+    }
+
+
+def _assert_no_secret(caplog: pytest.LogCaptureFixture) -> None:
+    logged = caplog.text + "".join(str(r.args) for r in caplog.records)
+    assert SECRET_PASSWORD not in logged and SECRET_TICKET not in logged
+
+
+@pytest.mark.parametrize("call", list(_secret_calls()))
+def test_no_password_or_ticket_reaches_the_logs_on_either_path(
+        paths: tuple[SoapGate, SoapGate, _Recorder], company: object,
+        caplog: pytest.LogCaptureFixture, call: str) -> None:
+    caplog.set_level(logging.DEBUG)
+    direct, spyne = _answers(paths, _secret_calls()[call])
+    assert direct[:3] == spyne[:3]
+    _assert_no_secret(caplog)
+
+
+@pytest.mark.parametrize("call", list(_secret_calls()))
+def test_a_failing_method_answers_spyne_s_server_fault_and_logs_no_secret(
+        settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+        call: str) -> None:
+    # No tables: every method that reaches the store fails inside.
+    tableless = create_app(settings, db=Database(f"sqlite:///{tmp_path}/no-tables.db"))
+    gate, spyne_only = _gates(tableless)
+    caplog.set_level(logging.DEBUG)
+    body = _secret_calls()[call]
+    direct, spyne = _post(gate, body), _post(spyne_only, body)
+    assert (direct.status_code, direct.content) == (spyne.status_code, spyne.content)
+    assert direct.status_code == 500 and b"<faultcode>soap11env:" in direct.content
+    _assert_no_secret(caplog)
+
