@@ -14,11 +14,12 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import spyne.const
-from spyne import Application, Array, Integer32, ServiceBase, Unicode, rpc
+from spyne import Application, Array, Fault, Integer32, ServiceBase, Unicode, rpc
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
 from soap_bridge.direct import DirectCalls
+from soap_bridge.envelope import SOAP11_ENV
 from soap_bridge.gate import PARSED_ENVELOPE, GateLimits, SoapGate
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ Int = Integer32(min_occurs=1, max_occurs=1, nillable=False)
 ArrayOfString = Array(Unicode(min_occurs=0, nillable=True), type_name="ArrayOfString").customize(
     min_occurs=0, nillable=False)
 WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
+_ENVELOPE, _BODY, _FAULT = (f"{{{SOAP11_ENV}}}{name}" for name in ("Envelope", "Body", "Fault"))
 
 
 class GatedSoap11(Soap11):
@@ -49,6 +51,17 @@ class GatedSoap11(Soap11):
             return
         # The (root, ids) pair spyne's own parse gives; QBWC sends no SOAP multi-refs.
         ctx.in_document = (envelope, {})
+
+    def decompose_incoming_envelope(self, ctx: Any, message: Any = Soap11.REQUEST) -> None:
+        # Spyne reads the first Body's first element as the call, and raised AttributeError
+        # (a traceback and a bare 500) for an envelope whose Body is missing, empty or holds a
+        # Fault: anyone could fill the logs with those.
+        envelope = ctx.in_document[0]
+        if envelope.tag == _ENVELOPE:
+            body = envelope.find(_BODY)
+            if body is None or not len(body) or body[0].tag == _FAULT:
+                raise Fault("Client.SoapError", "The SOAP Body holds no call.")
+        super().decompose_incoming_envelope(ctx, message)
 
 
 class QbwcApplication(Application):

@@ -19,7 +19,7 @@ from connector.qbwc.service import QbwcService
 from connector.store import Database
 from soap_bridge.app import create_app
 from soap_bridge.gate import SoapGate
-from tests.bridge.conftest import COMPANY_FILE, PASSWORD, USER, StepClock
+from tests.bridge.conftest import COMPANY_FILE, PASSWORD, USER, Post, StepClock
 from tests.bridge.test_direct import _gates, _post
 
 TNS = "http://developer.intuit.com/"
@@ -397,3 +397,26 @@ def test_a_failing_method_answers_spyne_s_server_fault_and_logs_no_secret(
     assert direct.status_code == 500 and b"<faultcode>soap11env:" in direct.content
     _assert_no_secret(caplog)
 
+
+# -- shapes spyne itself tripped over --------------------------------------------------------
+
+BODILESS = {
+    "empty-body": _envelope(""),
+    "blank-body": _envelope(" \n "),
+    "nil-body": f'<s:Envelope xmlns:s="{ENV}"><s:Body {XSI} xsi:nil="true"/></s:Envelope>',
+    "header-only": f'<s:Envelope xmlns:s="{ENV}"><s:Header/></s:Envelope>',
+    "header-and-empty-body": _envelope("", header="<s:Header/>"),
+    "empty-body-then-a-call": (f'<s:Envelope xmlns:s="{ENV}"><s:Body/><s:Body>{LAST_ERROR}'
+                               "</s:Body></s:Envelope>"),
+    "fault": _envelope(FAULT),
+    "fault-then-a-call": _envelope(FAULT + LAST_ERROR),
+}
+
+
+@pytest.mark.parametrize("body", BODILESS.values(), ids=BODILESS.keys())
+def test_a_body_without_a_call_gets_a_client_fault_not_a_traceback(
+        post_soap: Post, caplog: pytest.LogCaptureFixture, body: str) -> None:
+    reply = post_soap(body.encode(), headers={"Content-Type": "text/xml; charset=utf-8"})
+    assert reply.status_code == 500
+    assert b"<faultcode>soap11env:Client.SoapError</faultcode>" in reply.content
+    assert not [r for r in caplog.records if r.exc_info], caplog.text
