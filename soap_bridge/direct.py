@@ -116,10 +116,13 @@ class DirectCalls:
         envelope.clear()
         try:
             result = method.function(_Context(self.app, _Transport(environ)), *arguments)
+            # Inside the try: a result XML cannot carry (a control character in a company's
+            # name, which closeConnection's summary quotes) fails here, and gets the Server
+            # fault rather than a traceback out of the WSGI app.
+            return "200 OK", self._response(method, result)
         except Exception as exc:  # noqa: BLE001 - spyne's answer to any failure in a method
             _server_log.critical(exc, exc_info=True)
             return "500 Internal Server Error", self._fault()
-        return "200 OK", self._response(method, result)
 
     def _arguments(self, envelope: etree._Element) -> tuple[_Method, list[Any]] | None:
         if envelope.tag != _ENVELOPE or envelope.attrib or not _blank(envelope.text):

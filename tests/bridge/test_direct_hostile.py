@@ -15,6 +15,7 @@ from flask import Flask
 from lxml import etree
 
 from connector.config import Settings
+from connector.qbwc import add_company
 from connector.qbwc.service import QbwcService
 from connector.store import Database
 from soap_bridge.app import create_app
@@ -420,3 +421,19 @@ def test_a_body_without_a_call_gets_a_client_fault_not_a_traceback(
     assert reply.status_code == 500
     assert b"<faultcode>soap11env:Client.SoapError</faultcode>" in reply.content
     assert not [r for r in caplog.records if r.exc_info], caplog.text
+
+
+def test_an_answer_xml_cannot_carry_gets_a_server_fault_not_a_traceback(
+        db: Database, post_soap: Post, caplog: pytest.LogCaptureFixture) -> None:
+    # A company named with a control character (the CLI takes any name): closeConnection's
+    # summary names the company, and no XML document can carry that character.
+    add_company(db, "Ac\x0bme", USER, PASSWORD, company_file=COMPANY_FILE,
+                pin_company_file=True)
+    login = post_soap(_envelope(_op("authenticate", _params(("strUserName", USER),
+                                                            ("strPassword", PASSWORD)))))
+    ticket = login.text.split("<tns:string>")[1].split("</tns:string>")[0]
+    reply = post_soap(_envelope(_op("closeConnection", f"<ticket>{ticket}</ticket>")))
+    assert reply.status_code == 500
+    assert b"<faultcode>soap11env:Server</faultcode>" in reply.content
+    assert {r.name for r in caplog.records if r.exc_info} <= {"spyne.application.server"}
+    assert ticket not in caplog.text
