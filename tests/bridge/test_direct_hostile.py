@@ -17,6 +17,8 @@ from lxml import etree
 from connector.config import Settings
 from connector.qbwc import add_company
 from connector.qbwc.service import QbwcService
+from connector.sandbox.qbd import QuickBooksSimulator, seed_company
+from connector.sandbox.webconnector import WebConnector
 from connector.store import Database
 from soap_bridge.app import create_app
 from soap_bridge.gate import SoapGate
@@ -437,3 +439,45 @@ def test_an_answer_xml_cannot_carry_gets_a_server_fault_not_a_traceback(
     assert b"<faultcode>soap11env:Server</faultcode>" in reply.content
     assert {r.name for r in caplog.records if r.exc_info} <= {"spyne.application.server"}
     assert ticket not in caplog.text
+
+
+# -- a whole session -------------------------------------------------------------------------
+
+class _Taped(httpx.BaseTransport):
+    """The bridge as the Web Connector reaches it, every answer's bytes kept in order."""
+
+    def __init__(self, gate: SoapGate) -> None:
+        self.wsgi = httpx.WSGITransport(app=gate)
+        self.answers: list[tuple[int, bytes]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        reply = self.wsgi.handle_request(request)
+        content = reply.read()
+        self.answers.append((reply.status_code, content))
+        return httpx.Response(reply.status_code, headers=reply.headers, content=content)
+
+
+def test_a_whole_session_gets_the_same_bytes_from_both_paths(
+        app: Flask, company: object, settings: Settings, sqlite_db: Database,
+        clock: StepClock) -> None:
+    # Two stores alike, one answered by the bridge and one by spyne alone, each polled by a
+    # Web Connector in front of the same seeded company file.
+    add_company(sqlite_db, "Acme", USER, PASSWORD, company_file=COMPANY_FILE,
+                pin_company_file=True)
+    spyne_only = _gates(create_app(settings, db=sqlite_db, clock=clock))[1]
+    tapes = []
+    for answering in (_gates(app)[0], spyne_only):
+        qb = QuickBooksSimulator(COMPANY_FILE, clock=clock)
+        seed_company(qb, customers=30, invoices=12, lines_per_invoice=2, seed=7)
+        tape = _Taped(answering)
+        with WebConnector("http://bridge.test/qbwc", USER, PASSWORD, qb,
+                          http=httpx.Client(transport=tape, base_url="http://bridge.test"),
+                          sleep=lambda _s: None) as connector:
+            report = connector.run_session()
+        assert report.authenticated and report.requests >= 5 and report.percents[-1] == 100
+        tickets = [e.text or "" for e in etree.fromstring(tape.answers[2][1]).iter(
+            f"{{{TNS}}}string")][:1]
+        tapes.append([(status, content.replace(tickets[0].encode(), b"TICKET"))
+                      for status, content in tape.answers])
+    direct, spyne = tapes
+    assert direct == spyne
