@@ -12,6 +12,9 @@ from typing import Any
 import httpx
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, given
+from hypothesis import settings as fuzzing
+from hypothesis import strategies as st
 from lxml import etree
 
 from connector.config import Settings
@@ -481,3 +484,64 @@ def test_a_whole_session_gets_the_same_bytes_from_both_paths(
                       for status, content in tape.answers])
     direct, spyne = tapes
     assert direct == spyne
+
+
+# -- generated envelopes ---------------------------------------------------------------------
+
+SIGNATURES = {
+    "serverVersion": [], "clientVersion": ["strVersion"],
+    "authenticate": ["strUserName", "strPassword"],
+    "sendRequestXML": ["ticket", "strHCPResponse", "strCompanyFileName", "qbXMLCountry",
+                       "qbXMLMajorVers", "qbXMLMinorVers"],
+    "receiveResponseXML": ["ticket", "response", "hresult", "message"],
+    "connectionError": ["ticket", "hresult", "message"], "getLastError": ["ticket"],
+    "closeConnection": ["ticket"],
+}
+_values = st.one_of(st.sampled_from([
+    "", " ", "\u00a0", "13", "+7", "0099", "-0", "2147483648", "-2147483649", " 13", "1_3",
+    "\uff11", "<![CDATA[13]]>", "1<!--c-->3", "<i>1</i>", "&#13;", "&#x1;", "&#xA0;",
+    "\U0001f600", "&lt;QBXML/&gt;", "2.0.1", "x" * 300]),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="<&"),
+            max_size=12))
+_space = st.sampled_from(["", "", "", " ", "\n  ", "\t", "&#13;", "\u00a0", "\u2003", "t",
+                          "<!--c-->", "<?p x?>", "<![CDATA[ ]]>"])
+_attribute = st.sampled_from(["", "", "", "", ' a="1"', f' {XSI} xsi:nil="true"',
+                              ' xml:lang="en"', ' xmlns=""', ' xmlns="urn:o"',
+                              ' xmlns:q="urn:q"'])
+
+
+@st.composite
+def _call(draw: st.DrawFn) -> str:
+    name = draw(st.sampled_from([*SIGNATURES, "noSuchCall"]))
+    names = list(SIGNATURES.get(name, ["ticket"]))
+    if draw(st.booleans()):
+        names = draw(st.permutations(names))
+    extra = draw(st.lists(st.sampled_from([*names, "ticket", "extra"]), max_size=2))
+    dropped = draw(st.integers(min_value=0, max_value=len(names)))
+    names = [n for i, n in enumerate(names) if i != dropped] + extra
+    inner = "".join(f"{draw(_space)}<{n}{draw(_attribute)}>{draw(_values)}</{n}>"
+                    for n in names) + draw(_space)
+    namespace = draw(st.sampled_from([f' xmlns="{TNS}"'] * 6 + [' xmlns="urn:o"', ""]))
+    return f"<{name}{namespace}{draw(_attribute)}>{inner}</{name}>"
+
+
+@st.composite
+def _generated(draw: st.DrawFn) -> str:
+    body = draw(_call())
+    body = draw(st.sampled_from(["", "\u00a0", " "])) + body + draw(st.sampled_from(
+        ["", "", "", " ", "\u00a0", "<!--c-->"]))
+    header = draw(st.sampled_from(["", "", "", "<s:Header/>"]))
+    bodies = f"<s:Body>{body}</s:Body>" * draw(st.sampled_from([1, 1, 1, 1, 2]))
+    return f'<s:Envelope xmlns:s="{ENV}">{header}{bodies}</s:Envelope>'
+
+
+def test_generated_envelopes_are_answered_as_spyne_alone_answers_them(
+        paths: tuple[SoapGate, SoapGate, _Recorder], company: object) -> None:
+    @fuzzing(max_examples=200, deadline=None, derandomize=True, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(body=_generated())
+    def one(body: str) -> None:
+        direct, spyne = _answers(paths, body)
+        assert direct == spyne
+
+    one()
