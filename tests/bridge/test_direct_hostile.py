@@ -244,6 +244,29 @@ def test_a_hostile_envelope_is_answered_as_spyne_alone_answers_it(
         assert b"<faultcode>soap11env:" in content
 
 
+
+@pytest.mark.parametrize("headers", [
+    {}, {"Content-Type": "text/plain"}, {"Content-Type": "application/soap+xml"},
+    {"Content-Type": "text/xml; charset=iso-8859-1"},
+    {"Content-Type": "multipart/related; boundary=x"},
+    {"Content-Type": "text/xml", "SOAPAction": f'"{TNS}authenticate"'},
+    {"Content-Type": "text/xml", "SOAPAction": '""'},
+], ids=["none", "text-plain", "soap12-type", "latin-1-charset", "multipart",
+        "other-soapaction", "empty-soapaction"])
+def test_the_http_headers_change_nothing_on_either_path(
+        paths: tuple[SoapGate, SoapGate, _Recorder], company: object,
+        headers: dict[str, str]) -> None:
+    gate, spyne_only, recorder = paths
+    answers = []
+    for answering in (gate, spyne_only):
+        recorder.calls.clear()
+        with httpx.Client(transport=httpx.WSGITransport(app=answering),
+                          base_url="http://bridge.test") as http:
+            reply = http.post("/", content=_envelope(LAST_ERROR).encode(), headers=headers)
+        answers.append((reply.status_code, reply.content, list(recorder.calls)))
+    assert answers[0] == answers[1]
+    assert answers[0][2] == [("get_last_error", ("forged",))]
+
 # -- authentication ------------------------------------------------------------------------
 
 def _login(gate: SoapGate, password: str = PASSWORD) -> tuple[str, str]:
