@@ -12,6 +12,7 @@ from connector.qbwc.passwords import hash_password
 from connector.qbwc.throttle import forget_user
 from connector.store import Company, Database
 from connector.store.rows import require_row
+from connector.xmlsafe import mark_illegal_text
 
 __all__ = [
     "add_company",
@@ -36,6 +37,13 @@ def normalize_company_file(path: str) -> str:
 MAX_USER_NAME = 256
 
 
+def _xml_safe(value: str | None, what: str) -> None:
+    # The name and the file travel in every .qwc and in closeConnection's and getLastError's
+    # answers: a control character there makes each of those a document XML cannot carry.
+    if value and mark_illegal_text(value) != value:
+        raise ConfigError(f"a {what} may not hold control characters: {value!r}")
+
+
 def same_company_file(registered: str, reported: str) -> bool:
     return normalize_company_file(registered) == normalize_company_file(reported)
 
@@ -57,6 +65,9 @@ def add_company(
         raise ConfigError("--pin-company-file needs --company-file")
     if len(qbwc_user) > MAX_USER_NAME:
         raise ConfigError(f"a QBWC user name may have at most {MAX_USER_NAME} characters")
+    for value, what in ((name, "company name"), (qbwc_user, "QBWC user name"),
+                        (company_file, "company file")):
+        _xml_safe(value, what)
     if poll_minutes < 1:
         raise ConfigError("--poll-minutes must be at least 1 (QBWC's smallest schedule)")
     with db.session() as s:
@@ -124,6 +135,7 @@ def set_company_file(db: Database, name: str, company_file: str | None, *,
     check learns it again, so this is also how to accept a renamed or replaced company.
     """
     path = company_file.strip() if company_file else None
+    _xml_safe(path, "company file")
     pinned = get_company(db, name).pin_company_file if pin is None else pin
     if pinned and not path:
         raise ConfigError("a pinned company file needs a path")

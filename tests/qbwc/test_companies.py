@@ -11,6 +11,7 @@ from connector.qbwc import (
     passwords,
     render_qwc,
     set_active,
+    set_company_file,
     set_password,
 )
 from connector.qbwc.companies import same_company_file
@@ -51,6 +52,19 @@ def test_company_names_and_users_are_unique(db: Database) -> None:
     with pytest.raises(ConfigError, match="QBWC user 'acme' already exists"):
         add_company(db, "Acme 2", "acme", "pw")
     assert [c.name for c in list_companies(db)] == ["Acme"]
+
+
+@pytest.mark.parametrize(("name", "user", "company_file"), [
+    ("Ac\x0bme", "acme", None), ("Acme", "ac\x00me", None), ("Acme", "acme", "C:\\a\x1b.QBW"),
+])
+def test_a_name_or_file_xml_cannot_carry_is_refused(db: Database, name: str, user: str,
+                                                    company_file: str | None) -> None:
+    with pytest.raises(ConfigError, match="control characters"):
+        add_company(db, name, user, "pw", company_file=company_file)
+    add_company(db, "Acme", "acme", "pw")
+    with pytest.raises(ConfigError, match="control characters"):
+        set_company_file(db, "Acme", "C:\\a\x1b.QBW")
+    assert [(c.name, c.company_file) for c in list_companies(db)] == [("Acme", None)]
 
 
 def test_unknown_company_names_the_list_command(db: Database) -> None:
