@@ -158,7 +158,8 @@ class DirectCalls:
                     return None
                 arguments.append(int(text))
             else:
-                arguments.append(text)
+                # Spyne hands an empty element on as "" (an absent one as None).
+                arguments.append("" if text is None else text)
         return None if given else (method, arguments)
 
     def _response(self, method: _Method, result: Any) -> bytes:

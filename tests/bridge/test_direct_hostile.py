@@ -16,6 +16,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as fuzzing
 from hypothesis import strategies as st
 from lxml import etree
+from spyne import Application, ServiceBase, rpc
+from spyne.protocol.soap import Soap11
+from spyne.server.wsgi import WsgiApplication
 
 from connector.config import Settings
 from connector.qbwc import add_company
@@ -25,7 +28,9 @@ from connector.sandbox.webconnector import WebConnector
 from connector.store import Company, Database
 from connector.store.rows import require_row
 from soap_bridge.app import create_app
-from soap_bridge.gate import SoapGate
+from soap_bridge.direct import DirectCalls
+from soap_bridge.gate import GateLimits, SoapGate
+from soap_bridge.service import GatedSoap11, Int, Str
 from tests.bridge.conftest import COMPANY_FILE, PASSWORD, USER, Post, StepClock
 from tests.bridge.test_direct import _gates, _post
 
@@ -570,3 +575,44 @@ def test_generated_envelopes_are_answered_as_spyne_alone_answers_them(
         assert direct == spyne
 
     one()
+
+
+# -- values as the @rpc functions see them ----------------------------------------------------
+
+class _Echo(ServiceBase):
+    """@rpc methods of the bridge's parameter types that answer what they were handed."""
+
+    @rpc(Str, Str, _returns=Str)
+    def strings(ctx: Any, a: Any, b: Any) -> str:  # noqa: N805 - spyne passes ctx first
+        return repr((a, b))
+
+    @rpc(Str, Int, _returns=Str)
+    def number(ctx: Any, a: Any, n: Any) -> str:  # noqa: N805 - spyne passes ctx first
+        return repr((a, n, type(n).__name__))
+
+
+class _NoLargeBodies:
+    def session_is_live(self, ticket: str) -> bool:
+        return False
+
+    def refuse_oversize_response(self, ticket: str, size: int | None, cap: int) -> int:
+        return -1
+
+
+@pytest.mark.parametrize(("operation", "inner"), [
+    ("strings", ""), ("strings", "<a/>"), ("strings", "<a></a><b/>"),
+    ("strings", "<a><![CDATA[]]></a>"), ("strings", "<a> </a><b>\n</b>"), ("strings", "<b>y</b>"),
+    ("number", "<n>7</n>"), ("number", "<a/><n>-0</n>"), ("number", "<a>x</a><n>+0012</n>"),
+])
+def test_an_rpc_function_is_handed_the_values_spyne_hands_it(operation: str, inner: str) -> None:
+    application = Application([_Echo], tns=TNS, in_protocol=GatedSoap11(validator="lxml"),
+                              out_protocol=Soap11())
+    spyne = WsgiApplication(application)
+    limits = GateLimits(max_body_bytes=2**20, max_call_bytes=2**16)
+    direct = DirectCalls(application, _Echo)
+    body = _envelope(_op(operation, inner))
+    assert direct(etree.fromstring(body.encode()), {}) is not None
+    answers = [_post(SoapGate(spyne, limits=limits, guard=_NoLargeBodies(), direct=answering),
+                     body) for answering in (direct, None)]
+    assert answers[0].content == answers[1].content
+    assert answers[0].status_code == 200
