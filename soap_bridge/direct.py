@@ -36,12 +36,17 @@ _INT32 = range(-(2**31), 2**31)
 # XML's whitespace; str.strip() alone also strips NBSP, NEL, U+3000 ..., which the WSDL's
 # element-only content refuses (spyne answers a SchemaValidationError Fault).
 _XML_SPACE = " \t\r\n"
+# What spyne checks of a value beyond its type, each left at the type's default in Intuit's
+# WSDL. A parameter declared with one of them set is spyne's to validate.
+_FACETS = ("min_len", "max_len", "pattern", "values", "ge", "gt", "le", "lt", "total_digits",
+           "fraction_digits", "default")
 
 
 @dataclass(frozen=True)
 class _Param:
     tag: str
     integer: bool
+    required: bool  # spyne refuses the call without it
 
 
 @dataclass(frozen=True)
@@ -66,15 +71,22 @@ class _Context:
     transport: _Transport
 
 
+def _plain(kind: Any, base: Any) -> bool:
+    """Whether spyne checks nothing of a ``kind`` value but what ``base`` says: one of it, no
+    facet, no default."""
+    attrs, plain = kind.Attributes, base.Attributes
+    return attrs.max_occurs == 1 and all(
+        getattr(attrs, facet, None) == getattr(plain, facet, None) for facet in _FACETS)
+
+
 def _method(tns: str, descriptor: Any) -> _Method | None:
     params = []
     for name, kind in descriptor.in_message._type_info.items():
-        if issubclass(kind, Integer32):
-            params.append(_Param(f"{{{tns}}}{name}", integer=True))
-        elif issubclass(kind, Unicode):
-            params.append(_Param(f"{{{tns}}}{name}", integer=False))
-        else:
+        base = next((b for b in (Integer32, Unicode) if issubclass(kind, b)), None)
+        if base is None or not _plain(kind, base):
             return None
+        params.append(_Param(f"{{{tns}}}{name}", integer=base is Integer32,
+                             required=kind.Attributes.min_occurs > 0))
     (result, kind), = descriptor.out_message._type_info.items()
     item = None
     if issubclass(kind, Array):
@@ -145,7 +157,7 @@ class DirectCalls:
         for param in method.params:
             element = given[0] if given and given[0].tag == param.tag else None
             if element is None:
-                if param.integer:
+                if param.required:
                     return None
                 arguments.append(None)
                 continue

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as fuzzing
 from hypothesis import strategies as st
 from lxml import etree
-from spyne import Application, ServiceBase, rpc
+from spyne import Application, Integer32, ServiceBase, Unicode, rpc
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
@@ -599,20 +599,66 @@ class _NoLargeBodies:
         return -1
 
 
+def _both_paths(service: type[ServiceBase]) -> tuple[SoapGate, SoapGate]:
+    """A gate with the direct path over ``service`` and one where spyne answers every call."""
+    application = Application([service], tns=TNS, in_protocol=GatedSoap11(validator="lxml"),
+                              out_protocol=Soap11())
+    spyne = WsgiApplication(application)
+    limits = GateLimits(max_body_bytes=2**20, max_call_bytes=2**16)
+    return (SoapGate(spyne, limits=limits, guard=_NoLargeBodies(),
+                     direct=DirectCalls(application, service)),
+            SoapGate(spyne, limits=limits, guard=_NoLargeBodies()))
+
+
 @pytest.mark.parametrize(("operation", "inner"), [
     ("strings", ""), ("strings", "<a/>"), ("strings", "<a></a><b/>"),
     ("strings", "<a><![CDATA[]]></a>"), ("strings", "<a> </a><b>\n</b>"), ("strings", "<b>y</b>"),
     ("number", "<n>7</n>"), ("number", "<a/><n>-0</n>"), ("number", "<a>x</a><n>+0012</n>"),
 ])
 def test_an_rpc_function_is_handed_the_values_spyne_hands_it(operation: str, inner: str) -> None:
-    application = Application([_Echo], tns=TNS, in_protocol=GatedSoap11(validator="lxml"),
-                              out_protocol=Soap11())
-    spyne = WsgiApplication(application)
-    limits = GateLimits(max_body_bytes=2**20, max_call_bytes=2**16)
-    direct = DirectCalls(application, _Echo)
+    gate, spyne_only = _both_paths(_Echo)
     body = _envelope(_op(operation, inner))
-    assert direct(etree.fromstring(body.encode()), {}) is not None
-    answers = [_post(SoapGate(spyne, limits=limits, guard=_NoLargeBodies(), direct=answering),
-                     body) for answering in (direct, None)]
+    assert gate.direct is not None and gate.direct(etree.fromstring(body.encode()), {})
+    answers = [_post(answering, body) for answering in (gate, spyne_only)]
     assert answers[0].content == answers[1].content
     assert answers[0].status_code == 200
+
+
+class _Restricted(ServiceBase):
+    """Parameters spyne would check beyond their type: a facet, a required string, a list."""
+
+    @rpc(Unicode(max_len=3), _returns=Str)
+    def short(ctx: Any, s: Any) -> str:  # noqa: N805 - spyne passes ctx first
+        return repr(s)
+
+    @rpc(Unicode(pattern="[a-z]+"), _returns=Str)
+    def lower(ctx: Any, s: Any) -> str:  # noqa: N805 - spyne passes ctx first
+        return repr(s)
+
+    @rpc(Unicode(values=["US", "CA"]), _returns=Str)
+    def country(ctx: Any, s: Any) -> str:  # noqa: N805 - spyne passes ctx first
+        return repr(s)
+
+    @rpc(Unicode(min_occurs=1), _returns=Str)
+    def required(ctx: Any, s: Any) -> str:  # noqa: N805 - spyne passes ctx first
+        return repr(s)
+
+    @rpc(Unicode(max_occurs=3), _returns=Str)
+    def several(ctx: Any, s: Any) -> str:  # noqa: N805 - spyne passes ctx first
+        return repr(s)
+
+    @rpc(Integer32(ge=0, le=99), _returns=Str)
+    def percent(ctx: Any, n: Any) -> str:  # noqa: N805 - spyne passes ctx first
+        return repr(n)
+
+
+@pytest.mark.parametrize(("operation", "inner"), [
+    ("short", "<s>abcd</s>"), ("lower", "<s>ABC</s>"), ("country", "<s>FR</s>"),
+    ("required", ""), ("several", "<s>a</s>"), ("several", "<s>a</s><s>b</s>"),
+    ("percent", "<n>100</n>"), ("percent", "<n>-1</n>"),
+])
+def test_a_parameter_spyne_checks_beyond_its_type_is_left_to_spyne(operation: str,
+                                                                   inner: str) -> None:
+    body = _envelope(_op(operation, inner))
+    direct, spyne = (_post(gate, body) for gate in _both_paths(_Restricted))
+    assert (direct.status_code, direct.content) == (spyne.status_code, spyne.content)
