@@ -218,11 +218,13 @@ class SyncContext:
             was = (s.pending.was if s.pending.was is not None
                    else (link.field_values or {}) if known and link is not None else {})
             changed = changed_fields(before, mapped.fields)
-            self.links.record(mapped, s.zoho_id)
+            # The link keeps the values shortened as the audit keeps them: the event takes
+            # those rather than shortening (and encoding) each value a second time.
+            kept = self.links.record(mapped, s.zoho_id)
             self.journal.written(mapped.kind, mapped.qb_id, mapped.edit_sequence, s.zoho_id,
                                  s.action, changed, name=mapped.label,
-                                 values={f: mapped.payload[f] for f in changed
-                                         if f in mapped.payload},
+                                 values={f: kept[f] if f in kept else mapped.payload[f]
+                                         for f in changed if f in mapped.payload},
                                  old_values={f: was[f] for f in changed if f in was})
             for note in mapped.notes:
                 self.journal.warning(mapped.kind, mapped.qb_id, mapped.edit_sequence,

@@ -161,14 +161,17 @@ class LinkBook:
         self._by_zoho = None  # the caller changes the row
         return row
 
-    def record(self, mapped: Mapped, zoho_id: str | None) -> None:
-        """Zoho now holds ``mapped`` under ``zoho_id``."""
+    def record(self, mapped: Mapped, zoho_id: str | None) -> dict[str, Any]:
+        """Zoho now holds ``mapped`` under ``zoho_id``; returns the values kept (shortened as
+        the audit keeps them)."""
         row = self._row(mapped.kind, mapped.qb_id)
         row.zoho_id, row.edit_sequence = zoho_id, mapped.edit_sequence
         row.content_hash, row.field_hashes = mapped.hash, dict(mapped.fields)
-        row.field_values = {name: short_value(mapped.payload[name]) for name in mapped.fields
-                            if name in mapped.payload}
+        kept = {name: short_value(mapped.payload[name]) for name in mapped.fields
+                if name in mapped.payload}
+        row.field_values = kept
         row.deleted, row.last_synced_at = False, self.clock()
+        return kept
 
     def forget_fields(self, kind: LinkKind, qb_id: str) -> None:
         """Nothing is known of what Zoho holds field by field: the next write sends all."""
