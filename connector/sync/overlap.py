@@ -3,10 +3,11 @@
 ``read_ahead``: the next chunk of stored responses read and parsed while this one is written.
 Reading a chunk is CPU (qbXML parsing) and the store; writing one is mostly waiting on Zoho.
 A thread reads one chunk ahead, so the parsing of chunk N+1 runs in the waits of chunk N, and
-the first chunk's in those of the org's metadata reads. One chunk ahead at most: memory holds
-two chunks whatever the size of the company. When the writer stops (an error, a stop asked
-between chunks), the reader stops at its next chunk and nothing it read is lost: a response
-is settled only by the writer.
+the first chunk's in those of the org's metadata reads. Beside the chunk being written, one
+waits handed over and one more may be in the reading: memory holds three chunks at most,
+whatever the size of the company. When the writer stops (an error, a stop asked between
+chunks), the reader stops at its next chunk and nothing it read is lost: a response is
+settled only by the writer.
 """
 
 from __future__ import annotations
