@@ -11,7 +11,9 @@ same load then spent 0.1 to 0.2 s collecting. Reference counting still frees nea
 at once: only garbage in cycles waits a little longer.
 
 Runs overlapping in one process (threads of a worker) share the setting: the first to start
-sets it, the last to end gives CPython's back.
+sets it, the last to end gives CPython's back. A host that froze objects itself (as
+``ml-connector bridge`` does once its app is built) keeps its own freezing: ``gc.unfreeze``
+cannot tell its objects from ours, so a run then only raises the threshold.
 """
 
 from __future__ import annotations
@@ -31,13 +33,16 @@ class _Heap:
         self._lock = threading.Lock()
         self._runs = 0
         self._saved: tuple[int, int, int] = gc.get_threshold()
+        self._froze = False
 
     def enter(self) -> None:
         with self._lock:
             if self._runs == 0:
                 self._saved = gc.get_threshold()
                 young, *older = self._saved
-                gc.freeze()
+                self._froze = gc.get_freeze_count() == 0
+                if self._froze:
+                    gc.freeze()
                 gc.set_threshold(max(young, YOUNG_THRESHOLD), *older)
             self._runs += 1
 
@@ -46,7 +51,8 @@ class _Heap:
             self._runs -= 1
             if self._runs == 0:
                 gc.set_threshold(*self._saved)
-                gc.unfreeze()
+                if self._froze:
+                    gc.unfreeze()
 
 
 _HEAP = _Heap()

@@ -42,3 +42,14 @@ def test_a_host_that_set_its_own_threshold_gets_it_back(young: int) -> None:
         assert gc.get_threshold()[0] == young
     finally:
         gc.set_threshold(*default)
+
+
+def test_a_host_that_froze_its_own_objects_keeps_them_frozen() -> None:
+    gc.freeze()
+    try:
+        with quiet_gc():
+            assert gc.get_threshold()[0] >= YOUNG_THRESHOLD
+        # Still frozen (the count may drop by what reference counting freed meanwhile).
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
