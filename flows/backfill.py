@@ -49,7 +49,7 @@ def backfill_task(company: str, since: date | None, until: date | None, read_qui
 
 
 @flow(name="backfill")
-def backfill(company: str, since: date | None = None, until: date | None = None,
+async def backfill(company: str, since: date | None = None, until: date | None = None,
              read_quickbooks: bool = True, resync_stored: bool = True,
              plan: bool = False) -> dict[str, Any]:
     """Queue QuickBooks reads since ``since`` and re-sync what is stored in [since, until];

@@ -1,5 +1,13 @@
 """What every flow shares: the run environment, the retry rule, and how a run's result
-reaches the Prefect UI (artifact, logs, state). Decisions live in ``connector.runs``."""
+reaches the Prefect UI (artifact, logs, state). Decisions live in ``connector.runs``.
+
+Every flow is ``async`` only so that its run ends when its work does. Prefect's engine keeps
+a heartbeat thread beside each flow run that sleeps in steps of a second; it joins that thread
+when a sync flow ends (adding up to a second to every run, 0.6 s on average), and lets it stop
+on its own after an async one. The bodies stay synchronous: they call their tasks one after
+another on the event loop's thread, which nothing else of the run needs while they work
+(logs, events and heartbeats have threads of their own). Call a flow with ``asyncio.run``.
+"""
 
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ def renew_task(connection: str) -> dict[str, Any]:
 
 
 @flow(name="renew-channels", log_prints=False)
-def renew_channels(connection: str = "default") -> State[Any]:
+async def renew_channels(connection: str = "default") -> State[Any]:
     """Renew, re-open and catch up the notification channels of a Zoho connection."""
     outcome = renew_task(connection)
     return Completed(message=outcome["message"], data=outcome)

@@ -24,7 +24,7 @@ def sync_back_task(connection: str, company: str | None) -> dict[str, Any]:
 
 
 @flow(name="zoho-to-qb", log_prints=False)
-def zoho_to_qb(connection: str = "default", company: str | None = None) -> State[Any]:
+async def zoho_to_qb(connection: str = "default", company: str | None = None) -> State[Any]:
     """Apply the Zoho edits notified on ``connection``'s channels (one company's, if named)."""
     outcome = sync_back_task(connection, company)
     return Completed(message=outcome["message"], data=outcome)

@@ -6,6 +6,7 @@ runs the bridge has no Prefect, and these commands then say so in one line.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from typing import Any
 
@@ -60,7 +61,7 @@ def run(name: str, pairs: tuple[str, ...]) -> None:
     require_prefect()
     module, _, attribute = FLOWS[name].partition(":")
     flow = getattr(importlib.import_module(module), attribute)
-    state = flow(**parameters, return_state=True)
+    state = asyncio.run(flow(**parameters, return_state=True))
     click.echo(f"{name}: {state.name.lower()}: {state.message or ''}".rstrip(": "))
     if state.is_failed() or state.is_crashed():
         raise SystemExit(1)

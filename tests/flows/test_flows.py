@@ -38,6 +38,16 @@ def test_artifact_keys_are_what_prefect_accepts() -> None:
     assert artifact_slug("Café Olé GmbH & Co") == "caf-ol-gmbh-co"
 
 
+def test_every_flow_is_async_so_its_run_ends_with_its_work() -> None:
+    # A sync flow's run waits for Prefect's heartbeat thread to wake from its 1-s sleep.
+    from connector.cli.flows import FLOWS
+
+    for name, where in FLOWS.items():
+        module, _, attribute = where.partition(":")
+        flow = getattr(importlib.import_module(module), attribute)
+        assert flow.name == name and flow.isasync, name
+
+
 def test_prefect_yaml_schedules_the_sync_and_leaves_backfill_manual() -> None:
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text())
     by_name = {d["name"]: d for d in spec["deployments"]}
@@ -67,7 +77,7 @@ def test_qb_to_zoho_flow_syncs_and_publishes_its_audit(served_world: World, db: 
     monkeypatch.setenv("MLC_SYNC_CHUNK_RESPONSES", "3")  # a first load of several chunks
     served_world.add_books("Acme")
     served_world.session("Acme")
-    state = qb_to_zoho(return_state=True)
+    state = asyncio.run(qb_to_zoho(return_state=True))
     result = state.result()
     assert result["Acme"]["status"] == "completed" and result["Acme"]["created"] > 0
     (run,) = list_runs(db, limit=1)
@@ -95,7 +105,7 @@ def test_qb_to_zoho_flow_syncs_and_publishes_its_audit(served_world: World, db: 
 def test_a_qb_to_zoho_run_with_nothing_to_do_ends_at_once_and_says_so(
         served_world: World) -> None:
     served_world.add_books("Acme")
-    state = qb_to_zoho(return_state=True)
+    state = asyncio.run(qb_to_zoho(return_state=True))
     assert state.is_completed()
     assert state.message == "nothing to sync: no QuickBooks responses waiting"
 
@@ -171,7 +181,7 @@ def test_backfill_flow_queues_reads_and_resyncs_stored_responses(served_world: W
     served_world.add_books("Acme")
     served_world.session("Acme")
     served_world.sync("Acme")
-    result = backfill("Acme")
+    result = asyncio.run(backfill("Acme"))
     assert result["reads_queued"] == 6 and result["responses_reopened"] > 0
     assert result["status"] == "completed" and result["updated"] > 0
     assert result["reads_waiting"] == 6 and result["responses_waiting"] == 0
@@ -185,7 +195,7 @@ def test_the_plan_parameter_publishes_a_table_and_writes_nothing(served_world: W
     served_world.add_books("Acme")
     served_world.session("Acme")
     writes = zoho_writes(served_world.sim)
-    state = qb_to_zoho(company="Acme", plan=True, return_state=True)
+    state = asyncio.run(qb_to_zoho(company="Acme", plan=True, return_state=True))
     result = state.result()
     assert result["Acme"]["plan_id"] and result["Acme"]["create"] > 0
     assert zoho_writes(served_world.sim) == writes and served_world.unprocessed()
@@ -194,5 +204,5 @@ def test_the_plan_parameter_publishes_a_table_and_writes_nothing(served_world: W
                 if str(a.flow_run_id) == flow_run_id]
     assert table.type == "table" and "create" in str(table.data)
     assert state.message == "planned Acme"
-    planned = backfill("Acme", plan=True)
+    planned = asyncio.run(backfill("Acme", plan=True))
     assert planned["plan_id"] > result["Acme"]["plan_id"]

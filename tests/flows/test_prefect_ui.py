@@ -71,7 +71,8 @@ def test_the_dashboard_shows_the_run_its_connector_logs_and_the_audit_artifact(
         # The flow run in its own process, reporting to the dashboard's server.
         done = subprocess.run(
             [sys.executable, "-c",
-             "from flows.qb_to_zoho import qb_to_zoho; qb_to_zoho('Dashboard Ltd')"],
+             ("import asyncio; from flows.qb_to_zoho import qb_to_zoho; "
+              "asyncio.run(qb_to_zoho('Dashboard Ltd'))")],
             cwd=ROOT, env=clean_env() | org.env | {
                 "PYTHONPATH": str(ROOT), "PREFECT_API_URL": dashboard.api_url,
                 "PREFECT_HOME": str(tmp_path / "client-home")},

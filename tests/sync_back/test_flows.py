@@ -66,7 +66,7 @@ def test_a_zoho_edit_travels_through_both_flows_into_quickbooks(
                         connection_id=load_connection(db).id, now=utcnow(),
                         lifetime=settings.channel_lifetime)
 
-    renewed = renew_channels(return_state=True)
+    renewed = asyncio.run(renew_channels(return_state=True))
     assert renewed.result()["status"] == "completed" and renewed.result()["unchanged"] == 1
     assert renewed.message == "default: completed (nothing to do)"
     assert "renew_channels" in asyncio.run(_artifact("renew-channels-default")).data
@@ -77,7 +77,7 @@ def test_a_zoho_edit_travels_through_both_flows_into_quickbooks(
     assert sim.deliveries[-1].payload["channel_id"] == channel.channel_id
     assert sim.deliveries[-1].status == 200
 
-    state = zoho_to_qb(return_state=True)
+    state = asyncio.run(zoho_to_qb(return_state=True))
     result = state.result()
     assert result["status"] == "completed" and result["read"] >= 1
     with db.session() as s:
