@@ -6,14 +6,13 @@ MLC_FIRST_LOAD_NEEDS_PLAN=false go straight on.
 
 from __future__ import annotations
 
-from sqlmodel import col, select
-
 from connector.errors import ConfigError
 from connector.mapping.keys import ACCOUNT, CONTACT
 from connector.plans.saved import confirmed_plan, plan_rows
-from connector.store import Company, Database, RecordLink
+from connector.store import Company, Database
 from connector.store.rows import require_id
 from connector.sync.confirmed import ConfirmedPlan, PlannedAccount
+from connector.sync.links import any_written
 from connector.zoho.client import ZohoClient
 from connector.zoho.fields import QBD_KEY
 
@@ -22,12 +21,6 @@ __all__ = ["FirstLoadNeedsPlan", "first_load_gate"]
 
 class FirstLoadNeedsPlan(ConfigError):
     """A first load into a populated org that nobody has confirmed yet."""
-
-
-def _synced_before(db: Database, company_id: int) -> bool:
-    with db.session() as s:
-        return s.exec(select(RecordLink.id).where(RecordLink.company_id == company_id)
-                      .where(col(RecordLink.zoho_id).is_not(None)).limit(1)).first() is not None
 
 
 def _org_holds_accounts(client: ZohoClient) -> bool:
@@ -54,7 +47,7 @@ def first_load_gate(db: Database, client: ZohoClient, company: Company, *,
     confirmed = confirmed_plan(db, company_id)
     if confirmed is not None:
         return _load(db, require_id(confirmed))
-    if not required or _synced_before(db, company_id) or not _org_holds_accounts(client):
+    if not required or any_written(db, company_id) or not _org_holds_accounts(client):
         return None
     raise FirstLoadNeedsPlan(
         f"company {company.name!r} was never synced to this Zoho org, which already holds "

@@ -20,7 +20,7 @@ from connector.mapping.keys import LinkKind
 from connector.mapping.payload import Mapped
 from connector.store import Database, RecordLink
 
-__all__ = ["Link", "LinkBook", "NOT_WRITTEN", "is_older", "move_edit_sequence"]
+__all__ = ["Link", "LinkBook", "NOT_WRITTEN", "any_written", "is_older", "move_edit_sequence"]
 
 # Bound parameters per IN list, well inside SQLite's and PostgreSQL's limits.
 _IN_BATCH = 500
@@ -219,6 +219,16 @@ class LinkBook:
                 for link_id, qb_type, qb_id in made.all():
                     self._rows[(qb_type, qb_id)].id = link_id
         self._dirty.clear()
+
+
+def any_written(db: Database, company_id: int, kind: LinkKind | None = None) -> bool:
+    """Whether any record of the company (of ``kind``) is in Zoho: else, none was synced yet."""
+    query = (select(RecordLink.id).where(RecordLink.company_id == company_id)
+             .where(col(RecordLink.zoho_id).is_not(None)))
+    if kind is not None:
+        query = query.where(RecordLink.qb_type == kind.qb_type)
+    with db.session() as s:
+        return s.exec(query.limit(1)).first() is not None
 
 
 def move_edit_sequence(s: Session, company_id: int, qb_id: str, sent: str, answered: str) -> int:

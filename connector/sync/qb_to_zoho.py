@@ -33,7 +33,7 @@ from connector.sync.customers import sync_customers
 from connector.sync.deals import sync_deals
 from connector.sync.deletions import sync_deletions
 from connector.sync.journal import Journal
-from connector.sync.links import LinkBook
+from connector.sync.links import LinkBook, any_written
 from connector.sync.org import Org, OrgSource, load_org
 from connector.sync.overlap import alongside, read_ahead
 from connector.sync.products import sync_products
@@ -108,6 +108,18 @@ def _refreshed(db: Database, client: ZohoClient, source: OrgSource, signals: Sig
     return load_org(db, client, source, now=clock(), refresh=True)
 
 
+def _index_while_parsing(chunks: Iterator[Chunk], index: IndexSource) -> Iterator[Chunk]:
+    """``chunks``, the org's matching index read while the first is parsed. A first load
+    matches every customer against the org's Accounts, and in a populated org that index is
+    several pages of COQL, one after another. Should the early read fail, the index is read
+    again where the matching needs it, and a failure then stops the run as it would have."""
+    with alongside(index.get):
+        first = next(chunks, None)
+    if first is not None:
+        yield first
+        yield from chunks
+
+
 def sync_company(db: Database, client: ZohoClient, company: Company, recorder: AuditRecorder,
                  *, connection_id: int, options: SyncOptions = SyncOptions(),
                  clock: Callable[[], datetime] = utcnow,
@@ -159,6 +171,8 @@ def _sync_chunks(db: Database, client: ZohoClient, company: Company, recorder: A
         reconcile(context(), scan)
         settle_responses(db, journal.settle(scan.responses, {}), clock())
         recorder.flush()
+    if not any_written(db, company_id, ACCOUNT):
+        chunks = _index_while_parsing(chunks, index)
     for chunk in chunks:
         ctx = context()
         _run_chunk(ctx, chunk)

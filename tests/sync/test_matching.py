@@ -253,3 +253,34 @@ def test_the_org_is_indexed_once_per_run_not_once_per_chunk(world: World) -> Non
     # Accounts once and their Contacts once, though the run took several chunks.
     assert len(scans) == 2 and len(keys) > 1
     assert not any("Phone" in q.split(" where ")[1] for q in asked)
+
+
+def test_a_first_load_reads_the_index_early_and_again_if_that_read_failed(world: World) -> None:
+    # The first load's index read goes out while the first chunk is parsed. Here it fails
+    # every try (FAST makes 4); the matching reads the index again, and the load goes on.
+    pairs = _german(world)
+    world.settings = world.settings.model_copy(update={"phone_region": "DE"})
+    world.session("Hansa")
+    world.sim.faults.fail_next(4, 500, path_contains="/coql")
+    before = len(world.sim.coql_queries())
+    summary = world.sync("Hansa")
+    assert summary.status == "completed" and summary.counts["failed"] == 0
+    assert sum(1 for _, path, status in world.sim.calls
+               if "/coql" in path and status == 500) == 4
+    scans = [q for q in world.sim.coql_queries()[before:] if f"{QBD_KEY} is null" in q]
+    assert len(scans) == 2  # the Accounts once (the read that worked), their Contacts once
+    for list_id, account_id in pairs:
+        assert parse_key(world.sim.record("Accounts", account_id)[QBD_KEY]).qb_id == list_id
+
+
+def test_a_sync_after_the_first_load_reads_no_index_without_a_new_customer(
+        world: World) -> None:
+    books = world.add_books("Acme")
+    world.session("Acme")
+    world.sync("Acme")
+    txn_id = next(iter(books.qb.company.invoices))
+    books.qb.company.modify_invoice(txn_id, Memo="second thoughts")
+    world.session("Acme")
+    before = len(world.sim.coql_queries())
+    assert world.sync("Acme").counts["updated"] >= 1
+    assert not [q for q in world.sim.coql_queries()[before:] if f"{QBD_KEY} is null" in q]

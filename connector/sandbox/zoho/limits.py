@@ -164,9 +164,12 @@ class Faults:
             storm, self.storm = self.storm, None
             return storm
 
-    def fail_next(self, n: int, status: int = 500, *, path_contains: str | None = None) -> None:
+    def fail_next(self, n: int, status: int = 500, *, path_contains: str | None = None,
+                  after: int = 0) -> None:
+        """The next ``n`` matching calls fail, once ``after`` more have gone through."""
         with self._lock:
-            self._queue.append(Fault("fail", n, status=status, path_contains=path_contains))
+            self._queue.append(Fault("fail", n, status=status, path_contains=path_contains,
+                                     after=after))
 
     def timeout_next(self, n: int, seconds: float, *, path_contains: str | None = None) -> None:
         """The next ``n`` calls are processed, then their answer is held ``seconds``."""
