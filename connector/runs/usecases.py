@@ -87,11 +87,11 @@ def _sync_stored(env: RunEnv, company: Company, audit: AuditRecorder,
         # A finished key scan alone is work too: what it found gone is closed now.
         if not pending_count(env.db, _company_id(company), scans=True):
             return
-        plan = first_load_gate(env.db, client, company,
-                               required=env.settings.first_load_needs_plan)
-        sync_company(env.db, client, company, audit, connection_id=require_id(connection),
-                     clock=env.clock, progress=step,
-                     options=SyncOptions.from_settings(env.settings), plan=plan)
+        plan = sync_company(
+            env.db, client, company, audit, connection_id=require_id(connection),
+            clock=env.clock, progress=step, options=SyncOptions.from_settings(env.settings),
+            gate=lambda: first_load_gate(env.db, client, company,
+                                         required=env.settings.first_load_needs_plan))
     if plan is not None:
         mark_applied(env.db, plan.plan_id, audit.run_id)
 

@@ -123,10 +123,13 @@ def _index_while_parsing(chunks: Iterator[Chunk], index: IndexSource) -> Iterato
 def sync_company(db: Database, client: ZohoClient, company: Company, recorder: AuditRecorder,
                  *, connection_id: int, options: SyncOptions = SyncOptions(),
                  clock: Callable[[], datetime] = utcnow,
-                 progress: Progress | None = None, plan: ConfirmedPlan | None = None) -> None:
+                 progress: Progress | None = None,
+                 gate: Callable[[], ConfirmedPlan | None] | None = None) -> ConfirmedPlan | None:
     """Sync every unprocessed response of ``company`` to the org of Zoho connection
-    ``connection_id``; raises what stops the run. ``plan``: what a person confirmed for the
-    customers (a first load into a populated org).
+    ``connection_id``; raises what stops the run. ``gate`` is asked beside the org's reads,
+    before anything is written: it gives the plan a person confirmed for the customers (a
+    first load into a populated org), which the sync follows and returns, or raises to stop
+    the run.
 
     ``progress`` hears after each chunk how many stored responses and records are behind us
     (and may raise to stop the run between chunks).
@@ -136,25 +139,31 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
     scans = finished_scans(db, company.id)
     total = pending_count(db, company.id)
     if not total and not scans:
-        return
+        return None
     with read_ahead(read_chunks(db, company.id, size=options.chunk_responses,
                                 max_records=options.chunk_records)) as chunks:
-        _sync_chunks(db, client, company, recorder, scans, chunks, total,
-                     connection_id=connection_id, options=options, clock=clock,
-                     progress=progress, plan=plan)
+        return _sync_chunks(db, client, company, recorder, scans, chunks, total,
+                            connection_id=connection_id, options=options, clock=clock,
+                            progress=progress, gate=gate or _no_gate)
+
+
+def _no_gate() -> ConfirmedPlan | None:
+    return None
 
 
 def _sync_chunks(db: Database, client: ZohoClient, company: Company, recorder: AuditRecorder,
                  scans: list[Scan], chunks: Iterator[Chunk], total: int, *, connection_id: int,
                  options: SyncOptions, clock: Callable[[], datetime], progress: Progress | None,
-                 plan: ConfirmedPlan | None) -> None:
+                 gate: Callable[[], ConfirmedPlan | None]) -> ConfirmedPlan | None:
     done = records = 0
     started = clock()
     source = OrgSource(connection_id, options.metadata_max_age, options.open_stage)
-    # Two independent reads of the org (its currency, its fields) in one round trip's time.
-    with alongside(client.org) as org_info:
+    # Independent reads of the org (its currency, whether a first load may go on, its fields)
+    # in one round trip's time.
+    with alongside(client.org) as org_info, alongside(gate) as gated:
         zoho, signals = load_org(db, client, source, now=clock()), Signals()
         info = org_info.result()
+        plan = gated.result()
     journal = Journal(recorder, company=company.name, max_attempts=options.max_attempts)
     index = IndexSource(client, options.region_for(company), zoho.meta, options.auto_link_score)
     company_id = require_id(company)
@@ -189,3 +198,4 @@ def _sync_chunks(db: Database, client: ZohoClient, company: Company, recorder: A
         if progress is not None:
             progress(ProgressReport(done, total, records,
                                     (clock() - started).total_seconds()))
+    return plan
