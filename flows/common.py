@@ -5,8 +5,17 @@ Every flow is ``async`` only so that its run ends when its work does. Prefect's 
 a heartbeat thread beside each flow run that sleeps in steps of a second; it joins that thread
 when a sync flow ends (adding up to a second to every run, 0.6 s on average), and lets it stop
 on its own after an async one. The bodies stay synchronous: they call their tasks one after
-another on the event loop's thread, which nothing else of the run needs while they work
-(logs, events and heartbeats have threads of their own). Call a flow with ``asyncio.run``.
+another on the event loop's thread, which Prefect's run does not need while they work (logs,
+events and heartbeats have threads of their own; a worker cancels a run with SIGTERM, which
+Prefect handles in the main thread). Hence, in a flow body:
+
+- Prefect's dual functions (artifacts, ``State.result``, variables) would return coroutines
+  nobody awaits: call them in the tasks, where they run synchronously, as every flow here does;
+- no ``timeout_seconds``: an async flow's timeout is a cancellation, which cannot land in a
+  synchronous body.
+
+Call a flow with ``asyncio.run``; ``ml-connector flows run`` uses ``interruptible`` so that
+Ctrl-C stops it at once.
 """
 
 from __future__ import annotations

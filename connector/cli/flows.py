@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import signal
+from collections.abc import Coroutine
+from types import FrameType
 from typing import Any
 
 import click
 
 from connector.errors import ConfigError
 
-__all__ = ["FLOWS", "MISSING", "flows", "require_prefect"]
+__all__ = ["FLOWS", "MISSING", "flows", "interruptible", "require_prefect"]
 
 # The deployments of prefect.yaml, by name: where their flow function lives.
 FLOWS = {
@@ -45,6 +48,22 @@ def _parameters(pairs: tuple[str, ...]) -> dict[str, Any]:
     return parameters
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def interruptible(flow_run: Coroutine[Any, Any, Any]) -> Any:
+    """Run an (async) flow call to its end; Ctrl-C stops it at once, as it stops a sync flow.
+    ``asyncio.run`` would turn Ctrl-C into a cancellation of its task, which cannot land
+    while the flow's synchronous body works: the run went on to its end, then was marked
+    Crashed. With a handler of our own in place, asyncio leaves Ctrl-C alone."""
+    previous = signal.signal(signal.SIGINT, _interrupt)
+    try:
+        return asyncio.run(flow_run)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @click.group()
 def flows() -> None:
     """Run the Prefect flows here (they need: pip install 'ml-connector[flows]')."""
@@ -61,7 +80,7 @@ def run(name: str, pairs: tuple[str, ...]) -> None:
     require_prefect()
     module, _, attribute = FLOWS[name].partition(":")
     flow = getattr(importlib.import_module(module), attribute)
-    state = asyncio.run(flow(**parameters, return_state=True))
+    state = interruptible(flow(**parameters, return_state=True))
     click.echo(f"{name}: {state.name.lower()}: {state.message or ''}".rstrip(": "))
     if state.is_failed() or state.is_crashed():
         raise SystemExit(1)

@@ -39,7 +39,7 @@ from connector.sync.overlap import alongside, read_ahead
 from connector.sync.products import sync_products
 from connector.sync.progress import Progress, ProgressReport
 from connector.sync.reconcile import Scan, finished_scans, reconcile
-from connector.sync.responses import pending_count, settle_responses
+from connector.sync.responses import pending_count, records_waiting, settle_responses
 from connector.zoho.client import ZohoClient
 from connector.zoho.org_state import mark_stale
 
@@ -47,6 +47,10 @@ __all__ = ["STAGES", "SyncOptions", "Progress", "sync_company", "load_links"]
 
 STAGES: tuple[Callable[[SyncContext, Batch], None], ...] = (
     sync_customers, sync_products, sync_deals, sync_deletions)
+
+
+# The stored responses of QuickBooks' customer reads (``RawResponse.entity``).
+CUSTOMER_READS = "Customer"
 
 
 @dataclass(frozen=True)
@@ -108,13 +112,20 @@ def _refreshed(db: Database, client: ZohoClient, source: OrgSource, signals: Sig
     return load_org(db, client, source, now=clock(), refresh=True)
 
 
+def _index_needed(db: Database, company_id: int) -> bool:
+    """Whether the run will match customers against the org: customers read from QuickBooks
+    wait, and none of the company's is in Zoho yet (its first load)."""
+    return (records_waiting(db, company_id, CUSTOMER_READS) > 0
+            and not any_written(db, company_id, ACCOUNT))
+
+
 def _index_while_parsing(chunks: Iterator[Chunk], index: IndexSource) -> Iterator[Chunk]:
-    """``chunks``, the org's matching index read while the first is parsed. A first load
-    matches every customer against the org's Accounts, and in a populated org that index is
-    several pages of COQL, one after another. Should the early read fail, the index is read
-    again where the matching needs it, and a failure then stops the run as it would have."""
-    with alongside(index.get):
+    """``chunks``, the org's matching index read while the first is parsed: in a populated
+    org that index is several pages of COQL, one after another. A read that failed stops the
+    run here, as the matching's own read would have a moment later."""
+    with alongside(index.get) as early:
         first = next(chunks, None)
+    early.result()
     if first is not None:
         yield first
         yield from chunks
@@ -180,7 +191,7 @@ def _sync_chunks(db: Database, client: ZohoClient, company: Company, recorder: A
         reconcile(context(), scan)
         settle_responses(db, journal.settle(scan.responses, {}), clock())
         recorder.flush()
-    if not any_written(db, company_id, ACCOUNT):
+    if _index_needed(db, company_id):
         chunks = _index_while_parsing(chunks, index)
     for chunk in chunks:
         ctx = context()

@@ -16,8 +16,8 @@ from connector.qbwc.retention import SCAN_ENTITIES
 from connector.store import Company, Database, RawResponse, ResponseSync
 from connector.sync.journal import Settled
 
-__all__ = ["SYNCED_ENTITIES", "pending_count", "pending_companies", "settle_responses",
-           "mark_for_resync", "reopen_record"]
+__all__ = ["SYNCED_ENTITIES", "pending_count", "pending_companies", "records_waiting",
+           "settle_responses", "mark_for_resync", "reopen_record"]
 
 # The entities whose responses the sync reads (not host checks or write answers).
 SYNCED_ENTITIES = (*(spec.entity for spec in READ_PLAN), APPLIED_INVOICE_ENTITY)
@@ -38,6 +38,15 @@ def pending_count(db: Database, company_id: int, *, scans: bool = False) -> int:
         query = query.where(col(RawResponse.entity).not_in(SCAN_ENTITIES))
     with db.session() as s:
         return int(s.exec(query).one())
+
+
+def records_waiting(db: Database, company_id: int, entity: str) -> int:
+    """Records in the company's unprocessed responses to its ``entity`` reads."""
+    with db.session() as s:
+        return int(s.exec(select(func.coalesce(func.sum(RawResponse.record_count), 0))
+                          .where(RawResponse.company_id == company_id)
+                          .where(RawResponse.entity == entity)
+                          .where(col(RawResponse.processed_at).is_(None))).one())
 
 
 def pending_companies(db: Database) -> list[Company]:

@@ -3,8 +3,11 @@ then writes what the plan said."""
 
 from __future__ import annotations
 
+import json
+import threading
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner
 from sqlmodel import select
@@ -16,6 +19,7 @@ from connector.mapping.keys import parse_key
 from connector.plans import confirm_plan
 from connector.plans.gate import FirstLoadNeedsPlan
 from connector.store import PlanStatus, RecordLink, SyncPlan
+from connector.zoho.connection import open_client
 from connector.zoho.fields import QBD_KEY
 
 from .conftest import World, zoho_writes
@@ -48,6 +52,39 @@ def test_a_first_load_into_a_populated_org_writes_nothing_unconfirmed(world: Wor
     assert zoho_writes(world.sim) == writes and world.unprocessed()
     with world.db.session() as s:
         assert s.exec(select(RecordLink)).all() == []
+
+
+class CoqlThreads(httpx.BaseTransport):
+    """Passes calls on, noting each COQL query and the thread that sent it."""
+
+    def __init__(self, inner: httpx.BaseTransport):
+        self.inner = inner
+        self.sent: list[tuple[str, str]] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/coql"):
+            query = json.loads(request.content)["select_query"]
+            self.sent.append((query, threading.current_thread().name))
+        return self.inner.handle_request(request)
+
+
+def test_a_first_load_asks_the_gate_and_reads_the_index_beside_the_orgs_reads(
+        world: World) -> None:
+    # Neither waits its own round trip: the gate's check goes out with the org's reads, the
+    # matching index while the first chunk is parsed.
+    world.add_books("Acme")
+    world.session("Acme")
+    options = world.client_options()
+    coql = CoqlThreads(options["transport"])
+    env = runs.RunEnv(world.settings, world.db, lambda name: open_client(
+        world.settings, world.db, world.secrets, name=name, **options | {"transport": coql}),
+        clock=world.clock)
+    assert runs.sync_quickbooks(env, "Acme").summary.status == "completed"
+    gate = [thread for query, thread in coql.sent if query.endswith("limit 1")]
+    index = [thread for query, thread in coql.sent
+             if f"{QBD_KEY} is null" in query and "limit 1" not in query]
+    assert gate == ["alongside"] and index == ["alongside"], coql.sent
+    assert world.records("Accounts")
 
 
 def test_the_setting_waives_the_gate(world: World) -> None:

@@ -20,7 +20,7 @@ from connector.store import ReviewStatus
 from connector.zoho.fields import QBD_KEY
 from tests.mapping.conftest import read_books
 
-from .conftest import Books, World
+from .conftest import Books, World, zoho_writes
 
 
 @pytest.fixture(autouse=True)
@@ -255,25 +255,19 @@ def test_the_org_is_indexed_once_per_run_not_once_per_chunk(world: World) -> Non
     assert not any("Phone" in q.split(" where ")[1] for q in asked)
 
 
-def test_a_first_load_reads_the_index_early_and_again_if_that_read_failed(world: World) -> None:
-    # The first load's index read goes out while the first chunk is parsed. Here it fails
-    # every try (FAST makes 4); the matching reads the index again, and the load goes on.
-    pairs = _german(world)
-    world.settings = world.settings.model_copy(update={"phone_region": "DE"})
+def test_a_first_load_whose_early_index_read_fails_stops_before_writing(world: World) -> None:
+    # The index is read while the first chunk is parsed; every try of it fails (FAST makes
+    # 4): the run stops there, as the matching's own read would have, and writes nothing.
+    _german(world)
     world.session("Hansa")
     world.sim.faults.fail_next(4, 500, path_contains="/coql")
-    before = len(world.sim.coql_queries())
-    summary = world.sync("Hansa")
-    assert summary.status == "completed" and summary.counts["failed"] == 0
-    assert sum(1 for _, path, status in world.sim.calls
-               if "/coql" in path and status == 500) == 4
-    scans = [q for q in world.sim.coql_queries()[before:] if f"{QBD_KEY} is null" in q]
-    assert len(scans) == 2  # the Accounts once (the read that worked), their Contacts once
-    for list_id, account_id in pairs:
-        assert parse_key(world.sim.record("Accounts", account_id)[QBD_KEY]).qb_id == list_id
+    writes = zoho_writes(world.sim)
+    result = world.run("Hansa")
+    assert result.failed and "HTTP 500" in str(result.error)
+    assert zoho_writes(world.sim) == writes and world.unprocessed()
 
 
-def test_a_sync_after_the_first_load_reads_no_index_without_a_new_customer(
+def test_a_sync_reads_no_index_unless_customers_wait_for_their_first_load(
         world: World) -> None:
     books = world.add_books("Acme")
     world.session("Acme")
@@ -283,4 +277,9 @@ def test_a_sync_after_the_first_load_reads_no_index_without_a_new_customer(
     world.session("Acme")
     before = len(world.sim.coql_queries())
     assert world.sync("Acme").counts["updated"] >= 1
+    # A company QuickBooks holds no customer of: nothing to match, however often it syncs.
+    world.add_books("Empty", customers=0, invoices=0)
+    for _ in range(2):
+        world.session("Empty")
+        assert world.sync("Empty").status == "completed"
     assert not [q for q in world.sim.coql_queries()[before:] if f"{QBD_KEY} is null" in q]
