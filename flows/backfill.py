@@ -50,8 +50,8 @@ def backfill_task(company: str, since: date | None, until: date | None, read_qui
 
 @flow(name="backfill")
 async def backfill(company: str, since: date | None = None, until: date | None = None,
-             read_quickbooks: bool = True, resync_stored: bool = True,
-             plan: bool = False) -> dict[str, Any]:
+                   read_quickbooks: bool = True, resync_stored: bool = True,
+                   plan: bool = False) -> dict[str, Any]:
     """Queue QuickBooks reads since ``since`` and re-sync what is stored in [since, until];
     with ``plan``, only publish what re-syncing the stored range would write."""
     if plan:

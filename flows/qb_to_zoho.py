@@ -40,7 +40,7 @@ def sync_company_task(company: str) -> dict[str, Any]:
 
 @flow(name="qb-to-zoho", log_prints=False)
 async def qb_to_zoho(company: str | None = None, watch_seconds: float = 0,
-               plan: bool = False) -> State[Any]:
+                     plan: bool = False) -> State[Any]:
     """Sync one company, or every company waiting; with ``watch_seconds``, go on syncing the
     companies whose sessions close during that time. With ``plan``, only work out (and
     publish as the ``sync-plan-<company>`` table) what the sync would write."""

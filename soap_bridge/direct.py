@@ -23,6 +23,7 @@ from spyne.model.complex import Array
 from spyne.model.primitive import Integer32, Unicode
 
 from soap_bridge.envelope import SOAP11_ENV
+from soap_bridge.gate import soap_fault
 
 __all__ = ["DirectCalls"]
 
@@ -134,7 +135,7 @@ class DirectCalls:
             return "200 OK", self._response(method, result)
         except Exception as exc:  # noqa: BLE001 - spyne's answer to any failure in a method
             _server_log.critical(exc, exc_info=True)
-            return "500 Internal Server Error", self._fault()
+            return "500 Internal Server Error", soap_fault("Server", "Internal Error", actor="")
 
     def _arguments(self, envelope: etree._Element) -> tuple[_Method, list[Any]] | None:
         if envelope.tag != _ENVELOPE or envelope.attrib or not _blank(envelope.text):
@@ -183,13 +184,4 @@ class DirectCalls:
         else:
             for value in result:
                 etree.SubElement(element, method.item).text = value
-        return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))
-
-    @staticmethod
-    def _fault() -> bytes:
-        root = etree.Element(_ENVELOPE, nsmap={"soap11env": SOAP11_ENV})
-        fault = etree.SubElement(etree.SubElement(root, _BODY), f"{{{SOAP11_ENV}}}Fault")
-        etree.SubElement(fault, "faultcode").text = "soap11env:Server"
-        etree.SubElement(fault, "faultstring").text = "Internal Error"
-        etree.SubElement(fault, "faultactor").text = ""
         return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8"))

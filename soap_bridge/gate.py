@@ -130,14 +130,17 @@ def read_capped(environ: WsgiEnviron, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def soap_fault(code: str, message: str) -> bytes:
-    """A SOAP 1.1 Fault envelope, as spyne writes its own (``soap11env:Client.…``)."""
+def soap_fault(code: str, message: str, *, actor: str | None = None) -> bytes:
+    """A SOAP 1.1 Fault envelope, as spyne writes its own (``soap11env:Client.…``; its
+    Server faults carry an empty ``faultactor`` too)."""
     env = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap={"soap11env": SOAP11_ENV})
     fault = etree.SubElement(
         etree.SubElement(env, f"{{{SOAP11_ENV}}}Body"), f"{{{SOAP11_ENV}}}Fault"
     )
     etree.SubElement(fault, "faultcode").text = f"soap11env:{code}"
     etree.SubElement(fault, "faultstring").text = message
+    if actor is not None:
+        etree.SubElement(fault, "faultactor").text = actor
     return bytes(etree.tostring(env, xml_declaration=True, encoding="UTF-8"))
 
 

@@ -131,11 +131,15 @@ def _index_while_parsing(chunks: Iterator[Chunk], index: IndexSource) -> Iterato
         yield from chunks
 
 
+def _no_gate() -> ConfirmedPlan | None:
+    return None
+
+
 def sync_company(db: Database, client: ZohoClient, company: Company, recorder: AuditRecorder,
                  *, connection_id: int, options: SyncOptions = SyncOptions(),
                  clock: Callable[[], datetime] = utcnow,
                  progress: Progress | None = None,
-                 gate: Callable[[], ConfirmedPlan | None] | None = None) -> ConfirmedPlan | None:
+                 gate: Callable[[], ConfirmedPlan | None] = _no_gate) -> ConfirmedPlan | None:
     """Sync every unprocessed response of ``company`` to the org of Zoho connection
     ``connection_id``; raises what stops the run. ``gate`` is asked beside the org's reads,
     before anything is written: it gives the plan a person confirmed for the customers (a
@@ -155,11 +159,7 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
                                 max_records=options.chunk_records)) as chunks:
         return _sync_chunks(db, client, company, recorder, scans, chunks, total,
                             connection_id=connection_id, options=options, clock=clock,
-                            progress=progress, gate=gate or _no_gate)
-
-
-def _no_gate() -> ConfirmedPlan | None:
-    return None
+                            progress=progress, gate=gate)
 
 
 def _sync_chunks(db: Database, client: ZohoClient, company: Company, recorder: AuditRecorder,
