@@ -23,10 +23,10 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -58,10 +58,36 @@ class RunFailed(RuntimeError):
     """A run ended failed or abandoned for a reason that is not an exception of ours."""
 
 
-@cache
-def _base_env(environment: tuple[tuple[str, str], ...]) -> RunEnv:
-    # One engine per process and MLC_* environment: every task of a flow run shares it.
-    return RunEnv.from_settings(Settings())
+class _BaseEnv:
+    """One engine per process, for its MLC_* environment: every task of every flow run in the
+    process shares it. A new environment (a test, or a process serving flows whose settings
+    were changed) gets a new engine, and the old one's idle connections are closed: kept, each
+    left engine would hold a few of the server's connection slots for the process's life."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._current: tuple[tuple[tuple[str, str], ...], RunEnv] | None = None
+
+    def __call__(self, environment: tuple[tuple[str, str], ...]) -> RunEnv:
+        with self._lock:
+            if self._current is None or self._current[0] != environment:
+                self._close()
+                self._current = (environment, RunEnv.from_settings(Settings()))
+            return self._current[1]
+
+    def close(self) -> None:
+        """Close the engine's idle connections and forget it; the next run opens another."""
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self._current is not None:
+            # A run still working keeps the connection it holds until it gives it back.
+            self._current[1].db.dispose()
+            self._current = None
+
+
+_base_env = _BaseEnv()
 
 
 def run_env() -> RunEnv:

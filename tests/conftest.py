@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
+import psutil
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
@@ -151,6 +153,35 @@ def _pg_schema_url(base: str, schema: str) -> str:
     return f"{base}{sep}options={quote(f'-csearch_path={schema} -csynchronous_commit=off')}"
 
 
+def _pg_connections() -> int:
+    """This process's connections to the test PostgreSQL server, less those its schema pool
+    keeps for the whole session."""
+    port = sa.engine.make_url(PG_URL or "").port or 5432
+    held = sum(1 for c in psutil.Process().net_connections(kind="tcp")
+               if c.raddr and c.raddr.port == port)
+    return held - sum(pool.admin.pool.checkedin() for pool in SchemaPool.live)
+
+
+@pytest.fixture(autouse=True)
+def _no_connection_left_open() -> Iterator[None]:
+    """A test that leaves a PostgreSQL connection open fails. One left to the garbage collector
+    counts: its next full collection can be many tests away, and CI's server ran out of its
+    100 connection slots that way (a CLI command's engine, a flow's cached one)."""
+    if not PG_URL:
+        yield
+        return
+    before = _pg_connections()
+    yield
+    flows = sys.modules.get("flows.common")
+    if flows is not None:
+        # The flows keep one engine per process on purpose; a test's environment dies with it.
+        flows._base_env.close()
+    left = _pg_connections() - before
+    if left > 0:
+        pytest.fail(f"this test left {left} PostgreSQL connection(s) open: dispose() the "
+                    "Database (or close what owns it) before the test ends", pytrace=False)
+
+
 class _Engines:
     """One store per pooled URL, for as long as the schema or file behind it lives: an engine
     keeps the SQL it compiled, and compiling the same statements again for every test's new
@@ -183,10 +214,13 @@ class SchemaPool(_Engines):
         UNION ALL SELECT 'k', conname::text || ' ' || contype::text FROM pg_constraint c
           JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = :schema"""
 
+    live: ClassVar[list[SchemaPool]] = []
+
     def __init__(self, base: str) -> None:
         super().__init__()
         self.base = base
         self.admin = sa.create_engine(base)
+        SchemaPool.live.append(self)
         self.free: list[str] = []
         self.expected: frozenset[tuple[str, str]] | None = None
 
@@ -247,6 +281,7 @@ class SchemaPool(_Engines):
         while self.free:
             self.drop(self.free.pop())
         self.admin.dispose()
+        SchemaPool.live.remove(self)
 
 
 @pytest.fixture(scope="session")

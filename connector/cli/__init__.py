@@ -68,6 +68,7 @@ def cli(ctx: click.Context, log_level: str | None, debug: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     ctx.obj = AppContext(settings)
+    ctx.call_on_close(ctx.obj.close)
 
 
 @cli.command()

@@ -49,6 +49,13 @@ class AppContext:
         return RunEnv.from_settings(self.settings, self.db).for_run(
             None, origin=f"`ml-connector {' '.join(sys.argv[1:3])}`")
 
+    def close(self) -> None:
+        """Close the store's connections, if a command opened it: a command run in a process
+        that goes on (a test, a notebook) must not leave them to the garbage collector, which
+        may not get to them before the server runs out of connection slots."""
+        if "db" in self.__dict__:
+            self.db.dispose()
+
 
 def pass_app(fn: F) -> F:
     """Inject the AppContext and turn ConnectorError into a clean message and exit code 1."""

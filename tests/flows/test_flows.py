@@ -48,6 +48,31 @@ def test_every_flow_is_async_so_its_run_ends_with_its_work() -> None:
         assert flow.name == name and flow.isasync, name
 
 
+def test_a_process_keeps_one_engine_for_its_flows_and_closes_the_one_it_replaces(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A worker serving flows for days must not collect an engine (and its idle connections)
+    # per environment it has seen; a test suite sees hundreds.
+    from cryptography.fernet import Fernet
+
+    from flows.common import _BaseEnv
+
+    monkeypatch.setenv("MLC_SECRET_KEY", Fernet.generate_key().decode())
+    envs = _BaseEnv()
+    opened = []
+    for name in ("a", "b"):
+        monkeypatch.setenv("MLC_DATA_DIR", str(tmp_path / name))
+        key = (("MLC_DATA_DIR", str(tmp_path / name)),)
+        env = envs(key)
+        assert envs(key) is env
+        env.db.schema_version()  # a connection, back in the engine's pool
+        assert env.db.engine.pool.checkedin() == 1
+        opened.append(env)
+    assert opened[0].db.engine.pool.checkedin() == 0
+    assert opened[1].db.engine.pool.checkedin() == 1
+    envs.close()
+    assert opened[1].db.engine.pool.checkedin() == 0
+
+
 def test_prefect_yaml_schedules_the_sync_and_leaves_backfill_manual() -> None:
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text())
     by_name = {d["name"]: d for d in spec["deployments"]}
