@@ -12,13 +12,13 @@ import shutil
 import sqlite3
 import sys
 import uuid
+import weakref
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-import psutil
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
@@ -153,13 +153,21 @@ def _pg_schema_url(base: str, schema: str) -> str:
     return f"{base}{sep}options={quote(f'-csearch_path={schema} -csynchronous_commit=off')}"
 
 
+# Every connection to PostgreSQL this process opens through SQLAlchemy, while it lives.
+_PG_OPENED: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+@sa.event.listens_for(sa.pool.Pool, "connect")
+def _remember_pg(dbapi_connection: Any, _record: Any) -> None:
+    if type(dbapi_connection).__module__.startswith("psycopg"):
+        _PG_OPENED.add(dbapi_connection)
+
+
 def _pg_connections() -> int:
-    """This process's connections to the test PostgreSQL server, less those its schema pool
-    keeps for the whole session."""
-    port = sa.engine.make_url(PG_URL or "").port or 5432
-    held = sum(1 for c in psutil.Process().net_connections(kind="tcp")
-               if c.raddr and c.raddr.port == port)
-    return held - sum(pool.admin.pool.checkedin() for pool in SchemaPool.live)
+    """This process's open connections to PostgreSQL, less those its schema pool keeps for the
+    whole session. One left to the garbage collector still counts: it is still open."""
+    kept = sum(pool.admin.pool.checkedin() for pool in SchemaPool.live)
+    return sum(1 for conn in list(_PG_OPENED) if not conn.closed) - kept
 
 
 @pytest.fixture(autouse=True)
