@@ -20,6 +20,7 @@ from lxml import etree
 from connector.errors import FatalError, RetriableError
 from connector.qbxml.builders import host_company_query
 from connector.sandbox.qbd.status import CompanyFileUnavailable, QuickBooksHResultError
+from connector.tls import tls_context
 from connector.xmlsafe import UnsafeXmlError, parse_xml
 
 __all__ = [
@@ -138,7 +139,8 @@ class WebConnector:
         self._password = password
         self.qb = qb
         self._own_http = http is None
-        self.http = http or httpx.Client(timeout=httpx.Timeout(120.0, connect=10.0))
+        self.http = http or httpx.Client(timeout=httpx.Timeout(120.0, connect=10.0),
+                                         verify=tls_context())
         self.client_version = client_version
         self.country = country
         self.qbxml_version = qbxml_version

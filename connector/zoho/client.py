@@ -21,6 +21,7 @@ import httpx
 
 from connector.errors import ConnectorError
 from connector.store.types import utcnow
+from connector.tls import tls_context
 from connector.zoho.auth import ZohoAuth
 from connector.zoho.base import Reply, encode_json
 from connector.zoho.coql import CoqlApi
@@ -76,7 +77,8 @@ class ZohoClient(RecordsApi, CoqlApi, MetadataApi, NotificationsApi):
         self.credits = credits or UnmeteredCredits()
         self.clock = clock
         self.api_version = api_version
-        self._http = httpx.Client(transport=transport, auth=auth, timeout=timeout)
+        self._http = httpx.Client(transport=transport, auth=auth, timeout=timeout,
+                                  verify=tls_context())
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
         # Failures tried again, by error code: a run's audit shows what Zoho put it through.

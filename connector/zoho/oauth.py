@@ -16,6 +16,7 @@ import httpx
 
 from connector.errors import ConfigError, FatalError, RetriableError
 from connector.store.types import utcnow
+from connector.tls import tls_context
 from connector.zoho.errors import decode_json, oauth_error, transport_error
 from connector.zoho.retry import DEFAULT_RETRY, RetryPolicy
 
@@ -82,7 +83,7 @@ class TokenEndpoint:
         self.app = app
         self._retry = retry
         self._clock = clock
-        self._http = httpx.Client(transport=transport, timeout=timeout)
+        self._http = httpx.Client(transport=transport, timeout=timeout, verify=tls_context())
 
     def close(self) -> None:
         self._http.close()

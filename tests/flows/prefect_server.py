@@ -32,6 +32,7 @@ from connector.crypto import SecretBox
 from connector.sandbox.zoho import ZohoSimulator
 from connector.store import Database
 from connector.store.types import utcnow
+from connector.tls import tls_context
 from tests.sync.conftest import connect_zoho
 from tests.zoho.conftest import CLIENT_ID, SECRET, add_key_fields
 
@@ -177,7 +178,8 @@ class Server(Service):
         return done.stdout
 
     def api(self, method: str, path: str, body: Any = None) -> Any:
-        response = httpx.request(method, f"{self.api_url}{path}", json=body, timeout=30)
+        response = httpx.request(method, f"{self.api_url}{path}", json=body, timeout=30,
+                                 verify=tls_context())
         if response.is_error:
             self.fail(f"{method} {path} -> {response.status_code}: {response.text}")
         return response.json()
@@ -275,7 +277,8 @@ def start_server(home: Path, *, ui: bool = False,
     try:
         def healthy() -> bool:
             try:
-                return httpx.get(f"{served.api_url}/health", timeout=2).status_code == 200
+                answer = httpx.get(f"{served.api_url}/health", timeout=2, verify=tls_context())
+                return answer.status_code == 200
             except httpx.HTTPError:
                 return False
 
@@ -360,7 +363,8 @@ def start_bridge(cwd: Path, env: dict[str, str], timeout: float = 30) -> Iterato
                 pytest.fail(f"{exited} before answering /healthz\n{bridge.log_tail()}",
                             pytrace=False)
             try:
-                if httpx.get(f"{bridge.url}/healthz", timeout=2).status_code == 200:
+                answer = httpx.get(f"{bridge.url}/healthz", timeout=2, verify=tls_context())
+                if answer.status_code == 200:
                     break
             except httpx.HTTPError:
                 pass

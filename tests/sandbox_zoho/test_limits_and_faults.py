@@ -11,6 +11,7 @@ import pytest
 from connector.sandbox.zoho import ZohoSimulator
 from connector.sandbox.zoho.errors import ApiError
 from connector.sandbox.zoho.limits import Limiter
+from connector.tls import tls_context
 
 from .helpers import ACCOUNTS, CLIENT_ID, REDIRECT, SECRET, ManualClock, api_client, token
 
@@ -28,7 +29,8 @@ def _parallel(sim: ZohoSimulator, requests: list[tuple[str, str, Any]]) -> list[
         def one(request: tuple[str, str, Any]) -> httpx.Response:
             method, path, body = request
             return httpx.request(method, f"{urls.api_url}{path}", json=body, timeout=10,
-                                 headers={"Authorization": f"Zoho-oauthtoken {access}"})
+                                 headers={"Authorization": f"Zoho-oauthtoken {access}"},
+                                 verify=tls_context())
         with ThreadPoolExecutor(len(requests)) as pool:
             return list(pool.map(one, requests))
 

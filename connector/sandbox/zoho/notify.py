@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from connector.sandbox.zoho.store import ChangeEvent, iso
+from connector.tls import tls_context
 
 __all__ = ["Channel", "Notifier", "Delivery", "OPERATION_EVENTS", "MAX_EXPIRY", "DEFAULT_EXPIRY"]
 
@@ -137,7 +138,7 @@ class Notifier:
         self._queue.put((url, payload))
 
     def _run(self) -> None:
-        with httpx.Client(transport=self.transport, timeout=5.0) as client:
+        with httpx.Client(transport=self.transport, timeout=5.0, verify=tls_context()) as client:
             while (item := self._queue.get()) is not None:
                 url, payload = item
                 try:
