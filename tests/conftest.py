@@ -27,7 +27,7 @@ from sqlmodel import SQLModel
 from connector.config import Settings
 from connector.qbwc import passwords
 from connector.sandbox.zoho.profiles import PROFILES
-from connector.store import Database
+from connector.store import SCHEMA_VERSION, Database, SchemaVersion
 
 # No network but loopback: keep Prefect's temporary test server from phoning home.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -190,6 +190,11 @@ def _no_connection_left_open() -> Iterator[None]:
                     "Database (or close what owns it) before the test ends", pytrace=False)
 
 
+# The one row ``create_all`` writes.
+_VERSION_ROW = sa.text(f"INSERT INTO {SchemaVersion.__tablename__} (id, version) "
+                       f"VALUES (1, {SCHEMA_VERSION})")
+
+
 class _Engines:
     """One store per pooled URL, for as long as the schema or file behind it lives: an engine
     keeps the SQL it compiled, and compiling the same statements again for every test's new
@@ -197,6 +202,9 @@ class _Engines:
 
     def __init__(self) -> None:
         self.databases: dict[str, Database] = {}
+        # URLs whose store is as ``create_all`` leaves it (tables, no rows but the schema
+        # version), until a test takes them: the ``db`` fixture need not ask the server again.
+        self.ready: set[str] = set()
 
     def database(self, url: str) -> Database:
         if url not in self.databases:
@@ -204,6 +212,7 @@ class _Engines:
         return self.databases[url]
 
     def forget(self, url: str) -> None:
+        self.ready.discard(url)
         if url in self.databases:
             self.databases.pop(url).dispose()
 
@@ -254,12 +263,16 @@ class SchemaPool(_Engines):
         return self.expected
 
     def take(self) -> str:
-        """An empty schema, or one holding the store's tables with no rows."""
+        """An empty schema, or one holding the store's tables as ``create_all`` leaves them."""
         return self.free.pop() if self.free else self._create()
 
     def give_back(self, schema: str) -> None:
         try:
-            if self._signature(schema) not in (frozenset(), self._reference()):
+            signature = self._signature(schema)
+            if not signature:
+                self.free.append(schema)
+                return
+            if signature != self._reference():
                 self.drop(schema)
                 return
             with self.admin.begin() as conn:
@@ -268,6 +281,7 @@ class SchemaPool(_Engines):
                 conn.execute(sa.text(f'SET LOCAL search_path = "{schema}"'))
                 for table in reversed(SQLModel.metadata.sorted_tables):
                     conn.execute(sa.text(f'DELETE FROM "{table.name}"'))
+                conn.execute(_VERSION_ROW)
                 conn.execute(sa.text(
                     "SELECT setval(format('%I.%I', sequence_schema, sequence_name)::regclass, 1, "
                     "false) FROM information_schema.sequences WHERE sequence_schema = :schema"),
@@ -278,6 +292,7 @@ class SchemaPool(_Engines):
         except BaseException:
             self.drop(schema)
             raise
+        self.ready.add(_pg_schema_url(self.base, schema))
         self.free.append(schema)
 
     def drop(self, schema: str) -> None:
@@ -304,7 +319,8 @@ def schema_pool() -> Iterator[SchemaPool]:
 @pytest.fixture
 def pg_schema_url(schema_pool: SchemaPool) -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a schema of its own: new, or one a finished test
-    left holding exactly the store's tables, all emptied (as ``create_all`` would leave it)."""
+    left holding exactly the store's tables, emptied to what ``create_all`` leaves (no rows
+    but the schema version)."""
     schema = schema_pool.take()
     try:
         yield _pg_schema_url(schema_pool.base, schema)
@@ -314,8 +330,8 @@ def pg_schema_url(schema_pool: SchemaPool) -> Iterator[str]:
 
 class SqlitePool(_Engines):
     """This process's SQLite test files, reused as the PostgreSQL schemas are: each starts as a
-    copy of a file holding the store's empty tables (cheaper than creating them), and goes back
-    to the pool emptied, unless its tables are no longer exactly the template's."""
+    copy of a file ``create_all`` made (cheaper than creating the tables), and goes back to the
+    pool emptied to the same, unless its tables are no longer exactly the template's."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -345,6 +361,7 @@ class SqlitePool(_Engines):
         path = self.root / f"{uuid.uuid4().hex[:12]}.db"
         shutil.copyfile(self.template, path)
         os.chmod(path, 0o600)
+        self.ready.add(self._url(path))
         return self._url(path)
 
     def give_back(self, url: str) -> None:
@@ -355,10 +372,12 @@ class SqlitePool(_Engines):
                     raise ValueError("tables changed")
                 for table in reversed(SQLModel.metadata.sorted_tables):
                     conn.execute(f'DELETE FROM "{table.name}"')
+                conn.execute(str(_VERSION_ROW))
                 conn.commit()
         except (sqlite3.Error, ValueError, OSError):
             self.drop(url)
             return
+        self.ready.add(url)
         self.free.append(url)
 
     def drop(self, url: str) -> None:
@@ -398,7 +417,8 @@ def db(database_url: str, request: pytest.FixtureRequest) -> Iterator[Database]:
     pool: SqlitePool | SchemaPool = request.getfixturevalue(
         "sqlite_pool" if database_url.startswith("sqlite") else "schema_pool")
     database = pool.database(database_url)
-    database.create_all()
+    if database_url not in pool.ready:
+        database.create_all()
     yield database
     # Its connections closed; the engine, kept by the pool, keeps its compiled statements.
     database.dispose()
