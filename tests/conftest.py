@@ -16,7 +16,7 @@ import weakref
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -163,28 +163,29 @@ def _remember_pg(dbapi_connection: Any, _record: Any) -> None:
         _PG_OPENED.add(dbapi_connection)
 
 
-def _pg_connections() -> int:
+def _pg_connections(pool: SchemaPool) -> int:
     """This process's open connections to PostgreSQL, less those its schema pool keeps for the
     whole session. One left to the garbage collector still counts: it is still open."""
-    kept = sum(pool.admin.pool.checkedin() for pool in SchemaPool.live)
+    kept = pool.admin.pool.checkedin()
     return sum(1 for conn in list(_PG_OPENED) if not conn.closed) - kept
 
 
 @pytest.fixture(autouse=True)
-def _no_connection_left_open() -> Iterator[None]:
+def _no_connection_left_open(request: pytest.FixtureRequest) -> Iterator[None]:
     """A test that leaves a PostgreSQL connection open fails. One left to the garbage collector
     counts: its next full collection can be many tests away, and CI's server ran out of its
     100 connection slots that way (a CLI command's engine, a flow's cached one)."""
     if not PG_URL:
         yield
         return
-    before = _pg_connections()
+    pool: SchemaPool = request.getfixturevalue("schema_pool")
+    before = _pg_connections(pool)
     yield
     flows = sys.modules.get("flows.common")
     if flows is not None:
         # The flows keep one engine per process on purpose; a test's environment dies with it.
         flows._base_env.close()
-    left = _pg_connections() - before
+    left = _pg_connections(pool) - before
     if left > 0:
         pytest.fail(f"this test left {left} PostgreSQL connection(s) open: dispose() the "
                     "Database (or close what owns it) before the test ends", pytrace=False)
@@ -231,13 +232,10 @@ class SchemaPool(_Engines):
         UNION ALL SELECT 'k', conname::text || ' ' || contype::text FROM pg_constraint c
           JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = :schema"""
 
-    live: ClassVar[list[SchemaPool]] = []
-
     def __init__(self, base: str) -> None:
         super().__init__()
         self.base = base
         self.admin = sa.create_engine(base)
-        SchemaPool.live.append(self)
         self.free: list[str] = []
         self.expected: frozenset[tuple[str, str]] | None = None
 
@@ -305,7 +303,6 @@ class SchemaPool(_Engines):
         while self.free:
             self.drop(self.free.pop())
         self.admin.dispose()
-        SchemaPool.live.remove(self)
 
 
 @pytest.fixture(scope="session")
@@ -362,8 +359,9 @@ class SqlitePool(_Engines):
         path = self.root / f"{uuid.uuid4().hex[:12]}.db"
         shutil.copyfile(self.template, path)
         os.chmod(path, 0o600)
-        self.ready.add(self._url(path))
-        return self._url(path)
+        url = self._url(path)
+        self.ready.add(url)
+        return url
 
     def give_back(self, url: str) -> None:
         path = Path(sa.engine.make_url(url).database or "")
