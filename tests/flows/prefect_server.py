@@ -9,6 +9,7 @@ what went wrong with the tail of every log when a wait runs out.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -149,6 +150,7 @@ class Server(Service):
 
     api_url: str = ""
     home: Path = Path()
+    sqlite: bool = True
 
     def client_env(self, **extra: str) -> dict[str, str]:
         # No PREFECT_API_URL: the clients find the server through the profile that
@@ -236,11 +238,31 @@ class Server(Service):
         return final
 
     def assert_no_traceback(self, when: str = "") -> None:
-        text = self.log.read_text(errors="replace")
-        if "Traceback" in text:
-            start = text.index("Traceback")
-            pytest.fail(f"the Prefect server logged a traceback {when}:\n"
-                        f"{text[start:start + 4000]}", pytrace=False)
+        found = unexpected_tracebacks(self.log.read_text(errors="replace"), sqlite=self.sqlite)
+        if found:
+            pytest.fail(f"the Prefect server logged a traceback {when}:\n{found[0][:4000]}",
+                        pytrace=False)
+
+
+# Where a log record starts: Prefect's console format ("21:50:01.123 | ERROR   | name - ...")
+# or uvicorn's ("ERROR:    Exception in ASGI application").
+_RECORD = re.compile(r"^(?:\d\d:\d\d:\d\d\.\d{3} \| |[A-Z]+: +\S)", re.MULTILINE)
+# The exception a traceback ends in: the first unindented line after its last frame.
+_RAISED = re.compile(r"^Traceback \(most recent call last\):\n(?:[ \t].*\n)*(.*)", re.MULTILINE)
+# Prefect's own services on SQLite lose a write lock now and then under load and retry on their
+# next loop (a worker heartbeat reconnects): PrefectHQ/prefect#18934 and #10188, both open for
+# 3.x. A lock that never clears still fails the test: the run or schedule it blocks never shows.
+_SQLITE_LOCKED = "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked"
+
+
+def unexpected_tracebacks(log: str, *, sqlite: bool) -> list[str]:
+    """The server log's records that hold a traceback, less Prefect's known SQLite lock
+    contention when the server runs on SQLite."""
+    starts = [m.start() for m in _RECORD.finditer(log)]
+    records = [log[a:b] for a, b in zip([0, *starts], [*starts, len(log)], strict=True)]
+    return [record for record in records
+            if (raised := _RAISED.findall(record))
+            and not (sqlite and raised[-1].startswith(_SQLITE_LOCKED))]
 
 
 @contextmanager
@@ -273,7 +295,7 @@ def start_server(home: Path, *, ui: bool = False,
                             [*PREFECT, "server", "start", "--host", HOST, "--port", str(port)],
                             cwd=home, env=env, log=home / "server.log")
     served = Server(started.name, started.process, started.log,
-                    api_url=f"http://{HOST}:{port}/api", home=home)
+                    api_url=f"http://{HOST}:{port}/api", home=home, sqlite=database_url is None)
     try:
         def healthy() -> bool:
             try:

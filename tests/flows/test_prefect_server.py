@@ -37,6 +37,7 @@ from tests.flows.prefect_server import (
     due_soon_copy,
     served_zoho_org,
     start_worker,
+    unexpected_tracebacks,
 )
 from tests.zoho.conftest import FAST
 
@@ -129,3 +130,44 @@ def test_a_scheduled_renew_channels_run_on_a_worker_renews_an_expiring_channel(
             audit_row = s.get(AuditRun, audits[0].run_id)
         assert audit_row is not None and audit_row.external_run_id == run["id"]
     deployed.assert_no_traceback()
+
+
+def _logged(name: str, message: str, *raised: str) -> str:
+    """A record of the server's log as Prefect writes it: ``raised`` are the chained
+    exceptions, each after its own traceback."""
+    chain = "\n\nThe above exception was the direct cause of the following exception:\n\n".join(
+        "Traceback (most recent call last):\n"
+        '  File "/venv/site-packages/sqlalchemy/engine/base.py", line 2000, in execute\n'
+        "    self.dialect.do_execute(\n"
+        "    ^^^^^^^^^^^^^^^^^^^^^^^\n" + exc for exc in raised)
+    return f"21:50:01.123 | ERROR   | {name} - {message}\n{chain}\n"
+
+
+LOCKED = _logged(
+    "prefect.server.utilities.worker_channel", "Worker channel heartbeat persistence failed",
+    "sqlite3.OperationalError: database is locked",
+    "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database is locked\n"
+    "[SQL: INSERT INTO worker (id, name) VALUES (?, ?)]\n"
+    "(Background on this error at: https://sqlalche.me/e/20/e3q8)")
+# What Prefect 3.8.8's scheduler logs on SQLAlchemy 2.1 (see this module's docstring).
+SCHEDULER = _logged(
+    "prefect.server.services.scheduler", "Unexpected error in: Scheduler",
+    "sqlalchemy.exc.InvalidRequestError: Can't evaluate bulk DML statement")
+QUIET = "21:50:00.001 | INFO    | uvicorn.error - Application startup complete.\n"
+ASGI = ("ERROR:    Exception in ASGI application\nTraceback (most recent call last):\n"
+        '  File "/venv/site-packages/uvicorn/protocols/http/h11_impl.py", line 403, in run\n'
+        "KeyError: 'state'\n")
+
+
+def test_only_prefects_own_sqlite_lock_contention_is_let_through_in_the_server_log() -> None:
+    assert unexpected_tracebacks(QUIET + LOCKED + QUIET, sqlite=True) == []
+    # The same lock on a server that is not on SQLite is not contention we know of.
+    assert unexpected_tracebacks(QUIET + LOCKED, sqlite=False) == [LOCKED]
+    # A lock taken earlier in a chain that ends in another error is that error.
+    wrapped = _logged("prefect.server.services.scheduler", "Unexpected error in: Scheduler",
+                      "sqlite3.OperationalError: database is locked",
+                      "RuntimeError: scheduler loop gave up")
+    assert unexpected_tracebacks(LOCKED + SCHEDULER + QUIET + wrapped, sqlite=True) \
+        == [SCHEDULER, wrapped]
+    # uvicorn's records are records too: a lock logged after one does not hide it.
+    assert unexpected_tracebacks(ASGI + LOCKED, sqlite=True) == [ASGI]
