@@ -46,7 +46,14 @@ from connector.store import Watermark
 from connector.zoho import NO_RETRY
 from connector.zoho.connection import open_client
 from connector.zoho.coql import asked_rows
-from connector.zoho.limits import READ, SUB_CONCURRENCY, Cost, coql_cost, write_cost
+from connector.zoho.limits import (
+    READ,
+    SUB_CONCURRENCY,
+    Cost,
+    composite_cost,
+    coql_cost,
+    write_cost,
+)
 from connector.zoho.limits import edition as edition_limits
 
 CUSTOMERS, INVOICES = 2000, 1000
@@ -76,6 +83,9 @@ def cost(method: str, path: str, body: Any) -> Cost:
     """The cost the client gave the call (and so the concurrency slot kind it took)."""
     if path == "/coql":
         return coql_cost(asked_rows(str(body.get("select_query", ""))))
+    if path == "/__composite_requests":
+        return composite_cost(cost(sub["method"], sub["uri"].split("/crm/v8", 1)[-1],
+                                   sub.get("body")) for sub in body["__composite_requests"])
     data = body.get("data") if isinstance(body, dict) else None
     return write_cost(len(data)) if method in _WRITES and isinstance(data, list) else READ
 

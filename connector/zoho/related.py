@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from connector.zoho.base import ApiBase, Reply, as_dict, chunks, module_path
-from connector.zoho.limits import READ, Cost
+from connector.zoho.limits import READ, Cost, composite_cost
 from connector.zoho.records import MAX_IDS, RecordResult, walk_results
 
 __all__ = ["MAX_COMPOSITE", "SubRequest", "SubResponse", "RelatedApi"]
@@ -58,12 +58,11 @@ class RelatedApi(ApiBase):
              **({"body": r.body} if r.body is not None else {})}
             for i, r in enumerate(requests)
         ]
-        cost = Cost(credits=sum(r.cost.credits for r in requests),
-                    heavy=any(r.cost.heavy for r in requests))
         reply = self.call("POST", "/__composite_requests",
                           body={"__composite_requests": subs, "concurrent_execution": False,
                                 "rollback_on_fail": False},
-                          cost=cost, idempotent=all(r.method != "POST" for r in requests))
+                          cost=composite_cost(r.cost for r in requests),
+                          idempotent=all(r.method != "POST" for r in requests))
         out: list[SubResponse] = []
         for item in reply.items("__composite_requests"):
             details = as_dict(item.get("details"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from connector.sandbox.zoho import ZohoSimulator
 from connector.zoho import RecordSaved, ZohoClient
 from connector.zoho.fields import QBD_KEY
@@ -70,3 +72,21 @@ def test_relating_many_deals_uses_composite_requests(client: ZohoClient,
     assert [r.ok for r in out[deals[0]]] == [True, False]
     assert all(r.ok for d in deals[1:] for r in out[d])
     assert all(sim.related_products(d) == [product] for d in deals)
+
+
+@pytest.mark.zoho_sim(edition="enterprise", latency=0.05)
+def test_composite_requests_stay_within_zohos_ten_heavy_calls_at_once(
+        client: ZohoClient, sim: ZohoSimulator) -> None:
+    """Composite is one of the calls Zoho runs at most ten of at once, on every edition; an
+    Enterprise org takes 20 calls at once, so relating 75 Deals (15 composite requests) must
+    still hold back five of them."""
+    product = _ids(client.upsert("Products", [{"Product_Name": "P", QBD_KEY: "1:P"}],
+                                 duplicate_check_fields=[QBD_KEY]))[0]
+    deals = _ids(client.upsert("Deals", [{"Deal_Name": f"D{i}", "Stage": "Closed Won",
+                                          QBD_KEY: f"1:D{i}"} for i in range(75)],
+                               duplicate_check_fields=[QBD_KEY]))
+    out = client.relate_many("Deals", "Products", {d: [product] for d in deals})
+    assert all(r.ok for d in deals for r in out[d])
+    assert sim.call_count("POST", "/__composite_requests") == 15
+    assert sim.count_429 == 0
+    assert sim.max_sub_in_flight_seen == 10
