@@ -12,7 +12,9 @@ worker's flow run talks to the Zoho simulator over HTTP on 127.0.0.1 and to a SQ
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -169,5 +171,18 @@ def test_only_prefects_own_sqlite_lock_contention_is_let_through_in_the_server_l
                       "RuntimeError: scheduler loop gave up")
     assert unexpected_tracebacks(LOCKED + SCHEDULER + QUIET + wrapped, sqlite=True) \
         == [SCHEDULER, wrapped]
-    # uvicorn's records are records too: a lock logged after one does not hide it.
-    assert unexpected_tracebacks(ASGI + LOCKED, sqlite=True) == [ASGI]
+    # ... and so is a lock lost while handling another error.
+    handled = _logged("prefect.server.api.server", "Unexpected error", "KeyError: 'state'",
+                      "sqlite3.OperationalError: database is locked")
+    assert unexpected_tracebacks(handled, sqlite=True) == [handled]
+    # uvicorn's and logging's records are records too: a lock logged after one hides nothing.
+    logged = "ERROR:asyncio:Task exception was never retrieved\n" + ASGI.split("\n", 1)[1]
+    assert unexpected_tracebacks(ASGI + LOCKED + logged + LOCKED, sqlite=True) == [ASGI, logged]
+    # An exception group indents its tracebacks: one is never taken for a lock, even of locks.
+    try:
+        raise ExceptionGroup("unhandled errors in a TaskGroup",
+                             [sqlite3.OperationalError("database is locked")])
+    except ExceptionGroup as exc:
+        group = ("21:50:02.000 | ERROR   | prefect.server.services - Service failed\n"
+                 + "".join(traceback.format_exception(exc)))
+    assert unexpected_tracebacks(group, sqlite=True) == [group]

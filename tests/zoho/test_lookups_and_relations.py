@@ -74,7 +74,7 @@ def test_relating_many_deals_uses_composite_requests(client: ZohoClient,
     assert all(sim.related_products(d) == [product] for d in deals)
 
 
-@pytest.mark.zoho_sim(edition="enterprise", latency=0.05)
+@pytest.mark.zoho_sim(edition="enterprise", latency=0.2)
 def test_composite_requests_stay_within_zohos_ten_heavy_calls_at_once(
         client: ZohoClient, sim: ZohoSimulator) -> None:
     """Composite is one of the calls Zoho runs at most ten of at once, on every edition; an
