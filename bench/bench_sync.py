@@ -47,10 +47,10 @@ from connector.zoho import NO_RETRY
 from connector.zoho.connection import open_client
 from connector.zoho.coql import asked_rows
 from connector.zoho.limits import (
+    COMPOSITE,
     READ,
     SUB_CONCURRENCY,
     Cost,
-    composite_cost,
     coql_cost,
     write_cost,
 )
@@ -84,8 +84,7 @@ def cost(method: str, path: str, body: Any) -> Cost:
     if path == "/coql":
         return coql_cost(asked_rows(str(body.get("select_query", ""))))
     if path == "/__composite_requests":
-        return composite_cost(cost(sub["method"], sub["uri"].split("/crm/v8", 1)[-1],
-                                   sub.get("body")) for sub in body["__composite_requests"])
+        return COMPOSITE
     data = body.get("data") if isinstance(body, dict) else None
     return write_cost(len(data)) if method in _WRITES and isinstance(data, list) else READ
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -26,7 +26,7 @@ from connector.zoho.errors import CreditBudgetExceeded
 
 __all__ = [
     "Cost", "EDITIONS", "Edition", "SUB_CONCURRENCY", "ConcurrencyLimiter", "CreditMeter",
-    "UnmeteredCredits", "StoredCreditMeter", "composite_cost", "coql_cost", "edition",
+    "UnmeteredCredits", "StoredCreditMeter", "COMPOSITE", "coql_cost", "edition",
     "write_cost",
     "credit_usage", "READ", "DELETED_READ",
 ]
@@ -87,10 +87,10 @@ def coql_cost(limit: int) -> Cost:
     return Cost(credits=credits, heavy=True)
 
 
-def composite_cost(subs: Iterable[Cost]) -> Cost:
-    """A composite request spends its sub-requests' credits, and is heavy whatever they are:
-    Zoho lists Composite among the calls capped at ten at once (Kaizen #93 and #203)."""
-    return Cost(credits=sum(c.credits for c in subs), heavy=True)
+# A composite request of up to five calls costs one credit ("consuming just one credit per
+# composite call": Zoho's v8 Composite API overview) and is heavy whatever it bundles: Zoho
+# lists Composite among the calls capped at ten at once (Kaizen #93 and #203).
+COMPOSITE = Cost(credits=1, heavy=True)
 
 
 class ConcurrencyLimiter:

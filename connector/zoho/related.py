@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from connector.zoho.base import ApiBase, Reply, as_dict, chunks, module_path
-from connector.zoho.limits import READ, Cost, composite_cost
+from connector.zoho.limits import COMPOSITE
 from connector.zoho.records import MAX_IDS, RecordResult, walk_results
 
 __all__ = ["MAX_COMPOSITE", "SubRequest", "SubResponse", "RelatedApi"]
@@ -29,7 +29,6 @@ class SubRequest:
     path: str  # below /crm/v8, e.g. "/Deals/123/Products"
     params: Mapping[str, Any] | None = None
     body: Any = None
-    cost: Cost = READ
 
 
 @dataclass(frozen=True)
@@ -61,7 +60,7 @@ class RelatedApi(ApiBase):
         reply = self.call("POST", "/__composite_requests",
                           body={"__composite_requests": subs, "concurrent_execution": False,
                                 "rollback_on_fail": False},
-                          cost=composite_cost(r.cost for r in requests),
+                          cost=COMPOSITE,
                           idempotent=all(r.method != "POST" for r in requests))
         out: list[SubResponse] = []
         for item in reply.items("__composite_requests"):

@@ -67,10 +67,10 @@ class Router:
         require_scopes(req, route.scopes(params, req))
 
     def execute(self, core: Core, req: Req) -> Resp:
-        """Run one request without the gate (composite sub-requests)."""
+        """Run one request without the gate and without charging it: a composite sub-request,
+        which its composite call's one credit pays for."""
         route, params = self.resolve(req.method, req.path)
         self.prepare(core, route, params, req)
-        core.limiter.charge(route.cost(req, params))
         return route.handler(core, req, params)
 
 

@@ -2,9 +2,10 @@
 
 Sub-requests run in order; a later one may use an earlier answer through
 ``@{sub_request_id:$.data[0].details.id}`` (only when ``concurrent_execution`` is false).
-Each costs its own credits; the composite call holds one concurrency slot, and one of the ten
-sub-concurrency slots whatever its sub-requests are: Zoho lists Composite among its "complex"
-APIs (Kaizen #93 and #203; specs/zoho/BRIEF.md section 4.2).
+The call costs one credit, whatever it bundles ("consuming just one credit per composite
+call": Zoho's v8 Composite API overview), and holds one concurrency slot and one of the ten
+sub-concurrency slots: Zoho lists Composite among its "complex" APIs (Kaizen #93 and #203;
+specs/zoho/BRIEF.md section 4.2).
 """
 
 from __future__ import annotations
@@ -112,7 +113,7 @@ def composite(core: Core, req: Req, p: dict[str, str]) -> Resp:
 
 
 ROUTES: list[Route] = [
-    # Sub-requests charge their own credits and check their own scopes.
+    # Sub-requests check their own scopes; the call's one credit covers them all.
     Route("POST", r"/crm/v8/__composite_requests", composite, lambda p, req: [],
-          lambda req, p: 0, lambda req: True),
+          lambda req, p: 1, lambda req: True),
 ]
