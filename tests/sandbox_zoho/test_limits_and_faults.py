@@ -80,6 +80,16 @@ def test_a_composite_is_heavy_whatever_it_bundles(clock: ManualClock) -> None:
     assert sim.max_sub_in_flight_seen == 1
 
 
+def test_a_sorted_listing_is_heavy_and_a_plain_one_is_not(clock: ManualClock) -> None:
+    sim = _sim(clock, sub_concurrency_limit=1, latency=0.5)
+    sorted_list = ("GET", "/crm/v8/Accounts?fields=Account_Name&sort_by=Modified_Time", None)
+    plain = ("GET", "/crm/v8/Accounts?fields=Account_Name", None)
+    replies = _parallel(sim, [sorted_list, sorted_list, plain, plain])
+    assert [r.status_code == 429 for r in replies].count(True) == 1
+    assert all(r.status_code != 429 for r in replies[2:])
+    assert sim.max_sub_in_flight_seen == 1
+
+
 def test_daily_credits_run_out_and_come_back_after_24_hours(clock: ManualClock) -> None:
     sim = _sim(clock, daily_credits=4)
     with api_client(sim) as api:

@@ -242,6 +242,12 @@ def _write_heavy(req: Req) -> bool:
     return isinstance(data, list) and len(data) > 10
 
 
+def _list_heavy(req: Req) -> bool:
+    """A listing sorted (``sort_by``) or of a custom view (``cvid``) falls under it too
+    (Kaizen #93 and #203; specs/zoho/BRIEF.md section 4.2)."""
+    return "sort_by" in req.args or "cvid" in req.args
+
+
 ROUTES: list[Route] = [
     Route("POST", rf"/crm/v8/{M}/upsert", upsert, _records_scope("CREATE"), _write_cost,
           _write_heavy),
@@ -250,7 +256,7 @@ ROUTES: list[Route] = [
     Route("PUT", rf"/crm/v8/{M}/(?P<id>\d+)", update_one, _records_scope("UPDATE"),
           _write_cost),
     Route("DELETE", rf"/crm/v8/{M}/(?P<id>\d+)", delete_one, _records_scope("DELETE")),
-    Route("GET", rf"/crm/v8/{M}", list_records, _records_scope("READ")),
+    Route("GET", rf"/crm/v8/{M}", list_records, _records_scope("READ"), heavy=_list_heavy),
     Route("POST", rf"/crm/v8/{M}", insert, _records_scope("CREATE"), _write_cost, _write_heavy),
     Route("PUT", rf"/crm/v8/{M}", update, _records_scope("UPDATE"), _write_cost, _write_heavy),
     Route("DELETE", rf"/crm/v8/{M}", delete_many, _records_scope("DELETE")),
