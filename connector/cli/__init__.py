@@ -53,7 +53,9 @@ class Root(LazyGroup, ErrorBoundary):
 
 
 @click.group(cls=Root, lazy=COMMANDS)
-@click.option("--log-level", default=None, help="Override MLC_LOG_LEVEL (DEBUG, INFO, WARNING).")
+@click.option("--log-level", default=None, help="Override MLC_LOG_LEVEL.",
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+                                case_sensitive=False))
 @click.option("--debug", is_flag=True, help="Show the full traceback when a command fails.")
 @click.pass_context
 def cli(ctx: click.Context, log_level: str | None, debug: bool) -> None:
@@ -62,7 +64,7 @@ def cli(ctx: click.Context, log_level: str | None, debug: bool) -> None:
 
     settings = Settings()
     if log_level:
-        settings.log_level = log_level.upper()
+        settings = settings.model_copy(update={"log_level": log_level.upper()})
     logging.basicConfig(
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from connector.cli.common import AppContext, pass_app
+from connector.hints import shell_arg
 from connector.qbwc import (
     add_company,
     get_company,
@@ -66,7 +67,8 @@ def company_add(app: AppContext, name: str, qbwc_user: str, password_stdin: bool
         f"added company {row.name!r} (QBWC user {row.qbwc_user!r}, every {row.poll_minutes} min)"
     )
     click.echo(
-        f"next: ml-connector qwc {row.name!r} --url https://<your-host>/qbwc > {row.name}.qwc"
+        f"next: ml-connector qwc {shell_arg(row.name)} --url https://<your-host>/qbwc "
+        f"> {shell_arg(row.name + '.qwc')}"
     )
 
 

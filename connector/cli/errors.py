@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import sys
 import traceback
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -87,6 +88,11 @@ def explain(exc: BaseException, settings: Settings | None) -> str | None:
     if isinstance(exc, (PermissionError, NotADirectoryError, FileExistsError, IsADirectoryError)):
         return _file_error(exc, settings)
     if isinstance(exc, OSError) and exc.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT):
+        return _file_error(exc, settings)
+    # A missing file anywhere else is ours to explain (a bug); under the data directory it is
+    # a directory that cannot be made there (MLC_DATA_DIR=/proc/x).
+    if (isinstance(exc, FileNotFoundError) and settings is not None and exc.filename
+            and Path(str(exc.filename)).is_relative_to(settings.data_dir)):
         return _file_error(exc, settings)
     return None
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import inspect
 import signal
 from collections.abc import Coroutine
 from types import FrameType
@@ -80,7 +81,14 @@ def run(name: str, pairs: tuple[str, ...]) -> None:
     require_prefect()
     module, _, attribute = FLOWS[name].partition(":")
     flow = getattr(importlib.import_module(module), attribute)
-    state = interruptible(flow(**parameters, return_state=True))
+    from prefect.exceptions import ParameterBindError, ParameterTypeError
+
+    try:
+        state = interruptible(flow(**parameters, return_state=True))
+    except (ParameterBindError, ParameterTypeError) as exc:
+        takes = ", ".join(inspect.signature(flow.fn).parameters) or "nothing"
+        raise click.BadParameter(f"{str(exc).splitlines()[0]} ({name} takes: {takes})",
+                                 param_hint="--param") from exc
     click.echo(f"{name}: {state.name.lower()}: {state.message or ''}".rstrip(": "))
     if state.is_failed() or state.is_crashed():
         raise SystemExit(1)

@@ -14,6 +14,7 @@ import click
 
 from connector import runs
 from connector.cli.common import AppContext, pass_app
+from connector.hints import shell_arg
 from connector.plans import confirm_plan, load_plan, plan_csv_path, summary_lines, write_csv
 from connector.qbwc import get_company
 from connector.review_import import import_decisions, read_decisions
@@ -209,14 +210,15 @@ def review_resolve(app: AppContext, item_id: int, link_to: str | None, create: b
     if item.qb_type == ZOHO_ACCOUNT:
         click.echo(f"#{item.id}: Zoho Account {item.qb_name or item.qb_id} becomes a QuickBooks "
                    "customer")
-        click.echo(f"the next sync-back (`ml-connector sync-back --company {company.name!r}`) "
-                   "queues it; QuickBooks makes it at the next Web Connector session")
+        click.echo("the next sync-back (`ml-connector sync-back --company "
+                   f"{shell_arg(company.name)}`) queues it; QuickBooks makes it at the next Web "
+                   "Connector session")
         return
     reopened = reopen_record(app.db, item.company_id, item.qb_type, "ListID", item.qb_id)
     what = (f"adopts {item.zoho_module} {link_to}" if link_to
             else f"gets a new {item.zoho_module} record")
     click.echo(f"#{item.id}: {item.qb_type} {item.qb_name or item.qb_id} {what}")
-    click.echo(f"applied by the next sync (`ml-connector sync --company {company.name!r}`)"
+    click.echo(f"applied by the next sync (`ml-connector sync --company {shell_arg(company.name)}`)"
                if reopened else "applied when the next Web Connector session reads it again")
 
 
@@ -233,7 +235,7 @@ def review_import(app: AppContext, path: Path, company: str) -> None:
     for item in done:
         reopen_record(app.db, item.company_id, item.qb_type, "ListID", item.qb_id)
     click.echo(f"{len(done)} decision(s) recorded; applied by the next sync "
-               f"(`ml-connector sync --company {found.name!r}`)")
+               f"(`ml-connector sync --company {shell_arg(found.name)}`)")
     for line in refused:
         click.echo(f"  refused: {line}")
     if refused:

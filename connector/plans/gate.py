@@ -7,6 +7,7 @@ MLC_FIRST_LOAD_NEEDS_PLAN=false go straight on.
 from __future__ import annotations
 
 from connector.errors import ConfigError
+from connector.hints import shell_arg
 from connector.mapping.keys import ACCOUNT, CONTACT
 from connector.plans.saved import confirmed_plan, plan_rows
 from connector.store import Company, Database
@@ -52,5 +53,5 @@ def first_load_gate(db: Database, client: ZohoClient, company: Company, *,
     raise FirstLoadNeedsPlan(
         f"company {company.name!r} was never synced to this Zoho org, which already holds "
         "Accounts: nothing was written. See what the first sync would do with "
-        f"`ml-connector sync --company {company.name!r} --plan`, then run it with "
+        f"`ml-connector sync --company {shell_arg(company.name)} --plan`, then run it with "
         "`ml-connector sync --confirm PLAN_ID` (or set MLC_FIRST_LOAD_NEEDS_PLAN=false)")

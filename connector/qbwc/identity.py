@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
+from connector.hints import shell_arg
 from connector.qbwc.companies import normalize_company_file, same_company_file
 from connector.qbxml.models import CompanyInfo
 from connector.qbxml.parse import QbxmlParseError, iter_records
@@ -27,7 +28,7 @@ __all__ = ["CompanyIdentity", "read_identity", "same_file_elsewhere", "path_prob
 log = logging.getLogger(__name__)
 
 _FIX = ("Open the right company file in QuickBooks; or, if this is the right company after "
-        "all, accept it with `ml-connector company set-file {name} \"{path}\"`.")
+        "all, accept it with `ml-connector company set-file {name} {path}`.")
 
 
 @dataclass(frozen=True)
@@ -81,10 +82,10 @@ def path_problem(company: Company, reported: str) -> str | None:
         return None
     if company.company_identity or same_file_elsewhere(registered, reported):
         return None
-    return (f"ml-connector: the Web Connector has {reported!r} open, but company "
-            f"{company.name!r} is registered for {registered!r}, and it is not yet known which "
-            "QuickBooks company that is. Nothing was read or written. "
-            + _FIX.format(name=company.name, path=reported))
+    return (f"ml-connector: the Web Connector has {shell_arg(reported)} open, but company "
+            f"{company.name!r} is registered for {shell_arg(registered)}, and it is not yet "
+            "known which QuickBooks company that is. Nothing was read or written. "
+            + _FIX.format(name=shell_arg(company.name), path=shell_arg(reported)))
 
 
 def confirm_company(s: Session, company: Company, session: QbwcSession,
@@ -103,10 +104,10 @@ def confirm_company(s: Session, company: Company, session: QbwcSession,
         company.last_file_matched = path_same if registered else None
         if path_same:
             return None
-        return (f"ml-connector: the Web Connector has {reported!r} open, but company "
-                f"{company.name!r} is registered for {registered!r} and QuickBooks did not say "
-                "which company is open. Nothing was read or written. "
-                + _FIX.format(name=company.name, path=reported))
+        return (f"ml-connector: the Web Connector has {shell_arg(reported)} open, but company "
+                f"{company.name!r} is registered for {shell_arg(registered or '')} and "
+                "QuickBooks did not say which company is open. Nothing was read or written. "
+                + _FIX.format(name=shell_arg(company.name), path=shell_arg(reported)))
     if company.company_identity is None:
         if registered and not (path_same or same_file_elsewhere(registered, reported)):
             return path_problem(company, reported)
@@ -124,8 +125,9 @@ def confirm_company(s: Session, company: Company, session: QbwcSession,
                      company.name, reported, seen.name)
         return None
     company.last_file_matched = False
-    return (f"ml-connector: the Web Connector has {reported!r} open, which is QuickBooks "
+    return (f"ml-connector: the Web Connector has {shell_arg(reported)} open, which is QuickBooks "
             f"company {seen.name!r}, but company {company.name!r} is QuickBooks company "
             f"{company.qb_company_name!r}"
-            + (f" ({registered!r})" if registered else "")
-            + ". Nothing was read or written. " + _FIX.format(name=company.name, path=reported))
+            + (f" ({shell_arg(registered)})" if registered else "")
+            + ". Nothing was read or written. "
+            + _FIX.format(name=shell_arg(company.name), path=shell_arg(reported)))

@@ -15,6 +15,7 @@ from sqlmodel import col, select
 from connector.config import Settings
 from connector.crypto import SecretBox
 from connector.errors import ConnectorError
+from connector.hints import shell_arg
 from connector.mapping.values import OrgValues
 from connector.qbwc.retention import retention, scans_outstanding
 from connector.qbwc.watermarks import watermarks
@@ -237,7 +238,7 @@ def _one_company(c: Company, now: datetime) -> list[Check]:
         return [Check(label, SKIP, "disabled (ml-connector company enable to resume)")]
     if c.last_poll_at is None:
         return [Check(f"{label} polls", FAIL, "the Web Connector has never polled",
-                      f"load the .qwc file: ml-connector qwc {c.name!r} --url https://<host>/qbwc"
+                      f"load the .qwc file: ml-connector qwc {shell_arg(c.name)} --url https://<host>/qbwc"
                       " > company.qwc, open it in the Web Connector, then Update Selected")]
     late = now - c.last_poll_at > timedelta(minutes=_LATE_FACTOR * c.poll_minutes)
     polled = Check(f"{label} polls", WARN if late else PASS,
@@ -249,7 +250,7 @@ def _one_company(c: Company, now: datetime) -> list[Check]:
         matched = Check(f"{label} company file", FAIL,
                         f"the Web Connector had {seen} open; expected {c.company_file}",
                         f"open {c.company_file} in QuickBooks, or accept the new path with "
-                        f"ml-connector company set-file {c.name!r} PATH")
+                        f"ml-connector company set-file {shell_arg(c.name)} PATH")
     else:
         matched = Check(f"{label} company file", PASS,
                         f"{seen}" + ("" if c.company_file else " (any file accepted)"))

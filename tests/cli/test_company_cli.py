@@ -28,6 +28,9 @@ def test_add_list_disable_and_enable_a_company(run) -> None:  # type: ignore[no-
                 "--company-file", r"C:\QB\acme.qbw", stdin="s3cret\n")
     assert added.exit_code == 0, added.output
     assert "added company 'Acme Ltd'" in added.output and "s3cret" not in added.output
+    # The next step, pasted as printed, names the company and the file whole.
+    assert ('next: ml-connector qwc "Acme Ltd" --url https://<your-host>/qbwc > "Acme Ltd.qwc"'
+            in added.output)
     listed = run("company", "list")
     assert (
         "Acme Ltd" in listed.output

@@ -34,7 +34,8 @@ def _one_clean_line(result: Result, *needles: str) -> None:
 
 @pytest.mark.parametrize("name, value", [("MLC_BRIDGE_PORT", "eighty"),
                                          ("MLC_OVERLAP_MINUTES", "2h"),
-                                         ("MLC_ZOHO_CHANNEL_LIFETIME_HOURS", "500")])
+                                         ("MLC_ZOHO_CHANNEL_LIFETIME_HOURS", "500"),
+                                         ("MLC_LOG_LEVEL", "LOUD")])
 def test_a_bad_setting_names_itself(tmp_path: Path, name: str, value: str) -> None:
     _one_clean_line(_invoke({"MLC_DATA_DIR": str(tmp_path), name: value}), name, value)
 
@@ -70,6 +71,26 @@ def test_a_data_directory_that_cannot_be_created_names_mlc_data_dir(tmp_path: Pa
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     _one_clean_line(_invoke({"MLC_DATA_DIR": str(blocker / "data")}), "MLC_DATA_DIR")
+
+
+def test_a_log_level_flag_it_does_not_know_is_a_usage_error(tmp_path: Path) -> None:
+    result = _invoke({"MLC_DATA_DIR": str(tmp_path)}, "--log-level", "LOUD", "info")
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "'LOUD' is not one of 'debug', 'info', 'warning'" in result.output
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_data_directory_where_none_can_be_made_names_mlc_data_dir() -> None:
+    # /proc refuses a new directory with ENOENT, not EACCES.
+    _one_clean_line(_invoke({"MLC_DATA_DIR": "/proc/ml-connector"}, "info"),
+                    "MLC_DATA_DIR", "/proc/ml-connector")
+
+
+def test_a_flow_parameter_the_flow_does_not_take_is_one_line(tmp_path: Path) -> None:
+    result = _invoke({"MLC_DATA_DIR": str(tmp_path)}, "flows", "run", "zoho-to-qb",
+                     "-p", "bogus=1")
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "'bogus'" in result.output and "zoho-to-qb takes: connection, company" in result.output
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:

@@ -83,7 +83,8 @@ def test_another_company_is_refused_after_the_file_check_with_both_names(
     error = other.last_error or ""
     assert "'Beta Inc'" in error and "'Acme Ltd'" in error
     assert "Nothing was read or written" in error
-    assert 'ml-connector company set-file Acme "' in error
+    # The command to accept the file pastes as is: the path bare (one word), not repr'd.
+    assert f"`ml-connector company set-file Acme {UNC}`" in error
     with db.session() as s:
         assert {(w.entity, w.value) for w in s.exec(select(Watermark)).all()} == marks
     assert _company(db).last_file_matched is False
