@@ -69,6 +69,10 @@ def cli(ctx: click.Context, log_level: str | None, debug: bool) -> None:
         level=settings.log_level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if settings.log_level != "DEBUG":
+        # httpx logs every request at INFO: a line per Zoho or SOAP call would bury ours.
+        for name in ("httpx", "httpcore"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     ctx.obj = AppContext(settings)
     ctx.call_on_close(ctx.obj.close)
 

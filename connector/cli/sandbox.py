@@ -6,7 +6,6 @@ user can watch real sessions without a Windows PC. Other simulators attach to th
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 from pathlib import Path
@@ -87,8 +86,6 @@ def qb(_app: AppContext, url: str, username: str, password_stdin: bool, company_
        state_file: Path | None, drop_after: int | None) -> None:
     """Run the QuickBooks simulator and a Web Connector against a running bridge."""
     password = _read_password(password_stdin)
-    # One "HTTP Request: POST" line per SOAP call would bury the session lines.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
     quickbooks = _simulator(company_file, state_file, seed_customers, seed_invoices, lines, seed)
     with WebConnector(url, username, password, quickbooks) as connector:
         report: SessionReport | None = None

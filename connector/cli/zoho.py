@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import webbrowser
 from collections.abc import Sequence
 
@@ -50,17 +49,9 @@ _STYLE = {PASS: ("PASS", "green"), WARN: ("WARN", "yellow"), FAIL: ("FAIL", "red
           SKIP: ("SKIP", "bright_black")}
 
 
-def _quiet_http() -> None:
-    # httpx logs every request at INFO; a user reading connect/ping output wants our lines only.
-    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:
-        for name in ("httpx", "httpcore"):
-            logging.getLogger(name).setLevel(logging.WARNING)
-
-
 @click.group()
 def zoho() -> None:
     """Connect ml-connector to a Zoho CRM org and prepare the org for syncing."""
-    _quiet_http()
 
 
 def _accounts_url(app: AppContext, region: str | None, accounts_url: str | None) -> str:
@@ -244,7 +235,6 @@ def render_checks(checks: Sequence[Check]) -> None:
 @pass_app
 def ping(app: AppContext, name: str) -> None:
     """Check Zoho (token, org, edition, modules, fields, credits) and each company's polling."""
-    _quiet_http()
     click.echo(f"ml-connector ping ({app.db.safe_url})")
     checks = run_ping(app.settings, app.db, app.secrets, name=name)
     render_checks(checks)

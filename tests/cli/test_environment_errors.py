@@ -3,6 +3,7 @@ no traceback; `--debug` shows the traceback."""
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import sqlite3
@@ -133,3 +134,20 @@ def test_a_port_in_use_names_the_setting(tmp_path: Path) -> None:
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
     assert "MLC_BRIDGE_PORT" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("level, httpx_level", [("INFO", logging.WARNING),
+                                                ("DEBUG", logging.NOTSET)])
+def test_httpx_logs_each_request_only_when_debugging(tmp_path: Path, level: str,
+                                                     httpx_level: int) -> None:
+    """At INFO a sync or ping would print an "HTTP Request" line per Zoho call."""
+    quiet = [logging.getLogger(name) for name in ("httpx", "httpcore")]
+    for logger in quiet:
+        logger.setLevel(logging.NOTSET)
+    try:
+        assert _invoke({"MLC_DATA_DIR": str(tmp_path), "MLC_LOG_LEVEL": level},
+                       "info").exit_code == 0
+        assert [logger.level for logger in quiet] == [httpx_level] * 2
+    finally:
+        for logger in quiet:
+            logger.setLevel(logging.NOTSET)
