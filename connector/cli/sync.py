@@ -56,8 +56,10 @@ def echo_result(result: runs.RunResult) -> bool:
     return not result.failed
 
 
-def echo_plan(app: AppContext, result: runs.PlanResult, csv_path: Path | None) -> bool:
-    """Print a plan's summary and write its CSV; True unless planning failed."""
+def echo_plan(app: AppContext, result: runs.PlanResult, csv_path: Path | None,
+              then: str | None = None) -> bool:
+    """Print a plan's summary and write its CSV; True unless planning failed. ``then`` is the
+    command that does what the plan shows (default: confirming it for the next sync)."""
     if result.plan is None or result.plan.id is None:
         return echo_result(result.run)
     click.secho(f"{result.run.target}:", bold=True)
@@ -67,7 +69,7 @@ def echo_plan(app: AppContext, result: runs.PlanResult, csv_path: Path | None) -
                      result.rows)
     click.echo(f"every row: {path}")
     click.echo("nothing was written to Zoho or QuickBooks; to write what this plan says: "
-               f"ml-connector sync --confirm {result.plan.id}")
+               + (then or f"ml-connector sync --confirm {result.plan.id}"))
     return True
 
 
@@ -147,7 +149,13 @@ def backfill(app: AppContext, company: str, since: datetime | None, until: datet
     if plan:
         planned = runs.plan_sync(app.runs, company, backfill=stored, since=_day(since, False),
                                  until=_day(until, True))
-        if not echo_plan(app, planned, csv_path):
+        # The backfill itself re-sends the range: the same command, without --plan.
+        again = ["ml-connector backfill --company", shell_arg(company)]
+        again += [f"--{name} {day:%Y-%m-%d}" for name, day in (("since", since),
+                                                               ("until", until)) if day]
+        again += [f"--no-{name}" for name, on in (("quickbooks", quickbooks),
+                                                  ("stored", stored)) if not on]
+        if not echo_plan(app, planned, csv_path, then=" ".join(again)):
             raise click.ClickException("planning stopped (see `ml-connector audit list`)")
         return
     result = runs.backfill(app.runs, company, since=_day(since, False), until=_day(until, True),

@@ -2,6 +2,8 @@
 
 from connector.plans.compute import ACTIONS, PlanEntry, PlanReport, plan_company
 from connector.plans.saved import (
+    BACKFILL,
+    SYNC,
     PlanRefused,
     confirm_plan,
     confirmed_plan,
@@ -12,6 +14,7 @@ from connector.plans.saved import (
 )
 from connector.plans.show import plan_csv_path, summary_lines, table_rows, write_csv
 
-__all__ = ["ACTIONS", "PlanEntry", "PlanReport", "plan_company", "PlanRefused", "confirm_plan",
-           "confirmed_plan", "load_plan", "mark_applied", "plan_rows", "save_plan",
-           "plan_csv_path", "summary_lines", "table_rows", "write_csv"]
+__all__ = ["ACTIONS", "BACKFILL", "SYNC", "PlanEntry", "PlanReport", "plan_company",
+           "PlanRefused", "confirm_plan", "confirmed_plan", "load_plan", "mark_applied",
+           "plan_rows", "save_plan", "plan_csv_path", "summary_lines", "table_rows",
+           "write_csv"]

@@ -10,8 +10,12 @@ from connector.errors import ConfigError
 from connector.plans.compute import PlanReport
 from connector.store import Database, PlanRow, PlanStatus, SyncPlan
 
-__all__ = ["PlanRefused", "save_plan", "load_plan", "plan_rows", "confirm_plan",
-           "confirmed_plan", "mark_applied"]
+__all__ = ["BACKFILL", "SYNC", "PlanRefused", "save_plan", "load_plan", "plan_rows",
+           "confirm_plan", "confirmed_plan", "mark_applied"]
+
+# What a plan previews (``SyncPlan.kind``): a sync, which a person's confirmation holds to the
+# plan, or the re-sending of a backfill, which only shows what it would do.
+SYNC, BACKFILL = "sync", "backfill"
 
 _OPEN = (PlanStatus.PLANNED, PlanStatus.CONFIRMED)
 
@@ -21,9 +25,11 @@ class PlanRefused(ConfigError):
 
 
 def save_plan(db: Database, report: PlanReport, *, kind: str, now: datetime) -> SyncPlan:
-    """Store ``report`` as the company's newest plan; older open plans are superseded."""
+    """Store ``report`` as the company's newest plan; its older open plans of the same kind
+    are superseded (a backfill's preview leaves a sync plan waiting for its person alone)."""
     with db.session() as s:
         for old in s.exec(select(SyncPlan).where(SyncPlan.company_id == report.company_id)
+                          .where(SyncPlan.kind == kind)
                           .where(col(SyncPlan.status).in_(_OPEN))).all():
             old.status = PlanStatus.SUPERSEDED
             s.add(old)
@@ -64,8 +70,18 @@ def confirm_plan(db: Database, plan_id: int, company_id: int, *, now: datetime) 
         if plan is None or plan.company_id != company_id:
             raise PlanRefused(f"no plan #{plan_id} for this company; make one with "
                               "`ml-connector sync --plan`")
+        if plan.kind == BACKFILL:
+            # A backfill re-sends what it finds when it runs: there is nothing to hold it to.
+            raise PlanRefused(f"plan #{plan_id} previews a backfill, which no confirmation "
+                              "starts: run the backfill itself (`ml-connector backfill`, with "
+                              "the same --company, --since and --until)")
         if plan.status == PlanStatus.SUPERSEDED:
-            raise PlanRefused(f"plan #{plan_id} was replaced by a newer plan; confirm that one")
+            newer = s.exec(select(SyncPlan.id).where(SyncPlan.company_id == company_id)
+                           .where(SyncPlan.kind == plan.kind)
+                           .where(col(SyncPlan.id) > plan_id)
+                           .order_by(col(SyncPlan.id).desc())).first()
+            raise PlanRefused(f"plan #{plan_id} was replaced by plan #{newer}; confirm that "
+                              "one")
         if plan.status == PlanStatus.APPLIED:
             raise PlanRefused(f"plan #{plan_id} was already applied")
         plan.status, plan.confirmed_at = PlanStatus.CONFIRMED, now

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from connector.audit import AuditRecorder
-from connector.plans import plan_company, plan_rows, save_plan
+from connector.plans import BACKFILL, SYNC, plan_company, plan_rows, save_plan
 from connector.qbwc.companies import get_company
 from connector.runs.env import RunEnv, UseCase
 from connector.runs.exclusive import run_exclusive
@@ -50,7 +50,7 @@ def plan_sync(env: RunEnv, company: str, *, backfill: bool = False,
                                   clock=env.clock)
         check()
         audit.count("read", len(report.entries))
-        made.append(save_plan(env.db, report, kind="backfill" if backfill else "sync",
+        made.append(save_plan(env.db, report, kind=BACKFILL if backfill else SYNC,
                               now=env.clock()))
 
     run = run_exclusive(env, UseCase.PLAN, scope=f"company:{company_id}", target=found.name,

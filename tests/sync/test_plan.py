@@ -133,14 +133,28 @@ def test_a_backfill_plan_reopens_nothing(served_world: World) -> None:
     world.settings = world.settings.model_copy(update={"first_load_needs_plan": False})
     world.sync("Acme")
     waiting, writes = len(world.unprocessed()), zoho_writes(world.sim)
-    result = _cli("backfill", "--company", "Acme", "--plan")
+    assert _cli("sync", "--company", "Acme", "--plan").exit_code == 0
+    result = _cli("backfill", "--company", "Acme", "--since", "2020-01-01", "--plan")
     assert result.exit_code == 0, result.output
     assert len(world.unprocessed()) == waiting and zoho_writes(world.sim) == writes
-    assert "nothing was written" in result.output
+    # What does it is the backfill itself, not a confirmation (the sync has nothing to re-send).
+    assert ("nothing was written to Zoho or QuickBooks; to write what this plan says: "
+            "ml-connector backfill --company Acme --since 2020-01-01\n") in result.output
     # Forced, the records already in Zoho are sent again: updates, not creations.
     with world.db.session() as s:
         plan = s.exec(select(SyncPlan).where(SyncPlan.kind == "backfill")).one()
+        sync_plan = s.exec(select(SyncPlan).where(SyncPlan.kind == "sync")).one()
     assert "create" not in plan.totals
+    refused = _cli("sync", "--confirm", str(plan.id))
+    assert refused.exit_code == 1 and "previews a backfill" in refused.output
+    # The backfill's preview left the sync plan waiting for its person; a newer sync plan
+    # replaces it, and says which one to confirm instead.
+    assert sync_plan.status == "planned"
+    assert _cli("sync", "--company", "Acme", "--plan").exit_code == 0
+    stale = _cli("sync", "--confirm", str(sync_plan.id))
+    assert stale.exit_code == 1
+    assert f"plan #{sync_plan.id} was replaced by plan #{plan.id + 1}" in stale.output
+    assert _cli("sync", "--confirm", str(plan.id + 1)).exit_code == 0
 
 
 def _cli(*args: str) -> Any:
