@@ -134,6 +134,10 @@ def test_a_backfill_plan_reopens_nothing(served_world: World) -> None:
     world.sync("Acme")
     waiting, writes = len(world.unprocessed()), zoho_writes(world.sim)
     assert _cli("sync", "--company", "Acme", "--plan").exit_code == 0
+    # --csv alone would write nothing, silently: it is a usage error.
+    for command in ("sync", "backfill"):
+        alone = _cli(command, "--company", "Acme", "--csv", str(world.settings.data_dir / "x"))
+        assert alone.exit_code == 2 and "give it with --plan" in alone.output
     result = _cli("backfill", "--company", "Acme", "--since", "2020-01-01", "--plan")
     assert result.exit_code == 0, result.output
     assert len(world.unprocessed()) == waiting and zoho_writes(world.sim) == writes
