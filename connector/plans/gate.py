@@ -34,7 +34,7 @@ def _load(db: Database, plan_id: int) -> ConfirmedPlan:
     rows = plan_rows(db, plan_id)
     return ConfirmedPlan(plan_id, {
         r.qb_id: PlannedAccount(r.edit_sequence, r.action, r.zoho_id,
-                                tuple(str(c) for c in r.candidates))
+                                tuple(str(c) for c in r.candidates), r.reason)
         for r in rows if r.qb_type == ACCOUNT.qb_type and r.zoho_module == ACCOUNT.zoho_module
     }, {r.qb_id: r.zoho_id for r in rows
         if r.qb_type == CONTACT.qb_type and r.action == "link" and r.zoho_id})

@@ -20,6 +20,8 @@ class PlannedAccount:
     action: str
     zoho_id: str | None
     candidates: tuple[str, ...]
+    # Why the plan decided so (a review: what matched, and how), as the person read it.
+    reason: str = ""
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,11 @@ def test_a_populated_org_is_planned_loaded_and_undone_exactly(served_world: Worl
         if row.action == "link" and row.zoho_id != NEW_RECORD:  # not a job of a new customer
             assert {zoho_id for _, zoho_id in happened} == {row.zoho_id}, row.name
     assert not done  # nothing happened that the plan did not say
+    # What a held customer's audit says is what the plan said of it, not another reason.
+    held = {e.qb_id: e.error_message or "" for e in run_events(world.db, load, limit=100_000)
+            if e.action == "review"}
+    assert all("no e-mail or phone match, but possibly" in held[q] for q in org.suggested)
+    assert all("ambiguous between" in held[q] for q in org.ambiguous)
 
     owners = _owners(world)
     for qb_id, zoho_id in org.strong.items():
