@@ -6,6 +6,8 @@ from click.testing import CliRunner
 
 from connector.audit import run_events
 from connector.cli import cli
+from connector.cli.audit import _event_text
+from connector.store import AuditEvent
 
 from .conftest import Books, World
 
@@ -37,3 +39,13 @@ def test_a_created_record_shows_its_new_values_only(world: World, acme: Books) -
     summary = world.sync("Acme")
     created = [e for e in run_events(world.db, summary.run_id) if e.action == "created"]
     assert created and all(e.values and not e.old_values for e in created)
+
+
+def test_a_record_without_a_listid_yet_is_named_without_one() -> None:
+    """A Zoho-born customer QuickBooks has not made yet has a name and no ListID."""
+    born = AuditEvent(run_id=1, action="queued", qb_type="Customer", qb_name="Zoho-born Prospect",
+                      zoho_module="Accounts", zoho_id="57001")
+    assert _event_text(born).startswith("queued     Customer 'Zoho-born Prospect' -> Accounts")
+    known = AuditEvent(run_id=1, action="updated", qb_type="Customer", qb_name="Acme",
+                       qb_id="80000001-1")
+    assert "Customer 'Acme' (80000001-1) -> " in _event_text(known)
