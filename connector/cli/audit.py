@@ -56,9 +56,9 @@ def audit_show(app: AppContext, run_id: int, limit: int) -> None:
 
 def _event_text(e: AuditEvent) -> str:
     """``updated Customer 'Acme' (80000001-..) -> Accounts 57..: Phone=555-0142 [code] why``"""
-    # A Zoho-born record QuickBooks has not made yet has a name and no ListID.
-    named = " ".join(filter(None, (repr(e.qb_name) if e.qb_name else None,
-                                   f"({e.qb_id})" if e.qb_name and e.qb_id else e.qb_id)))
+    named = repr(e.qb_name) if e.qb_name else ""
+    if e.qb_id:  # a Zoho-born record QuickBooks has not made yet has a name and no ListID
+        named = f"{named} ({e.qb_id})" if named else e.qb_id
     record = f"{e.qb_type or ''} {named}".strip() or f"{e.zoho_module} {e.zoho_id}"
     detail = f" [{e.error_code}] {e.error_message}" if e.error_code or e.error_message else ""
     fields = f": {changes_text(e)}" if e.changed_fields else ""

@@ -56,6 +56,11 @@ def echo_result(result: runs.RunResult) -> bool:
     return not result.failed
 
 
+def _csv_needs_plan(csv_path: Path | None, plan: bool) -> None:
+    if csv_path is not None and not plan:
+        raise click.UsageError("--csv writes a plan's rows: give it with --plan")
+
+
 def echo_plan(app: AppContext, result: runs.PlanResult, csv_path: Path | None,
               then: str | None = None) -> bool:
     """Print a plan's summary and write its CSV; True unless planning failed. ``then`` is the
@@ -88,8 +93,7 @@ def echo_plan(app: AppContext, result: runs.PlanResult, csv_path: Path | None,
 def sync(app: AppContext, company: str | None, plan: bool, csv_path: Path | None,
          confirm: int | None) -> None:
     """Send what QuickBooks answered to Zoho CRM now (what the qb-to-zoho flow runs)."""
-    if csv_path is not None and not plan:
-        raise click.UsageError("--csv writes a plan's rows: give it with --plan")
+    _csv_needs_plan(csv_path, plan)
     if confirm is not None:
         if plan:
             raise click.UsageError("give --plan or --confirm, not both")
@@ -148,8 +152,7 @@ def _day(value: datetime | None, end: bool) -> datetime | None:
 def backfill(app: AppContext, company: str, since: datetime | None, until: datetime | None,
              quickbooks: bool, stored: bool, plan: bool, csv_path: Path | None) -> None:
     """First load or re-sync of a date range (resumable: run it again to go on)."""
-    if csv_path is not None and not plan:
-        raise click.UsageError("--csv writes a plan's rows: give it with --plan")
+    _csv_needs_plan(csv_path, plan)
     if plan:
         planned = runs.plan_sync(app.runs, company, backfill=stored, since=_day(since, False),
                                  until=_day(until, True))

@@ -80,8 +80,10 @@ def confirm_plan(db: Database, plan_id: int, company_id: int, *, now: datetime) 
                            .where(SyncPlan.kind == plan.kind)
                            .where(col(SyncPlan.id) > plan_id)
                            .order_by(col(SyncPlan.id).desc())).first()
-            raise PlanRefused(f"plan #{plan_id} was replaced by plan #{newer}; confirm that "
-                              "one")
+            # A sync plan superseded by a backfill's preview (before kinds were kept apart)
+            # has no newer plan of its kind.
+            by = f"plan #{newer}" if newer is not None else "a newer plan"
+            raise PlanRefused(f"plan #{plan_id} was replaced by {by}; confirm that one")
         if plan.status == PlanStatus.APPLIED:
             raise PlanRefused(f"plan #{plan_id} was already applied")
         plan.status, plan.confirmed_at = PlanStatus.CONFIRMED, now

@@ -43,7 +43,7 @@ class ConfirmedPlan:
                          candidates=(planned.zoho_id,), evidence=f"plan #{self.plan_id}")
         if planned.action == "review":
             return Match(AMBIGUOUS, candidates=planned.candidates,
-                         evidence=f"plan #{self.plan_id}")
+                         evidence=f"plan #{self.plan_id} ({planned.reason})")
         if planned.action == "create":
             return Match(NEW)
         return None  # updates and skips: the links and our key decide, as always

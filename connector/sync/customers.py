@@ -82,13 +82,11 @@ def _as_planned(ctx: SyncContext, plan: ConfirmedPlan, unlinked: list[Customer],
 
 def _hold(ctx: SyncContext, entry: Entry[Customer], match: Match) -> None:
     c = entry.record
-    plan = ctx.plan
-    planned = plan.accounts.get(c.list_id) if plan is not None else None
-    if plan is not None and planned is not None and match.evidence == f"plan #{plan.plan_id}":
+    if match.evidence.startswith("plan #"):
         # The plan's own words: what matched then, not a guess at it now.
-        reason = (f"the confirmed {match.evidence} leaves customer {c.full_name!r} to a person "
-                  f"({planned.reason}); nothing was created. Link one of its Accounts or create "
-                  "a new one with `ml-connector review resolve`")
+        reason = (f"the confirmed {match.evidence} leaves customer {c.full_name!r} to a "
+                  "person; nothing was created. Link one of its Accounts or create a new one "
+                  "with `ml-connector review resolve`")
     elif match.evidence.startswith("possibly"):
         reason = (f"customer {c.full_name!r} matches no Zoho Account by e-mail or phone, but "
                   f"is {match.evidence}; nothing was created. Link one or create a new Account "
