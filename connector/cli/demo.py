@@ -226,13 +226,15 @@ def _run(shell: Shell, settings: Settings, zoho: ZohoSimulator, bridge_url: str)
         mixed_up = QuickBooksSimulator(GLOBEX_FILE, company_name="Globex")
         with WebConnector(bridge_url, "acme", "acme-pass", mixed_up) as wrong_file:
             _session(wrong_file, "Acme user, Globex file open")
+        # Until Acme's own file is open again, `ping` names the mix-up; the bookkeeper fixes it.
+        _session(wc_acme, "Acme, its own file open again")
 
     _step("8. Undo Acme's first load: what it created goes to Zoho's recycle bin, the Accounts "
           "it adopted get their values back")
     undo_first_load(shell, settings, zoho, prefilled)
 
     _step("9. Check everything from the user's side")
-    shell.run("ping", check=False)
+    shell.run("ping")
     shell.run("company", "list")
     shell.run("audit", "list")
     shell.run("review", "list")
