@@ -20,12 +20,16 @@ from connector.mapping.values import NO_VALUES, OrgValues, QbState
 from connector.qbxml.models import Invoice
 from connector.zoho.fields import QBD_KEY
 
-__all__ = ["RELATED_PRODUCTS", "DealContext", "contact_field", "invoice_state", "invoice_label",
-           "deal_name", "map_deal", "closed_deal", "VOID_MEMO"]
+__all__ = ["RELATED_PRODUCTS", "PRODUCT_DEALS", "DealContext", "contact_field", "invoice_state",
+           "invoice_label", "deal_name", "map_deal", "closed_deal", "VOID_MEMO"]
 
 STAGE = "Stage"
 # The Deal's related list of the Products its invoice bills.
 RELATED_PRODUCTS = "Products"
+# The same relation seen from a Product. Zoho documents the relation ("Products - to -
+# Potentials") but not this list's API name; "Deals" follows the module's name, a choice
+# (UNCONFIRMED): where an org names it otherwise, relating falls back to the Deals' side.
+PRODUCT_DEALS = "Deals"
 # qbXML has no void flag on InvoiceRet: QuickBooks zeroes a voided invoice and starts its
 # memo with "VOID:" (its own marker; reading it so is a choice, UNCONFIRMED for SDK voids).
 VOID_MEMO = "VOID:"

@@ -2,20 +2,23 @@
 
 A Deal's Products related list carries no quantity or price: it only says which products an
 invoice touched. Linking many deals costs one call per deal, so ``relate_many`` bundles up
-to five of those calls into one composite request.
+to five of those calls into one composite request; and since a relation can be added from
+either side (Zoho's "Update Related Records" lists Products - to - Potentials), many Deals
+that share a few Products go from the Products' side, a hundred Deals a call.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
 
 from connector.zoho.base import ApiBase, Reply, as_dict, chunks, module_path
 from connector.zoho.limits import COMPOSITE
-from connector.zoho.records import MAX_IDS, RecordResult, walk_results
+from connector.zoho.records import MAX_IDS, RecordResult, RecordSaved, walk_results
 
 __all__ = ["MAX_COMPOSITE", "SubRequest", "SubResponse", "RelatedApi"]
 
@@ -39,6 +42,25 @@ class SubResponse:
     @property
     def reply(self) -> Reply:
         return Reply(self.status_code, self.body, httpx.Headers())
+
+    @property
+    def refused(self) -> bool:
+        """Refused as a whole (a path Zoho does not know), not record by record."""
+        body = self.body
+        return isinstance(body, dict) and body.get("status") == "error" and not body.get("data")
+
+
+# One relation to add: (owner id, position of the related id in the owner's list).
+_Pair = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class _Relating:
+    """One PUT of related ids onto one record's related list, and the relation of each id."""
+
+    path: str
+    ids: list[str]
+    pairs: list[_Pair]
 
 
 class RelatedApi(ApiBase):
@@ -107,24 +129,69 @@ class RelatedApi(ApiBase):
             page += 1
 
     def relate_many(self, module: str, related_list: str,
-                    links: Mapping[str, Sequence[str]]) -> dict[str, list[RecordResult]]:
-        """Link several records at once (deal id -> product ids), five deals per round trip."""
+                    links: Mapping[str, Sequence[str]], *,
+                    back: str | None = None) -> dict[str, list[RecordResult]]:
+        """Link several records at once (deal id -> product ids), five PUTs per round trip;
+        the results per owner are in the order of its ids.
+
+        ``back`` names the related list leading from the related records to ``module`` (a
+        Product's Deals): the relations then go from whichever side takes fewer PUTs. A PUT
+        refused as a whole from that side (an org whose list is named otherwise) goes again
+        from the owners' side, so a guess at the name never loses a relation."""
         too_long = [k for k, v in links.items() if len(v) > MAX_IDS]
         if too_long:
             raise ValueError(f"more than {MAX_IDS} related ids for {too_long[0]}; use relate()")
-        owners = [k for k, v in links.items() if v]
+        pairs = [(owner, i) for owner, ids in links.items() for i in range(len(ids))]
+        owners_side = self._owners_side(module, related_list, links, pairs)
+        found: dict[_Pair, RecordResult] = {}
+        if back is not None:
+            related_side = self._related_side(related_list, back, links, pairs)
+            if len(related_side) < len(owners_side):
+                refused = self._put_related(related_side, links, found)
+                owners_side = self._owners_side(module, related_list, links, refused)
+        self._put_related(owners_side, links, found)
+        return {owner: [found[(owner, i)] for i in range(len(ids))]
+                for owner, ids in links.items() if ids}
 
-        def send(batch: Sequence[str]) -> list[SubResponse]:
-            subs = [SubRequest("PUT", f"/{module_path(module)}/{owner}/"
-                                      f"{module_path(related_list)}",
-                               body={"data": [{"id": i} for i in links[owner]]})
-                    for owner in batch]
-            return self.composite(subs)
+    @staticmethod
+    def _owners_side(module: str, related_list: str, links: Mapping[str, Sequence[str]],
+                     pairs: Sequence[_Pair]) -> list[_Relating]:
+        by_owner: defaultdict[str, list[_Pair]] = defaultdict(list)
+        for pair in pairs:
+            by_owner[pair[0]].append(pair)
+        return [_Relating(f"/{module_path(module)}/{owner}/{module_path(related_list)}",
+                          [links[owner][i] for _, i in mine], mine)
+                for owner, mine in by_owner.items()]
 
-        out: dict[str, list[RecordResult]] = {}
-        for batch, answers in zip(chunks(owners, MAX_COMPOSITE),
-                                  self.parallel(send, chunks(owners, MAX_COMPOSITE)), strict=True):
-            for i, owner in enumerate(batch):
-                answer = answers[i] if i < len(answers) else SubResponse(0, None)
-                out[owner] = walk_results(answer.reply, range(len(links[owner])), "relate")
-        return out
+    @staticmethod
+    def _related_side(related_list: str, back: str, links: Mapping[str, Sequence[str]],
+                      pairs: Sequence[_Pair]) -> list[_Relating]:
+        by_related: defaultdict[str, list[_Pair]] = defaultdict(list)
+        for owner, i in pairs:
+            by_related[links[owner][i]].append((owner, i))
+        return [_Relating(f"/{module_path(related_list)}/{related}/{module_path(back)}",
+                          [owner for owner, _ in batch], list(batch))
+                for related, theirs in by_related.items() for batch in chunks(theirs, MAX_IDS)]
+
+    def _put_related(self, puts: Sequence[_Relating], links: Mapping[str, Sequence[str]],
+                     found: dict[_Pair, RecordResult]) -> list[_Pair]:
+        """Send ``puts``; each relation's result goes into ``found`` by pair, the related id
+        as its id. Returns the pairs of PUTs refused as a whole (``found`` keeps those too)."""
+        def send(batch: Sequence[_Relating]) -> list[SubResponse]:
+            return self.composite([SubRequest("PUT", r.path,
+                                              body={"data": [{"id": i} for i in r.ids]})
+                                   for r in batch])
+
+        refused: list[_Pair] = []
+        batches = chunks(list(puts), MAX_COMPOSITE)
+        for batch, answers in zip(batches, self.parallel(send, batches), strict=True):
+            for n, put in enumerate(batch):
+                answer = answers[n] if n < len(answers) else SubResponse(0, None)
+                if answer.refused:
+                    refused += put.pairs
+                for result, (owner, i) in zip(walk_results(answer.reply, range(len(put.ids)),
+                                                           "relate"), put.pairs, strict=True):
+                    found[(owner, i)] = (replace(result, index=i, id=links[owner][i])
+                                         if isinstance(result, RecordSaved)
+                                         else replace(result, index=i))
+        return refused

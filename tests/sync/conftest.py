@@ -49,7 +49,7 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 PROFILE_SETUP: dict[str, dict[str, str]] = {"mandatory_field": {"Deals.Region": "North"}}
 # The Invoice status each profile's org uses for a voided or deleted invoice.
 CANCELLED_STATUS = {"default": "Cancelled", "own_pipeline": "Void", "mandatory_field": "Cancelled",
-                    "renamed": "Voided"}
+                    "renamed": "Voided", "potentials": "Cancelled"}
 
 
 def zoho_writes(sim: ZohoSimulator) -> int:

@@ -66,6 +66,9 @@ class OrgProfile:
     picklists: Mapping[tuple[str, str], tuple[PicklistOption, ...]] = field(
         default_factory=lambda: {_STAGE: DEFAULT_STAGES, _STATUS: DEFAULT_INVOICE_STATUSES})
     extra_fields: Mapping[str, tuple[Field, ...]] = field(default_factory=dict)
+    # The API name of a Product's related list of Deals. Zoho documents the relation
+    # ("Products - to - Potentials") but not this name: "Deals", after the module, is a choice.
+    product_deals_list: str = "Deals"
 
     def options(self, module: str, api_name: str) -> tuple[PicklistOption, ...] | None:
         return self.picklists.get((module, api_name))
@@ -111,6 +114,8 @@ PROFILES: dict[str, OrgProfile] = {p.name: p for p in (
                    _STATUS: _renamed(DEFAULT_INVOICE_STATUSES, {"Created": "Open",
                                                                 "Cancelled": "Voided"}),
                }),
+    OrgProfile("potentials", "a Product's related list of Deals keeps the old module name",
+               product_deals_list="Potentials"),
 )}
 
 

@@ -1,4 +1,5 @@
-"""Related lists: Deals ↔ Products (``/Deals/{id}/Products``, and the reverse view).
+"""Related lists: Deals ↔ Products (``/Deals/{id}/Products``, and the reverse view from a
+Product, ``/Products/{id}/Deals`` or as the org profile names it).
 
 The relation carries no quantity or price — fields such as ``Quantity`` in the body are
 ignored, as Zoho does; full invoice lines live in the Invoices module's subform.
@@ -33,15 +34,16 @@ PATTERN = r"/crm/v8/(?P<module>[A-Za-z][A-Za-z0-9_]*)/(?P<id>\d+)/(?P<related>[A
 
 def _pair(core: Core, p: dict[str, str]) -> tuple[str, str]:
     """(parent module, related module) after checking the related list and the parent."""
-    pair = (p["module"], p["related"])
-    if pair not in (DEALS_PRODUCTS_LIST, DEALS_PRODUCTS_LIST[::-1]) or \
-            p["related"] not in core.store.records:
+    deals, products = DEALS_PRODUCTS_LIST
+    lists = {(deals, products): products, (products, core.profile.product_deals_list): deals}
+    related = lists.get((p["module"], p["related"]))
+    if related is None or related not in core.store.records:
         raise ApiError(400, "INVALID_DATA", "the related list name given seems to be invalid",
                        {"resource_path_index": 2})
     if not core.store.exists(p["module"], p["id"]):
         raise ApiError(400, "INVALID_DATA", "the id given seems to be invalid",
                        {"resource_path_index": 1})
-    return pair
+    return p["module"], related
 
 
 def _deal_product(parent: str, parent_id: str, other_id: str) -> tuple[str, str]:
