@@ -9,8 +9,12 @@ then loads it into a Zoho simulator. Every API call the sync sends is recorded.
   sync's write calls through a bare ``ZohoClient.call`` on the same simulator, in parallel as
   the sync's batches are. The ratio is what parsing, dedupe, mapping, hashing, matching, links
   and the audit add on top. Target: <= 1.3.
-- ``first_load_calls``: every API call of that first load against the lower bound
-  sum(ceil(n/100)) over the modules written + ceil(deals/5) composite link calls. <= 1.05.
+- ``first_load_calls``: every API call of that first load (its reads too) against the
+  issue's lower bound: sum(ceil(n/100)) over the modules written + ceil(deals/5) composite
+  link calls. <= 1.05.
+- ``first_load_write_calls``: the write calls of that load against a tighter bound, which
+  relates from whichever side takes fewer PUTs (one per Deal, or one per Product and a
+  hundred of its Deals): sum(ceil(n/100)) + ceil(PUTs/5) composite calls. <= 1.05.
 - ``resync_calls``: the write calls of two more sessions and syncs of the same, unchanged
   books: a delta session (its window overlaps the last by ``MLC_OVERLAP_MINUTES``) and one
   whose watermarks were moved back before the company's history, so every record is read
@@ -33,6 +37,7 @@ import math
 import os
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,14 +94,40 @@ def cost(method: str, path: str, body: Any) -> Cost:
     return write_cost(len(data)) if method in _WRITES and isinstance(data, list) else READ
 
 
-def lower_bound(writes: list[tuple[str, str, Any]]) -> tuple[int, str]:
-    """sum(ceil(n/100)) over the modules written, plus ceil(deals/5) composite link calls."""
+def _relations(writes: list[tuple[str, str, Any]]) -> set[tuple[str, str]]:
+    """The (Deal, Product) pairs the composite calls related, from either side."""
+    pairs: set[tuple[str, str]] = set()
+    for _method, path, body in writes:
+        if path != "/__composite_requests":
+            continue
+        for sub in body["__composite_requests"]:
+            module, owner, _list = sub["uri"].split("/")[-3:]
+            for item in sub.get("body", {}).get("data", []):
+                pairs.add((owner, item["id"]) if module == "Deals" else (item["id"], owner))
+    return pairs
+
+
+@dataclass(frozen=True)
+class Bounds:
+    issues: int  # sum(ceil(n/100)) + ceil(deals/5)
+    tight: int  # sum(ceil(n/100)) + ceil(fewest relating PUTs/5)
+    written: str
+
+
+def lower_bounds(writes: list[tuple[str, str, Any]]) -> Bounds:
+    """The issue's bound and the tighter one, and what they are made of."""
     written: Counter[str] = Counter()
     for _method, path, body in writes:
         if path != "/__composite_requests" and isinstance(body, dict):
             written[path.strip("/").split("/")[0]] += len(body.get("data") or [])
-    calls = sum(math.ceil(n / 100) for n in written.values()) + math.ceil(written["Deals"] / 5)
-    return calls, ", ".join(f"{m} {n}" for m, n in sorted(written.items()))
+    pairs = _relations(writes)
+    per_product = Counter(product for _deal, product in pairs)
+    puts = min(len({deal for deal, _ in pairs}),
+               sum(math.ceil(n / 100) for n in per_product.values()))
+    upserts = sum(math.ceil(n / 100) for n in written.values())
+    return Bounds(upserts + math.ceil(written["Deals"] / 5), upserts + math.ceil(puts / 5),
+                  ", ".join(f"{m} {n}" for m, n in sorted(written.items()))
+                  + f"; {len(pairs)} Deal-Product relations, in {puts} PUTs at best")
 
 
 def _first_load(world: World, recording: Recording) -> Any:
@@ -156,7 +187,7 @@ def _overhead_calls_resync() -> list[dict[str, Any]]:
             replay_runs.append(_replay(world, recording.writes))
             if repeat == 0:  # the calls are the same every time: counted once
                 calls, writes = len(recording.calls), len(recording.writes)
-                bound, written = lower_bound(recording.writes)
+                bounds = lower_bounds(recording.writes)
                 resync_writes, reread = _resync(world)
     synced, reference = min(synced_runs), min(replay_runs)
     what = (f"{summary.counts['created']} Zoho records from {summary.counts['read']} "
@@ -168,9 +199,14 @@ def _overhead_calls_resync() -> list[dict[str, Any]]:
                    f"{writes} write calls; fastest of each: sync {_spread(synced_runs)}, "
                    f"replay {_spread(replay_runs)}"},
         {"name": "first_load_calls", "value": calls, "unit": "calls",
-         "reference": bound, "ratio": calls / bound, "target": "<= 1.05",
-         "detail": f"every API call of the first load ({what}; written: {written}) vs "
-                   "sum(ceil(n/100)) + ceil(deals/5)"},
+         "reference": bounds.issues, "ratio": calls / bounds.issues, "target": "<= 1.05",
+         "detail": f"every API call of the first load, {writes} writes and {calls - writes} "
+                   f"reads ({what}; written: {bounds.written}) vs sum(ceil(n/100)) + "
+                   "ceil(deals/5)"},
+        {"name": "first_load_write_calls", "value": writes, "unit": "calls",
+         "reference": bounds.tight, "ratio": writes / bounds.tight, "target": "<= 1.05",
+         "detail": "the first load's write calls vs sum(ceil(n/100)) + ceil(PUTs/5), the "
+                   "Deals' Products related from the side taking fewer PUTs"},
         {"name": "resync_calls", "value": resync_writes, "unit": "write calls",
          "reference": 1, "ratio": resync_writes, "target": "<= 0",
          "detail": f"two re-syncs of unchanged books: a delta session (its window overlapping "
