@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, func, insert, tuple_, update
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
+from connector.errors import WaitsForPerson
 from connector.store import AuditEvent, AuditRun, Company, Database
 from connector.store.types import utcnow
 
@@ -45,8 +46,15 @@ class RunStatus(StrEnum):
     COMPLETED = "completed"
     COMPLETED_WITH_ERRORS = "completed_with_errors"
     FAILED = "failed"
+    # Nothing was done: a person must decide first (``WaitsForPerson``).
+    WAITING = "waiting"
     SKIPPED = "skipped"
     ABANDONED = "abandoned"
+
+
+# How a run's error reads in its summary, by the run's status.
+_ERROR_LABELS: dict[str, str] = {RunStatus.SKIPPED: "Skipped",
+                                 RunStatus.WAITING: "Waiting for a person"}
 
 
 def describe_error(exc: BaseException) -> str:
@@ -134,7 +142,7 @@ class AuditSummary:
             tries = ", ".join(f"run {run_id} {status}" for run_id, status in self.earlier)
             lines += ["", f"Attempt {self.attempt}" + (f" (earlier: {tries})" if tries else "")]
         if self.error:
-            label = "Skipped" if self.status == RunStatus.SKIPPED else "Run failed"
+            label = _ERROR_LABELS.get(self.status, "Run failed")
             lines += ["", f"**{label}:** {self.error}"]
         if self.records:
             lines += self._records_table()
@@ -196,10 +204,13 @@ class AuditRecorder:
                       .values(counts=dict(self.counts)))
         self._pending = []
 
-    def finish(self, *, error: str | None = None) -> AuditSummary:
+    def finish(self, *, error: str | None = None, waiting: bool = False) -> AuditSummary:
+        """Close the unit: ``waiting`` with ``error`` when a person must act first, else
+        ``failed`` with it, else by the counts."""
         self.flush()
-        status = (RunStatus.FAILED if error else RunStatus.COMPLETED_WITH_ERRORS
-                  if self.counts["failed"] else RunStatus.COMPLETED)
+        status = (RunStatus.WAITING if waiting and error else RunStatus.FAILED if error
+                  else RunStatus.COMPLETED_WITH_ERRORS if self.counts["failed"]
+                  else RunStatus.COMPLETED)
         with self.db.session() as s:
             s.execute(update(AuditRun).where(col(AuditRun.id) == self.run_id).values(
                 counts=dict(self.counts), ended_at=self.clock(), status=status, error=error))
@@ -212,14 +223,15 @@ def audited(db: Database, *, flow: str, direction: str, company_id: int | None =
             external_run_id: str | None = None, holder: str | None = None, attempt: int = 1,
             clock: Callable[[], datetime] = utcnow) -> Iterator[AuditRecorder]:
     """One audit unit that always ends: whatever escapes the block ends it ``failed`` with the
-    error's type and message (and is raised again); otherwise it ends by its counts."""
+    error's type and message (``waiting`` when the error says a person must act first) and is
+    raised again; otherwise it ends by its counts."""
     recorder = AuditRecorder(db, flow=flow, direction=direction, company_id=company_id,
                              external_run_id=external_run_id, holder=holder, attempt=attempt,
                              clock=clock)
     try:
         yield recorder
     except BaseException as exc:
-        recorder.finish(error=describe_error(exc))
+        recorder.finish(error=describe_error(exc), waiting=isinstance(exc, WaitsForPerson))
         raise
     recorder.finish()
 

@@ -6,7 +6,8 @@ these, so the rest of the code only ever handles three kinds.
 
 from __future__ import annotations
 
-__all__ = ["ConnectorError", "FatalError", "RetriableError", "RecordError", "ConfigError"]
+__all__ = ["ConnectorError", "FatalError", "RetriableError", "RecordError", "ConfigError",
+           "WaitsForPerson"]
 
 
 class ConnectorError(Exception):
@@ -28,6 +29,12 @@ class FatalError(ConnectorError):
 
 class ConfigError(FatalError):
     """The user's settings or stored configuration are wrong; the message says how to fix it."""
+
+
+class WaitsForPerson(ConfigError):
+    """The run must not write before a person decides (a first load into a populated org
+    waits for a confirmed plan): nothing was written, nothing is broken, and every run ends
+    the same way until the person acts. The run ends ``waiting``, not ``failed``."""
 
 
 class RetriableError(ConnectorError):

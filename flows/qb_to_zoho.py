@@ -3,7 +3,9 @@
 Scheduled, it watches the store for a while: a Web Connector session that closes leaves a
 sync request, and the company is synced within ``MLC_SYNC_POLL_SECONDS``. Each company's run
 is one audit unit, published as the artifact ``qb-to-zoho-<company>``; a task retries only
-retriable failures, and a company that fails does not stop the others.
+retriable failures, and a company that fails does not stop the others. A company whose first
+load waits for a person's plan ends ``waiting``: the flow run is Completed, named "Waiting",
+its message saying who waits for what.
 """
 
 from __future__ import annotations
@@ -63,6 +65,9 @@ async def qb_to_zoho(company: str | None = None, watch_seconds: float = 0,
         runs.serve_requests(run_env(), one, seconds=watch_seconds)
     if failed:
         return Failed(message=f"failed for {', '.join(failed)}", data=results)
+    waiting = [str(r["message"]) for r in results.values() if r.get("status") == "waiting"]
+    if waiting:
+        return Completed(name="Waiting", message="; ".join(waiting), data=results)
     return Completed(message=(f"{'planned' if plan else 'synced'} {', '.join(results)}"
                               if results
                               else "nothing to sync: no QuickBooks responses waiting"),

@@ -50,10 +50,11 @@ class ProgressBar:
 
 
 def echo_result(result: runs.RunResult) -> bool:
-    """Print a run's audit summary; True unless it failed."""
+    """Print a run's audit summary; True when it did its work (it neither failed nor waits
+    for a person)."""
     click.secho(f"{result.target}:", bold=True)
     click.echo(result.markdown())
-    return not result.failed
+    return not (result.failed or result.waiting)
 
 
 def _csv_needs_plan(csv_path: Path | None, plan: bool) -> None:
@@ -110,9 +111,14 @@ def sync(app: AppContext, company: str | None, plan: bool, csv_path: Path | None
         return
     results = [runs.sync_quickbooks(app.runs, name, progress=ProgressBar()) for name in names]
     stopped = [result for result in results if not echo_result(result)]
-    if stopped:
+    if any(r.failed for r in stopped):
         raise click.ClickException("the sync stopped; the responses it did not finish wait for "
                                    "the next run (see `ml-connector audit list`)")
+    if stopped:
+        # Exit 1 all the same: the responses are not synced, and a script must not think so.
+        raise click.ClickException("nothing was written for "
+                                   + ", ".join(shell_arg(r.target) for r in stopped)
+                                   + ": each waits for a person (see above)")
 
 
 def _confirm(app: AppContext, plan_id: int, company: str | None) -> str:

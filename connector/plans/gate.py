@@ -6,7 +6,7 @@ MLC_FIRST_LOAD_NEEDS_PLAN=false go straight on.
 
 from __future__ import annotations
 
-from connector.errors import ConfigError
+from connector.errors import WaitsForPerson
 from connector.hints import shell_arg
 from connector.mapping.keys import ACCOUNT, CONTACT
 from connector.plans.saved import confirmed_plan, plan_rows
@@ -20,7 +20,7 @@ from connector.zoho.fields import QBD_KEY
 __all__ = ["FirstLoadNeedsPlan", "first_load_gate"]
 
 
-class FirstLoadNeedsPlan(ConfigError):
+class FirstLoadNeedsPlan(WaitsForPerson):
     """A first load into a populated org that nobody has confirmed yet."""
 
 

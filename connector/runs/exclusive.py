@@ -1,6 +1,7 @@
 """The one way a run starts and ends: take the lease, open the audit unit, do the work, and
 always close both. A held lease makes the run end as ``skipped``, naming the holder; any
-exception ends it ``failed`` with the error's type and message."""
+exception ends it ``failed`` with the error's type and message, or ``waiting`` when it says a
+person must act first."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import logging
 from collections.abc import Callable
 
 from connector.audit import AuditRecorder, audited, close_abandoned, record_skipped
+from connector.errors import WaitsForPerson
 from connector.runs.env import RunEnv, UseCase
 from connector.runs.heap import quiet_gc
 from connector.runs.leases import LeaseKeeper, acquire, live_holders, new_holder, process_info
@@ -54,7 +56,8 @@ def run_exclusive(env: RunEnv, use_case: UseCase, *, scope: str, target: str,
         except Exception as exc:
             if audit is None:  # not even the audit row could be written
                 raise
-            log.error("%s %s stopped: %s: %s", use_case, target, type(exc).__name__, exc)
+            level = logging.WARNING if isinstance(exc, WaitsForPerson) else logging.ERROR
+            log.log(level, "%s %s stopped: %s: %s", use_case, target, type(exc).__name__, exc)
             error = exc
     if audit is None or audit.summary is None:
         raise RuntimeError(f"{use_case} {target}: the audit run did not end")

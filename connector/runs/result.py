@@ -35,6 +35,11 @@ class RunResult:
         return self.status in (RunStatus.FAILED, RunStatus.ABANDONED)
 
     @property
+    def waiting(self) -> bool:
+        """Nothing done: a person must decide first (the error says what to do)."""
+        return self.status == RunStatus.WAITING
+
+    @property
     def retriable(self) -> bool:
         """Worth another try later: network trouble, 429, 5xx, a locked company file."""
         return isinstance(self.error, RetriableError)
@@ -47,7 +52,7 @@ class RunResult:
     def message(self) -> str:
         """One line for a Prefect state message or a log line."""
         counts = self.summary.counts
-        if self.status == RunStatus.SKIPPED or self.failed:
+        if self.status in (RunStatus.SKIPPED, RunStatus.WAITING) or self.failed:
             return f"{self.target}: {self.status}: {self.summary.error}"
         done = ", ".join(f"{counts.get(k, 0)} {k}" for k in ("read", "created", "updated",
                                                             "deleted", "failed")

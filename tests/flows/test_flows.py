@@ -202,6 +202,31 @@ def test_the_progress_bar_moves_at_most_every_few_seconds_and_always_to_its_end(
 
 
 @pytest.mark.usefixtures("prefect_harness")
+def test_a_first_load_waiting_for_a_plan_is_a_waiting_run_not_a_failed_one(
+        served_world: World, db: Database) -> None:
+    """A scheduled sync of a company whose first load needs a person's plan ends the same way
+    every cycle until someone confirms one: the data team sees it waiting, named and told
+    what to do, not a red failure to retry."""
+    from tests.sync.test_plan import populate
+
+    populate(served_world)
+    served_world.session("Acme")
+    state = asyncio.run(qb_to_zoho(return_state=True))
+    assert state.is_completed() and state.name == "Waiting"
+    assert state.message is not None and state.message.startswith("Acme: waiting: ")
+    assert "sync --company Acme --plan" in state.message
+    assert state.result()["Acme"]["status"] == "waiting"
+    (run,) = list_runs(db, limit=1)
+    assert run.status == "waiting" and run.error and "FirstLoadNeedsPlan" in run.error
+    flow_run_id = str(state.state_details.flow_run_id)
+    (artifact,) = [a for a in asyncio.run(_artifacts("qb-to-zoho-acme"))
+                   if str(a.flow_run_id) == flow_run_id]
+    assert "qb_to_zoho · Acme · waiting" in artifact.data
+    assert "**Waiting for a person:** FirstLoadNeedsPlan" in artifact.data
+    assert served_world.unprocessed()
+
+
+@pytest.mark.usefixtures("prefect_harness")
 def test_backfill_flow_queues_reads_and_resyncs_stored_responses(served_world: World) -> None:
     served_world.add_books("Acme")
     served_world.session("Acme")

@@ -47,7 +47,9 @@ def test_a_first_load_into_a_populated_org_writes_nothing_unconfirmed(world: Wor
     world.session("Acme")
     writes = zoho_writes(world.sim)
     result = world.run("Acme")
-    assert isinstance(result.error, FirstLoadNeedsPlan) and result.failed
+    assert isinstance(result.error, FirstLoadNeedsPlan)
+    assert result.status == "waiting" and result.waiting and not result.failed
+    assert result.message.startswith("Acme: waiting: FirstLoadNeedsPlan: ")
     assert "--plan" in str(result.error) and "--confirm PLAN_ID" in str(result.error)
     assert zoho_writes(world.sim) == writes and world.unprocessed()
     with world.db.session() as s:
@@ -154,6 +156,8 @@ def test_sync_confirm_runs_the_plan_from_the_command_line(served_world: World,
     served_world.session("Acme")
     refused = _cli("sync", "--company", "Acme")
     assert refused.exit_code == 1 and "--plan" in refused.output
+    assert "qb_to_zoho · Acme · waiting" in refused.output
+    assert "nothing was written for Acme: each waits for a person" in refused.output
     planned = _cli("sync", "--company", "Acme", "--plan")
     assert planned.exit_code == 0 and "sync --confirm" in planned.output
     with served_world.db.session() as s:
