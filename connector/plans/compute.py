@@ -41,8 +41,9 @@ from connector.sync.links import LinkBook
 from connector.sync.org import Org, OrgSource, load_org
 from connector.sync.qb_to_zoho import SyncOptions, load_links
 from connector.zoho.client import ZohoClient
-from connector.zoho.limits import write_cost
+from connector.zoho.limits import COMPOSITE, write_cost
 from connector.zoho.records import MAX_WRITE_BATCH
+from connector.zoho.related import relating_calls
 
 __all__ = ["PlanEntry", "PlanReport", "ACTIONS", "plan_company"]
 
@@ -87,6 +88,9 @@ class _Writes:
 
     upserts: Counter[str] = field(default_factory=Counter)
     updates: Counter[str] = field(default_factory=Counter)
+    # Deals whose Products get related, and how many of them each Product is on.
+    related_deals: int = 0
+    relations: Counter[str] = field(default_factory=Counter)
 
     def cost(self) -> tuple[int, int]:
         calls = credits = 0
@@ -95,7 +99,8 @@ class _Writes:
                 for start in range(0, n, MAX_WRITE_BATCH):
                     calls += 1
                     credits += write_cost(min(MAX_WRITE_BATCH, n - start)).credits
-        return calls, credits
+        relating = relating_calls(self.related_deals, self.relations.values())
+        return calls + relating, credits + relating * COMPOSITE.credits
 
 
 @dataclass
@@ -318,10 +323,13 @@ def _invoice(p: _Planner, e: Entry[Invoice]) -> None:
         row.reason = "new invoice"
     writes = row.action in ("create", "update")
     p.add(row, upsert=writes)
+    products = {line.item.list_id for line in inv.lines if line.item and line.item.list_id
+                and p.zoho_id([PRODUCT], line.item.list_id)} if writes else set()
+    if products:  # the Deal's Products get related
+        p.writes.related_deals += 1
+        p.writes.relations.update(products)
     # Zoho needs a product row in an Invoice: one whose lines name none gets no Invoice.
-    if writes and p.org.meta.has_invoices and any(
-            p.zoho_id([PRODUCT], line.item.list_id) for line in inv.lines
-            if line.item and line.item.list_id):
+    if products and p.org.meta.has_invoices:
         known = p.links.zoho_id([INVOICE], inv.txn_id)
         p.add(PlanEntry(INVOICE.qb_type, inv.txn_id, inv.edit_sequence, row.name,
                         "update" if known else "create", INVOICE.zoho_module, known,

@@ -9,8 +9,9 @@ that share a few Products go from the Products' side, a hundred Deals a call.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -20,10 +21,18 @@ from connector.zoho.base import ApiBase, Reply, as_dict, chunks, module_path
 from connector.zoho.limits import COMPOSITE
 from connector.zoho.records import MAX_IDS, RecordResult, RecordSaved, walk_results
 
-__all__ = ["MAX_COMPOSITE", "SubRequest", "SubResponse", "RelatedApi"]
+__all__ = ["MAX_COMPOSITE", "SubRequest", "SubResponse", "RelatedApi", "relating_calls"]
 
 MAX_COMPOSITE = 5
 _RELATED_ACTIONS = {"PUT": "relate", "DELETE": "unrelate"}
+
+
+def relating_calls(owners: int, per_related: Iterable[int]) -> int:
+    """The composite calls ``relate_many(..., back=...)`` takes to relate ``owners`` records,
+    each related id shared by as many of them as ``per_related`` says: from the side taking
+    fewer PUTs, five PUTs a call."""
+    puts = min(owners, sum(math.ceil(n / MAX_IDS) for n in per_related))
+    return math.ceil(puts / MAX_COMPOSITE)
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,13 @@ def test_the_sync_does_what_the_plan_said_record_by_record(world: World) -> None
     assert made.plan is not None and made.plan.id is not None
     confirm_plan(world.db, made.plan.id, made.plan.company_id, now=world.clock())
     planned = made.rows
+    before = zoho_writes(world.sim), world.sim.call_count("POST", "/__composite_requests")
     summary = world.sync("Acme")
+    # The estimate counts the calls relating the Deals' Products as the sync makes them.
+    relating = world.sim.call_count("POST", "/__composite_requests") - before[1]
+    assert relating > 0
+    assert made.plan.write_calls == zoho_writes(world.sim) - before[0], (made.plan.write_calls,
+                                                                         relating)
     done: dict[tuple[str | None, str | None, str | None], set[str]] = {}
     for event in run_events(world.db, summary.run_id, limit=10_000):
         if event.zoho_module in PLANNED_MODULES:
