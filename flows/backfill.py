@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.client.schemas.objects import State
 
 from connector import runs
 from connector.runs.result import artifact_slug
@@ -17,6 +18,7 @@ from flows.common import (
     progress_bar,
     retry_only_retriable,
     run_env,
+    waiting_state,
 )
 from flows.plan import plan_task
 
@@ -51,9 +53,12 @@ def backfill_task(company: str, since: date | None, until: date | None, read_qui
 @flow(name="backfill")
 async def backfill(company: str, since: date | None = None, until: date | None = None,
                    read_quickbooks: bool = True, resync_stored: bool = True,
-                   plan: bool = False) -> dict[str, Any]:
+                   plan: bool = False) -> dict[str, Any] | State[Any]:
     """Queue QuickBooks reads since ``since`` and re-sync what is stored in [since, until];
-    with ``plan``, only publish what re-syncing the stored range would write."""
+    with ``plan``, only publish what re-syncing the stored range would write. A backfill
+    that is a first load into a populated org waits for a person's plan: its run is
+    Completed, named "Waiting"."""
     if plan:
         return plan_task(company, resync_stored, _moment(since, False), _moment(until, True))
-    return backfill_task(company, since, until, read_quickbooks, resync_stored)
+    out = backfill_task(company, since, until, read_quickbooks, resync_stored)
+    return waiting_state(str(out["message"]), out) if out["status"] == "waiting" else out

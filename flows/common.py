@@ -36,16 +36,19 @@ from prefect.artifacts import (
     create_progress_artifact,
     update_progress_artifact,
 )
+from prefect.client.schemas.objects import State
 from prefect.logging.handlers import APILogHandler
 from prefect.runtime import flow_run, task_run
+from prefect.states import Completed
 
 from connector.config import Settings
 from connector.errors import RetriableError
 from connector.runs import RunEnv, RunResult
+from connector.runs.result import WAITING_STATE
 from connector.sync.progress import Progress, ProgressReport
 
 __all__ = ["PROGRESS_EVERY", "RETRY_DELAYS", "RunFailed", "connector_logs", "finish",
-           "progress_bar", "publish", "retry_only_retriable", "run_env"]
+           "progress_bar", "publish", "retry_only_retriable", "run_env", "waiting_state"]
 
 # Seconds between a task's tries: long enough for a 429 window or a Zoho hiccup to pass.
 RETRY_DELAYS: list[float] = [30.0, 120.0, 300.0]
@@ -112,6 +115,13 @@ def finish(result: RunResult) -> dict[str, Any]:
     if result.failed:
         raise result.error or RunFailed(result.message)
     return result.outcome()
+
+
+def waiting_state(message: str, data: Any) -> State[Any]:
+    """A flow run whose work waits for a person (a first load's plan): Completed, since
+    nothing failed and retrying cannot help, but named so the UI and its events
+    (``prefect.flow-run.Waiting``) tell it from a run that did its work."""
+    return Completed(name=WAITING_STATE, message=message, data=data)
 
 
 def progress_bar(key: str, description: str, *, eager: bool = False,

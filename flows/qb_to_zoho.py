@@ -25,6 +25,7 @@ from flows.common import (
     progress_bar,
     retry_only_retriable,
     run_env,
+    waiting_state,
 )
 from flows.plan import plan_task
 
@@ -63,11 +64,14 @@ async def qb_to_zoho(company: str | None = None, watch_seconds: float = 0,
             one(name)
     else:
         runs.serve_requests(run_env(), one, seconds=watch_seconds)
-    if failed:
-        return Failed(message=f"failed for {', '.join(failed)}", data=results)
     waiting = [str(r["message"]) for r in results.values() if r.get("status") == "waiting"]
+    done = [name for name, r in results.items() if r.get("status") != "waiting"]
+    if failed:
+        return Failed(message="; ".join([f"failed for {', '.join(failed)}", *waiting]),
+                      data=results)
     if waiting:
-        return Completed(name="Waiting", message="; ".join(waiting), data=results)
+        return waiting_state("; ".join([*waiting, *([f"synced {', '.join(done)}"] if done
+                                                    else [])]), results)
     return Completed(message=(f"{'planned' if plan else 'synced'} {', '.join(results)}"
                               if results
                               else "nothing to sync: no QuickBooks responses waiting"),

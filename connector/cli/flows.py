@@ -83,6 +83,8 @@ def run(name: str, pairs: tuple[str, ...]) -> None:
     flow = getattr(importlib.import_module(module), attribute)
     from prefect.exceptions import ParameterBindError, ParameterTypeError
 
+    from connector.runs.result import WAITING_STATE
+
     try:
         state = interruptible(flow(**parameters, return_state=True))
     except (ParameterBindError, ParameterTypeError) as exc:
@@ -90,5 +92,6 @@ def run(name: str, pairs: tuple[str, ...]) -> None:
         raise click.BadParameter(f"{str(exc).splitlines()[0]} ({name} takes: {takes})",
                                  param_hint="--param") from exc
     click.echo(f"{name}: {state.name.lower()}: {state.message or ''}".rstrip(": "))
-    if state.is_failed() or state.is_crashed():
+    # A run waiting for a person did nothing: a script must not take it for done.
+    if state.is_failed() or state.is_crashed() or state.name == WAITING_STATE:
         raise SystemExit(1)

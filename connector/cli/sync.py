@@ -175,6 +175,9 @@ def backfill(app: AppContext, company: str, since: datetime | None, until: datet
                            read_quickbooks=quickbooks, resync_stored=stored, progress=ProgressBar())
     ok = echo_result(result.run)
     click.echo("\n".join(result.lines()))
+    if result.run.waiting:
+        raise click.ClickException("nothing was written: the backfill waits for a person "
+                                   "(see above); running it again will not help until then")
     if not ok:
         raise click.ClickException("the backfill stopped; run it again to go on")
 

@@ -10,7 +10,11 @@ from connector.audit import AuditSummary, RunStatus
 from connector.errors import RetriableError
 from connector.runs.env import UseCase
 
-__all__ = ["RunResult", "artifact_slug"]
+__all__ = ["RunResult", "WAITING_STATE", "artifact_slug"]
+
+# The name of a flow run's Completed state when its work waits for a person: the UI shows it,
+# and Prefect's events call such a run ``prefect.flow-run.Waiting``.
+WAITING_STATE = "Waiting"
 
 
 def artifact_slug(name: str) -> str:

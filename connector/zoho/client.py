@@ -85,6 +85,7 @@ class ZohoClient(RecordsApi, CoqlApi, MetadataApi, NotificationsApi):
         self.retried: Counter[str] = Counter()
         self._retried_lock = threading.Lock()
         self.tally = CallTally()
+        self.refused_lists: set[tuple[str, str]] = set()
 
     @property
     def api_domain(self) -> str:

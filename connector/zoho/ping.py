@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 import httpx
 from sqlmodel import col, select
 
+from connector.audit import RunStatus
 from connector.config import Settings
 from connector.crypto import SecretBox
 from connector.errors import ConnectorError
@@ -19,7 +20,8 @@ from connector.hints import shell_arg
 from connector.mapping.values import OrgValues
 from connector.qbwc.retention import retention, scans_outstanding
 from connector.qbwc.watermarks import watermarks
-from connector.store import Company, Database, SyncBackPolicy
+from connector.runs.env import UseCase
+from connector.store import AuditRun, Company, Database, SyncBackPolicy
 from connector.store.rows import require_id
 from connector.store.types import utcnow
 from connector.sync.org import OrgSource, load_org
@@ -189,6 +191,12 @@ def company_checks(db: Database, *, now: datetime,
         companies = list(s.exec(select(Company).order_by(col(Company.name))))
         marks = {c.id: watermarks(s, require_id(c)) for c in companies}
         policies = {c.id: policy_of(s, require_id(c)) for c in companies}
+        last_syncs = {c.id: s.exec(select(AuditRun)
+                                   .where(AuditRun.company_id == c.id)
+                                   .where(col(AuditRun.flow).in_([UseCase.QB_TO_ZOHO,
+                                                                  UseCase.BACKFILL]))
+                                   .order_by(col(AuditRun.id).desc()).limit(1)).first()
+                      for c in companies}
     if not companies:
         return [Check("QuickBooks companies", WARN, "none registered yet",
                       "register one with `ml-connector company add NAME --qbwc-user USER`")]
@@ -198,8 +206,20 @@ def company_checks(db: Database, *, now: datetime,
         if c.active and c.last_poll_at is not None:
             checks.append(_deletions(c, marks[c.id], settings, now))
         if c.active:
+            checks.extend(_waiting(c, last_syncs[c.id]))
             checks.extend(_policy_checks(c, policies[c.id]))
     return checks
+
+
+def _waiting(c: Company, last: AuditRun | None) -> list[Check]:
+    """A company whose last sync waits for a person syncs nothing until that person acts."""
+    if last is None or last.status != RunStatus.WAITING:
+        return []
+    # The run's error names its kind, says why, then what to do: "Kind: why. What to do".
+    why, _, todo = (last.error or "").split(": ", 1)[-1].partition(". ")
+    return [Check(f"QuickBooks {c.name!r} sync", WARN,
+                  f"audit run {last.id} waits for a person: {why}",
+                  todo or f"ml-connector audit show {last.id}")]
 
 
 def _deletions(c: Company, marks: dict[str, datetime], settings: Settings,

@@ -76,6 +76,8 @@ class RelatedApi(ApiBase):
     """Related-record and composite calls of ``ZohoClient``."""
 
     api_version: str = "v8"
+    # (module, related list) the org refused every PUT of: not tried again by this client.
+    refused_lists: set[tuple[str, str]]
 
     def composite(self, requests: Sequence[SubRequest]) -> list[SubResponse]:
         """Up to five calls in one round trip, run in order; one answer per sub-request."""
@@ -145,18 +147,21 @@ class RelatedApi(ApiBase):
 
         ``back`` names the related list leading from the related records to ``module`` (a
         Product's Deals): the relations then go from whichever side takes fewer PUTs. A PUT
-        refused as a whole from that side (an org whose list is named otherwise) goes again
-        from the owners' side, so a guess at the name never loses a relation."""
+        refused as a whole from that side, or left unanswered, goes again from the owners'
+        side, so a guess at the name never loses a relation; when every such PUT was refused
+        (an org whose list is named otherwise) the client does not try that side again."""
         too_long = [k for k, v in links.items() if len(v) > MAX_IDS]
         if too_long:
             raise ValueError(f"more than {MAX_IDS} related ids for {too_long[0]}; use relate()")
         pairs = [(owner, i) for owner, ids in links.items() for i in range(len(ids))]
         owners_side = self._owners_side(module, related_list, links, pairs)
         found: dict[_Pair, RecordResult] = {}
-        if back is not None:
+        if back is not None and (related_list, back) not in self.refused_lists:
             related_side = self._related_side(related_list, back, links, pairs)
             if len(related_side) < len(owners_side):
                 refused = self._put_related(related_side, links, found)
+                if len(refused) == len(pairs):
+                    self.refused_lists.add((related_list, back))
                 owners_side = self._owners_side(module, related_list, links, refused)
         self._put_related(owners_side, links, found)
         return {owner: [found[(owner, i)] for i in range(len(ids))]
@@ -185,7 +190,8 @@ class RelatedApi(ApiBase):
     def _put_related(self, puts: Sequence[_Relating], links: Mapping[str, Sequence[str]],
                      found: dict[_Pair, RecordResult]) -> list[_Pair]:
         """Send ``puts``; each relation's result goes into ``found`` by pair, the related id
-        as its id. Returns the pairs of PUTs refused as a whole (``found`` keeps those too)."""
+        as its id. Returns the pairs of PUTs refused as a whole or left unanswered (``found``
+        keeps their failures too)."""
         def send(batch: Sequence[_Relating]) -> list[SubResponse]:
             return self.composite([SubRequest("PUT", r.path,
                                               body={"data": [{"id": i} for i in r.ids]})
@@ -196,7 +202,7 @@ class RelatedApi(ApiBase):
         for batch, answers in zip(batches, self.parallel(send, batches), strict=True):
             for n, put in enumerate(batch):
                 answer = answers[n] if n < len(answers) else SubResponse(0, None)
-                if answer.refused:
+                if answer.refused or n >= len(answers):
                     refused += put.pairs
                 for result, (owner, i) in zip(walk_results(answer.reply, range(len(put.ids)),
                                                            "relate"), put.pairs, strict=True):

@@ -106,3 +106,14 @@ def test_flows_run_runs_the_flow_under_prefect(served_world: World) -> None:
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1] == "qb-to-zoho: completed: synced Acme"
     assert served_world.records("Accounts")
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_flows_run_of_a_run_waiting_for_a_person_exits_non_zero(served_world: World) -> None:
+    from tests.sync.test_plan import populate
+
+    populate(served_world)
+    served_world.session("Acme")
+    result = CliRunner().invoke(cli, ["flows", "run", "qb-to-zoho", "-p", "company=Acme"])
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1].startswith("qb-to-zoho: waiting: Acme: waiting: ")

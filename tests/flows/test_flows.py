@@ -224,6 +224,11 @@ def test_a_first_load_waiting_for_a_plan_is_a_waiting_run_not_a_failed_one(
     assert "qb_to_zoho · Acme · waiting" in artifact.data
     assert "**Waiting for a person:** FirstLoadNeedsPlan" in artifact.data
     assert served_world.unprocessed()
+    # A backfill that is that first load waits the same way.
+    filled = asyncio.run(backfill("Acme", read_quickbooks=False, return_state=True))
+    assert filled.is_completed() and filled.name == "Waiting"
+    assert filled.message is not None and "FirstLoadNeedsPlan" in filled.message
+    assert filled.result()["status"] == "waiting"
 
 
 @pytest.mark.usefixtures("prefect_harness")

@@ -158,6 +158,13 @@ def test_sync_confirm_runs_the_plan_from_the_command_line(served_world: World,
     assert refused.exit_code == 1 and "--plan" in refused.output
     assert "qb_to_zoho · Acme · waiting" in refused.output
     assert "nothing was written for Acme: each waits for a person" in refused.output
+    pinged = _cli("ping")
+    assert "WARN  QuickBooks 'Acme' sync" in pinged.output
+    assert "waits for a person: company 'Acme' was never synced" in pinged.output
+    assert "See what the first sync would do with `ml-connector sync --company Acme --plan`" \
+        in pinged.output
+    filled = _cli("backfill", "--company", "Acme", "--no-quickbooks")
+    assert filled.exit_code == 1 and "the backfill waits for a person" in filled.output
     planned = _cli("sync", "--company", "Acme", "--plan")
     assert planned.exit_code == 0 and "sync --confirm" in planned.output
     with served_world.db.session() as s:

@@ -128,6 +128,11 @@ def test_an_org_naming_the_products_list_of_deals_otherwise_is_related_from_the_
     out = client.relate_many("Deals", "Products", links, back="Deals")
     assert sim.call_count("POST", "/__composite_requests") - before == 1 + 3
     _check_related(sim, out, links)
+    # Once refused throughout, that side is not tried again by this client.
+    before = sim.call_count("POST", "/__composite_requests")
+    again = client.relate_many("Deals", "Products", links, back="Deals")
+    assert sim.call_count("POST", "/__composite_requests") - before == 3
+    _check_related(sim, again, links)
 
 
 @pytest.mark.zoho_sim(edition="enterprise", latency=0.2)
