@@ -157,12 +157,17 @@ class RelatedApi(ApiBase):
         owners_side = self._owners_side(module, related_list, links, pairs)
         found: dict[_Pair, RecordResult] = {}
         if back is not None and (related_list, back) not in self.refused_lists:
-            related_side = self._related_side(related_list, back, links, pairs)
-            if len(related_side) < len(owners_side):
+            # A related id goes into a URL path only when it is a Zoho id; the others go in
+            # a body, from the owners' side.
+            pathless = [p for p in pairs if not links[p[0]][p[1]].isdigit()]
+            pathed = [p for p in pairs if links[p[0]][p[1]].isdigit()]
+            related_side = self._related_side(related_list, back, links, pathed)
+            if len(related_side) + len({o for o, _ in pathless}) < len(owners_side):
                 refused = self._put_related(related_side, links, found)
-                if len(refused) == len(pairs):
+                if pathed and len(refused) == len(pathed):
                     self.refused_lists.add((related_list, back))
-                owners_side = self._owners_side(module, related_list, links, refused)
+                owners_side = self._owners_side(module, related_list, links,
+                                                [*refused, *pathless])
         self._put_related(owners_side, links, found)
         return {owner: [found[(owner, i)] for i in range(len(ids))]
                 for owner, ids in links.items() if ids}

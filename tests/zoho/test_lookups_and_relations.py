@@ -118,6 +118,21 @@ def test_many_deals_sharing_few_products_are_related_from_the_products_side(
     _check_related(sim, out, links)
 
 
+def test_a_related_id_that_is_no_zoho_id_never_goes_into_a_url_path(
+        client: ZohoClient, sim: ZohoSimulator) -> None:
+    """It goes in a body, from its owner's side: five PUTs from the Products' side and one
+    from the Deal's (had it gone into a path, Zoho would have refused that PUT and it would
+    have gone again from the Deal's: a third composite call)."""
+    _, links = _shared_products(client, 250)
+    first = next(iter(links))
+    links[first] = [links[first][0], "../Accounts"]
+    before = sim.call_count("POST", "/__composite_requests")
+    out = client.relate_many("Deals", "Products", links, back="Deals")
+    assert sim.call_count("POST", "/__composite_requests") - before == 1 + 1
+    assert [r.ok for r in out[first]] == [True, False]
+    assert all(r.ok for d in list(links)[1:] for r in out[d])
+
+
 @pytest.mark.zoho_sim(profile="potentials")
 def test_an_org_naming_the_products_list_of_deals_otherwise_is_related_from_the_deals_side(
         client: ZohoClient, sim: ZohoSimulator) -> None:
