@@ -10,6 +10,7 @@ from prefect import flow, get_run_logger, task
 from prefect.client.schemas.objects import State
 
 from connector import runs
+from connector.audit import RunStatus
 from connector.runs.result import artifact_slug
 from flows.common import (
     RETRY_DELAYS,
@@ -61,4 +62,4 @@ async def backfill(company: str, since: date | None = None, until: date | None =
     if plan:
         return plan_task(company, resync_stored, _moment(since, False), _moment(until, True))
     out = backfill_task(company, since, until, read_quickbooks, resync_stored)
-    return waiting_state(str(out["message"]), out) if out["status"] == "waiting" else out
+    return waiting_state(str(out["message"]), out) if out["status"] == RunStatus.WAITING else out

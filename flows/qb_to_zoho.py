@@ -17,6 +17,7 @@ from prefect.client.schemas.objects import State
 from prefect.states import Completed, Failed
 
 from connector import runs
+from connector.audit import RunStatus
 from connector.runs.result import artifact_slug
 from flows.common import (
     RETRY_DELAYS,
@@ -64,8 +65,8 @@ async def qb_to_zoho(company: str | None = None, watch_seconds: float = 0,
             one(name)
     else:
         runs.serve_requests(run_env(), one, seconds=watch_seconds)
-    waiting = [str(r["message"]) for r in results.values() if r.get("status") == "waiting"]
-    done = [name for name, r in results.items() if r.get("status") != "waiting"]
+    waiting = [str(r["message"]) for r in results.values() if r.get("status") == RunStatus.WAITING]
+    done = [name for name, r in results.items() if r.get("status") != RunStatus.WAITING]
     if failed:
         return Failed(message="; ".join([f"failed for {', '.join(failed)}", *waiting]),
                       data=results)
