@@ -43,13 +43,33 @@ class Verdict:
     stop: str | None = None
 
 
-def _own_status(statuses: list[ResponseStatus], row: QueuedRequest) -> ResponseStatus:
-    mine = [st for st in statuses if st.request_id == str(row.id)]
+def _ours(status: ResponseStatus, row: QueuedRequest) -> bool:
+    """Whether ``status`` answers ``row``: its requestID, and an Rs of an Rq the row sent
+    (``row.qbxml`` is ours, built by the builders)."""
+    return (status.request_id == str(row.id)
+            and f"<{status.rs_name.removesuffix('Rs')}Rq" in row.qbxml)
+
+
+def _own_status(statuses: list[ResponseStatus]) -> ResponseStatus:
     ranked = sorted(
-        mine or statuses,
+        statuses,
         key=lambda st: (st.status_severity.lower() != "error", st.status_code == 0),
     )
     return ranked[0]
+
+
+def _foreign(statuses: list[ResponseStatus], row: QueuedRequest) -> str | None:
+    """Why an answer is not to the request outstanding, or None: QuickBooks answers exactly
+    the Rq elements it was sent, each under its requestID. Anything else (a replayed answer,
+    one to another request, records of another entity) would be synced as if asked for, and
+    would move that request's watermark over records never read."""
+    others = [st for st in statuses if not _ours(st, row)]
+    if not others:
+        return None
+    named = ", ".join(f"{st.rs_name} requestID {st.request_id or '(none)'}" for st in others[:3])
+    return (f"ml-connector: the answer to request {row.id} ({row.entity}) holds {named}, which "
+            "no request of this session asked for; nothing of it is synced, and the next "
+            "session reads again")
 
 
 _STORE = insert(RawResponse)
@@ -57,7 +77,8 @@ _STORE = insert(RawResponse)
 
 def _store(s: Session, row: QueuedRequest, session_id: int, body: str, now: datetime, *,
            status: ResponseStatus | None = None, hresult: str | None = None,
-           message: str | None = None) -> None:
+           message: str | None = None, inert: bool = False) -> None:
+    """``inert``: kept to show what arrived, never synced (marked processed at once)."""
     # A Core insert on the session's connection: nothing reads the stored answer back in this
     # transaction, and an ORM object would cost a unit-of-work flush on every response.
     s.connection().execute(_STORE, {
@@ -69,7 +90,7 @@ def _store(s: Session, row: QueuedRequest, session_id: int, body: str, now: date
         "iterator_remaining": status.iterator_remaining if status else None,
         "record_count": status.ret_count if status else 0,
         # The file check carries nothing to sync; the flows only see entity reads and writes.
-        "processed_at": now if row.kind == RequestKind.CHECK else None,
+        "processed_at": now if inert or row.kind == RequestKind.CHECK else None,
     })
 
 
@@ -115,6 +136,20 @@ def _fail(s: Session, row: QueuedRequest, now: datetime, error: str) -> None:
 
 def record_response(s: Session, row: QueuedRequest, session_id: int, response: str, hresult: str,
                     message: str, now: datetime) -> Verdict:
+    verdict = _judge(s, row, session_id, response, hresult, message, now)
+    if row.kind == RequestKind.CHECK and not verdict.ok and verdict.stop is None:
+        # The file check is the first request of every session: a check without an answer
+        # leaves only the path to vouch for the file, before anything else is sent.
+        wrong = confirm_company(require_row(s, Company, row.company_id),
+                                require_row(s, QbwcSession, session_id), response,
+                                failure=row.error or "no answer")
+        if wrong:
+            return Verdict(ok=False, stop=wrong)
+    return verdict
+
+
+def _judge(s: Session, row: QueuedRequest, session_id: int, response: str, hresult: str,
+           message: str, now: datetime) -> Verdict:
     if hresult:
         # QuickBooks refused the request itself (e.g. 0x80040400: it could not parse our XML).
         _store(s, row, session_id, response or "", now, hresult=hresult, message=message)
@@ -130,7 +165,12 @@ def record_response(s: Session, row: QueuedRequest, session_id: int, response: s
         _store(s, row, session_id, response, now, message="response holds no *Rs element")
         _fail(s, row, now, "response holds no *Rs element")
         return Verdict(ok=False)
-    status = _own_status(statuses, row)
+    foreign = _foreign(statuses, row)
+    if foreign:
+        _store(s, row, session_id, response, now, message=foreign, inert=True)
+        _fail(s, row, now, foreign)
+        return Verdict(ok=False, stop=foreign)
+    status = _own_status(statuses)
     _store(s, row, session_id, response, now, status=status)
     kind = status.kind
     if kind in (StatusKind.OK, StatusKind.NO_MATCH, StatusKind.WARNING):
@@ -140,7 +180,7 @@ def record_response(s: Session, row: QueuedRequest, session_id: int, response: s
             link_added_customer(s, row, response, now)
         if row.kind == RequestKind.CHECK:
             # The file check is the first request of every session: nothing else was sent yet.
-            wrong = confirm_company(s, require_row(s, Company, row.company_id),
+            wrong = confirm_company(require_row(s, Company, row.company_id),
                                     require_row(s, QbwcSession, session_id), response)
             if wrong:
                 return Verdict(ok=True, stop=wrong)

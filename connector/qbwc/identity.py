@@ -14,8 +14,6 @@ import hashlib
 import logging
 from dataclasses import dataclass
 
-from sqlmodel import Session
-
 from connector.hints import shell_arg
 from connector.qbwc.companies import normalize_company_file, same_company_file
 from connector.qbxml.models import CompanyInfo
@@ -88,9 +86,31 @@ def path_problem(company: Company, reported: str) -> str | None:
             + _FIX.format(name=shell_arg(company.name), path=shell_arg(reported)))
 
 
-def confirm_company(s: Session, company: Company, session: QbwcSession,
-                    response: str) -> str | None:
+def _unnamed(company: Company, reported: str, why: str) -> str | None:
+    """QuickBooks named no company, or the file check failed: the path alone must vouch for
+    the file. The registered path does; before anything is known of an unregistered company's
+    file any path does (the first company seen becomes the company); otherwise stop."""
+    registered = company.company_file
+    if registered:
+        vouched = same_company_file(registered, reported)
+        company.last_file_matched = vouched
+    else:
+        vouched = company.company_identity is None
+        company.last_file_matched = None
+    if vouched:
+        return None
+    known = (f"registered for {shell_arg(registered)}" if registered
+             else f"QuickBooks company {company.qb_company_name!r}")
+    return (f"ml-connector: the Web Connector has {shell_arg(reported)} open, but company "
+            f"{company.name!r} is {known} and {why}. Nothing was read or written. "
+            + _FIX.format(name=shell_arg(company.name), path=shell_arg(reported)))
+
+
+def confirm_company(company: Company, session: QbwcSession, response: str, *,
+                    failure: str | None = None) -> str | None:
     """At the file check's answer: a reason to stop before anything else is sent, or None.
+    ``failure``: why the check got no answer to read (QuickBooks refused it or answered with
+    an error); the check then names no company.
 
     Learns the company's identity on the first session whose path agrees with the registration
     (or on any path when none is registered).
@@ -98,16 +118,11 @@ def confirm_company(s: Session, company: Company, session: QbwcSession,
     reported = session.company_file or ""
     registered = company.company_file
     path_same = registered is None or same_company_file(registered, reported)
-    seen = read_identity(response)
+    seen = None if failure else read_identity(response)
     if seen is None:
-        # QuickBooks named no company: only the path can vouch for it.
-        company.last_file_matched = path_same if registered else None
-        if path_same:
-            return None
-        return (f"ml-connector: the Web Connector has {shell_arg(reported)} open, but company "
-                f"{company.name!r} is registered for {shell_arg(registered or '')} and "
-                "QuickBooks did not say which company is open. Nothing was read or written. "
-                + _FIX.format(name=shell_arg(company.name), path=shell_arg(reported)))
+        return _unnamed(company, reported,
+                        f"the file check failed ({failure})" if failure
+                        else "QuickBooks did not say which company is open")
     if company.company_identity is None:
         if registered and not (path_same or same_file_elsewhere(registered, reported)):
             return path_problem(company, reported)

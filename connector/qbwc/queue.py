@@ -14,6 +14,7 @@ from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from connector.store import QueuedRequest, RequestKind, RequestState
@@ -133,8 +134,13 @@ class Claimed:
 
 # Built once: every sendRequestXML runs them, and building and keying a statement costs more
 # than SQLite takes to run it.
+_ASKED = aliased(QueuedRequest)
 _NEXT = (
     select(col(QueuedRequest.id))
+    # Nothing while the session's last request is unanswered: in the claiming UPDATE too, so
+    # two asks racing on one ticket hand out one request between them.
+    .where(~sa.exists().where(col(_ASKED.session_id) == bindparam("session"))
+           .where(col(_ASKED.state) == RequestState.SENT))
     .where(col(QueuedRequest.company_id) == bindparam("company"))
     .where(col(QueuedRequest.state) == RequestState.PENDING)
     .where(col(QueuedRequest.session_id).is_(None)

@@ -160,6 +160,12 @@ class QbwcService:
                     self._stop(s, session, company, problem, now)
                     return ""
             request = claim_next(s, call.company_id, call.session_id, now)
+            if request is None and (waiting := outstanding(s, call.session_id)) is not None:
+                # QBWC asks for one request at a time; a second ask before the answer is not
+                # the Web Connector, and an answer could no longer say which it is for.
+                self._stop(s, *self._rows(s, call), f"ml-connector: a request was asked for "
+                           f"while request {waiting.id} ({waiting.entity}) was unanswered", now)
+                return ""
             s.connection().execute(_SENT_ONE if request else _NOTHING_TO_SEND,
                                    {"session": call.session_id, "now": now})
             if request is None:
@@ -233,7 +239,8 @@ class QbwcService:
         now = self.clock()
         with self.db.session() as s:
             found = self._resolve(s, ticket, now)
-            if found is not None:
+            # A session that already ended keeps its own outcome.
+            if found is not None and found[0].state == SessionState.OPEN:
                 session, company = found
                 self._stop(s, session, company, f"QuickBooks could not open the company file "
                            f"({hresult}): {message}", now)

@@ -8,8 +8,10 @@ and, where it differs, which QuickBooks company the file check says is open.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from lxml import etree
 from sqlmodel import select
 
 from connector.config import Settings
@@ -143,3 +145,55 @@ def test_a_pin_needs_a_path(db: Database) -> None:
 def test_one_file_seen_through_another_drive_or_share(registered: str, reported: str,
                                                       same: bool) -> None:
     assert same_file_elsewhere(registered, reported) is same
+
+
+def _check_fails(hresult: str, status: str | None = None) -> object:
+    """QuickBooks answering the file check with an error (everything else as it would)."""
+    def answer(qb: QuickBooksSimulator) -> object:
+        def handle(request: str) -> tuple[str, str, str]:
+            if "CompanyQueryRq" not in request:
+                return qb.handle(request), "", ""
+            if hresult:
+                return "", hresult, "QuickBooks found an error when parsing the XML"
+            rid = etree.fromstring(request.encode()).find(".//CompanyQueryRq").get("requestID")
+            refused = (f'<?xml version="1.0"?><QBXML><QBXMLMsgsRs><CompanyQueryRs '
+                       f'requestID="{rid}" statusCode="{status}" statusSeverity="Error" '
+                       'statusMessage="refused"/></QBXMLMsgsRs></QBXML>')
+            return refused, "", ""
+        return handle
+    return answer
+
+
+@pytest.mark.parametrize("fails", [_check_fails("0x80040400"), _check_fails("", "3250")],
+                         ids=["refused", "error-status"])
+def test_a_failed_file_check_on_another_path_stops_before_anything_is_sent(
+        service: QbwcService, clock: Clock, db: Database, fails: Any) -> None:
+    assert run_session(service, _quickbooks(clock, MAPPED), "acme", "pw").percents[-1] == 100
+    with db.session() as s:
+        marks = {(w.entity, w.value) for w in s.exec(select(Watermark)).all()}
+    clock.advance(minutes=10)
+    other = _quickbooks(clock, r"C:\QB\Other.qbw", company_name="Beta Inc")
+    run = run_session(service, other, "acme", "pw", answer=fails(other))
+    assert len(run.requests) == 1 and run.percents == [-1]  # the check only
+    error = run.last_error or ""
+    assert "the file check failed" in error and "Nothing was read or written" in error
+    with db.session() as s:
+        assert {(w.entity, w.value) for w in s.exec(select(Watermark)).all()} == marks
+    assert _company(db).last_file_matched is False
+
+
+def test_a_failed_file_check_on_the_registered_path_goes_on(
+        service: QbwcService, clock: Clock) -> None:
+    qb = _quickbooks(clock, MAPPED)
+    run = run_session(service, qb, "acme", "pw", answer=_check_fails("0x80040400")(qb))
+    assert run.percents[-1] == 100 and len(run.requests) > 1
+
+
+def test_a_failed_file_check_stops_a_company_known_without_a_registered_path(
+        db: Database, settings: Settings, clock: Clock) -> None:
+    add_company(db, "Acme", "acme", "pw")
+    service = QbwcService(db, settings.model_copy(update={"min_poll_seconds": 0}), clock=clock)
+    assert run_session(service, _quickbooks(clock, UNC), "acme", "pw").percents[-1] == 100
+    other = _quickbooks(clock, r"C:\QB\Other.qbw", company_name="Beta Inc")
+    run = run_session(service, other, "acme", "pw", answer=_check_fails("0x80040400")(other))
+    assert run.percents == [-1] and "QuickBooks company 'Acme Ltd'" in (run.last_error or "")

@@ -13,7 +13,7 @@ from connector.qbwc.queue import Band, claim_next, enqueue
 from connector.qbwc.service import QbwcService
 from connector.store import Database, QbwcSession, QueuedRequest, RequestKind
 from connector.store.types import utcnow
-from tests.qbwc.claim_worker import claim_all
+from tests.qbwc.claim_worker import answer, claim_all
 
 
 def _fill(db: Database, n: int) -> tuple[int, list[int]]:
@@ -38,6 +38,21 @@ def test_two_processes_never_claim_the_same_request(database_url: str, db: Datab
     assert len(everything) == 120 and len(set(everything)) == 120
 
 
+def test_one_session_has_one_request_out_at_a_time_even_when_asked_twice_at_once(
+        database_url: str, db: Database) -> None:
+    company_id, sessions = _fill(db, 20)
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
+        futures = [pool.submit(claim_all, database_url, company_id, sessions[0], False)
+                   for _ in range(2)]
+        claimed = [f.result(timeout=120) for f in futures]
+    assert len(claimed[0] + claimed[1]) == 1  # the rest waits for its answer
+    with db.session() as s:
+        answer(s, (claimed[0] + claimed[1])[0])
+        follow = claim_next(s, company_id, sessions[0], utcnow())
+    assert follow is not None
+
+
 def test_checks_come_before_writes_before_reads(db: Database) -> None:
     company = add_company(db, "Acme", "acme", "pw")
     with db.session() as s:
@@ -49,8 +64,12 @@ def test_checks_come_before_writes_before_reads(db: Database) -> None:
             enqueue(s, company.id or 0, kind=kind, entity=kind, seq=band, session_id=session.id,
                     build=lambda rid: rid)
         sid = session.id or 0
+    order = []
     with db.session() as s:
-        order = [claim_next(s, company.id or 0, sid, utcnow()) for _ in range(4)]
+        for _ in range(4):
+            order.append(claimed := claim_next(s, company.id or 0, sid, utcnow()))
+            if claimed:
+                answer(s, claimed.id)
     assert [r.kind if r else None for r in order] == [
         RequestKind.CHECK, RequestKind.WRITE, RequestKind.QUERY, None]
 

@@ -231,3 +231,65 @@ def test_two_companies_never_see_each_others_requests(
             assert request is not None and request.company_id == raw.company_id
         owners = {companies[r.company_id] for r in s.exec(select(RawResponse)).all()}
         assert owners == {"North", "South"}
+
+
+def _rs(request: str) -> tuple[str, str]:
+    """The first request of ``request``: its Rq name and requestID."""
+    first = etree.fromstring(request.encode()).find("QBXMLMsgsRq")[0]  # type: ignore[index]
+    return first.tag, first.get("requestID") or ""
+
+
+def test_a_replayed_answer_is_not_taken_for_the_outstanding_request(
+        service: QbwcService, qb: QuickBooksSimulator, db: Database) -> None:
+    first: dict[str, str] = {}
+
+    def answer(request: str) -> tuple[str, str, str]:
+        tag, _rid = _rs(request)
+        # The items are asked for after the customers: answer them with the customers' answer.
+        response = first.get("CustomerQueryRq") if tag == "ItemQueryRq" else None
+        if response is None:
+            response = first.setdefault(tag, qb.handle(request))
+        return response, "", ""
+
+    run = run_session(service, qb, "acme", "pw", answer=answer)
+    assert run.percents[-1] == -1
+    assert "CustomerQueryRs requestID" in (run.last_error or "")
+    assert "no request of this session asked for" in (run.last_error or "")
+    with db.session() as s:
+        assert "Item" not in {w.entity for w in s.exec(select(Watermark)).all()}
+        replayed = s.exec(select(RawResponse).where(
+            col(RawResponse.status_message).contains("asked for"))).one()
+        assert replayed.processed_at is not None  # kept to show what came, never synced
+
+
+def test_an_answer_under_another_request_id_stops_the_session(
+        service: QbwcService, qb: QuickBooksSimulator, db: Database) -> None:
+    def answer(request: str) -> tuple[str, str, str]:
+        response = qb.handle(request)
+        if "CustomerQueryRq" in request:
+            _tag, rid = _rs(request)
+            response = response.replace(f'requestID="{rid}"', 'requestID="999"')
+        return response, "", ""
+
+    run = run_session(service, qb, "acme", "pw", answer=answer)
+    assert run.percents[-1] == -1 and "requestID 999" in (run.last_error or "")
+    with db.session() as s:
+        assert "Customer" not in {w.entity for w in s.exec(select(Watermark)).all()}
+
+
+def test_a_second_ask_before_the_answer_stops_the_session(service: QbwcService) -> None:
+    ticket, *_ = service.authenticate("acme", "pw")
+    assert service.send_request_xml(ticket, "", QBW, "US", 13, 0)
+    assert service.send_request_xml(ticket, "", QBW, "US", 13, 0) == ""
+    assert "was unanswered" in service.get_last_error(ticket)
+
+
+def test_connection_error_after_the_session_closed_changes_nothing(
+        service: QbwcService, qb: QuickBooksSimulator, db: Database) -> None:
+    run = run_session(service, qb, "acme", "pw")
+    assert run.percents[-1] == 100
+    with db.session() as s:
+        before = s.exec(select(QbwcSession)).one().model_dump()
+    assert service.connection_error(run.ticket, "0x80040408", "Could not start") == "done"
+    with db.session() as s:
+        assert s.exec(select(QbwcSession)).one().model_dump() == before
