@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +33,10 @@ log = logging.getLogger(__name__)
 OPERATIONS = frozenset({"insert", "update", "delete"})
 # Zoho batches the ids of one bulk change into a callback; far more is not Zoho.
 MAX_IDS_PER_CALLBACK = 5000
+# Zoho's record ids are 64-bit integers (19 digits today, e.g. 5725767000001000001); 20 digits
+# hold any 64-bit value, signed or not. [0-9], not \d or str.isdigit: those also take "²" and
+# other scripts' digits, which no Zoho id holds and which the sync would put in URLs.
+RECORD_ID = re.compile(r"[0-9]{1,20}")
 
 
 class NotificationRefused(ConnectorError):
@@ -74,12 +79,20 @@ def _text(value: Any) -> str | None:
     return value
 
 
+def _number(value: Any) -> str | None:
+    """A JSON string, or an integer as its digits (Zoho writes ids either way); None for any
+    other type. ``True`` is an int to Python, not a number to Zoho."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value if isinstance(value, str) else None
+
+
 def _ids(raw: Any) -> list[str]:
     if not isinstance(raw, list) or not raw or len(raw) > MAX_IDS_PER_CALLBACK:
         raise _bad(f"ids must be a list of 1 to {MAX_IDS_PER_CALLBACK} record ids")
-    ids = [str(i) for i in raw if isinstance(i, (str, int)) and not isinstance(i, bool)]
-    if len(ids) != len(raw) or not all(i.isdigit() for i in ids):
-        raise _bad("every id must be a Zoho record id (digits)")
+    ids = [_number(i) or "" for i in raw]
+    if not all(RECORD_ID.fullmatch(i) for i in ids):
+        raise _bad("every id must be a Zoho record id (1 to 20 digits 0-9)")
     return ids
 
 
@@ -94,8 +107,8 @@ def _affected(raw: Any, ids: list[str]) -> dict[str, list[str]]:
 
 
 def _verified_channel(db: Database, payload: dict[str, Any], now: datetime) -> ZohoChannel:
-    raw_id, token = payload.get("channel_id"), _text(payload.get("token"))
-    channel_id = str(raw_id) if isinstance(raw_id, int) else _text(raw_id) or ""
+    channel_id = _text(_number(payload.get("channel_id"))) or ""
+    token = _text(payload.get("token"))
     with db.session() as s:
         row = s.exec(select(ZohoChannel).where(ZohoChannel.channel_id == channel_id)).first() \
             if channel_id else None
@@ -157,8 +170,9 @@ def _receive(db: Database, body: bytes, now: datetime) -> ZohoNotification:
     module, operation = payload.get("module"), payload.get("operation")
     if not isinstance(module, str) or module not in modules_of(channel.events):
         raise _bad(f"module {clip(module, 40)} is not watched by channel {channel.channel_id}")
-    if operation not in OPERATIONS:
-        raise _bad(f"unknown operation {clip(operation, 40)}")
+    if not isinstance(operation, str) or operation not in OPERATIONS:
+        raise _bad(f"unknown operation {clip(operation, 40)}; Zoho's are "
+                   f"{', '.join(sorted(OPERATIONS))}")
     ids = _ids(payload.get("ids"))
     affected = _affected(payload.get("affected_fields"), ids)
     key = _dedupe_key(payload, channel.channel_id, module, operation, ids, affected)

@@ -105,6 +105,92 @@ def test_a_verified_callback_of_the_wrong_shape_answers_400(
     assert _stored(db) == []
 
 
+# JSON lets any field hold any type; a verified callback whose field has the wrong one is
+# malformed (400), never a crash.
+WRONG_TYPES = {
+    "operation-list": {"operation": ["update"]},
+    "operation-object": {"operation": {"update": 1}},
+    "operation-number": {"operation": 1},
+    "operation-null": {"operation": None},
+    "operation-bool": {"operation": True},
+    "module-list": {"module": ["Accounts"]},
+    "module-object": {"module": {"Accounts": 1}},
+    "module-number": {"module": 7},
+    "ids-object": {"ids": {"5725767000001000001": 1}},
+    "id-list": {"ids": [["5725767000001000001"]]},
+    "id-object": {"ids": [{"id": "5725767000001000001"}]},
+    "id-bool": {"ids": [True]},
+    "id-float": {"ids": [5.5]},
+    "id-null": {"ids": [None]},
+}
+
+
+@pytest.mark.parametrize("change", list(WRONG_TYPES.values()), ids=list(WRONG_TYPES))
+def test_a_verified_callback_with_a_field_of_the_wrong_type_answers_400(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database,
+        change: dict[str, Any]) -> None:
+    reply = flask_client.post("/zoho/notify", json=_callback(**change))
+    assert reply.status_code == 400 and reply.json["status"] == "error"
+    assert _stored(db) == []
+
+
+def test_an_operation_that_is_a_list_is_refused_saying_what_an_operation_is(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database) -> None:
+    reply = flask_client.post("/zoho/notify", json=_callback(operation=["update"]))
+    assert reply.status_code == 400
+    assert reply.json["message"] == ("unknown operation \"['update']\"; Zoho's are delete, "
+                                     "insert, update")
+
+
+@pytest.mark.parametrize("change", [
+    {"channel_id": [CHANNEL]}, {"channel_id": {"id": CHANNEL}}, {"channel_id": True},
+    {"channel_id": float(CHANNEL)}, {"token": [TOKEN]}, {"token": {"token": TOKEN}},
+    {"token": 1}], ids=["channel-list", "channel-object", "channel-bool", "channel-float",
+                        "token-list", "token-object", "token-number"])
+def test_a_channel_or_token_of_the_wrong_type_is_not_our_channel(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database,
+        change: dict[str, Any]) -> None:
+    assert flask_client.post("/zoho/notify", json=_callback(**change)).status_code == 403
+    assert _stored(db) == []
+
+
+NOT_RECORD_IDS = {
+    "arabic-indic-digits": "\u0661\u0662\u0663",
+    "superscript-two": "\u00b2",
+    "fullwidth-digits": "\uff11\uff12\uff13",
+    "hundred-thousand-digits": "1" * 100_000,
+    "twenty-one-digits": "1" * 21,
+    "signed": "-5725767000001000001",
+    "spaced": " 5725767000001000001",
+    "empty": "",
+}
+
+
+@pytest.mark.parametrize("record_id", list(NOT_RECORD_IDS.values()), ids=list(NOT_RECORD_IDS))
+def test_only_ascii_digits_of_a_zoho_ids_length_are_record_ids(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database, record_id: str) -> None:
+    reply = flask_client.post("/zoho/notify", json=_callback(ids=[record_id]))
+    assert reply.status_code == 400
+    assert _stored(db) == []
+
+
+def test_a_number_too_long_for_a_zoho_id_is_refused(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database) -> None:
+    body = json.dumps(_callback(ids=[])).replace('"ids": []', '"ids": [' + "9" * 21 + "]")
+    reply = flask_client.post("/zoho/notify", data=body, content_type="application/json")
+    assert reply.status_code == 400
+    assert _stored(db) == []
+
+
+@pytest.mark.parametrize("record_id", ["18446744073709551615", 5725767000001000001],
+                         ids=["largest-64-bit", "json-number"])
+def test_a_64_bit_record_id_is_stored_as_text(
+        flask_client: FlaskClient, channel: ZohoChannel, db: Database,
+        record_id: str | int) -> None:
+    assert flask_client.post("/zoho/notify", json=_callback(ids=[record_id])).status_code == 200
+    assert [row.ids for row in _stored(db)] == [[str(record_id)]]
+
+
 def test_salesperson_edits_reach_the_bridge_through_the_simulator(
         sim: ZohoSimulator, client: ZohoClient, connection: ZohoConnection, db: Database,
         clock: FakeClock, settings: Settings) -> None:
