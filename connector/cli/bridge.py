@@ -14,9 +14,16 @@ import click
 from connector.cli.common import AppContext, pass_app
 from connector.errors import ConfigError
 
-__all__ = ["bridge"]
+__all__ = ["bridge", "OVERSIZE_ANSWER_FACTOR"]
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+# Waitress refuses a body of this many times MLC_MAX_BODY_BYTES or more with a bare 413 (from
+# its Content-Length, unread). A QuickBooks answer below that, though over the cap, reaches the
+# gate, which reads only its head, finds the live session and stops it with a last error
+# telling the Web Connector's user what to change. The price: waitress holds any body under its
+# limit, on any path and from anyone, in full (on disk past 512 kB) before the app runs, so
+# this is what one connection can make it hold; the README's proxy limits each path first.
+OVERSIZE_ANSWER_FACTOR = 2
 
 
 @click.command()
@@ -39,11 +46,7 @@ def bridge(app: AppContext, host: str | None, port: int | None, threads: int) ->
     try:
         server = create_server(
             flask_app, host=host, port=port, threads=threads, ident="ml-connector",
-            # Waitress spools a body to disk before the app runs, and refuses one past this
-            # with a bare 413. Its cap sits above ours so that a QuickBooks answer somewhat
-            # over MLC_MAX_BODY_BYTES still reaches the gate, which tells the Web Connector
-            # what to change; the gate itself reads no more than it allows.
-            max_request_body_size=2 * settings.max_body_bytes,
+            max_request_body_size=OVERSIZE_ANSWER_FACTOR * settings.max_body_bytes,
             # waitress drops X-Forwarded-* unless told which proxy to trust; the bridge decides
             # that itself (MLC_TRUSTED_PROXY_HEADER / MLC_TRUSTED_PROXIES), so it must see them.
             clear_untrusted_proxy_headers=not settings.trusted_proxy_header,

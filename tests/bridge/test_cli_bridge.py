@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from connector.cli.bridge import OVERSIZE_ANSWER_FACTOR
 from tests.bridge.conftest import USER
 
 
@@ -61,7 +62,13 @@ def test_bridge_command_serves_healthz_and_soap_with_waitress_and_caps_bodies(
             content=b"<x>" + b" " * 5000 + b"</x>",
             headers={"Content-Type": "text/xml; charset=utf-8"},
         )
-        assert oversize.status_code == 413
+        assert oversize.status_code == 413 and b"Client.BodyRefused" in oversize.content
+        # The largest body waitress admits reaches the gate; one byte more never gets past it.
+        limit = OVERSIZE_ANSWER_FACTOR * 4096
+        admitted, refused = (httpx.post(f"http://127.0.0.1:{port}/qbwc", content=b" " * size)
+                             for size in (limit - 1, limit))
+        assert admitted.status_code == 413 and b"Client.BodyRefused" in admitted.content
+        assert refused.status_code == 413 and f"exceeds max_body of {limit}" in refused.text
     finally:
         proc.terminate()
         output = proc.communicate(timeout=10)[0].decode()
