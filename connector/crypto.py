@@ -36,10 +36,17 @@ def load_or_create_key(path: Path) -> bytes:
 class SecretBox:
     """Encrypts and decrypts short secrets; ``from_settings`` picks the configured key."""
 
-    def __init__(self, key: bytes):
+    def __init__(self, key: bytes, *, key_file: Path | None = None):
+        """``key_file``: where ``key`` was read, when not from MLC_SECRET_KEY."""
         try:
             self._fernet = Fernet(key)
         except (ValueError, TypeError) as exc:
+            if key_file is not None:
+                raise ConfigError(
+                    f"the key file {key_file} holds no valid Fernet key (it is damaged); "
+                    "restore it from a backup: the Zoho tokens stored here can only be read "
+                    "with the key that encrypted them. Without one, move it aside and connect "
+                    "Zoho again (`ml-connector zoho connect`)") from exc
             raise ConfigError(
                 "MLC_SECRET_KEY is not a valid Fernet key (32 url-safe base64 bytes); "
                 "generate one with: python -c 'from cryptography.fernet import Fernet; "
@@ -50,7 +57,7 @@ class SecretBox:
     def from_settings(cls, settings: Settings) -> SecretBox:
         if settings.secret_key is not None:
             return cls(settings.secret_key.get_secret_value().encode())
-        return cls(load_or_create_key(settings.key_file))
+        return cls(load_or_create_key(settings.key_file), key_file=settings.key_file)
 
     def encrypt(self, plaintext: str) -> str:
         return self._fernet.encrypt(plaintext.encode()).decode()

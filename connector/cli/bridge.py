@@ -51,7 +51,7 @@ def bridge(app: AppContext, host: str | None, port: int | None, threads: int) ->
             # that itself (MLC_TRUSTED_PROXY_HEADER / MLC_TRUSTED_PROXIES), so it must see them.
             clear_untrusted_proxy_headers=not settings.trusted_proxy_header,
         )
-    except OSError as exc:
+    except (OSError, ValueError) as exc:  # waitress: ValueError for a host it cannot resolve
         raise _cannot_listen(exc, host, port) from exc
     click.echo(f"ml-connector bridge: http://{host}:{port}/qbwc  (database: {app.db.safe_url})")
     if host not in LOOPBACK:
@@ -64,12 +64,14 @@ def bridge(app: AppContext, host: str | None, port: int | None, threads: int) ->
     server.run()
 
 
-def _cannot_listen(exc: OSError, host: str, port: int) -> ConfigError:
-    if exc.errno == errno.EADDRINUSE:
+def _cannot_listen(exc: OSError | ValueError, host: str, port: int) -> ConfigError:
+    code = exc.errno if isinstance(exc, OSError) else None
+    if code == errno.EADDRINUSE:
         return ConfigError(f"port {port} on {host} is already in use (another ml-connector "
                            "bridge?); stop it, or choose another with --port or MLC_BRIDGE_PORT")
-    if exc.errno == errno.EACCES:
+    if code == errno.EACCES:
         return ConfigError(f"not allowed to listen on port {port} (ports below 1024 need "
                            "administrator rights); choose another with --port or MLC_BRIDGE_PORT")
-    return ConfigError(f"cannot listen on {host}:{port} ({exc.strerror or exc}); check --host "
+    reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+    return ConfigError(f"cannot listen on {host}:{port} ({reason}); check --host "
                        "and --port, or MLC_BRIDGE_HOST and MLC_BRIDGE_PORT")

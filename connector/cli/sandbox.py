@@ -100,5 +100,8 @@ def qb(_app: AppContext, url: str, username: str, password_stdin: bool, company_
     click.echo(
         f"QuickBooks answered {quickbooks.requests_handled} document(s): {asked or 'nothing'}"
     )
+    if report is not None and report.refused:
+        # A real Web Connector shows this in red; a script driving the sandbox needs the code.
+        raise click.ClickException(f"the bridge refused the Web Connector: {report.describe()}")
 
 sandbox.add_command(zoho_sandbox)

@@ -38,7 +38,7 @@ from connector.store.types import utcnow
 from connector.sync.batch import Batch, Chunk, Entry
 from connector.sync.customers import reviewed
 from connector.sync.links import LinkBook
-from connector.sync.org import Org, OrgSource, load_org
+from connector.sync.org import Org, OrgSource, load_ready_org
 from connector.sync.qb_to_zoho import SyncOptions, load_links
 from connector.zoho.client import ZohoClient
 from connector.zoho.limits import COMPOSITE, write_cost
@@ -154,13 +154,20 @@ class _Planner:
             return None
         base = PlanEntry(mapped.kind.qb_type, mapped.qb_id, mapped.edit_sequence, mapped.label,
                          "skip", mapped.kind.zoho_module, link.zoho_id)
-        if self.links.unchanged(mapped, force=force):
+        same = self.links.unchanged(mapped)
+        if same and not force:
             base.reason = "Zoho already holds this content"
             return base
-        fields = changed_fields(link.field_hashes or None, mapped.fields)
         base.action = "update"
-        base.reason = f"changed in QuickBooks: {', '.join(fields) or 'content'}"
+        fields = changed_fields(link.field_hashes or None, mapped.fields)
+        base.reason = (RESENT if same
+                       else f"changed in QuickBooks: {', '.join(fields) or 'content'}")
         return base
+
+
+# Why a backfill writes a record QuickBooks has not changed since: it is forced (Zoho may have
+# drifted from what was written), and the plan should not claim a change.
+RESENT = "re-sent by the backfill, unchanged in QuickBooks since last written"
 
 
 def _match_reason(match: Match) -> str:
@@ -310,6 +317,8 @@ def _invoice(p: _Planner, e: Entry[Invoice]) -> None:
     missing = [line.item.full_name for line in inv.lines if line.item and line.item.list_id
                and p.links.get(PRODUCT, line.item.list_id) is None
                and (PRODUCT.qb_type, line.item.list_id) not in p.planned]
+    changed = (RESENT if p.links.already_synced(DEAL, inv.txn_id, inv.edit_sequence)
+               else "changed in QuickBooks")
     if p.links.already_synced(DEAL, inv.txn_id, inv.edit_sequence, force=e.force):
         row.action, row.reason = "skip", "already synced"
     elif p.zoho_id([ACCOUNT, JOB], inv.customer.list_id or "") is None:
@@ -318,7 +327,7 @@ def _invoice(p: _Planner, e: Entry[Invoice]) -> None:
     elif missing:
         row.action, row.reason = "defer", f"waits: its item {missing[0]!r} is not synced"
     elif row.zoho_id:
-        row.action, row.reason = "update", "changed in QuickBooks"
+        row.action, row.reason = "update", changed
     else:
         row.reason = "new invoice"
     writes = row.action in ("create", "update")
@@ -333,7 +342,7 @@ def _invoice(p: _Planner, e: Entry[Invoice]) -> None:
         known = p.links.zoho_id([INVOICE], inv.txn_id)
         p.add(PlanEntry(INVOICE.qb_type, inv.txn_id, inv.edit_sequence, row.name,
                         "update" if known else "create", INVOICE.zoho_module, known,
-                        "changed in QuickBooks" if known else "new invoice, with its lines"),
+                        changed if known else "new invoice, with its lines"),
               upsert=True)
 
 
@@ -380,8 +389,8 @@ def plan_company(db: Database, client: ZohoClient, company: Company, chunks: Ite
     ``company`` to the org of ``connection_id``."""
     options = options or SyncOptions()
     before_reads, before_credits = client.tally.reads, client.tally.credits
-    org = load_org(db, client, OrgSource(connection_id, options.metadata_max_age,
-                                         options.open_stage), now=clock())
+    org = load_ready_org(db, client, OrgSource(connection_id, options.metadata_max_age,
+                                               options.open_stage), now=clock())
     report = PlanReport(require_id(company), connection_id)
     planner = _Planner(client, db, report.company_id, company_scope(company.file_id), org,
                        IndexSource(client, options.region_for(company), org.meta,

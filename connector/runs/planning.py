@@ -18,7 +18,7 @@ from connector.store import PlanRow, SyncPlan
 from connector.store.rows import require_id
 from connector.sync.batch import Resync, read_chunks
 from connector.sync.qb_to_zoho import SyncOptions
-from connector.sync.responses import SYNCED_ENTITIES
+from connector.sync.responses import SYNCED_ENTITIES, check_range
 
 __all__ = ["PlanResult", "plan_sync"]
 
@@ -34,6 +34,7 @@ def plan_sync(env: RunEnv, company: str, *, backfill: bool = False,
               since: datetime | None = None, until: datetime | None = None) -> PlanResult:
     """Plan the next sync of ``company`` (with ``backfill``, of a backfill re-sending what
     was stored in [since, until])."""
+    check_range(since, until)
     found = get_company(env.db, company)
     company_id = require_id(found)
     made: list[SyncPlan] = []

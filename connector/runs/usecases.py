@@ -30,7 +30,12 @@ from connector.store.rows import require_id
 from connector.sync.backfill import backfill_status, queue_reads
 from connector.sync.progress import Progress, ProgressReport
 from connector.sync.qb_to_zoho import SyncOptions, sync_company
-from connector.sync.responses import mark_for_resync, pending_companies, pending_count
+from connector.sync.responses import (
+    check_range,
+    mark_for_resync,
+    pending_companies,
+    pending_count,
+)
 from connector.sync.zoho_to_qb import apply_notifications
 from connector.zoho.client import ZohoClient
 from connector.zoho.connection import load_connection
@@ -157,6 +162,7 @@ def backfill(env: RunEnv, company: str, *, since: datetime | None = None,
     """A first load or re-sync of a date range, under the company's QuickBooks -> Zoho lease:
     queue QuickBooks reads (modified since ``since``) for the next session, reopen the stored
     responses received in [since, until] and sync them now. Resumable: run it again."""
+    check_range(since, until)
     found = get_company(env.db, company)
     company_id = _company_id(found)
     queued = reopened = 0

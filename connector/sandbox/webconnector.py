@@ -85,6 +85,12 @@ class SessionReport:
     def authenticated(self) -> bool:
         return bool(self.ticket_prefix) and self.auth_result not in STOP_STATUSES
 
+    @property
+    def refused(self) -> bool:
+        """The bridge refused the login or this Web Connector: nothing will work until a
+        person changes something ("none" and "busy" pass with time)."""
+        return self.auth_result == "nvu" or self.client_version_reply[:2] == "E:"
+
     def describe(self) -> str:
         """One human line, e.g. for the sandbox CLI."""
         if self.client_version_reply[:2] in ("E:", "O:"):

@@ -34,7 +34,7 @@ from connector.sync.deals import sync_deals
 from connector.sync.deletions import sync_deletions
 from connector.sync.journal import Journal
 from connector.sync.links import LinkBook, any_written
-from connector.sync.org import Org, OrgSource, load_org
+from connector.sync.org import Org, OrgSource, load_org, load_ready_org
 from connector.sync.overlap import alongside, read_ahead
 from connector.sync.products import sync_products
 from connector.sync.progress import Progress, ProgressReport
@@ -172,7 +172,7 @@ def _sync_chunks(db: Database, client: ZohoClient, company: Company, recorder: A
     # Independent reads of the org (its currency, whether a first load may go on, its fields)
     # in one round trip's time.
     with alongside(client.org) as org_info, alongside(gate) as gated:
-        zoho, signals = load_org(db, client, source, now=clock()), Signals()
+        zoho, signals = load_ready_org(db, client, source, now=clock()), Signals()
         info = org_info.result()
         plan = gated.result()
     journal = Journal(recorder, company=company.name, max_attempts=options.max_attempts)

@@ -10,14 +10,15 @@ from datetime import datetime
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from connector.errors import ConfigError
 from connector.qbwc.payments import APPLIED_INVOICE_ENTITY
 from connector.qbwc.planner import READ_PLAN
 from connector.qbwc.retention import SCAN_ENTITIES
 from connector.store import Company, Database, RawResponse, ResponseSync
 from connector.sync.journal import Settled
 
-__all__ = ["SYNCED_ENTITIES", "pending_count", "pending_companies", "records_waiting",
-           "settle_responses", "mark_for_resync", "reopen_record"]
+__all__ = ["SYNCED_ENTITIES", "check_range", "pending_count", "pending_companies",
+           "records_waiting", "settle_responses", "mark_for_resync", "reopen_record"]
 
 # The entities whose responses the sync reads (not host checks or write answers).
 SYNCED_ENTITIES = (*(spec.entity for spec in READ_PLAN), APPLIED_INVOICE_ENTITY)
@@ -80,6 +81,14 @@ def settle_responses(db: Database, settled: Settled, now: datetime) -> None:
             if response_id in closed:
                 state.force = False
             s.add(state)
+
+
+def check_range(since: datetime | None, until: datetime | None) -> None:
+    """A backfill's range before anything runs: one that ends before it starts holds
+    nothing, and a run over it would report "nothing to do" as if the books had nothing."""
+    if since is not None and until is not None and until < since:
+        raise ConfigError(f"the range ends ({until:%Y-%m-%d}) before it starts "
+                          f"({since:%Y-%m-%d}); swap since and until")
 
 
 def mark_for_resync(db: Database, company_id: int, *, since: datetime | None = None,

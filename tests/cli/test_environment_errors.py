@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from connector.cli import cli
+from connector.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -151,3 +152,19 @@ def test_httpx_logs_each_request_only_when_debugging(tmp_path: Path, level: str,
     finally:
         for logger in quiet:
             logger.setLevel(logging.NOTSET)
+
+
+@pytest.mark.parametrize("host", ["999.1.1.1", "bogus.invalid"])
+def test_a_bridge_host_that_is_no_address_is_one_line(tmp_path: Path, host: str) -> None:
+    result = _invoke({"MLC_DATA_DIR": str(tmp_path)}, "bridge", "--host", host, "--port", "0")
+    _one_clean_line(result, f"cannot listen on {host}", "--host")
+
+
+def test_a_damaged_key_file_is_named_not_mlc_secret_key(tmp_path: Path) -> None:
+    key_file = Settings(data_dir=tmp_path).key_file
+    key_file.write_text("corrupted\n")
+    result = _invoke({"MLC_DATA_DIR": str(tmp_path)}, "ping")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    error = result.output.splitlines()[-1]
+    assert error.startswith("Error: ") and str(key_file) in error and "damaged" in error
+    assert "MLC_SECRET_KEY" not in result.output

@@ -76,9 +76,10 @@ def test_sandbox_qb_restores_the_company_from_its_state_file(
 
 def test_sandbox_qb_shows_a_wrong_password_as_nvu(live: LiveServer) -> None:
     code, output = _run(live, password="wrong")
-    assert code == 0
+    assert code == 1  # a script driving the sandbox must not take this for a session
     assert "session 1: authenticate -> 'nvu' (invalid user or password)" in output
     assert "QuickBooks answered 0 document(s): nothing" in output
+    assert "Error: the bridge refused the Web Connector" in output
 
 
 def test_sandbox_qb_can_drop_the_first_session(live: LiveServer) -> None:

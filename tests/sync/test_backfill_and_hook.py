@@ -3,9 +3,14 @@ session leaves a sync request that the next run takes."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
 from sqlmodel import select
 
 from connector import runs
+from connector.audit import list_runs
+from connector.errors import ConfigError
 from connector.mapping.keys import parse_key
 from connector.qbwc.service import QbwcService
 from connector.runs.requests import requested_company_ids
@@ -102,3 +107,14 @@ def test_a_session_that_read_nothing_asks_for_nothing(world: World) -> None:
                       company_file=r"C:\QB\Somebody else.qbw")
     assert run.close and not run.requests
     assert requested_company_ids(world.db) == []
+
+
+def test_a_range_ending_before_it_starts_is_refused_before_any_run(world: World,
+                                                                   acme: Books) -> None:
+    since, until = datetime(2025, 1, 1, tzinfo=UTC), datetime(2024, 1, 1, tzinfo=UTC)
+    for attempt in (lambda: runs.backfill(world.run_env(), "Acme", since=since, until=until),
+                    lambda: runs.plan_sync(world.run_env(), "Acme", backfill=True, since=since,
+                                           until=until)):
+        with pytest.raises(ConfigError, match=r"ends \(2024-01-01\) before it starts"):
+            attempt()
+    assert list_runs(world.db) == [] and _backfill_requests(world) == []

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from connector.audit import list_runs, run_events
-from connector.errors import RetriableError
+from connector.errors import ConfigError, RetriableError
 from connector.mapping.keys import parse_key
 from connector.store import ResponseSync
 from connector.zoho.fields import QBD_KEY
@@ -119,3 +119,15 @@ def test_a_run_stopped_while_products_are_related_converges_without_duplicate_in
         invoices = world.records("Invoices")
         assert len({i[QBD_KEY] for i in invoices}) == len(invoices) == 8
         assert {i["Deal_Name"]["id"] for i in invoices} == set(deals.values())
+
+
+def test_a_sync_before_zoho_setup_says_to_run_it_and_writes_nothing(
+        world: World, acme: Books) -> None:
+    world.sim.remove_field("Accounts", QBD_KEY)
+    world.session("Acme")
+    with pytest.raises(ConfigError, match=r"no field Accounts\.QBD_Key.*zoho setup"):
+        world.sync("Acme")
+    assert world.records("Accounts") == []
+    # Made in Zoho's Setup meanwhile: the next run reads the fields again and goes on.
+    world.sim.add_field("Accounts", QBD_KEY, "text", unique=True)
+    assert world.sync("Acme").counts["created"] > 0

@@ -155,6 +155,11 @@ def test_a_backfill_plan_reopens_nothing(served_world: World) -> None:
         plan = s.exec(select(SyncPlan).where(SyncPlan.kind == "backfill")).one()
         sync_plan = s.exec(select(SyncPlan).where(SyncPlan.kind == "sync")).one()
     assert "create" not in plan.totals
+    with world.db.session() as s:
+        reasons = {r.reason for r in s.exec(select(PlanRow).where(PlanRow.plan_id == plan.id)
+                                            .where(PlanRow.action == "update"))}
+    # Nothing changed in QuickBooks: the plan says why they go anyway.
+    assert reasons == {"re-sent by the backfill, unchanged in QuickBooks since last written"}
     refused = _cli("sync", "--confirm", str(plan.id))
     assert refused.exit_code == 1 and "previews a backfill" in refused.output
     # The backfill's preview left the sync plan waiting for its person; a newer sync plan
