@@ -32,7 +32,11 @@ class AppContext:
         from connector.store import Database
 
         database = Database(self.settings.resolved_database_url)
-        database.create_all()
+        if database.create_all():
+            # A mistyped MLC_DATA_DIR or MLC_DATABASE_URL would otherwise look like an empty
+            # store ("no companies yet"), silently.
+            click.echo(f"note: no ml-connector database was at {database.safe_url}; made a new, "
+                       "empty one (MLC_DATA_DIR / MLC_DATABASE_URL say where)", err=True)
         return database
 
     @cached_property

@@ -154,13 +154,15 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
 
-    def create_all(self) -> None:
-        """Create missing tables; refuse to touch a schema newer than this code knows."""
+    def create_all(self) -> bool:
+        """Create missing tables; refuse to touch a schema newer than this code knows.
+        True when there was no ml-connector database here: this made a new, empty one."""
         SQLModel.metadata.create_all(self.engine)
         with self.session() as s:
             row = s.get(SchemaVersion, 1)
             if row is None:
                 s.add(SchemaVersion(id=1, version=SCHEMA_VERSION))
+                return True
             elif row.version > SCHEMA_VERSION:
                 raise SchemaTooNewError(
                     f"the database at {self.safe_url} has schema version {row.version}, newer than "
@@ -170,6 +172,7 @@ class Database:
                 _add_missing_columns(self.engine)
                 _upgrade_data(s, row.version)
                 row.version = SCHEMA_VERSION
+        return False
 
     def schema_version(self) -> int | None:
         with self.session() as s:

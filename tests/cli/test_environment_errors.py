@@ -28,7 +28,9 @@ def _invoke(env: dict[str, str | None], *args: str) -> Result:
 def _one_clean_line(result: Result, *needles: str) -> None:
     assert result.exit_code == 1, result.output
     assert "Traceback" not in result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
+    # A fresh data directory also says it made a new database (test_a_new_database_says_so).
+    lines = [line for line in result.output.splitlines()
+             if line.strip() and not line.startswith("note: no ml-connector database")]
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
     for needle in needles:
         assert needle in lines[0], lines[0]
@@ -134,7 +136,8 @@ def test_a_port_in_use_names_the_setting(tmp_path: Path) -> None:
         result = _run({"MLC_DATA_DIR": str(tmp_path)}, "bridge", "--port", str(port))
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     assert f"port {port} on 127.0.0.1 is already in use" in result.stderr
-    assert "MLC_BRIDGE_PORT" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    error = result.stderr.strip().splitlines()[-1]
+    assert error.startswith("Error: ") and "MLC_BRIDGE_PORT" in error
 
 
 @pytest.mark.parametrize("level, httpx_level", [("INFO", logging.WARNING),
@@ -168,3 +171,12 @@ def test_a_damaged_key_file_is_named_not_mlc_secret_key(tmp_path: Path) -> None:
     error = result.output.splitlines()[-1]
     assert error.startswith("Error: ") and str(key_file) in error and "damaged" in error
     assert "MLC_SECRET_KEY" not in result.output
+
+
+def test_a_new_database_says_so_once(tmp_path: Path) -> None:
+    typo = tmp_path / "typo" / "x.db"
+    first = _invoke({"MLC_DATABASE_URL": f"sqlite:///{typo}"})
+    assert first.exit_code == 0 and "no companies yet" in first.output
+    assert f"note: no ml-connector database was at sqlite:///{typo}; made a new" in first.output
+    again = _invoke({"MLC_DATABASE_URL": f"sqlite:///{typo}"})
+    assert again.exit_code == 0 and "note:" not in again.output
