@@ -18,6 +18,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, insert, tuple_, update
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 
@@ -58,7 +59,11 @@ _ERROR_LABELS: dict[str, str] = {RunStatus.SKIPPED: "Skipped",
 
 
 def describe_error(exc: BaseException) -> str:
-    """What a failed run says: the error's type and message, never a traceback."""
+    """What a failed run says: the error's type and message, never a traceback. A database
+    error says the driver's message only: SQLAlchemy's own names the statement and its
+    parameters, the records' data (names, addresses) that no summary or log should hold."""
+    if isinstance(exc, StatementError) and exc.orig is not None:
+        return f"{type(exc).__name__}: {str(exc.orig) or repr(exc.orig)}"
     text = str(exc) or repr(exc)
     return f"{type(exc).__name__}: {text}"
 

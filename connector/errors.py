@@ -31,6 +31,11 @@ class ConfigError(FatalError):
     """The user's settings or stored configuration are wrong; the message says how to fix it."""
 
 
+class Interrupted(FatalError):
+    """A person asked the run to stop (Ctrl-C): it stopped at a safe point, between steps,
+    with what Zoho accepted recorded; running it again goes on."""
+
+
 class WaitsForPerson(ConfigError):
     """The run must not write before a person decides (a first load into a populated org
     waits for a confirmed plan): nothing was written, nothing is broken, and every run ends

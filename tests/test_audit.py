@@ -3,8 +3,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
-from connector.audit import _VALUE_CHARS, AuditRecorder, list_runs, run_events, short_value
+from connector.audit import (
+    _VALUE_CHARS,
+    AuditRecorder,
+    describe_error,
+    list_runs,
+    run_events,
+    short_value,
+)
 from connector.qbwc import add_company
 from connector.store import Database
 
@@ -62,3 +71,11 @@ def test_many_events_are_flushed_in_batches(db: Database) -> None:
     (None, None), ({"id": "1"}, '{"id": "1"}'), (Decimal("1.50"), '"1.50"')])
 def test_the_audit_keeps_scalars_and_cuts_long_text(value: object, kept: object) -> None:
     assert short_value(value) == kept
+
+
+def test_a_database_error_is_described_without_its_statement_or_data(db: Database) -> None:
+    with pytest.raises(OperationalError) as caught, db.session() as s:
+        s.execute(text("INSERT INTO no_such_table VALUES (:name)"), {"name": "Dvořák Musik"})
+    assert "Dvořák" not in str(caught.value)  # the engine hides parameters everywhere
+    described = describe_error(caught.value)
+    assert described.startswith("OperationalError: ") and "INSERT" not in described

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from functools import cached_property, update_wrapper
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from connector.errors import ConnectorError
+from connector.errors import ConnectorError, Interrupted
 
 if TYPE_CHECKING:
     from connector.config import Settings
@@ -17,14 +22,48 @@ if TYPE_CHECKING:
     from connector.runs import RunEnv
     from connector.store import Database
 
-__all__ = ["AppContext", "pass_app"]
+__all__ = ["AppContext", "CtrlC", "pass_app"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class CtrlC:
+    """Ctrl-C during a run: the first asks the run to stop at its next safe point (between
+    steps, the run ended ``failed`` and its lease released); the second stops at once. A
+    KeyboardInterrupt raised anywhere, in the middle of a write, could leave a transaction
+    open that locks a SQLite store until the process ends, and the run marked running."""
+
+    def __init__(self) -> None:
+        self.asked = threading.Event()
+
+    def check(self) -> None:
+        if self.asked.is_set():
+            raise Interrupted("stopped by Ctrl-C between two steps; what Zoho accepted is "
+                              "recorded, and running the command again goes on")
+
+    def _handle(self, _signum: int, _frame: FrameType | None) -> None:
+        if self.asked.is_set():
+            raise KeyboardInterrupt
+        self.asked.set()
+        click.echo("\nstopping after the current step; Ctrl-C again stops at once", err=True)
+
+    @contextmanager
+    def armed(self) -> Iterator[None]:
+        """Ctrl-C handled so while the block runs (signals reach the main thread only)."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = signal.signal(signal.SIGINT, self._handle)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
 
 
 class AppContext:
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.ctrl_c = CtrlC()
 
     @cached_property
     def db(self) -> Database:
@@ -50,8 +89,9 @@ class AppContext:
         """What the run layer needs; runs started here are named after this command."""
         from connector.runs import RunEnv
 
-        return RunEnv.from_settings(self.settings, self.db).for_run(
+        env = RunEnv.from_settings(self.settings, self.db).for_run(
             None, origin=f"`ml-connector {' '.join(sys.argv[1:3])}`")
+        return replace(env, interrupt=self.ctrl_c.check)
 
     def close(self) -> None:
         """Close the store's connections, if a command opened it: a command run in a process

@@ -109,7 +109,12 @@ def sync(app: AppContext, company: str | None, plan: bool, csv_path: Path | None
         if not all(planned):
             raise click.ClickException("planning stopped (see `ml-connector audit list`)")
         return
-    results = [runs.sync_quickbooks(app.runs, name, progress=ProgressBar()) for name in names]
+    results = []
+    with app.ctrl_c.armed():
+        for name in names:
+            if app.ctrl_c.asked.is_set():
+                break  # the companies not started yet are not runs a person stopped
+            results.append(runs.sync_quickbooks(app.runs, name, progress=ProgressBar()))
     stopped = [result for result in results if not echo_result(result)]
     if any(r.failed for r in stopped):
         raise click.ClickException("the sync stopped; the responses it did not finish wait for "
@@ -171,8 +176,10 @@ def backfill(app: AppContext, company: str, since: datetime | None, until: datet
         if not echo_plan(app, planned, csv_path, then=" ".join(again)):
             raise click.ClickException("planning stopped (see `ml-connector audit list`)")
         return
-    result = runs.backfill(app.runs, company, since=_day(since, False), until=_day(until, True),
-                           read_quickbooks=quickbooks, resync_stored=stored, progress=ProgressBar())
+    with app.ctrl_c.armed():
+        result = runs.backfill(app.runs, company, since=_day(since, False),
+                               until=_day(until, True), read_quickbooks=quickbooks,
+                               resync_stored=stored, progress=ProgressBar())
     ok = echo_result(result.run)
     click.echo("\n".join(result.lines()))
     if result.run.waiting:

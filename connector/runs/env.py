@@ -52,6 +52,10 @@ class UseCase(StrEnum):
         return self.value.replace("_", "-")
 
 
+def _go_on() -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class RunEnv:
     settings: Settings
@@ -66,6 +70,9 @@ class RunEnv:
     # A run that finds its lease held waits this long before it ends as skipped.
     lease_wait: float = 0.0
     lease_ttl: timedelta = field(default_factory=lambda: timedelta(minutes=2))
+    # Asked between a run's steps; raises (``Interrupted``) to stop it there: a person pressed
+    # Ctrl-C. Stopping anywhere else could leave a write half-done or a transaction open.
+    interrupt: Callable[[], None] = _go_on
 
     @classmethod
     def from_settings(cls, settings: Settings, db: Database | None = None,

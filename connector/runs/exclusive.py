@@ -8,7 +8,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from connector.audit import AuditRecorder, audited, close_abandoned, record_skipped
+from connector.audit import (
+    AuditRecorder,
+    audited,
+    close_abandoned,
+    describe_error,
+    record_skipped,
+)
 from connector.errors import WaitsForPerson
 from connector.runs.env import RunEnv, UseCase
 from connector.runs.heap import quiet_gc
@@ -48,16 +54,21 @@ def run_exclusive(env: RunEnv, use_case: UseCase, *, scope: str, target: str,
     error: BaseException | None = None
     audit: AuditRecorder | None = None
     with LeaseKeeper(env.db, key, holder, env.lease_ttl, env.clock) as keeper:
+
+        def check() -> None:
+            keeper.check()
+            env.interrupt()
+
         try:
             with audited(env.db, flow=use_case, direction=use_case.direction,
                          company_id=company_id, external_run_id=env.run_id, holder=holder,
                          attempt=env.attempt, clock=env.clock) as audit, quiet_gc():
-                body(audit, keeper.check)
+                body(audit, check)
         except Exception as exc:
             if audit is None:  # not even the audit row could be written
                 raise
             level = logging.WARNING if isinstance(exc, WaitsForPerson) else logging.ERROR
-            log.log(level, "%s %s stopped: %s: %s", use_case, target, type(exc).__name__, exc)
+            log.log(level, "%s %s stopped: %s", use_case, target, describe_error(exc))
             error = exc
     if audit is None or audit.summary is None:
         raise RuntimeError(f"{use_case} {target}: the audit run did not end")

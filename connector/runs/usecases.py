@@ -94,7 +94,8 @@ def _sync_stored(env: RunEnv, company: Company, audit: AuditRecorder,
             return
         plan = sync_company(
             env.db, client, company, audit, connection_id=require_id(connection),
-            clock=env.clock, progress=step, options=SyncOptions.from_settings(env.settings),
+            clock=env.clock, progress=step, checkpoint=check,
+            options=SyncOptions.from_settings(env.settings),
             gate=lambda: first_load_gate(env.db, client, company,
                                          required=env.settings.first_load_needs_plan))
     if plan is not None:

@@ -134,7 +134,9 @@ class Database:
         except ArgumentError:
             raise _bad_url("it is not a URL", None) from None
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        kwargs: dict[str, Any] = {"echo": echo}
+        # Parameters are the records' data (names, addresses, e-mails): never in an error
+        # message or log line, wherever one is shown.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.is_sqlite:
             if parsed.database and parsed.database != ":memory:" and not parsed.query.get("uri"):
                 # Password hashes and customer data: owner-only from the first byte.

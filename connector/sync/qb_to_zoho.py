@@ -87,7 +87,7 @@ def load_links(links: LinkBook, batch: Batch) -> None:
     links.load((DEAL, INVOICE), [*batch.invoices, *batch.deleted_txns])
 
 
-def _run_chunk(ctx: SyncContext, chunk: Chunk) -> None:
+def _run_chunk(ctx: SyncContext, chunk: Chunk, checkpoint: Callable[[], None]) -> None:
     load_links(ctx.links, chunk.batch)
     ctx.journal.read(chunk.batch.read)
     for response_id, error in chunk.rejected:
@@ -96,6 +96,9 @@ def _run_chunk(ctx: SyncContext, chunk: Chunk) -> None:
         ctx.journal.repaired(response_id, fixed)
     try:
         for stage in STAGES:
+            # A stop asked for here leaves the chunk's responses unsettled: the next run
+            # reads them again and finds in the links what was already written.
+            checkpoint()
             stage(ctx, chunk.batch)
             ctx.links.flush()
     finally:
@@ -135,11 +138,16 @@ def _no_gate() -> ConfirmedPlan | None:
     return None
 
 
+def _no_stop() -> None:
+    return None
+
+
 def sync_company(db: Database, client: ZohoClient, company: Company, recorder: AuditRecorder,
                  *, connection_id: int, options: SyncOptions = SyncOptions(),
                  clock: Callable[[], datetime] = utcnow,
                  progress: Progress | None = None,
-                 gate: Callable[[], ConfirmedPlan | None] = _no_gate) -> ConfirmedPlan | None:
+                 gate: Callable[[], ConfirmedPlan | None] = _no_gate,
+                 checkpoint: Callable[[], None] = _no_stop) -> ConfirmedPlan | None:
     """Sync every unprocessed response of ``company`` to the org of Zoho connection
     ``connection_id``; raises what stops the run. ``gate`` is asked beside the org's reads,
     before anything is written: it gives the plan a person confirmed for the customers (a
@@ -147,7 +155,8 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
     the run.
 
     ``progress`` hears after each chunk how many stored responses and records are behind us
-    (and may raise to stop the run between chunks).
+    (and may raise to stop the run between chunks); ``checkpoint`` is asked before each of a
+    chunk's stages, and may raise to stop the run there.
     """
     if company.id is None:
         raise ValueError(f"company {company.name!r} is not stored")
@@ -159,13 +168,14 @@ def sync_company(db: Database, client: ZohoClient, company: Company, recorder: A
                                 max_records=options.chunk_records)) as chunks:
         return _sync_chunks(db, client, company, recorder, scans, chunks, total,
                             connection_id=connection_id, options=options, clock=clock,
-                            progress=progress, gate=gate)
+                            progress=progress, gate=gate, checkpoint=checkpoint)
 
 
 def _sync_chunks(db: Database, client: ZohoClient, company: Company, recorder: AuditRecorder,
                  scans: list[Scan], chunks: Iterator[Chunk], total: int, *, connection_id: int,
                  options: SyncOptions, clock: Callable[[], datetime], progress: Progress | None,
-                 gate: Callable[[], ConfirmedPlan | None]) -> ConfirmedPlan | None:
+                 gate: Callable[[], ConfirmedPlan | None],
+                 checkpoint: Callable[[], None]) -> ConfirmedPlan | None:
     done = records = 0
     started = clock()
     source = OrgSource(connection_id, options.metadata_max_age, options.open_stage)
@@ -195,7 +205,7 @@ def _sync_chunks(db: Database, client: ZohoClient, company: Company, recorder: A
         chunks = _index_while_parsing(chunks, index)
     for chunk in chunks:
         ctx = context()
-        _run_chunk(ctx, chunk)
+        _run_chunk(ctx, chunk, checkpoint)
         fresh = _refreshed(db, client, source, signals, clock)
         if fresh is not None:
             # Once per run: a value the fresh metadata still lists is refused for another

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlmodel import select
 
+from connector import runs
 from connector.audit import list_runs, run_events
+from connector.cli.common import CtrlC
 from connector.errors import ConfigError, RetriableError
 from connector.mapping.keys import parse_key
 from connector.store import ResponseSync
@@ -131,3 +135,27 @@ def test_a_sync_before_zoho_setup_says_to_run_it_and_writes_nothing(
     # Made in Zoho's Setup meanwhile: the next run reads the fields again and goes on.
     world.sim.add_field("Accounts", QBD_KEY, "text", unique=True)
     assert world.sync("Acme").counts["created"] > 0
+
+
+def test_ctrl_c_stops_a_run_between_steps_and_the_next_run_finishes_it(
+        world: World, acme: Books) -> None:
+    world.session("Acme")
+    ctrl_c, asked = CtrlC(), 0
+
+    def pressed_at_the_third_step() -> None:
+        nonlocal asked
+        asked += 1
+        if asked == 3:
+            ctrl_c.asked.set()
+        ctrl_c.check()
+
+    stopped = runs.sync_quickbooks(replace(world.run_env(), interrupt=pressed_at_the_third_step),
+                                   "Acme")
+    assert stopped.summary.status == "failed" and asked == 3
+    assert (stopped.summary.error or "").startswith("Interrupted: stopped by Ctrl-C")
+    written = len(world.records("Accounts"))
+    assert written > 0  # the steps before the stop were written and recorded
+    # The lease is free and the store unlocked: the next run goes on at once.
+    assert world.sync("Acme").status == "completed"
+    keys = [r[QBD_KEY] for r in world.records("Accounts")]
+    assert len(keys) == len(set(keys)) and len(keys) >= written
