@@ -5,7 +5,8 @@ one it adopted gets back the values it held before (its ``QBD_Key`` emptied) and
 link, one it updated gets back the values last synced before the run. A job's link is
 forgotten. A record changed since the run — written by a later run, or edited in Zoho so it no
 longer holds what the run wrote, or pointed at by a record a later run wrote — is skipped and
-listed: undoing it would throw away work done after the run. Everything else the run recorded
+listed: undoing it would throw away work done after the run; work a later undo took back
+does not count. Everything else the run recorded
 (review items, warnings, failures, QuickBooks deletions closed in Zoho) is left as it is and
 counted.
 """
@@ -151,11 +152,40 @@ def _batches(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[start:start + _IN_BATCH]
 
 
-def _later(s: Session, run: AuditRun, zoho_ids: Sequence[str],
-           qb_ids: Sequence[str]) -> list[tuple[AuditEvent, AuditRun]]:
+# What an undo did to a record that takes back the undone run's write of it (it was deleted,
+# restored, or found gone); "undo_skipped" and "failed" leave the write in place.
+_TAKEN_BACK = ("undo_deleted", "undo_restored", "undo_unlinked")
+
+
+@dataclass(frozen=True)
+class _Undone:
+    """Later runs' work since taken back: the undos of runs after ours (their events only put
+    back what those runs wrote), and per undone run the Zoho records its undo took back."""
+
+    undos: frozenset[int]
+    records: frozenset[tuple[int, str]]  # (undone run id, Zoho id)
+
+    def hides(self, event: AuditEvent, later: int) -> bool:
+        return later in self.undos or (later, event.zoho_id or "") in self.records
+
+
+def _undone_since(s: Session, run: AuditRun) -> _Undone:
+    by_undo = {undo: undone for undo, undone in s.exec(
+        select(AuditRun.id, AuditRun.undoes_run_id)
+        .where(col(AuditRun.undoes_run_id) > run.id)).all()
+        if undo is not None and undone is not None}
+    taken = {(by_undo[undo], zoho_id) for undo, zoho_id in s.exec(
+        select(AuditEvent.run_id, AuditEvent.zoho_id)
+        .where(col(AuditEvent.run_id).in_(list(by_undo)))
+        .where(col(AuditEvent.action).in_(_TAKEN_BACK))).all() if zoho_id} if by_undo else set()
+    return _Undone(frozenset(by_undo), frozenset(taken))
+
+
+def _later(s: Session, run: AuditRun, zoho_ids: Sequence[str], qb_ids: Sequence[str],
+           undone: _Undone) -> list[tuple[AuditEvent, AuditRun]]:
     """Events of later runs about these records: by Zoho id, of any company (another company
     syncing to the same org may have adopted one), by QuickBooks id, of this company (ids
-    repeat across company files); plans and undos of this run aside."""
+    repeat across company files); plans, undos of this run and what undos took back aside."""
     later = (select(AuditEvent, AuditRun).join(AuditRun, col(AuditRun.id) == AuditEvent.run_id)
              .where(col(AuditRun.id) > run.id)
              .where(AuditRun.flow != "plan")
@@ -167,17 +197,22 @@ def _later(s: Session, run: AuditRun, zoho_ids: Sequence[str],
                                   (mine, AuditEvent.qb_id, qb_ids)):
         for batch in _batches(values):
             for event, later_run in s.exec(query.where(col(column).in_(batch))).all():
-                found[event.id or 0] = (event, later_run)
+                if not undone.hides(event, later_run.id or 0):
+                    found[event.id or 0] = (event, later_run)
     return [found[k] for k in sorted(found)]
 
 
-def _pointing_at(s: Session, run: AuditRun, zoho_ids: set[str]) -> dict[str, str]:
-    """Records later runs wrote that point (a lookup) at one of ``zoho_ids``: why to keep it."""
+def _pointing_at(s: Session, run: AuditRun, zoho_ids: set[str],
+                 undone: _Undone) -> dict[str, str]:
+    """Records later runs wrote, and no undo took back, that point (a lookup) at one of
+    ``zoho_ids``: why to keep it."""
     later = (select(AuditEvent, AuditRun.id).join(AuditRun, col(AuditRun.id) == AuditEvent.run_id)
              .where(AuditRun.company_id == run.company_id).where(col(AuditRun.id) > run.id)
              .where(col(AuditEvent.values).is_not(None)))
     out: dict[str, str] = {}
     for event, later_run in s.exec(later).all():
+        if undone.hides(event, later_run or 0):
+            continue
         for value in (event.values or {}).values():
             target = comparable(value)
             if target in zoho_ids and target not in out:
@@ -289,14 +324,15 @@ def plan_undo(db: Database, client: ZohoClient, run_id: int, *,
         qb_ids = sorted({q for r in records.values() for _, q in r.qb}
                         | {e.qb_id for e in jobs if e.qb_id})
         changed: dict[tuple[str | None, str | None], str] = {}
-        for event, later in _later(s, run, ids, qb_ids):
+        undone = _undone_since(s, run)
+        for event, later in _later(s, run, ids, qb_ids, undone):
             whose = "" if later.company_id == run.company_id else " (another company)"
             said = f"run {later.id}{whose} {event.action} it later"
             changed.setdefault((event.zoho_module, event.zoho_id), said)
             if later.company_id == run.company_id:
                 changed.setdefault((event.qb_type, event.qb_id), said)
         pointed = _pointing_at(s, run, {r.zoho_id for r in records.values()
-                                        if r.first == CREATED})
+                                        if r.first == CREATED}, undone)
     reads = client.tally.reads
     held = _read_now(client, list(records.values()))
     for record in records.values():

@@ -197,3 +197,37 @@ def test_an_account_holding_a_deal_a_person_added_in_zoho_is_kept(world: World) 
     undo_run(world.run_env(), load)
     assert world.sim.record("Accounts", zoho_id)
     assert world.sim.record("Deals", deal["id"])["Deal_Name"] == "Upsell"
+
+
+def _a_later_deal_on_an_account_of(world: World, load: int) -> tuple[str, int]:
+    """A Deal a later run wrote on an Account ``load`` created: that Account, that run."""
+    books = world.books["Acme"].qb.company
+    qb_id, zoho_id = _an_account_created_by(world, load)
+    service = next(i for i in books.listed("Item") if i.kind == "ItemService")
+    books.add_invoice(qb_id, lines=[{"ItemRef": service.list_id, "Quantity": 2}])
+    world.session("Acme")
+    return zoho_id, world.sync("Acme").run_id
+
+
+def test_once_the_later_run_is_undone_its_deal_no_longer_keeps_the_account(
+        world: World) -> None:
+    _, load = first_load(world)
+    zoho_id, later = _a_later_deal_on_an_account_of(world, load)
+    assert undo_run(world.run_env(), later).run.summary.status == "completed"
+    plan = plan_undo_run(world.run_env(), load)
+    assert zoho_id in {s.zoho_id for s in plan.of("delete")}, plan.of("skip")
+    undo_run(world.run_env(), load)
+    with pytest.raises(KeyError):
+        world.sim.record("Accounts", zoho_id)
+
+
+def test_a_later_write_its_undo_left_in_place_still_keeps_the_account(world: World) -> None:
+    _, load = first_load(world)
+    zoho_id, later = _a_later_deal_on_an_account_of(world, load)
+    (deal,) = [e.zoho_id for e in run_events(world.db, later, limit=1000)
+               if e.zoho_module == "Deals" and e.action == "created"]
+    world.sim.edit_record("Deals", deal, Deal_Name="Renamed by sales")  # so undo skips it
+    undo_run(world.run_env(), later)
+    assert world.sim.record("Deals", deal)
+    skipped = {s.zoho_id: s.reason for s in plan_undo_run(world.run_env(), load).of("skip")}
+    assert f"run {later} wrote Deals {deal}" in skipped[zoho_id]
