@@ -63,7 +63,9 @@ def describe_error(exc: BaseException) -> str:
     error says the driver's message only: SQLAlchemy's own names the statement and its
     parameters, the records' data (names, addresses) that no summary or log should hold."""
     if isinstance(exc, StatementError) and exc.orig is not None:
-        return f"{type(exc).__name__}: {str(exc.orig) or repr(exc.orig)}"
+        # The first line: PostgreSQL's next ones quote the statement.
+        said = (str(exc.orig).strip().splitlines() or [repr(exc.orig)])[0]
+        return f"{type(exc).__name__}: {said}"
     text = str(exc) or repr(exc)
     return f"{type(exc).__name__}: {text}"
 
