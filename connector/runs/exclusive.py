@@ -37,13 +37,16 @@ def lease_key(use_case: UseCase, scope: str) -> str:
 def run_exclusive(env: RunEnv, use_case: UseCase, *, scope: str, target: str,
                   company_id: int | None, body: Body) -> RunResult:
     """Run ``body`` as one audited unit while holding the lease of (use case, scope)."""
-    now = env.clock()
-    for run_id in close_abandoned(env.db, live_holders(env.db, now), now):
-        log.warning("audit run %s was abandoned by a process that stopped; closed it", run_id)
     key, holder = lease_key(use_case, scope), new_holder()
     held = acquire(env.db, key, holder, info=process_info(env.origin), ttl=env.lease_ttl,
                    wait=env.lease_wait, clock=env.clock)
-    if held is not None:
+    if held is None:
+        # After taking the lease: one taken from a holder whose process is gone closes its run.
+        now = env.clock()
+        for run_id in close_abandoned(env.db, live_holders(env.db, now), now):
+            log.warning("audit run %s was abandoned by a process that stopped; closed it",
+                        run_id)
+    else:
         reason = f"{target} is busy: {use_case.lane} {held.describe()}"
         log.info("%s %s skipped: %s", use_case, target, reason)
         summary = record_skipped(env.db, flow=use_case, direction=use_case.direction,

@@ -3,7 +3,8 @@
 A lease is taken with one conditional UPDATE (free, expired, or already ours) or, when no row
 exists yet, one INSERT that the primary key lets only one process win; so two processes that
 race never both hold it, on SQLite or PostgreSQL. A holder renews it while it works; a holder
-that died simply stops renewing and the lease expires.
+that died simply stops renewing and the lease expires, or, when it was a process of this
+machine that is gone, is taken over at once (compare-and-set on the dead holder).
 """
 
 from __future__ import annotations
@@ -63,11 +64,56 @@ def process_info(extra: str = "") -> str:
     return f"{extra} on {where}" if extra else where
 
 
+def pid_space() -> str | None:
+    """Where this process's pid means this process: the host and its pid namespace (Linux).
+    Two containers may share a host name, never a pid namespace. None where it cannot be told:
+    no lease is then taken from a holder thought dead."""
+    try:
+        return f"{socket.gethostname()} {os.readlink('/proc/self/ns/pid')}"
+    except OSError:
+        return None
+
+
+def _gone(pid: int) -> bool:
+    """Whether no process has this pid (in our pid namespace). POSIX only: on Windows
+    ``os.kill(pid, 0)`` would end the process."""
+    if os.name != "posix":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # another user's process: alive
+        return False
+    return False
+
+
+def _dead_holder(row: Lease) -> bool:
+    """A holder of this machine whose process ended without releasing (killed, or stopped by
+    a second Ctrl-C): its lease need not run out first. A pid taken again since by another
+    process only makes us wait for the expiry, as before."""
+    here = pid_space()
+    return (here is not None and row.pid_space == here and row.pid is not None
+            and row.pid != os.getpid() and _gone(row.pid))
+
+
+def _take_from_dead(db: Database, row: Lease, values: dict[str, object]) -> bool:
+    table = Lease.__table__  # type: ignore[attr-defined]
+    with db.engine.begin() as conn:
+        taken = conn.execute(update(table).where(table.c.key == row.key)
+                             .where(table.c.holder == row.holder).values(**values))
+    if taken.rowcount == 1:
+        log.warning("lease %s: its holder (%s) is no longer running; taken over", row.key,
+                    row.holder_info)
+    return taken.rowcount == 1
+
+
 def _try_take(db: Database, key: str, holder: str, info: str, ttl: timedelta,
               now: datetime) -> Held | None:
     table = Lease.__table__  # type: ignore[attr-defined]
-    values = {"holder": holder, "holder_info": info[:500], "acquired_at": now,
-              "expires_at": now + ttl}
+    values: dict[str, object] = {"holder": holder, "holder_info": info[:500],
+                                 "acquired_at": now, "expires_at": now + ttl,
+                                 "pid_space": pid_space(), "pid": os.getpid()}
     with db.engine.begin() as conn:
         taken = conn.execute(update(table).where(table.c.key == key).where(
             (table.c.expires_at <= now) | (table.c.holder == holder)).values(**values))
@@ -81,8 +127,9 @@ def _try_take(db: Database, key: str, holder: str, info: str, ttl: timedelta,
         pass
     with db.session() as s:
         row = s.get(Lease, key)
-    if row is None:  # released between our two statements: try again at once
-        return _try_take(db, key, holder, info, ttl, now)
+    if row is None or (_dead_holder(row) and _take_from_dead(db, row, values)):
+        # Released between our statements (try again at once), or now ours.
+        return _try_take(db, key, holder, info, ttl, now) if row is None else None
     return Held(key, row.holder_info, row.acquired_at, row.expires_at)
 
 

@@ -28,7 +28,7 @@ __all__ = ["SCHEMA_VERSION", "Database", "SchemaTooNewError"]
 
 # Bump when a table changes. create_all adds new tables and ``_add_missing_columns`` new
 # columns; anything else (renames, type changes) needs its own step here.
-SCHEMA_VERSION = 17
+SCHEMA_VERSION = 18
 
 
 class SchemaTooNewError(ConfigError):

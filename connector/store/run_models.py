@@ -25,6 +25,10 @@ class Lease(SQLModel, table=True):
     holder: str = Field(max_length=200)
     # Who holds it, for the "skipped: held by ..." message: host, pid, flow run.
     holder_info: str = Field(default="", max_length=500)
+    # The holder's process, where a process of this machine can tell it is gone: its pid and
+    # the pid namespace it is a pid of (host name and namespace; None elsewhere).
+    pid_space: str | None = Field(default=None, max_length=300)
+    pid: int | None = None
     acquired_at: datetime = Field(default_factory=utcnow,
                                   sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -14,9 +14,10 @@ from connector.runs.exclusive import run_exclusive
 from connector.store import Database
 
 
-def main(url: str, marker: str, company_id: int) -> None:
+def main(url: str, marker: str, company_id: int, lease_seconds: float) -> None:
     db = Database(url)
-    env = RunEnv(Settings(), db, lambda name: nullcontext(), lease_ttl=timedelta(seconds=1),
+    env = RunEnv(Settings(), db, lambda name: nullcontext(),
+                 lease_ttl=timedelta(seconds=lease_seconds),
                  origin="a run about to be killed")
 
     def body(audit: object, check: object) -> None:
@@ -28,4 +29,4 @@ def main(url: str, marker: str, company_id: int) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], int(sys.argv[3]))
+    main(sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]))

@@ -156,12 +156,12 @@ def test_zoho_calls_tried_again_are_counted_and_named_in_the_runs_audit(world: W
     assert "| retried |" in summary.markdown()
 
 
-def test_a_run_whose_process_was_killed_is_closed_as_abandoned(
-        db: Database, database_url: str, settings: Settings, tmp_path: Path) -> None:
-    company = add_company(db, "Acme", "acme", "pw")
+def _killed_holder(db: Database, database_url: str, settings: Settings, tmp_path: Path,
+                   company: Company, lease_seconds: float) -> None:
+    """A run in another process of this machine, holding the company's lease, killed."""
     marker = tmp_path / "running"
     holder = subprocess.Popen([sys.executable, "-m", "tests.runs.holder", database_url,
-                               str(marker), str(company.id)], cwd=ROOT)
+                               str(marker), str(company.id), str(lease_seconds)], cwd=ROOT)
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():
@@ -171,12 +171,32 @@ def test_a_run_whose_process_was_killed_is_closed_as_abandoned(
     finally:
         os.kill(holder.pid, signal.SIGKILL)
         holder.wait()
+
+
+def test_a_run_whose_process_was_killed_is_closed_as_abandoned(
+        db: Database, database_url: str, settings: Settings, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    company = add_company(db, "Acme", "acme", "pw")
+    # A holder on a machine whose processes cannot be checked: only the lease's expiry tells.
+    monkeypatch.setattr("connector.runs.leases.pid_space", lambda: None)
+    _killed_holder(db, database_url, settings, tmp_path, company, lease_seconds=1)
+    assert _run(_env(db, settings), company, lambda a, c: None).status == "skipped"
     time.sleep(1.5)  # the dead holder's one-second lease lapses
     after = _run(_env(db, settings), company, lambda a, c: None)
     assert after.status == "completed"
     statuses = [(r.status, r.error or "") for r in list_runs(db, company_id=company.id)]
-    assert statuses[0][0] == "completed" and statuses[1][0] == "skipped"
-    assert statuses[2][0] == "abandoned" and "process running it stopped" in statuses[2][1]
+    assert statuses[0][0] == "completed" and statuses[1][0] == statuses[2][0] == "skipped"
+    assert statuses[3][0] == "abandoned" and "process running it stopped" in statuses[3][1]
+
+
+def test_a_lease_whose_process_on_this_machine_is_gone_is_taken_over_at_once(
+        db: Database, database_url: str, settings: Settings, tmp_path: Path) -> None:
+    company = add_company(db, "Acme", "acme", "pw")
+    _killed_holder(db, database_url, settings, tmp_path, company, lease_seconds=600)
+    after = _run(_env(db, settings), company, lambda a, c: None)  # no waiting for 10 minutes
+    assert after.status == "completed"
+    statuses = [r.status for r in list_runs(db, company_id=company.id)]
+    assert statuses == ["completed", "skipped", "abandoned"]
 
 
 def test_task_retries_share_one_flow_run_and_the_artifact_says_which_attempt_won(
