@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import event, insert, text
 from sqlmodel import select
 
 from connector.store import (
@@ -109,3 +110,50 @@ def test_a_version_13_lost_deal_bool_becomes_the_void_choice(db: Database) -> No
         assert {p.invoice_lines for p in s.exec(select(SyncBackPolicy)).all()} == {"quickbooks"}
     columns = {c["name"] for c in sa.inspect(db.engine).get_columns("mlc_sync_back_policy")}
     assert "void_closed_invoices" not in columns
+
+
+
+def _interrupted_insert_returning(db: Database, *, invalidate: bool = False
+                                  ) -> KeyboardInterrupt:
+    """Ctrl-C landing between an INSERT ... RETURNING and the fetch of its rows: the moment
+    no SQLAlchemy handler sees (a stored record link, an ORM flush of new rows). With
+    ``invalidate`` the connection is closed with its transaction open, as SQLAlchemy does
+    when a commit or a reset on its way back to the pool fails."""
+    table = Company.__table__  # type: ignore[attr-defined]
+
+    def interrupt(*_args: object) -> None:
+        raise KeyboardInterrupt
+
+    event.listen(db.engine, "after_cursor_execute", interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt) as caught, db.session() as s:
+            try:
+                s.connection().execute(insert(table).returning(table.c.id),
+                                       [_company(n).model_dump(exclude={"id"})
+                                        for n in ("Acme", "Bravo")])
+            finally:
+                if invalidate:
+                    s.connection().invalidate()
+    finally:
+        event.remove(db.engine, "after_cursor_execute", interrupt)
+    return caught.value  # kept, as a traceback on its way up keeps the cursor
+
+
+def test_an_interrupted_write_leaves_its_pooled_connection_able_to_commit(
+        sqlite_db: Database) -> None:
+    interrupt = _interrupted_insert_returning(sqlite_db)
+    with sqlite_db.session() as s:  # the same connection, from the pool
+        s.add(_company("Charlie"))
+    with sqlite_db.session() as s:
+        assert [c.name for c in s.exec(select(Company)).all()] == ["Charlie"]
+    assert interrupt is not None
+
+
+def test_an_interrupted_write_closed_mid_transaction_leaves_the_store_unlocked(
+        sqlite_db: Database) -> None:
+    interrupt = _interrupted_insert_returning(sqlite_db, invalidate=True)
+    with sqlite_db.engine.begin() as other:
+        other.execute(text("PRAGMA busy_timeout=200"))
+        other.execute(insert(Company.__table__),  # type: ignore[attr-defined]
+                      [_company("Charlie").model_dump(exclude={"id"})])
+    assert interrupt is not None

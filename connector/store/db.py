@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -48,6 +50,41 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # commit: 4 ms a SOAP call on this disk, the bridge's largest single cost.
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+class _SqliteConnection(sqlite3.Connection):
+    """A SQLite connection that knows its open cursors, so the pool can close them.
+
+    An interrupt (Ctrl-C, a cancelled flow) between an ``INSERT ... RETURNING`` and the fetch
+    of its rows reaches none of SQLAlchemy's handlers: the rollback runs, but the cursor keeps
+    its statement in progress. Back in the pool, that connection can commit nothing again
+    ("SQL statements in progress"), and once closed it stays open as a zombie that holds the
+    file's write lock until the process ends, so the run could not even record that it
+    failed ("database is locked" after every busy timeout)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cursors: weakref.WeakSet[sqlite3.Cursor] = weakref.WeakSet()
+
+    def cursor(self, factory: Any = sqlite3.Cursor) -> Any:
+        made = super().cursor(factory)
+        self._cursors.add(made)
+        return made
+
+    def close_cursors(self) -> None:
+        for cursor in list(self._cursors):
+            cursor.close()
+
+    def close(self) -> None:
+        self.close_cursors()
+        super().close()
+
+
+def _close_left_cursors(dbapi_conn: Any, _record: Any, _state: Any) -> None:
+    # Checked in: whoever used the connection is done with it, and a cursor still open
+    # belongs to a statement an interrupt cut off.
+    if isinstance(dbapi_conn, _SqliteConnection):
+        dbapi_conn.close_cursors()
 
 
 def _sql_literal(value: bool | int | str, dialect: Any) -> str:
@@ -142,7 +179,8 @@ class Database:
                 # Password hashes and customer data: owner-only from the first byte.
                 make_private_dir(Path(parsed.database).parent)
                 create_private_file(Path(parsed.database))
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
+            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30,
+                                      "factory": _SqliteConnection}
         else:
             kwargs["pool_pre_ping"] = True
             if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
@@ -155,6 +193,7 @@ class Database:
             raise _bad_url(str(exc).splitlines()[0], parsed) from None
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.pool, "reset", _close_left_cursors)
 
     def create_all(self) -> bool:
         """Create missing tables; refuse to touch a schema newer than this code knows.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
 from connector import runs
@@ -159,3 +160,30 @@ def test_ctrl_c_stops_a_run_between_steps_and_the_next_run_finishes_it(
     assert world.sync("Acme").status == "completed"
     keys = [r[QBD_KEY] for r in world.records("Accounts")]
     assert len(keys) == len(set(keys)) and len(keys) >= written
+
+
+def test_an_interrupt_cutting_a_write_short_ends_the_run_failed_and_the_next_one_goes_on(
+        world: World, acme: Books) -> None:
+    # A second Ctrl-C (or a cancelled flow) lands anywhere: here between the INSERT of the
+    # first record links and the fetch of their ids, where no handler of SQLAlchemy sees it.
+    world.session("Acme")
+    cut = False
+
+    def interrupt(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        nonlocal cut
+        if not cut and statement.startswith("INSERT INTO mlc_record_link"):
+            cut = True
+            raise KeyboardInterrupt
+
+    event.listen(world.db.engine, "after_cursor_execute", interrupt)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            world.run("Acme")
+    finally:
+        event.remove(world.db.engine, "after_cursor_execute", interrupt)
+    (stopped,) = list_runs(world.db)
+    assert cut and stopped.status == "failed"  # recorded, so not left running
+    # The lease is free and the store unlocked: the next run goes on at once.
+    assert world.sync("Acme").status == "completed"
+    keys = [r[QBD_KEY] for r in world.records("Accounts")]
+    assert len(keys) == len(set(keys))
