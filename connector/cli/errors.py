@@ -54,6 +54,10 @@ def _database_error(exc: OperationalError, settings: Settings | None) -> str:
     if "readonly database" in reason or "read-only" in reason:
         return (f"the database {where} is read-only ({reason}); make it writable, or point "
                 "MLC_DATABASE_URL at one this user can write")
+    if "database is locked" in reason:
+        # SQLite's busy timeout ran out: a writer holds the file, and the URL is right.
+        return (f"the database {where} is locked: another ml-connector process or run is "
+                "writing to it (a sync, a flow, the bridge); try again once it is done")
     if "unable to open database file" in reason:
         return (f"cannot open the database {where} ({reason}): its directory is missing or not "
                 "writable; check MLC_DATA_DIR (or MLC_DATABASE_URL)")

@@ -180,3 +180,17 @@ def test_a_new_database_says_so_once(tmp_path: Path) -> None:
     assert f"note: no ml-connector database was at sqlite:///{typo}; made a new" in first.output
     again = _invoke({"MLC_DATABASE_URL": f"sqlite:///{typo}"})
     assert again.exit_code == 0 and "note:" not in again.output
+
+
+def test_a_locked_database_says_another_writer_holds_it_and_shows_no_record_data(
+        tmp_path: Path) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from connector.cli.errors import explain
+
+    locked = OperationalError("INSERT INTO mlc_audit_event (qb_name) VALUES (?)",
+                              ("Dvořák Musik",), sqlite3.OperationalError("database is locked"))
+    message = explain(locked, Settings(data_dir=tmp_path)) or ""
+    assert "is locked" in message and "another ml-connector process" in message
+    assert "MLC_DATABASE_URL" not in message  # the setting is right; a writer holds the file
+    assert "INSERT" not in message and "Dvořák" not in message
