@@ -231,3 +231,34 @@ def test_a_later_write_its_undo_left_in_place_still_keeps_the_account(world: Wor
     assert world.sim.record("Deals", deal)
     skipped = {s.zoho_id: s.reason for s in plan_undo_run(world.run_env(), load).of("skip")}
     assert f"run {later} wrote Deals {deal}" in skipped[zoho_id]
+
+
+def _customers_loaded(world: World) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
+    """Books with no invoices yet loaded through a confirmed plan (Accounts, Contacts,
+    Products): the org before, and the load's run."""
+    world.add_books("Acme", invoices=0)
+    world.session("Acme")
+    made = runs.plan_sync(world.run_env(), "Acme")
+    assert made.plan is not None and made.plan.id is not None
+    confirm_plan(world.db, made.plan.id, made.plan.company_id, now=world.clock())
+    before = snapshot(world)
+    return before, world.sync("Acme").run_id
+
+
+def test_undoing_the_later_run_then_the_earlier_gives_the_org_back_as_it_was(
+        world: World) -> None:
+    before, load = _customers_loaded(world)
+    books = world.books["Acme"].qb.company
+    service = next(i for i in books.listed("Item") if i.kind == "ItemService")
+    for customer in books.listed("Customer"):
+        if customer.is_active:
+            books.add_invoice(customer.list_id, lines=[{"ItemRef": service.list_id,
+                                                        "Quantity": 2}])
+    qb_id, _ = _an_account_created_by(world, load)
+    later = _fax_synced(world, qb_id, "+1 555 0100")  # and the Deals, Invoices on the Accounts
+    assert {"Deals", "Accounts"} <= {e.zoho_module for e in run_events(world.db, later, limit=1000)}
+    assert undo_run(world.run_env(), later).run.summary.status == "completed"
+    assert not plan_undo_run(world.run_env(), load).of("skip")
+    assert undo_run(world.run_env(), load).run.summary.status == "completed"
+    assert snapshot(world) == before
+
