@@ -5,10 +5,11 @@ one it adopted gets back the values it held before (its ``QBD_Key`` emptied) and
 link, one it updated gets back the values last synced before the run. A job's link is
 forgotten. A record changed since the run — written by a later run, or edited in Zoho so it no
 longer holds what the run wrote, or pointed at by a record a later run wrote — is skipped and
-listed: undoing it would throw away work done after the run; work a later undo took back
-does not count. Everything else the run recorded
-(review items, warnings, failures, QuickBooks deletions closed in Zoho) is left as it is and
-counted.
+listed: undoing it would throw away work done after the run. A later run's write that its undo
+took back does not count, one its undo left in place still does; nor is a record any undo left
+as it was (skipped, refused by Zoho, only unlinked) changed by that undo. Everything else the
+run recorded (review items, warnings, failures, QuickBooks deletions closed in Zoho) is left as
+it is and counted.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from connector.errors import FatalError
 from connector.store import AuditEvent, AuditRun, Company, Database
@@ -181,16 +183,28 @@ def _undone_since(s: Session, run: AuditRun) -> _Undone:
     return _Undone(frozenset(by_undo), frozenset(taken))
 
 
+# What an undo records of a record it left in Zoho as it was: skipped, only its link
+# forgotten, or refused by Zoho. Not a change made after a run, whichever run that undo undid.
+_WROTE_NOTHING = ("undo_skipped", "undo_unlinked", "failed")
+
+
+def _since(run: AuditRun) -> Select[AuditEvent, AuditRun]:
+    """Events of the runs after ``run`` that may have changed its records: plans, undos of
+    ``run`` and what an undo left as it was aside."""
+    return (select(AuditEvent, AuditRun).join(AuditRun, col(AuditRun.id) == AuditEvent.run_id)
+            .where(col(AuditRun.id) > run.id)
+            .where(AuditRun.flow != "plan")
+            .where(col(AuditRun.undoes_run_id).is_(None)
+                   | ((col(AuditRun.undoes_run_id) != run.id)
+                      & col(AuditEvent.action).not_in(_WROTE_NOTHING))))
+
+
 def _later(s: Session, run: AuditRun, zoho_ids: Sequence[str], qb_ids: Sequence[str],
            undone: _Undone) -> list[tuple[AuditEvent, AuditRun]]:
     """Events of later runs about these records: by Zoho id, of any company (another company
     syncing to the same org may have adopted one), by QuickBooks id, of this company (ids
-    repeat across company files); plans, undos of this run and what undos took back aside."""
-    later = (select(AuditEvent, AuditRun).join(AuditRun, col(AuditRun.id) == AuditEvent.run_id)
-             .where(col(AuditRun.id) > run.id)
-             .where(AuditRun.flow != "plan")
-             .where(col(AuditRun.undoes_run_id).is_(None)
-                    | (AuditRun.undoes_run_id != run.id)))
+    repeat across company files); what undos took back aside."""
+    later = _since(run)
     mine = later.where(AuditRun.company_id == run.company_id)
     found: dict[int, tuple[AuditEvent, AuditRun]] = {}
     for query, column, values in ((later, AuditEvent.zoho_id, zoho_ids),
@@ -206,17 +220,16 @@ def _pointing_at(s: Session, run: AuditRun, zoho_ids: set[str],
                  undone: _Undone) -> dict[str, str]:
     """Records later runs wrote, and no undo took back, that point (a lookup) at one of
     ``zoho_ids``: why to keep it."""
-    later = (select(AuditEvent, AuditRun.id).join(AuditRun, col(AuditRun.id) == AuditEvent.run_id)
-             .where(AuditRun.company_id == run.company_id).where(col(AuditRun.id) > run.id)
+    later = (_since(run).where(AuditRun.company_id == run.company_id)
              .where(col(AuditEvent.values).is_not(None)))
     out: dict[str, str] = {}
     for event, later_run in s.exec(later).all():
-        if undone.hides(event, later_run or 0):
+        if undone.hides(event, later_run.id or 0):
             continue
         for value in (event.values or {}).values():
             target = comparable(value)
             if target in zoho_ids and target not in out:
-                out[target] = (f"run {later_run} wrote {event.zoho_module} {event.zoho_id} "
+                out[target] = (f"run {later_run.id} wrote {event.zoho_module} {event.zoho_id} "
                                "pointing at it")
     return out
 

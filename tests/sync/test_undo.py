@@ -262,3 +262,14 @@ def test_undoing_the_later_run_then_the_earlier_gives_the_org_back_as_it_was(
     assert undo_run(world.run_env(), load).run.summary.status == "completed"
     assert snapshot(world) == before
 
+
+def test_an_undo_that_left_a_record_as_it_was_does_not_keep_a_later_run_from_undoing_it(
+        world: World) -> None:
+    _, load = first_load(world)
+    qb_id, zoho_id = _an_account_created_by(world, load)
+    fax = world.sim.record("Accounts", zoho_id)["Fax"]
+    later = _fax_synced(world, qb_id, "+1 555 0100")
+    undone_first = undo_run(world.run_env(), load).plan  # the earlier run first: it skips that
+    assert undone_first is not None and zoho_id in {s.zoho_id for s in undone_first.of("skip")}
+    undo_run(world.run_env(), later)
+    assert world.sim.record("Accounts", zoho_id)["Fax"] == fax
