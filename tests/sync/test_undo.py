@@ -36,6 +36,11 @@ def snapshot(world: World) -> dict[str, dict[str, dict[str, Any]]]:
 def first_load(world: World) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
     """A populated org loaded through a confirmed plan: the org before, and the load's run."""
     populate(world)
+    return _planned_load(world)
+
+
+def _planned_load(world: World) -> tuple[dict[str, dict[str, dict[str, Any]]], int]:
+    """Acme's stored books loaded through a confirmed plan: the org before, and the run."""
     world.session("Acme")
     made = runs.plan_sync(world.run_env(), "Acme")
     assert made.plan is not None and made.plan.id is not None
@@ -237,12 +242,7 @@ def _customers_loaded(world: World) -> tuple[dict[str, dict[str, dict[str, Any]]
     """Books with no invoices yet loaded through a confirmed plan (Accounts, Contacts,
     Products): the org before, and the load's run."""
     world.add_books("Acme", invoices=0)
-    world.session("Acme")
-    made = runs.plan_sync(world.run_env(), "Acme")
-    assert made.plan is not None and made.plan.id is not None
-    confirm_plan(world.db, made.plan.id, made.plan.company_id, now=world.clock())
-    before = snapshot(world)
-    return before, world.sync("Acme").run_id
+    return _planned_load(world)
 
 
 def test_undoing_the_later_run_then_the_earlier_gives_the_org_back_as_it_was(
