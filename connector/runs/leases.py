@@ -127,9 +127,10 @@ def _try_take(db: Database, key: str, holder: str, info: str, ttl: timedelta,
         pass
     with db.session() as s:
         row = s.get(Lease, key)
-    if row is None or (_dead_holder(row) and _take_from_dead(db, row, values)):
-        # Released between our statements (try again at once), or now ours.
-        return _try_take(db, key, holder, info, ttl, now) if row is None else None
+    if row is None:  # released between our two statements: try again at once
+        return _try_take(db, key, holder, info, ttl, now)
+    if _dead_holder(row) and _take_from_dead(db, row, values):
+        return None
     return Held(key, row.holder_info, row.acquired_at, row.expires_at)
 
 
